@@ -1,0 +1,367 @@
+r"""The model interface: small classes with validated parameters, ``stress``, and a tangent that is analytic where
+written and automatic otherwise.
+
+Conventions, stated once:
+
+* ``strain`` is a symmetric ``(..., 3, 3)`` tensor: the small strain ε for small-strain models, the Green--Lagrange
+  strain E for hyperelastic models (:attr:`Material.strain_measure` names it).
+* ``stress(strain)`` returns the work-conjugate symmetric stress ``(..., 3, 3)``: σ for small strain, the second
+  Piola--Kirchhoff S for hyperelasticity (:attr:`Material.stress_measure`).
+* ``tangent(strain)`` is dstress/dstrain on Sym in the ``"symmetric"`` convention of :mod:`constitutive.tangent`:
+  ``(..., 3, 3, 3, 3)``, minor-symmetric; its Voigt matrix pairs with engineering shear strain.
+* parameters are 0-d (or 1-d, for series such as Ogden's) torch tensors, float64 by default, so a calibration can
+  differentiate through them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+
+from ..tangent import hessian, jacobian
+from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, as_tensor, check_finite, check_shape, check_symmetric
+from ..tensor import _is_functorch_wrapped as _wrapped
+
+__all__ = [
+    "MODELS",
+    "Material",
+    "PathDependentMaterial",
+    "ConvergenceError",
+    "register",
+    "get_model",
+    "load",
+    "save",
+    "read_toml",
+    "write_toml",
+]
+
+#: Registry of model classes by class name (filled by :meth:`Material.__init_subclass__`).
+MODELS: dict[str, type[Material]] = {}
+
+
+class ConvergenceError(RuntimeError):
+    """A local (return-map) or global (driver) Newton iteration did not converge; carries diagnostics."""
+
+    def __init__(self, message: str, **diagnostics: Any) -> None:
+        super().__init__(message)
+        self.diagnostics = diagnostics
+
+
+def register(cls: type[Material]) -> type[Material]:
+    """Register a model class under its class name (done automatically for subclasses)."""
+    MODELS[cls.__name__] = cls
+    return cls
+
+
+def get_model(name: str) -> type[Material]:
+    """The model class registered under ``name``; ``ValueError`` lists the known names otherwise."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; known models: {sorted(MODELS)}")
+    return MODELS[name]
+
+
+class Material:
+    """Base class of every model.
+
+    Subclasses validate their parameters in ``__init__`` through :meth:`_param` and implement :meth:`stress`
+    (or :meth:`energy` only: the stress then comes from automatic differentiation). :meth:`tangent` defaults to
+    automatic differentiation (:func:`constitutive.tangent.hessian` of the energy when the subclass defines one,
+    :func:`constitutive.tangent.jacobian` of the stress otherwise); subclasses override it with a closed form.
+    """
+
+    strain_measure: ClassVar[str] = "small strain ε"
+    stress_measure: ClassVar[str] = "Cauchy stress σ"
+    #: True when the response does not depend on orientation (used by the objectivity tests).
+    isotropic: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):
+            register(cls)
+
+    def __init__(self, *, dtype: torch.dtype = DEFAULT_DTYPE, device: torch.device | str | None = None) -> None:
+        self.dtype = dtype
+        self.device = torch.device(device) if device is not None else torch.device("cpu")
+        self._params: dict[str, Tensor] = {}
+        self._options: dict[str, Any] = {}
+
+    # ----------------------------------------------------------------------------------------------- parameters
+    def _param(
+        self,
+        name: str,
+        value: TensorLike,
+        *,
+        positive: bool = False,
+        nonnegative: bool = False,
+        below: float | None = None,
+        above: float | None = None,
+        shape: tuple[int, ...] | None = None,
+    ) -> Tensor:
+        """Validate and store a parameter as a tensor attribute; ``ValueError`` names the parameter.
+
+        Tensors that require grad are kept as they are (no copy), so gradients flow to the caller's leaves.
+        Checks that need concrete values are skipped inside ``torch.func`` transforms.
+        """
+        if value is None:
+            raise ValueError(f"parameter {name!r} is required")
+        t = value if isinstance(value, Tensor) and value.dtype == self.dtype else as_tensor(value, dtype=self.dtype)
+        t = t.to(self.device)
+        if shape is not None and tuple(t.shape) != shape:
+            raise ValueError(f"parameter {name!r} must have shape {shape}, got {tuple(t.shape)}")
+        if not _wrapped(t):
+            if not bool(torch.isfinite(t).all()):
+                raise ValueError(f"parameter {name!r} must be finite, got {_show(t)}")
+            if positive and bool((t <= 0).any()):
+                raise ValueError(f"parameter {name!r} must be positive, got {_show(t)}")
+            if nonnegative and bool((t < 0).any()):
+                raise ValueError(f"parameter {name!r} must be non-negative, got {_show(t)}")
+            if below is not None and bool((t >= below).any()):
+                raise ValueError(f"parameter {name!r} must be below {below}, got {_show(t)}")
+            if above is not None and bool((t <= above).any()):
+                raise ValueError(f"parameter {name!r} must be above {above}, got {_show(t)}")
+        self._params[name] = t
+        setattr(self, name, t)
+        return t
+
+    def _option(self, name: str, value: Any, choices: tuple[Any, ...] | None = None) -> Any:
+        """Store a non-numeric option (e.g. a volumetric function's name); saved with the parameters."""
+        if choices is not None and value not in choices:
+            raise ValueError(f"option {name!r} must be one of {choices}, got {value!r}")
+        self._options[name] = value
+        setattr(self, name, value)
+        return value
+
+    @property
+    def parameters(self) -> dict[str, Tensor]:
+        """The model's parameters, by name, as tensors (in constructor order)."""
+        return dict(self._params)
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """Non-numeric settings, by name."""
+        return dict(self._options)
+
+    def with_parameters(self, **changes: TensorLike) -> Material:
+        """A new model of the same class with some parameters replaced (validated again)."""
+        kwargs: dict[str, Any] = {**self._params, **self._options, **changes}
+        return type(self)(**kwargs, dtype=self.dtype, device=self.device)
+
+    # --------------------------------------------------------------------------------------------- the response
+    def energy(self, strain: Tensor) -> Tensor:
+        """Strain-energy density ``(...)``; models without one raise ``TypeError``."""
+        raise TypeError(f"{type(self).__name__} has no strain-energy function")
+
+    def has_energy(self) -> bool:
+        """Whether the class defines :meth:`energy`."""
+        return type(self).energy is not Material.energy
+
+    def stress(self, strain: TensorLike) -> Tensor:
+        """Stress ``(..., 3, 3)`` at ``strain`` ``(..., 3, 3)``; by default the gradient of :meth:`energy` on Sym."""
+        if not self.has_energy():
+            raise TypeError(f"{type(self).__name__} defines neither stress nor energy")
+        strain = self.check_strain(strain)
+        stress, _ = hessian(self._energy_point, strain)
+        return stress
+
+    def tangent(self, strain: TensorLike) -> Tensor:
+        """Tangent dstress/dstrain on Sym ``(..., 3, 3, 3, 3)`` by automatic differentiation (override with a
+        closed form where one is written)."""
+        return self.ad_tangent(strain)
+
+    def ad_tangent(self, strain: TensorLike) -> Tensor:
+        """The automatic-differentiation tangent, whatever :meth:`tangent` does (for cross-checks)."""
+        strain = self.check_strain(strain)
+        if self.has_energy() and type(self).stress is Material.stress:
+            return hessian(self._energy_point, strain)[1]
+        return jacobian(self.stress, strain)
+
+    def stress_and_tangent(self, strain: TensorLike) -> tuple[Tensor, Tensor]:
+        """Both at once (subclasses may share work)."""
+        return self.stress(strain), self.tangent(strain)
+
+    def _energy_point(self, strain: Tensor) -> Tensor:
+        return self.energy(strain)
+
+    def check_strain(self, strain: TensorLike, name: str = "strain") -> Tensor:
+        """Convert and validate a strain argument: shape ``(..., 3, 3)``, finite, symmetric."""
+        t = as_tensor(strain, dtype=self.dtype if not isinstance(strain, Tensor) else None)
+        check_shape(t, (3, 3), name)
+        check_finite(t, name)
+        check_symmetric(t, name)
+        return t
+
+    # ------------------------------------------------------------------------------------------- serialisation
+    def to_dict(self) -> dict[str, Any]:
+        """``{"model": class name, "parameters": {...}, "options": {...}}`` with plain Python numbers."""
+        params = {k: _plain(v) for k, v in self._params.items()}
+        out: dict[str, Any] = {"model": type(self).__name__, "parameters": params}
+        if self._options:
+            out["options"] = dict(self._options)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], **kwargs: Any) -> Material:
+        """Build a model from :meth:`to_dict` output (or a parameter file's content); called on
+        :class:`Material` it dispatches on ``data["model"]``."""
+        name = data.get("model")
+        target = cls
+        if name is not None:
+            target = get_model(str(name))
+            if cls is not Material and not issubclass(target, cls):
+                raise ValueError(f"data describes a {name}, not a {cls.__name__}")
+        elif cls is Material:
+            raise ValueError("data has no 'model' entry naming the model class")
+        params = dict(data.get("parameters", {}))
+        options = dict(data.get("options", {}))
+        return target(**params, **options, **kwargs)
+
+    def save(self, path: str | Path, **metadata: Any) -> Path:
+        """Write a TOML parameter file (see :func:`save`)."""
+        return save(self, path, **metadata)
+
+    @classmethod
+    def load(cls, path: str | Path, **kwargs: Any) -> Material:
+        """Read a TOML parameter file (see :func:`load`)."""
+        model = load(path, **kwargs)
+        if cls is not Material and not isinstance(model, cls):
+            raise ValueError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}")
+        return model
+
+    def __repr__(self) -> str:
+        items = [f"{k}={_plain(v)!r}" for k, v in self._params.items()]
+        items += [f"{k}={v!r}" for k, v in self._options.items()]
+        return f"{type(self).__name__}({', '.join(items)})"
+
+
+class PathDependentMaterial(Material):
+    """Base class of models with history (plasticity, viscoelasticity).
+
+    The state is a plain ``dict[str, Tensor]`` whose tensors carry the batch shape in front (documented per model);
+    :meth:`update` integrates one increment from the converged state at the start of the step to ``strain`` at its
+    end and returns ``(stress, new_state, tangent)`` -- the tangent being the consistent (algorithmic) one. It never
+    mutates its inputs. ``stress``/``tangent`` evaluate one step from the initial state (the virgin material).
+    """
+
+    def initial_state(self, batch_shape: tuple[int, ...] | torch.Size = ()) -> dict[str, Tensor]:
+        """The virgin state for a batch of ``batch_shape`` points."""
+        raise TypeError(f"{type(self).__name__} must define initial_state")
+
+    def update(
+        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None = None
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor]:
+        """One increment: ``(stress, new_state, consistent tangent)`` at ``strain`` ``(..., 3, 3)``."""
+        raise TypeError(f"{type(self).__name__} must define update")
+
+    def stress(self, strain: TensorLike) -> Tensor:
+        strain = self.check_strain(strain)
+        return self.update(strain, self.initial_state(strain.shape[:-2]))[0]
+
+    def tangent(self, strain: TensorLike) -> Tensor:
+        strain = self.check_strain(strain)
+        return self.update(strain, self.initial_state(strain.shape[:-2]))[2]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# TOML parameter files
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _show(t: Tensor) -> str:
+    return str(_plain(t))
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, Tensor):
+        v = v.detach().cpu()
+        return v.item() if v.ndim == 0 else v.tolist()
+    return v
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Parse a TOML file (``tomllib``; ``tomli`` on Python 3.10)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    with open(path, "rb") as fh:
+        return tomllib.load(fh)
+
+
+def _toml_value(v: Any) -> str:
+    v = _plain(v)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v) or math.isinf(v):
+            raise ValueError("TOML parameter files hold finite numbers only")
+        return repr(v)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def write_toml(data: Mapping[str, Any], path: str | Path) -> Path:
+    """Write a mapping of scalars, lists and (one level of nested) tables as TOML."""
+    lines: list[str] = []
+    scalars = {k: v for k, v in data.items() if not isinstance(v, Mapping)}
+    tables = {k: v for k, v in data.items() if isinstance(v, Mapping)}
+    for k, v in scalars.items():
+        lines.append(f"{k} = {_toml_value(v)}")
+    for name, table in tables.items():
+        lines.append("")
+        lines.append(f"[{name}]")
+        for k, v in table.items():
+            if isinstance(v, Mapping):
+                raise TypeError("write_toml supports one level of tables")
+            lines.append(f"{k} = {_toml_value(v)}")
+    path = Path(path)
+    path.write_text("\n".join(lines).lstrip("\n") + "\n", encoding="utf-8")
+    return path
+
+
+def save(model: Material, path: str | Path, **metadata: Any) -> Path:
+    """Write ``model`` as a TOML parameter file::
+
+        [material]            # free metadata: name, source, units, notes ...
+        model = "NeoHookean"
+        [parameters]
+        mu = 0.4
+        lmbda = 200.0
+        [options]             # only when the model has options
+    """
+    d = model.to_dict()
+    material = {"model": d["model"], **metadata}
+    out: dict[str, Any] = {"material": material, "parameters": d["parameters"]}
+    if d.get("options"):
+        out["options"] = d["options"]
+    return write_toml(out, path)
+
+
+def load(path: str | Path, **kwargs: Any) -> Material:
+    """Read a TOML parameter file written by :func:`save` (or by hand) and build the model.
+
+    ``path`` may also be the stem of a file in the repository's ``materials/`` folder (e.g. ``"steel_s355"``).
+    """
+    p = Path(path)
+    if not p.exists():
+        candidate = Path(__file__).resolve().parents[2] / "materials" / f"{p.stem}.toml"
+        if p.suffix == "" and candidate.exists():
+            p = candidate
+        else:
+            raise FileNotFoundError(f"no parameter file {path}")
+    data = read_toml(p)
+    material = data.get("material", {})
+    if "model" not in material:
+        raise ValueError(f"{p}: the [material] table must name the model (model = \"...\")")
+    return Material.from_dict(
+        {"model": material["model"], "parameters": data.get("parameters", {}), "options": data.get("options", {})},
+        **kwargs,
+    )
