@@ -34,11 +34,19 @@ B^{in}_J` and back :math:`C = \sum_{IJ} M_{IJ} B^{out}_I \otimes E^{in}_J`. One 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 import torch
 
-from .tensor import Tensor, TensorLike, as_tensor, check_finite, check_shape, check_symmetric, symmetry_tolerance
+from .tensor import (
+    Tensor,
+    TensorLike,
+    as_tensor,
+    check_finite,
+    check_shape,
+    check_symmetric,
+    symmetry_tolerance,
+)
 
 __all__ = [
     "ORDERS",
@@ -135,7 +143,7 @@ def _weights(kind: str, notation: str) -> list[float]:
     return [1.0, 1.0, 1.0] + ([2.0] * 3 if kind == "strain" else [1.0] * 3)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _basis64(kind: str, notation: str, order: str) -> tuple[Tensor, Tensor]:
     """(E, B) of shape (6, 3, 3) in float64 for a second-order kind ('stress' or 'strain').
 
@@ -287,9 +295,7 @@ def plane_stress_condense(M: TensorLike, keep: list[int], drop: list[int]) -> Te
     return Mkk - Mkd @ torch.linalg.solve(Mdd, Mdk)
 
 
-def reduce(
-    x: TensorLike, quantity: str, kind: str, notation: str = "voigt", *, rtol: float | None = None
-) -> Tensor:
+def reduce(x: TensorLike, quantity: str, kind: str, notation: str = "voigt", *, rtol: float | None = None) -> Tensor:
     r"""Two-dimensional reduction of a full tensor to the vector/matrix an FE code uses for 2D elements.
 
     ``kind``:

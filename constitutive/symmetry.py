@@ -48,9 +48,7 @@ def asymmetry(C: TensorLike, notation: str | None = None) -> dict[str, Tensor]:
     C = as_tensor(C)
     if C.ndim >= 2 and C.shape[-2:] == (6, 6):
         if notation not in NOTATIONS:
-            raise ValueError(
-                f"a (..., 6, 6) matrix needs its notation stated (one of {NOTATIONS}), got {notation!r}"
-            )
+            raise ValueError(f"a (..., 6, 6) matrix needs its notation stated (one of {NOTATIONS}), got {notation!r}")
         ref = torch.linalg.matrix_norm(C)
         zero = torch.zeros_like(ref)
         major = _rel(torch.linalg.matrix_norm(C - C.transpose(-1, -2)), ref)

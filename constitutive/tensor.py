@@ -239,7 +239,12 @@ def cofactor(A: Tensor) -> Tensor:
     c21 = a[..., 0, 2] * a[..., 1, 0] - a[..., 0, 0] * a[..., 1, 2]
     c22 = a[..., 0, 0] * a[..., 1, 1] - a[..., 0, 1] * a[..., 1, 0]
     return torch.stack(
-        [torch.stack([c00, c01, c02], -1), torch.stack([c10, c11, c12], -1), torch.stack([c20, c21, c22], -1)], -2
+        [
+            torch.stack([c00, c01, c02], -1),
+            torch.stack([c10, c11, c12], -1),
+            torch.stack([c20, c21, c22], -1),
+        ],
+        -2,
     )
 
 
@@ -307,7 +312,9 @@ def identity4_transpose(dtype: torch.dtype = DEFAULT_DTYPE, device: torch.device
 
 
 def identity4_sym(dtype: torch.dtype = DEFAULT_DTYPE, device: torch.device | str | None = None) -> Tensor:
-    r""":math:`\mathbb{I}^s_{ijkl} = \tfrac12(\delta_{ik}\delta_{jl} + \delta_{il}\delta_{jk})` (``I^s : A = sym A``)."""
+    r""":math:`\mathbb{I}^s_{ijkl} = \tfrac12(\delta_{ik}\delta_{jl} + \delta_{il}\delta_{jk})`.
+
+    ``I^s : A = sym A``."""
     return 0.5 * (identity4(dtype, device) + identity4_transpose(dtype, device))
 
 

@@ -330,12 +330,12 @@ def write_toml(data: Mapping[str, Any], path: str | Path) -> Path:
 def save(model: Material, path: str | Path, **metadata: Any) -> Path:
     """Write ``model`` as a TOML parameter file::
 
-        [material]            # free metadata: name, source, units, notes ...
-        model = "NeoHookean"
-        [parameters]
-        mu = 0.4
-        lmbda = 200.0
-        [options]             # only when the model has options
+    [material]            # free metadata: name, source, units, notes ...
+    model = "NeoHookean"
+    [parameters]
+    mu = 0.4
+    lmbda = 200.0
+    [options]             # only when the model has options
     """
     d = model.to_dict()
     material = {"model": d["model"], **metadata}
@@ -360,8 +360,12 @@ def load(path: str | Path, **kwargs: Any) -> Material:
     data = read_toml(p)
     material = data.get("material", {})
     if "model" not in material:
-        raise ValueError(f"{p}: the [material] table must name the model (model = \"...\")")
+        raise ValueError(f'{p}: the [material] table must name the model (model = "...")')
     return Material.from_dict(
-        {"model": material["model"], "parameters": data.get("parameters", {}), "options": data.get("options", {})},
+        {
+            "model": material["model"],
+            "parameters": data.get("parameters", {}),
+            "options": data.get("options", {}),
+        },
         **kwargs,
     )
