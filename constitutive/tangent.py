@@ -15,6 +15,17 @@ respect to the strain" needs a convention (see ``docs/symmetric-derivatives.md``
   stiffness times diag(1, 1, 1, 2, 2, 2), the stiffness against *tensorial* shear strain. It is not a fourth-order
   tangent (contracting it with a symmetric increment double-counts shear) and must not be handed to an FE code.
 * ``"full"``: :math:`J` itself, for comparison.
+
+Six-parameter (lower-triangular) representation: a symmetric tensor built from six numbers
+:math:`p = (X_{11}, X_{22}, X_{33}, X_{23}, X_{13}, X_{12})` (any component order of :mod:`constitutive.notation`;
+tensor components, no shear factors; :func:`symmetric_from_parameters`), or from the lower triangle of a ``(3, 3)``
+array, :math:`X = L + L^T - \operatorname{diag} L` (:func:`symmetric_from_lower`). Differentiating through either
+builder gives :math:`\partial Y_I / \partial p_J`, the ``"components"`` convention as a 6x6 matrix
+(:func:`parameter_jacobian`): the derivative with respect to a lower-triangle entry moves the mirrored upper entry
+too. In matrix form (``jacobian(..., "components", notation="voigt")``) it equals the Voigt stiffness times
+diag(1, 1, 1, 2, 2, 2) -- the stiffness acting on *tensorial* shear strain -- and is not symmetric even when C is.
+A Mandel matrix exists for ``"symmetric"`` only: the Mandel basis is orthonormal, so the Mandel matrix *is* the
+derivative of the Mandel stress vector with respect to the Mandel strain vector.
 """
 
 from __future__ import annotations
@@ -24,10 +35,20 @@ from collections.abc import Callable
 import torch
 from torch.func import grad, jacfwd, jacrev, vmap
 
-from .notation import to_notation
+from .notation import from_notation, to_notation
 from .tensor import Tensor, TensorLike, as_tensor, check_finite, check_shape, check_symmetric
 
-__all__ = ["CONVENTIONS", "jacobian", "hessian", "apply_convention"]
+__all__ = [
+    "CONVENTIONS",
+    "jacobian",
+    "hessian",
+    "apply_convention",
+    "components_matrix",
+    "symmetric_from_parameters",
+    "parameters_from_symmetric",
+    "symmetric_from_lower",
+    "parameter_jacobian",
+]
 
 CONVENTIONS = ("symmetric", "components", "full")
 
@@ -43,6 +64,86 @@ def apply_convention(J: Tensor, convention: str) -> Tensor:
         off = 2.0 - torch.eye(3, dtype=J.dtype, device=J.device)  # 1 on the diagonal, 2 off it
         return sym * off
     raise ValueError(f"unknown convention {convention!r}; choose one of {CONVENTIONS}")
+
+
+def _shear_factors(order: str, like: Tensor) -> Tensor:
+    """(1, 1, 1, 2, 2, 2) in ``order``: the Voigt strain vector of the all-ones tensor (engineering vs tensorial
+    shear), taken from the notation layer rather than written again."""
+    ones = torch.ones(3, 3, dtype=like.real.dtype, device=like.device)
+    return to_notation(ones, "strain", "voigt", order)
+
+
+def components_matrix(C: TensorLike, convention: str = "symmetric", order: str = "voigt") -> Tensor:
+    r"""The ``"components"`` 6x6 matrix :math:`M_{IJ} = \partial Y_I / \partial X_J` of a tangent.
+
+    ``C`` ``(..., 3, 3, 3, 3)`` in ``convention`` ('symmetric' or 'components'; minor-symmetric). ``Y_I`` and
+    ``X_J`` are the six tensor components (no shear factors) in ``order``. Equals the Voigt stiffness matrix times
+    diag(1, 1, 1, 2, 2, 2): the stiffness acting on tensorial shear strain. Returns ``(..., 6, 6)``.
+    """
+    C = as_tensor(C)
+    check_shape(C, (3, 3, 3, 3), "tangent")
+    if convention == "components":
+        C = C * (1.0 - 0.5 * (1.0 - torch.eye(3, dtype=C.real.dtype, device=C.device)))  # halve shear columns
+    elif convention != "symmetric":
+        raise ValueError(f"components_matrix needs a 'symmetric' or 'components' tangent, got {convention!r}")
+    return to_notation(C, "stiffness", "voigt", order) * _shear_factors(order, C)
+
+
+def symmetric_from_parameters(p: TensorLike, order: str = "voigt") -> Tensor:
+    r"""Symmetric ``(..., 3, 3)`` tensor from its six independent components ``p`` ``(..., 6)`` in ``order``:
+    :math:`X_{ij} = X_{ji} = p_I` (tensor components; no shear factor). Differentiable; its derivative with
+    respect to ``p`` is the ``"components"`` convention."""
+    # The 'stress' Voigt vector is exactly the list of tensor components (no factors): reuse its basis.
+    return from_notation(p, "stress", "voigt", order)
+
+
+def parameters_from_symmetric(X: TensorLike, order: str = "voigt") -> Tensor:
+    """Inverse of :func:`symmetric_from_parameters`: the six components ``(..., 6)`` of symmetric ``X``."""
+    return to_notation(X, "stress", "voigt", order)
+
+
+def symmetric_from_lower(L: TensorLike) -> Tensor:
+    r"""Symmetric tensor from the lower triangle of ``L`` ``(..., 3, 3)``: :math:`X = L + L^T - \operatorname{diag}
+    L` (the strictly upper entries of ``L`` are ignored). Autograd through it gives, in the lower triangle, the
+    ``"components"`` derivative and zeros above the diagonal."""
+    L = as_tensor(L)
+    check_shape(L, (3, 3), "L")
+    low = torch.tril(L)
+    return low + torch.tril(L, -1).transpose(-1, -2)
+
+
+def parameter_jacobian(
+    fn: Callable[[Tensor], Tensor],
+    x: TensorLike,
+    order: str = "voigt",
+    *,
+    mode: str = "forward",
+    chunk_size: int | None = None,
+) -> Tensor:
+    r"""Derivative of the six components of ``fn(X)`` with respect to the six parameters of ``X``,
+    :math:`\partial Y_I / \partial p_J` ``(..., 6, 6)``, by AD through :func:`symmetric_from_parameters`.
+
+    ``x``: ``(..., 3, 3)`` symmetric (or ``(..., 6)`` parameters). A second route to
+    ``jacobian(fn, x, "components", notation="voigt", order=order)``, independent of :func:`apply_convention`.
+    """
+    x = as_tensor(x)
+    p = x if x.shape[-1:] == (6,) and x.ndim >= 1 and x.shape[-2:] != (3, 3) else None
+    if p is None:
+        check_shape(x, (3, 3), "x")
+        check_finite(x, "x")
+        check_symmetric(x, "x (the point of differentiation)")
+        p = parameters_from_symmetric(x, order)
+    check_finite(p, "parameters")
+
+    def g(pi: Tensor) -> Tensor:
+        y = fn(symmetric_from_parameters(pi, order))
+        return parameters_from_symmetric(y, order)
+
+    jac = jacfwd(g) if mode == "forward" else jacrev(g)
+    batch = p.shape[:-1]
+    M = vmap(jac, chunk_size=chunk_size)(p.reshape(-1, 6)).reshape(*batch, 6, 6)
+    check_finite(M, "the derivative of fn")
+    return M
 
 
 def _flatten(x: Tensor) -> tuple[Tensor, torch.Size]:
@@ -73,12 +174,15 @@ def jacobian(
     convention:
         'symmetric' (default), 'components' or 'full' (see the module docstring).
     notation, order:
-        ``None`` returns ``(..., 3, 3, 3, 3)``. 'voigt' or 'mandel' returns the ``(..., 6, 6)`` stiffness matrix in
-        that notation and component order (``convention='symmetric'`` only; use :func:`constitutive.notation.to_voigt`
-        rules: Voigt stiffness has no factors and pairs with engineering shear strain).
+        ``None`` returns ``(..., 3, 3, 3, 3)``. 'voigt' or 'mandel' returns the ``(..., 6, 6)`` matrix in that
+        notation and component order: for 'symmetric' the stiffness matrix of :func:`constitutive.notation.to_voigt`
+        / ``to_mandel`` (Voigt: no factors, pairs with engineering shear strain); for 'components' (Voigt only) the
+        matrix :math:`\partial Y_I/\partial X_J` of :func:`components_matrix`, i.e. the Voigt stiffness times
+        diag(1, 1, 1, 2, 2, 2). 'full' has no 6x6 form.
     mode:
-        'forward' (``jacfwd``: nine JVPs, the cheaper choice for square 9x9 Jacobians) or 'reverse' (``jacrev``,
-        for functions without forward-mode support).
+        'forward' (``jacfwd``: nine JVPs, the cheaper choice for square 9x9 Jacobians), 'reverse' (``jacrev``, for
+        functions without forward-mode support) or 'auto' (forward, falling back to reverse when an operation
+        has no forward-mode formula).
     chunk_size:
         passed to ``vmap`` to bound memory for very large batches.
     return_value:
@@ -91,8 +195,13 @@ def jacobian(
     check_finite(x, "x")
     if convention != "full":
         check_symmetric(x, "x (the point of differentiation)")
-    if notation is not None and convention != "symmetric":
-        raise ValueError("a Voigt or Mandel matrix is defined for the 'symmetric' convention only")
+    if notation is not None and convention == "full":
+        raise ValueError("the 'full' (nine-by-nine) derivative has no Voigt or Mandel matrix form")
+    if notation == "mandel" and convention == "components":
+        raise ValueError(
+            "a Mandel matrix is defined for the 'symmetric' convention only (it is already the derivative with "
+            "respect to the Mandel components); use notation='voigt' for the six-component matrix"
+        )
 
     def with_aux(xi: Tensor) -> tuple[Tensor, Tensor]:
         y = fn(xi)
@@ -101,20 +210,29 @@ def jacobian(
             raise ValueError(f"fn must map a (3, 3) tensor to a (3, 3) tensor, got output {shape}")
         return y, y
 
-    if mode == "forward":
-        jac = jacfwd(with_aux, has_aux=True)
-    elif mode == "reverse":
-        jac = jacrev(with_aux, has_aux=True)
-    else:
-        raise ValueError(f"unknown mode {mode!r}; choose 'forward' or 'reverse'")
+    if mode not in ("forward", "reverse", "auto"):
+        raise ValueError(f"unknown mode {mode!r}; choose 'forward', 'reverse' or 'auto'")
     flat, batch = _flatten(x)
-    J, y = vmap(jac, chunk_size=chunk_size)(flat)
+    if mode == "reverse":
+        J, y = vmap(jacrev(with_aux, has_aux=True), chunk_size=chunk_size)(flat)
+    else:
+        try:
+            J, y = vmap(jacfwd(with_aux, has_aux=True), chunk_size=chunk_size)(flat)
+        except (RuntimeError, NotImplementedError) as err:
+            # 'auto': an operation without a forward-mode (JVP) formula, e.g. an autograd.Function without jvp.
+            if mode == "forward":
+                raise
+            if not any(k in str(err).lower() for k in ("forward", "jvp", "not implemented")):
+                raise
+            J, y = vmap(jacrev(with_aux, has_aux=True), chunk_size=chunk_size)(flat)
     J = J.reshape(*batch, 3, 3, 3, 3)
     y = y.reshape(*batch, 3, 3)
     check_finite(y, "fn(x)")
     check_finite(J, "the derivative of fn")
     C = apply_convention(J, convention)
-    if notation is not None:
+    if notation is not None and convention == "components":
+        C = components_matrix(C, "components", order)
+    elif notation is not None:
         C = to_notation(C, "stiffness", notation, order)
     return (C, y) if return_value else C
 
