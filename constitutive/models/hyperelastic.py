@@ -1,0 +1,753 @@
+r"""Isotropic hyperelastic models: maps :math:`S(E)` on symmetric tensors, with F-based methods for every stress and
+tangent measure and homogeneous incompressible deformations for rubber testing.
+
+Conventions (kinematics and tangent measures: :mod:`constitutive.kinematics`):
+
+* ``strain`` is the Green--Lagrange strain :math:`E`, ``stress(E)`` the second Piola--Kirchhoff stress
+  :math:`S = \partial\psi/\partial E = 2\,\partial\psi/\partial C`, ``tangent(E)`` the material tangent
+  :math:`\mathbb{C} = \partial S/\partial E = 4\,\partial^2\psi/\partial C\partial C` (minor- and
+  major-symmetric), ``energy(E)`` the strain-energy density :math:`\psi` per unit reference volume.
+* Invariants of :math:`C`: :math:`I_1 = \operatorname{tr} C`, :math:`I_2 = \tfrac12(I_1^2 - \operatorname{tr}
+  C^2)`, :math:`J = \sqrt{\det C} = \det F`; isochoric invariants :math:`\bar I_1 = J^{-2/3} I_1`,
+  :math:`\bar I_2 = J^{-4/3} I_2`; principal stretches :math:`\lambda_a` (:math:`c_a = \lambda_a^2` the eigenvalues
+  of :math:`C`), isochoric stretches :math:`\bar\lambda_a = J^{-1/3}\lambda_a`.
+* Models with a bulk modulus ``K`` use the split :math:`\psi = \psi_{iso}(\bar I_1, \bar I_2 \text{ or }
+  \bar\lambda_a) + U(J)` with :math:`U` chosen by name (:data:`VOLUMETRIC_FUNCTIONS`, all with
+  :math:`U(1) = U'(1) = 0`, :math:`U''(1) = K`). Without ``K`` a model is incompressible: it has no 3-D stress
+  (``stress(E)`` raises ``ValueError``) and is used through :meth:`HyperelasticMaterial.nominal_stress`.
+
+Two exact routes compute :math:`S` and :math:`\mathbb{C}`, both batched, both free of perturbations:
+
+* invariant models: :math:`S = 2\psi_1 I + 2\psi_2 (I_1 I - C) + J\psi_J C^{-1}` and
+  :math:`\mathbb{C} = 4\sum_{\alpha\beta}\psi_{\alpha\beta}\, G_\alpha \otimes G_\beta + 4\psi_2 (I\otimes I -
+  \mathbb{I}^s) + J\psi_J (C^{-1}\otimes C^{-1} - 2\, C^{-1}\odot C^{-1})` with :math:`G = (I,\ I_1 I - C,\
+  \tfrac12 J C^{-1})`, :math:`(A\odot B)_{ijkl} = \tfrac12(A_{ik}B_{jl} + A_{il}B_{jk})` and the scalar
+  derivatives :math:`\psi_\alpha = \partial\psi/\partial(I_1, I_2, J)` by ``torch.func`` on the three scalars;
+* principal-stretch models (Ogden): :math:`S = \sum_a y_a N_a\otimes N_a`, :math:`y_a = 2\,\partial\psi/\partial
+  c_a`, and :math:`\mathbb{C} = 2\,\mathrm{d}S/\mathrm{d}C` from :func:`constitutive.tensor.spectral_derivative`
+  (Daleckii--Krein with the exact limit at coincident :math:`c_a`), the derivatives :math:`\partial y_a/\partial
+  c_b` by ``torch.func`` on the 3-vector of eigenvalues (no eigenvector derivatives). Exact at repeated stretches,
+  :math:`F = I` included.
+
+Saint Venant--Kirchhoff and the default Neo-Hookean form also have fully hand-written stress and tangent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+import torch
+from torch.func import grad, jacfwd, vmap
+
+from ..kinematics import (
+    check_deformation_gradient,
+    green_lagrange,
+    material_to_first_elasticity,
+    push_forward_tangent,
+    spatial_to_jaumann_tangent,
+)
+from ..tensor import (
+    DEFAULT_DTYPE,
+    Tensor,
+    TensorLike,
+    as_tensor,
+    check_finite,
+    det,
+    dyad,
+    dyad_ikjl,
+    dyad_iljk,
+    eigh_sym,
+    identity4_sym,
+    inv,
+    invariants,
+    spectral_derivative,
+    sym,
+)
+from ..tensor import _is_functorch_wrapped as _wrapped
+from .base import MODELS, Material
+
+__all__ = [
+    "VOLUMETRIC_FUNCTIONS",
+    "LOADING_MODES",
+    "volumetric_energy",
+    "incompressible_stretches",
+    "HyperelasticMaterial",
+    "SaintVenantKirchhoff",
+    "NeoHookean",
+    "MooneyRivlin",
+    "Yeoh",
+    "Ogden",
+    "ArrudaBoyce",
+    "Gent",
+]
+
+#: Volumetric energies :math:`U(J)` selectable by name; each has :math:`U(1) = U'(1) = 0`, :math:`U''(1) = K`.
+VOLUMETRIC_FUNCTIONS: dict[str, str] = {
+    "quadratic": "U = K/2 (J - 1)^2  (Abaqus D1 = 2/K form)",
+    "log": "U = K/2 (ln J)^2  (Simo-Miehe, Bonet-Wood)",
+    "simo_taylor": "U = K/4 (J^2 - 1 - 2 ln J)  (Simo-Taylor 1982, Ciarlet-Geymonat)",
+}
+
+#: Homogeneous incompressible loading modes of :meth:`HyperelasticMaterial.nominal_stress`.
+LOADING_MODES: tuple[str, ...] = ("uniaxial", "equibiaxial", "pure_shear")
+
+
+def volumetric_energy(J: Tensor, K: Tensor, name: str) -> Tensor:
+    r"""Volumetric energy :math:`U(J)` by name (see :data:`VOLUMETRIC_FUNCTIONS`); ``J`` ``(...)``."""
+    if name == "quadratic":
+        d = J - 1.0
+        return 0.5 * K * d * d
+    if name == "log":
+        lnJ = torch.log(J)
+        return 0.5 * K * lnJ * lnJ
+    if name == "simo_taylor":
+        return 0.25 * K * (J * J - 1.0 - 2.0 * torch.log(J))
+    raise ValueError(f"unknown volumetric function {name!r}; choose one of {tuple(VOLUMETRIC_FUNCTIONS)}")
+
+
+def incompressible_stretches(stretch: Tensor, mode: str) -> tuple[Tensor, int]:
+    r"""Principal stretches ``(..., 3)`` of a homogeneous incompressible deformation, and the index of the
+    stress-free lateral direction used to eliminate the pressure:
+
+    * ``"uniaxial"``: :math:`(\lambda, \lambda^{-1/2}, \lambda^{-1/2})`, lateral direction 2;
+    * ``"equibiaxial"``: :math:`(\lambda, \lambda, \lambda^{-2})`, lateral direction 3;
+    * ``"pure_shear"`` (planar tension): :math:`(\lambda, 1, \lambda^{-1})`, lateral direction 3.
+    """
+    if mode == "uniaxial":
+        lat = stretch ** (-0.5)
+        return torch.stack([stretch, lat, lat], -1), 1
+    if mode == "equibiaxial":
+        return torch.stack([stretch, stretch, stretch ** (-2.0)], -1), 2
+    if mode == "pure_shear":
+        return torch.stack([stretch, torch.ones_like(stretch), 1.0 / stretch], -1), 2
+    raise ValueError(f"unknown loading mode {mode!r}; choose one of {LOADING_MODES}")
+
+
+def _scalar_derivatives(fn: Callable[[Tensor], Tensor], x: Tensor, second: bool) -> tuple[Tensor, Tensor | None]:
+    """Gradient ``(..., n)`` and (if ``second``) Hessian ``(..., n, n)`` of a scalar function of an n-vector,
+    batched over the leading axes of ``x`` with ``torch.func`` (differentiable w.r.t. captured parameters)."""
+    n = x.shape[-1]
+    batch = x.shape[:-1]
+    flat = x.reshape(-1, n)
+    if flat.shape[0] == 0:
+        return x.new_zeros(x.shape), (x.new_zeros(*batch, n, n) if second else None)
+    if not second:
+        return vmap(grad(fn))(flat).reshape(*batch, n), None
+
+    def g_aux(v: Tensor) -> tuple[Tensor, Tensor]:
+        g = grad(fn)(v)
+        return g, g
+
+    H, g = vmap(jacfwd(g_aux, has_aux=True))(flat)
+    # For float32 input, `(x - 1.0) * y` comes out float64 under vmap(jacfwd(grad)) (a torch 2.13 promotion quirk
+    # of Python-scalar operands in forward-over-reverse mode): cast back to the working dtype.
+    return g.reshape(*batch, n), H.reshape(*batch, n, n).to(x.dtype)
+
+
+def _sym_box(A: Tensor) -> Tensor:
+    r""":math:`(A\odot A)_{ijkl} = \tfrac12(A_{ik}A_{jl} + A_{il}A_{jk})` (so :math:`\partial C^{-1}/\partial C =
+    -C^{-1}\odot C^{-1}` on Sym)."""
+    return 0.5 * (dyad_ikjl(A, A) + dyad_iljk(A, A))
+
+
+class HyperelasticMaterial(Material):
+    r"""Base class of isotropic hyperelastic models :math:`\psi(C)`, :math:`C = I + 2E`.
+
+    A subclass defines the energy through one hook:
+
+    * ``_psi_invariants(I1, I2, J)`` (invariant models), or
+    * ``_psi_principal(c)`` with ``c`` ``(..., 3)`` the eigenvalues of :math:`C` (principal-stretch models; set
+      ``_principal_model = True``),
+
+    plus :attr:`initial_shear_modulus`, :attr:`initial_bulk_modulus` (``None`` when incompressible) and, optionally,
+    ``_check_state(I1bar)`` to refuse states outside the model's domain (Gent's locking stretch).
+    """
+
+    strain_measure: ClassVar[str] = "Green-Lagrange E"
+    stress_measure: ClassVar[str] = "second Piola-Kirchhoff S"
+    isotropic: ClassVar[bool] = True
+    _principal_model: ClassVar[bool] = False
+
+    # ------------------------------------------------------------------------------------------------ the hooks
+    def _psi_invariants(self, I1: Tensor, I2: Tensor, J: Tensor) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} defines no invariant form of its energy")
+
+    def _psi_principal(self, c: Tensor) -> Tensor:
+        """Energy from the eigenvalues ``c`` ``(..., 3)`` of C (defaults to the invariant form)."""
+        c0, c1, c2 = c[..., 0], c[..., 1], c[..., 2]
+        return self._psi_invariants(c0 + c1 + c2, c0 * c1 + c1 * c2 + c2 * c0, torch.sqrt(c0 * c1 * c2))
+
+    def _check_state(self, I1bar: Tensor) -> None:
+        """Raise ``ValueError`` for states outside the model's domain (default: none)."""
+
+    def _volumetric(self, J: Tensor) -> Tensor:
+        K = self._params.get("K")
+        if K is None:
+            return torch.zeros_like(J)
+        return volumetric_energy(J, K, self._options.get("volumetric", "quadratic"))
+
+    # --------------------------------------------------------------------------------------- moduli & limits
+    @property
+    def compressible(self) -> bool:
+        """Whether the model has a 3-D response (a bulk modulus); incompressible models only give
+        :meth:`nominal_stress`."""
+        return self.initial_bulk_modulus is not None
+
+    @property
+    def initial_shear_modulus(self) -> Tensor:
+        r"""Shear modulus :math:`\mu_0` of the linearisation at :math:`E = 0`."""
+        raise NotImplementedError
+
+    @property
+    def initial_bulk_modulus(self) -> Tensor | None:
+        r"""Bulk modulus :math:`K_0` of the linearisation at :math:`E = 0` (``None``: incompressible)."""
+        K = self._params.get("K")
+        return K
+
+    def initial_tangent(self) -> Tensor:
+        r"""The small-strain limit :math:`\mathbb{C}_0 = \lambda_0 I\otimes I + 2\mu_0 \mathbb{I}^s` with
+        :math:`\lambda_0 = K_0 - \tfrac23\mu_0`, ``(3, 3, 3, 3)`` (linear elasticity with the initial moduli)."""
+        self._require_compressible("an initial 3-D tangent")
+        mu0 = self.initial_shear_modulus
+        lam0 = self.initial_bulk_modulus - 2.0 * mu0 / 3.0
+        I = torch.eye(3, dtype=self.dtype, device=self.device)
+        return lam0 * dyad(I, I) + 2.0 * mu0 * identity4_sym(self.dtype, self.device)
+
+    def _require_compressible(self, what: str) -> None:
+        if not self.compressible:
+            raise ValueError(
+                f"{type(self).__name__} without a bulk modulus is incompressible: {what} needs a bulk modulus "
+                "K (or lmbda for NeoHookean) to define the pressure; give one, or use nominal_stress(stretch, mode) "
+                "for homogeneous incompressible deformations"
+            )
+
+    # ------------------------------------------------------------------------------------------ E-based maps
+    def check_strain(self, strain: TensorLike, name: str = "E") -> Tensor:
+        """Validate a Green--Lagrange strain: shape, finite, symmetric, and :math:`I + 2E` positive definite."""
+        E = super().check_strain(strain, name)
+        if not _wrapped(E):
+            C = sym(torch.eye(3, dtype=E.dtype, device=E.device) + 2.0 * E)
+            if bool((torch.linalg.cholesky_ex(C).info != 0).any()):
+                raise ValueError(
+                    f"{name} is not an admissible Green-Lagrange strain: I + 2{name} = F^T F must be positive "
+                    "definite (det F > 0)"
+                )
+        return E
+
+    def energy(self, strain: TensorLike) -> Tensor:
+        r"""Strain-energy density :math:`\psi(E)` ``(...)``."""
+        self._require_compressible("the energy")
+        E = self.check_strain(strain)
+        C = sym(torch.eye(3, dtype=E.dtype, device=E.device) + 2.0 * E)
+        if self._principal_model:
+            c = torch.linalg.eigvalsh(C)
+            self._check_principal(c)
+            return self._psi_principal(c)
+        I1, I2, I3 = invariants(C)
+        J = torch.sqrt(I3)
+        if not _wrapped(J):
+            self._check_state(I1 * J ** (-2.0 / 3.0))
+        return self._psi_invariants(I1, I2, J)
+
+    def stress(self, strain: TensorLike) -> Tensor:
+        """Second Piola--Kirchhoff stress :math:`S(E)` ``(..., 3, 3)``."""
+        return self._response(strain, tangent=False)[0]
+
+    def tangent(self, strain: TensorLike) -> Tensor:
+        r"""Material tangent :math:`\partial S/\partial E` ``(..., 3, 3, 3, 3)``."""
+        return self._response(strain, tangent=True)[1]
+
+    def stress_and_tangent(self, strain: TensorLike) -> tuple[Tensor, Tensor]:
+        return self._response(strain, tangent=True)
+
+    def _response(self, strain: TensorLike, tangent: bool) -> tuple[Tensor, Tensor | None]:
+        self._require_compressible("a 3-D stress")
+        E = self.check_strain(strain)
+        if self._principal_model:
+            return self._spectral_response(E, tangent)
+        return self._invariant_response(E, tangent)
+
+    def _invariant_response(self, E: Tensor, tangent: bool) -> tuple[Tensor, Tensor | None]:
+        I = torch.eye(3, dtype=E.dtype, device=E.device)
+        C = sym(I + 2.0 * E)
+        I1, I2, I3 = invariants(C)
+        J = torch.sqrt(I3)
+        if not _wrapped(J):
+            self._check_state(I1 * J ** (-2.0 / 3.0))
+        Ci = sym(inv(C))
+        g, H = _scalar_derivatives(
+            lambda v: self._psi_invariants(v[0], v[1], v[2]), torch.stack([I1, I2, J], -1), tangent
+        )
+        p1, p2, pJ = (g[..., k, None, None] for k in range(3))
+        G = torch.stack([I.expand_as(C), I1[..., None, None] * I - C, 0.5 * J[..., None, None] * Ci], -3)
+        S = 2.0 * (p1 * G[..., 0, :, :] + p2 * G[..., 1, :, :] + pJ * G[..., 2, :, :])
+        if not tangent:
+            return S, None
+        Jx = J[..., None, None, None, None]
+        CC = (
+            4.0 * torch.einsum("...ab,...aij,...bkl->...ijkl", H, G, G)
+            + 4.0 * p2[..., None, None] * (dyad(I, I) - identity4_sym(E.dtype, E.device))
+            + pJ[..., None, None] * Jx * (dyad(Ci, Ci) - 2.0 * _sym_box(Ci))
+        )
+        return S, CC
+
+    def _check_principal(self, c: Tensor) -> None:
+        if not _wrapped(c):
+            self._check_state(c.sum(-1) * c.prod(-1) ** (-1.0 / 3.0))
+
+    def _spectral_response(self, E: Tensor, tangent: bool) -> tuple[Tensor, Tensor | None]:
+        C = sym(torch.eye(3, dtype=E.dtype, device=E.device) + 2.0 * E)
+        c, Q = eigh_sym(C)
+        self._check_principal(c)
+        g, H = _scalar_derivatives(self._psi_principal, c, tangent)
+        y = 2.0 * g  # principal values of S
+        S = sym((Q * y[..., None, :]) @ Q.transpose(-1, -2))
+        if not tangent:
+            return S, None
+        # dS/dE = 2 dS/dC; dS/dC from the principal values y_a(c) and dy_a/dc_b = 2 d2psi/dc_a dc_b.
+        return S, 2.0 * spectral_derivative(c, Q, y, 2.0 * H)
+
+    # ------------------------------------------------------------------------------------------ F-based maps
+    def second_piola(self, F: TensorLike) -> Tensor:
+        r""":math:`S(F)` ``(..., 3, 3)``; ``ValueError`` for :math:`\det F \le 0`."""
+        return self.stress(green_lagrange(self._check_F(F)))
+
+    def first_piola(self, F: TensorLike) -> Tensor:
+        r"""First Piola--Kirchhoff stress :math:`P = F S` ``(..., 3, 3)`` (:math:`P_{iJ}`)."""
+        F = self._check_F(F)
+        return F @ self.second_piola(F)
+
+    def kirchhoff(self, F: TensorLike) -> Tensor:
+        r"""Kirchhoff stress :math:`\tau = F S F^T` ``(..., 3, 3)``."""
+        F = self._check_F(F)
+        return sym(F @ self.second_piola(F) @ F.transpose(-1, -2))
+
+    def cauchy(self, F: TensorLike) -> Tensor:
+        r"""Cauchy stress :math:`\sigma = J^{-1} F S F^T` ``(..., 3, 3)``."""
+        F = self._check_F(F)
+        return self.kirchhoff(F) / det(F)[..., None, None]
+
+    def material_tangent(self, F: TensorLike) -> Tensor:
+        r"""Material tangent :math:`\mathbb{C} = \partial S/\partial E` at :math:`E(F)`, ``(..., 3, 3, 3, 3)``."""
+        return self.tangent(green_lagrange(self._check_F(F)))
+
+    def first_elasticity(self, F: TensorLike) -> Tensor:
+        r"""First elasticity tensor :math:`\mathbb{A}_{iJkL} = \partial P_{iJ}/\partial F_{kL} = \delta_{ik} S_{LJ}
+        + F_{iI}\mathbb{C}_{IJLK}F_{kK}` ``(..., 3, 3, 3, 3)`` (not minor-symmetric; see
+        :func:`constitutive.kinematics.material_to_first_elasticity`)."""
+        F = self._check_F(F)
+        S, CC = self.stress_and_tangent(green_lagrange(F))
+        return material_to_first_elasticity(CC, S, F)
+
+    def spatial_tangent(self, F: TensorLike) -> Tensor:
+        r"""Spatial tangent :math:`c_{ijkl} = J^{-1}F_{iI}F_{jJ}F_{kK}F_{lL}\mathbb{C}_{IJKL}` ``(..., 3, 3, 3,
+        3)``."""
+        F = self._check_F(F)
+        return push_forward_tangent(self.tangent(green_lagrange(F)), F)
+
+    def abaqus_tangent(self, F: TensorLike) -> Tensor:
+        r"""The Abaqus/Standard UMAT tangent (Jaumann rate of Kirchhoff stress over :math:`J`):
+        :math:`c_{ijkl} + \tfrac12(\delta_{ik}\sigma_{jl} + \sigma_{ik}\delta_{jl} + \delta_{il}\sigma_{jk} +
+        \sigma_{il}\delta_{jk})`, ``(..., 3, 3, 3, 3)``, minor-symmetric (see
+        :func:`constitutive.kinematics.spatial_to_jaumann_tangent`)."""
+        return self.cauchy_and_abaqus_tangent(F)[1]
+
+    def first_piola_and_elasticity(self, F: TensorLike) -> tuple[Tensor, Tensor]:
+        r"""``(P, A)`` in one evaluation of the model (what a Newton iteration on :math:`P(F)` needs)."""
+        F = self._check_F(F)
+        S, CC = self.stress_and_tangent(green_lagrange(F))
+        return F @ S, material_to_first_elasticity(CC, S, F)
+
+    def cauchy_and_abaqus_tangent(self, F: TensorLike) -> tuple[Tensor, Tensor]:
+        r"""``(sigma, C^{tau J})`` in one evaluation of the model (the STRESS and DDSDDE of a finite-strain UMAT,
+        as tensors)."""
+        F = self._check_F(F)
+        S, CC = self.stress_and_tangent(green_lagrange(F))
+        sigma = sym(F @ S @ F.transpose(-1, -2)) / det(F)[..., None, None]
+        return sigma, spatial_to_jaumann_tangent(push_forward_tangent(CC, F), sigma)
+
+    def _check_F(self, F: TensorLike) -> Tensor:
+        F = check_deformation_gradient(F if isinstance(F, Tensor) else as_tensor(F, dtype=self.dtype))
+        return F
+
+    # ---------------------------------------------------------------------------- homogeneous incompressible
+    def nominal_stress(self, stretch: TensorLike, mode: str = "uniaxial") -> Tensor:
+        r"""Nominal (first Piola--Kirchhoff) stress in the loading direction of a homogeneous incompressible
+        deformation, lateral stresses free, ``(...)`` for stretches ``(...)``.
+
+        With the principal stretches of :func:`incompressible_stretches` (:math:`\lambda_1\lambda_2\lambda_3 = 1`)
+        the Cauchy stresses are :math:`\sigma_a = \lambda_a \partial\psi/\partial\lambda_a - p`; the pressure
+        :math:`p` follows from the free lateral direction :math:`m`, so
+        :math:`P_{1} = (\lambda_1 \psi_{,1} - \lambda_m \psi_{,m}) / \lambda_1`, :math:`\lambda_a
+        \psi_{,a} = 2 c_a \partial\psi/\partial c_a`. Terms of :math:`J` alone (the volumetric :math:`U(J)`, the
+        :math:`\ln J` terms of the Neo-Hookean forms) give equal :math:`\lambda_a\psi_{,a}` in every direction and
+        cancel, so models with a split give their incompressible limit; a model without one (Saint
+        Venant--Kirchhoff) is evaluated with its whole energy under the constraint. Differentiable with respect to
+        the parameters (and the stretch).
+        """
+        lam = stretch if isinstance(stretch, Tensor) and stretch.is_floating_point() else as_tensor(stretch, self.dtype)
+        check_finite(lam, "stretch")
+        if not _wrapped(lam) and bool((lam <= 0).any()):
+            raise ValueError("stretch must be positive (a stretch ratio lambda = l / L > 0)")
+        if mode not in LOADING_MODES:
+            raise ValueError(f"unknown loading mode {mode!r}; choose one of {LOADING_MODES}")
+        stretches, lateral = incompressible_stretches(lam, mode)
+        c = stretches**2
+        self._check_principal(c)
+        g, _ = _scalar_derivatives(self._psi_principal, c, second=False)
+        t = 2.0 * c * g  # lambda_a dpsi/dlambda_a
+        return (t[..., 0] - t[..., lateral]) / lam
+
+
+# The base class is not a model of its own: keep it out of the registry used by from_dict/load.
+MODELS.pop("HyperelasticMaterial", None)
+
+
+def _iso(I1: Tensor, I2: Tensor, J: Tensor) -> tuple[Tensor, Tensor]:
+    r"""Isochoric invariants :math:`\bar I_1 = J^{-2/3} I_1`, :math:`\bar I_2 = J^{-4/3} I_2`."""
+    return I1 * J ** (-2.0 / 3.0), I2 * J ** (-4.0 / 3.0)
+
+
+class SaintVenantKirchhoff(HyperelasticMaterial):
+    r"""Saint Venant--Kirchhoff: :math:`\psi = \tfrac{\lambda}{2} (\operatorname{tr} E)^2 + \mu\, E:E`,
+    :math:`S = \lambda (\operatorname{tr} E) I + 2\mu E`, :math:`\mathbb{C} = \lambda I\otimes I + 2\mu
+    \mathbb{I}^s` (constant). Lamé constants ``lmbda``, ``mu`` (:math:`\mu > 0`, :math:`K = \lambda + 2\mu/3 > 0`).
+    Linear elasticity written in :math:`(E, S)`; not polyconvex, unstable in strong compression.
+    """
+
+    def __init__(
+        self, lmbda: TensorLike, mu: TensorLike, *, dtype: torch.dtype = DEFAULT_DTYPE, device: Any = None
+    ) -> None:
+        super().__init__(dtype=dtype, device=device)
+        self._param("lmbda", lmbda)
+        self._param("mu", mu, positive=True)
+        _check_bulk(self.lmbda, self.mu)
+
+    @property
+    def initial_shear_modulus(self) -> Tensor:
+        return self.mu
+
+    @property
+    def initial_bulk_modulus(self) -> Tensor:
+        return self.lmbda + 2.0 * self.mu / 3.0
+
+    def _psi_invariants(self, I1: Tensor, I2: Tensor, J: Tensor) -> Tensor:
+        # tr E = (I1 - 3)/2, E:E = (tr C^2 - 2 I1 + 3)/4 with tr C^2 = I1^2 - 2 I2.
+        trE = 0.5 * (I1 - 3.0)
+        EE = 0.25 * (I1 * I1 - 2.0 * I2 - 2.0 * I1 + 3.0)
+        return 0.5 * self.lmbda * trE * trE + self.mu * EE
+
+    def energy(self, strain: TensorLike) -> Tensor:
+        E = self.check_strain(strain)
+        trE = E.diagonal(dim1=-2, dim2=-1).sum(-1)
+        return 0.5 * self.lmbda * trE**2 + self.mu * (E * E).sum((-1, -2))
+
+    def _response(self, strain: TensorLike, tangent: bool) -> tuple[Tensor, Tensor | None]:
+        E = self.check_strain(strain)
+        I = torch.eye(3, dtype=E.dtype, device=E.device)
+        trE = E.diagonal(dim1=-2, dim2=-1).sum(-1)[..., None, None]
+        S = self.lmbda * trE * I + 2.0 * self.mu * E
+        if not tangent:
+            return S, None
+        CC = self.lmbda * dyad(I, I) + 2.0 * self.mu * identity4_sym(E.dtype, E.device)
+        return S, CC.expand(*E.shape[:-2], 3, 3, 3, 3).clone()
+
+
+NEO_HOOKEAN_FORMS: dict[str, str] = {
+    "ciarlet": "psi = mu/2 (I1 - 3) - mu ln J + lmbda/2 (ln J)^2",
+    "ciarlet_geymonat": "psi = mu/2 (I1 - 3) - mu ln J + lmbda/4 (J^2 - 1 - 2 ln J)",
+    "isochoric": "psi = mu/2 (I1bar - 3) + U(J), K = lmbda + 2 mu / 3, U chosen by `volumetric`",
+}
+
+
+class NeoHookean(HyperelasticMaterial):
+    r"""Compressible Neo-Hookean solid, shear modulus ``mu``, Lamé ``lmbda`` (:math:`K_0 = \lambda + 2\mu/3`).
+
+    ``form`` selects the energy:
+
+    * ``"ciarlet"`` (default): :math:`\psi = \tfrac{\mu}{2}(I_1 - 3) - \mu\ln J + \tfrac{\lambda}{2}(\ln J)^2`
+      (Ciarlet 1988; Bonet & Wood 2008), :math:`S = \mu(I - C^{-1}) + \lambda\ln J\, C^{-1}`,
+      :math:`\mathbb{C} = \lambda C^{-1}\otimes C^{-1} + 2(\mu - \lambda\ln J)\, C^{-1}\odot C^{-1}` (hand-written);
+    * ``"ciarlet_geymonat"``: :math:`\psi = \tfrac{\mu}{2}(I_1 - 3) - \mu\ln J + \tfrac{\lambda}{4}(J^2 - 1 -
+      2\ln J)`, :math:`S = \mu(I - C^{-1}) + \tfrac{\lambda}{2}(J^2 - 1) C^{-1}`;
+    * ``"isochoric"``: :math:`\psi = \tfrac{\mu}{2}(\bar I_1 - 3) + U(J)` with :math:`K = \lambda + 2\mu/3` and
+      :math:`U` from ``volumetric`` (the Abaqus/Simo--Miehe decoupled form).
+
+    ``lmbda=None`` gives the incompressible Neo-Hookean :math:`\psi = \tfrac{\mu}{2}(\bar I_1 - 3)` (nominal stress
+    only). All forms have the initial moduli :math:`\mu_0 = \mu`, :math:`\lambda_0 = \lambda`.
+    """
+
+    def __init__(
+        self,
+        mu: TensorLike,
+        lmbda: TensorLike | None = None,
+        *,
+        form: str = "ciarlet",
+        volumetric: str = "quadratic",
+        dtype: torch.dtype = DEFAULT_DTYPE,
+        device: Any = None,
+    ) -> None:
+        super().__init__(dtype=dtype, device=device)
+        self._param("mu", mu, positive=True)
+        if lmbda is not None:
+            self._param("lmbda", lmbda)
+            _check_bulk(self.lmbda, self.mu)
+        else:
+            self.lmbda = None
+        self._option("form", form, tuple(NEO_HOOKEAN_FORMS))
+        self._option("volumetric", volumetric, tuple(VOLUMETRIC_FUNCTIONS))
+
+    @property
+    def initial_shear_modulus(self) -> Tensor:
+        return self.mu
+
+    @property
+    def initial_bulk_modulus(self) -> Tensor | None:
+        return None if self.lmbda is None else self.lmbda + 2.0 * self.mu / 3.0
+
+    def _psi_invariants(self, I1: Tensor, I2: Tensor, J: Tensor) -> Tensor:
+        mu, lmbda = self.mu, self.lmbda
+        if lmbda is None:
+            return 0.5 * mu * (_iso(I1, I2, J)[0] - 3.0)
+        lnJ = torch.log(J)
+        if self.form == "ciarlet":
+            return 0.5 * mu * (I1 - 3.0) - mu * lnJ + 0.5 * lmbda * lnJ * lnJ
+        if self.form == "ciarlet_geymonat":
+            return 0.5 * mu * (I1 - 3.0) - mu * lnJ + 0.25 * lmbda * (J * J - 1.0 - 2.0 * lnJ)
+        K = lmbda + 2.0 * mu / 3.0
+        return 0.5 * mu * (_iso(I1, I2, J)[0] - 3.0) + volumetric_energy(J, K, self.volumetric)
+
+    def _response(self, strain: TensorLike, tangent: bool) -> tuple[Tensor, Tensor | None]:
+        if self.form != "ciarlet" or self.lmbda is None:
+            return super()._response(strain, tangent)
+        E = self.check_strain(strain)
+        I = torch.eye(3, dtype=E.dtype, device=E.device)
+        C = sym(I + 2.0 * E)
+        Ci = sym(inv(C))
+        lnJ = 0.5 * torch.log(det(C))[..., None, None]
+        S = self.mu * (I - Ci) + self.lmbda * lnJ * Ci
+        if not tangent:
+            return S, None
+        CC = self.lmbda * dyad(Ci, Ci) + 2.0 * (self.mu - self.lmbda * lnJ)[..., None, None] * _sym_box(Ci)
+        return S, CC
+
+
+class MooneyRivlin(HyperelasticMaterial):
+    r"""Mooney--Rivlin (Mooney 1940, Rivlin 1948): :math:`\psi = C_{10}(\bar I_1 - 3) + C_{01}(\bar I_2 - 3) + U(J)`.
+
+    Initial shear modulus :math:`\mu_0 = 2(C_{10} + C_{01})` (must be positive). Incompressible without ``K``:
+    uniaxial nominal stress :math:`P = 2(\lambda - \lambda^{-2})(C_{10} + C_{01}/\lambda)`.
+    """
+
+    def __init__(
+        self,
+        C10: TensorLike,
+        C01: TensorLike,
+        K: TensorLike | None = None,
+        *,
+        volumetric: str = "quadratic",
+        dtype: torch.dtype = DEFAULT_DTYPE,
+        device: Any = None,
+    ) -> None:
+        super().__init__(dtype=dtype, device=device)
+        self._param("C10", C10)
+        self._param("C01", C01)
+        if not _wrapped(self.C10) and float((self.C10 + self.C01).detach()) <= 0:
+            raise ValueError(
+                f"parameters 'C10' + 'C01' must be positive (initial shear modulus 2(C10 + C01) > 0), got "
+                f"C10 = {float(self.C10.detach())}, C01 = {float(self.C01.detach())}"
+            )
+        _bulk_param(self, K)
+        self._option("volumetric", volumetric, tuple(VOLUMETRIC_FUNCTIONS))
+
+    @property
+    def initial_shear_modulus(self) -> Tensor:
+        return 2.0 * (self.C10 + self.C01)
+
+    def _psi_invariants(self, I1: Tensor, I2: Tensor, J: Tensor) -> Tensor:
+        I1b, I2b = _iso(I1, I2, J)
+        return self.C10 * (I1b - 3.0) + self.C01 * (I2b - 3.0) + self._volumetric(J)
+
+
+class Yeoh(HyperelasticMaterial):
+    r"""Yeoh (1993): :math:`\psi = \sum_{i=1}^{3} C_{i0}(\bar I_1 - 3)^i + U(J)`; :math:`\mu_0 = 2C_{10} > 0`."""
+
+    def __init__(
+        self,
+        C10: TensorLike,
+        C20: TensorLike,
+        C30: TensorLike,
+        K: TensorLike | None = None,
+        *,
+        volumetric: str = "quadratic",
+        dtype: torch.dtype = DEFAULT_DTYPE,
+        device: Any = None,
+    ) -> None:
+        super().__init__(dtype=dtype, device=device)
+        self._param("C10", C10, positive=True)
+        self._param("C20", C20)
+        self._param("C30", C30)
+        _bulk_param(self, K)
+        self._option("volumetric", volumetric, tuple(VOLUMETRIC_FUNCTIONS))
+
+    @property
+    def initial_shear_modulus(self) -> Tensor:
+        return 2.0 * self.C10
+
+    def _psi_invariants(self, I1: Tensor, I2: Tensor, J: Tensor) -> Tensor:
+        x = _iso(I1, I2, J)[0] - 3.0
+        x2 = x * x
+        return self.C10 * x + self.C20 * x2 + self.C30 * x2 * x + self._volumetric(J)
+
+
+#: Coefficients of the five-term Arruda--Boyce series (inverse-Langevin expansion), as in Abaqus.
+ARRUDA_BOYCE_COEFFICIENTS = (1.0 / 2.0, 1.0 / 20.0, 11.0 / 1050.0, 19.0 / 7000.0, 519.0 / 673750.0)
+
+
+class ArrudaBoyce(HyperelasticMaterial):
+    r"""Arruda--Boyce eight-chain model (Arruda & Boyce 1993), five-term series as in Abaqus:
+    :math:`\psi = \mu\sum_{i=1}^{5} \frac{\alpha_i}{N^{i-1}}(\bar I_1^i - 3^i) + U(J)`,
+    :math:`\alpha = (\tfrac12, \tfrac1{20}, \tfrac{11}{1050}, \tfrac{19}{7000}, \tfrac{519}{673750})`, ``N`` the
+    number of chain segments (:math:`\lambda_m = \sqrt N` the locking stretch). :math:`\mu` is not exactly the initial
+    shear modulus: :math:`\mu_0 = \mu(1 + \tfrac{3}{5N} + \tfrac{99}{175N^2} + \tfrac{513}{875N^3} +
+    \tfrac{42039}{67375N^4})`.
+    """
+
+    def __init__(
+        self,
+        mu: TensorLike,
+        N: TensorLike,
+        K: TensorLike | None = None,
+        *,
+        volumetric: str = "quadratic",
+        dtype: torch.dtype = DEFAULT_DTYPE,
+        device: Any = None,
+    ) -> None:
+        super().__init__(dtype=dtype, device=device)
+        self._param("mu", mu, positive=True)
+        self._param("N", N, positive=True)
+        _bulk_param(self, K)
+        self._option("volumetric", volumetric, tuple(VOLUMETRIC_FUNCTIONS))
+
+    @property
+    def initial_shear_modulus(self) -> Tensor:
+        # mu0 = 2 dpsi/dI1bar at I1bar = 3
+        return self.mu * sum(
+            2.0 * i * a * 3.0 ** (i - 1) / self.N ** (i - 1) for i, a in enumerate(ARRUDA_BOYCE_COEFFICIENTS, 1)
+        )
+
+    def _psi_invariants(self, I1: Tensor, I2: Tensor, J: Tensor) -> Tensor:
+        I1b = _iso(I1, I2, J)[0]
+        series = sum(a / self.N ** (i - 1) * (I1b**i - 3.0**i) for i, a in enumerate(ARRUDA_BOYCE_COEFFICIENTS, 1))
+        return self.mu * series + self._volumetric(J)
+
+
+class Gent(HyperelasticMaterial):
+    r"""Gent (1996): :math:`\psi = -\tfrac{\mu J_m}{2}\ln\!\left(1 - \frac{\bar I_1 - 3}{J_m}\right) + U(J)`,
+    initial shear modulus ``mu``, locking parameter ``Jm`` > 0 (:math:`\bar I_1 - 3 < J_m`: states beyond the
+    limiting chain extensibility raise ``ValueError``). Tends to Neo-Hookean as :math:`J_m\to\infty`.
+    """
+
+    def __init__(
+        self,
+        mu: TensorLike,
+        Jm: TensorLike,
+        K: TensorLike | None = None,
+        *,
+        volumetric: str = "quadratic",
+        dtype: torch.dtype = DEFAULT_DTYPE,
+        device: Any = None,
+    ) -> None:
+        super().__init__(dtype=dtype, device=device)
+        self._param("mu", mu, positive=True)
+        self._param("Jm", Jm, positive=True)
+        _bulk_param(self, K)
+        self._option("volumetric", volumetric, tuple(VOLUMETRIC_FUNCTIONS))
+
+    @property
+    def initial_shear_modulus(self) -> Tensor:
+        return self.mu
+
+    def _check_state(self, I1bar: Tensor) -> None:
+        bad = (I1bar - 3.0) >= self.Jm.detach()
+        if bool(bad.any()):
+            raise ValueError(
+                f"Gent model: the state exceeds the limiting chain extensibility (I1bar - 3 = "
+                f"{float((I1bar - 3.0)[bad].max()):.6g} >= Jm = {float(self.Jm.detach()):.6g})"
+            )
+
+    def _psi_invariants(self, I1: Tensor, I2: Tensor, J: Tensor) -> Tensor:
+        x = _iso(I1, I2, J)[0] - 3.0
+        return -0.5 * self.mu * self.Jm * torch.log1p(-x / self.Jm) + self._volumetric(J)
+
+
+class Ogden(HyperelasticMaterial):
+    r"""Ogden (1972), in Ogden's convention:
+    :math:`\psi = \sum_p \frac{\mu_p}{\alpha_p}(\bar\lambda_1^{\alpha_p} + \bar\lambda_2^{\alpha_p} +
+    \bar\lambda_3^{\alpha_p} - 3) + U(J)`, initial shear modulus :math:`\mu_0 = \tfrac12\sum_p\mu_p\alpha_p > 0`.
+
+    ``mu`` and ``alpha`` are sequences of equal length (1-D tensors), :math:`\alpha_p \ne 0`. Principal values
+    :math:`y_a = 2\partial\psi/\partial c_a` with :math:`\bar\lambda_a^{\alpha} = \exp(\tfrac{\alpha}{2}(\ln c_a -
+    \tfrac13\sum_b \ln c_b))`; stress and tangent by the spectral route (exact at repeated stretches). Incompressible
+    uniaxial nominal stress: :math:`P = \sum_p \mu_p(\lambda^{\alpha_p - 1} - \lambda^{-\alpha_p/2 - 1})`.
+    """
+
+    _principal_model: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        mu: Sequence[float] | TensorLike,
+        alpha: Sequence[float] | TensorLike,
+        K: TensorLike | None = None,
+        *,
+        volumetric: str = "quadratic",
+        dtype: torch.dtype = DEFAULT_DTYPE,
+        device: Any = None,
+    ) -> None:
+        super().__init__(dtype=dtype, device=device)
+        mu_t = as_tensor(mu, dtype=dtype) if not isinstance(mu, Tensor) else mu
+        alpha_t = as_tensor(alpha, dtype=dtype) if not isinstance(alpha, Tensor) else alpha
+        if mu_t.ndim != 1 or alpha_t.ndim != 1 or mu_t.shape != alpha_t.shape or mu_t.numel() == 0:
+            raise ValueError(
+                f"parameters 'mu' and 'alpha' must be non-empty 1-D sequences of equal length, got shapes "
+                f"{tuple(mu_t.shape)} and {tuple(alpha_t.shape)}"
+            )
+        self._param("mu", mu_t)
+        self._param("alpha", alpha_t)
+        if not _wrapped(self.alpha):
+            if bool((self.alpha.detach() == 0).any()):
+                raise ValueError(f"parameter 'alpha' must have non-zero entries, got {self.alpha.detach().tolist()}")
+            if float((self.mu * self.alpha).detach().sum()) <= 0:
+                raise ValueError(
+                    "parameters 'mu', 'alpha': sum(mu_p * alpha_p) must be positive (initial shear modulus "
+                    f"sum(mu_p alpha_p)/2 > 0), got {float((self.mu * self.alpha).detach().sum()):.6g}"
+                )
+        _bulk_param(self, K)
+        self._option("volumetric", volumetric, tuple(VOLUMETRIC_FUNCTIONS))
+
+    @property
+    def initial_shear_modulus(self) -> Tensor:
+        return 0.5 * (self.mu * self.alpha).sum()
+
+    def _psi_principal(self, c: Tensor) -> Tensor:
+        lnc = torch.log(c)
+        lnc_bar = lnc - lnc.mean(-1, keepdim=True)  # ln(lambda_bar_a^2)
+        powers = torch.exp(0.5 * self.alpha[:, None] * lnc_bar[..., None, :])  # (..., P, 3)
+        iso = (self.mu / self.alpha * (powers.sum(-1) - 3.0)).sum(-1)
+        return iso + self._volumetric(torch.exp(0.5 * lnc.sum(-1)))
+
+
+def _check_bulk(lmbda: Tensor, mu: Tensor) -> None:
+    if not _wrapped(lmbda) and float((lmbda + 2.0 * mu / 3.0).detach()) <= 0:
+        raise ValueError(
+            f"parameter 'lmbda' must give a positive bulk modulus K = lmbda + 2 mu / 3, got lmbda = "
+            f"{float(lmbda.detach())}, mu = {float(mu.detach())}"
+        )
+
+
+def _bulk_param(model: HyperelasticMaterial, K: TensorLike | None) -> None:
+    if K is None:
+        model.K = None
+    else:
+        model._param("K", K, positive=True)
