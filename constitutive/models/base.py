@@ -246,9 +246,44 @@ class PathDependentMaterial(Material):
     mutates its inputs. ``stress``/``tangent`` evaluate one step from the initial state (the virgin material).
     """
 
+    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Trailing shape (after the batch axes) of each state entry, by key; defines the state's structure."""
+        raise TypeError(f"{type(self).__name__} must define state_shapes")
+
     def initial_state(self, batch_shape: tuple[int, ...] | torch.Size = ()) -> dict[str, Tensor]:
-        """The virgin state for a batch of ``batch_shape`` points."""
-        raise TypeError(f"{type(self).__name__} must define initial_state")
+        """The virgin state for a batch of ``batch_shape`` points: every entry of :meth:`state_shapes`, zero."""
+        batch = tuple(batch_shape)
+        return {
+            key: torch.zeros((*batch, *tail), dtype=self.dtype, device=self.device)
+            for key, tail in self.state_shapes().items()
+        }
+
+    def check_state(
+        self, state: Mapping[str, Tensor], batch: tuple[int, ...] | torch.Size
+    ) -> tuple[dict[str, Tensor], torch.Size]:
+        """Validate ``state`` against :meth:`state_shapes` (keys, trailing shapes, finiteness) and broadcast its
+        batch axes with the strain's ``batch``; returns the entries expanded to the common batch shape."""
+        if not isinstance(state, Mapping):
+            raise ValueError(f"state must be a dict of tensors, got {type(state).__name__}")
+        tails = self.state_shapes()
+        out: dict[str, Tensor] = {}
+        shapes = [torch.Size(batch)]
+        for key, tail in tails.items():
+            if key not in state:
+                raise ValueError(f"state is missing {key!r}; expected keys {sorted(tails)} (see initial_state)")
+            t = as_tensor(state[key], dtype=self.dtype, device=self.device)
+            if t.ndim < len(tail) or tuple(t.shape[t.ndim - len(tail) :]) != tail:
+                raise ValueError(
+                    f"state[{key!r}] must have shape (..., {', '.join(map(str, tail))}), got {tuple(t.shape)}"
+                )
+            check_finite(t, f"state[{key!r}]")
+            out[key] = t
+            shapes.append(t.shape[: t.ndim - len(tail)])
+        try:
+            common = torch.broadcast_shapes(*shapes)
+        except RuntimeError as exc:
+            raise ValueError(f"state batch shapes do not match the strain batch shape {tuple(batch)}: {exc}") from None
+        return {key: t.expand((*common, *tails[key])) for key, t in out.items()}, common
 
     def update(
         self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None = None

@@ -1,0 +1,417 @@
+r"""Load paths for the material-point driver (:mod:`constitutive.driver`).
+
+A load path is a list of :class:`Segment` s. Each segment prescribes, for **every** component, either the strain
+or the stress (mixed control) and the value that component reaches at the end of the segment; the driver splits
+the segment into ``increments`` equal steps, interpolating linearly from the values actually reached at the
+start of the segment (so a component may switch from strain to stress control between segments).
+
+Conventions, stated once:
+
+* Values are **tensor components**: the strain component ``"12"`` is :math:`\varepsilon_{12}` (half the
+  engineering shear strain :math:`\gamma_{12}`), the stress component ``"12"`` is :math:`\sigma_{12}`.
+* Small-strain paths (``kinematics="small"``) use the six labels of :func:`constitutive.notation.component_labels`
+  in the textbook Voigt order: ``11 22 33 23 13 12``. ``strain``/``stress`` are the model's own work-conjugate pair
+  (ε and σ for small-strain models; E and S when a hyperelastic model is driven in its Green--Lagrange strain).
+* Finite-strain paths (``kinematics="finite"``) prescribe the nine components of the deformation gradient
+  :math:`F_{ij}` or of the first Piola--Kirchhoff stress :math:`P_{ij}` (:data:`FINITE_LABELS`: the six Voigt
+  labels followed by ``32 31 21``). On a finite path ``strain`` means F and ``stress`` means P.
+* Paths start from the virgin, stress-free state: zero strain (F = I) and zero stress at time 0.
+
+Standard modes (:data:`MODES`), each driven by one amplitude :math:`a` (by strain unless ``by="stress"``):
+
+=================  ===============================================  ==============================================
+mode               small strain (strain-driven)                     finite strain (F-driven)
+=================  ===============================================  ==============================================
+uniaxial_stress    ε11 = a; σ22 = σ33 = σ23 = σ13 = σ12 = 0         F11 = 1 + a, F off-diagonal = 0; P22 = P33 = 0
+uniaxial_strain    ε11 = a; all other strains 0                     F11 = 1 + a; F22 = F33 = 1; F off-diagonal 0
+equibiaxial        ε11 = ε22 = a; σ33 = σ23 = σ13 = σ12 = 0         F11 = F22 = 1 + a, off-diagonal 0; P33 = 0
+pure_shear         ε11 = a, ε22 = −a; all other strains 0           planar tension: F11 = 1 + a, F22 = 1; P33 = 0
+simple_shear       ε12 = a/2 (a = γ); all other strains 0           F12 = a (= γ); F = I otherwise
+hydrostatic        ε11 = ε22 = ε33 = a; shear strains 0             F11 = F22 = F33 = 1 + a; off-diagonal 0
+=================  ===============================================  ==============================================
+
+Driven by stress (``by="stress"``) the driving components carry the stress a instead (small strain: σ11 = a for
+uniaxial stress and strain, σ11 = σ22 = a equibiaxial, σ11 = −σ22 = a pure shear, σ12 = a simple shear, σii = a
+hydrostatic, i.e. the pressure is −a; finite strain: the same P components, P11 = a for planar tension) and every
+other component keeps its control.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .notation import component_labels, components
+from .tensor import Tensor, TensorLike, as_tensor
+
+__all__ = [
+    "SMALL_LABELS",
+    "FINITE_LABELS",
+    "FINITE_COMPONENTS",
+    "MODES",
+    "Segment",
+    "LoadPath",
+    "labels_for",
+    "standard_path",
+    "history",
+    "cyclic",
+    "uniaxial_stress",
+    "uniaxial_strain",
+    "equibiaxial",
+    "pure_shear",
+    "simple_shear",
+    "hydrostatic",
+    "path_from_dict",
+]
+
+#: Small-strain component labels, textbook Voigt order (from :mod:`constitutive.notation`).
+SMALL_LABELS: tuple[str, ...] = tuple(component_labels("voigt"))
+#: Index pairs of the nine components of a non-symmetric tensor (F, P): the six Voigt pairs, then the transposes of
+#: the three shear pairs (32, 31, 21).
+FINITE_COMPONENTS: tuple[tuple[int, int], ...] = tuple(components("voigt")) + tuple(
+    (j, i) for (i, j) in components("voigt")[3:]
+)
+#: Finite-strain component labels: ``11 22 33 23 13 12 32 31 21``.
+FINITE_LABELS: tuple[str, ...] = tuple(f"{i + 1}{j + 1}" for i, j in FINITE_COMPONENTS)
+
+KINEMATICS = ("small", "finite")
+CONTROLS = ("strain", "stress")
+
+
+def labels_for(kinematics: str) -> tuple[str, ...]:
+    """The component labels of a kinematics ('small': 6, 'finite': 9)."""
+    if kinematics == "small":
+        return SMALL_LABELS
+    if kinematics == "finite":
+        return FINITE_LABELS
+    raise ValueError(f"unknown kinematics {kinematics!r}; choose one of {KINEMATICS}")
+
+
+def _normalise_label(label: Any, kinematics: str) -> str:
+    """'11', 11, 'xy'-free labels; a symmetric small-strain label may be given either way round ('21' = '12')."""
+    text = str(label).strip()
+    labels = labels_for(kinematics)
+    if text in labels:
+        return text
+    if kinematics == "small" and len(text) == 2 and text[::-1] in labels:
+        return text[::-1]
+    raise ValueError(f"unknown {kinematics}-strain path component {label!r}; components are {list(labels)}")
+
+
+@dataclass
+class Segment:
+    """One piece of a piecewise-linear load path.
+
+    ``strain`` and ``stress`` map component labels to the values reached at the end of the segment (floats, or
+    tensors of the batch shape for a batch of points with different targets); every component must appear in
+    exactly one of them. ``increments`` equal steps cover ``duration`` (time matters for rate-dependent models).
+    On a finite-strain path ``strain`` holds F components and ``stress`` P components.
+    """
+
+    strain: dict[str, Any] = field(default_factory=dict)
+    stress: dict[str, Any] = field(default_factory=dict)
+    increments: int = 1
+    duration: float = 1.0
+
+    def validated(self, kinematics: str) -> Segment:
+        """A copy with normalised labels; ``ValueError`` for unknown, doubly or never prescribed components."""
+        labels = labels_for(kinematics)
+        strain = {_normalise_label(k, kinematics): v for k, v in self.strain.items()}
+        stress = {_normalise_label(k, kinematics): v for k, v in self.stress.items()}
+        if len(strain) != len(self.strain) or len(stress) != len(self.stress):
+            raise ValueError("a component is listed twice (e.g. '12' and '21') in one control of a segment")
+        both = sorted(set(strain) & set(stress), key=labels.index)
+        if both:
+            raise ValueError(f"components {both} are prescribed in both strain and stress; give each one control")
+        neither = [c for c in labels if c not in strain and c not in stress]
+        if neither:
+            raise ValueError(
+                f"components {neither} are prescribed in neither strain nor stress; every component of a segment "
+                f"needs one control ({'F or P' if kinematics == 'finite' else 'strain or stress'})"
+            )
+        if int(self.increments) != self.increments or int(self.increments) < 1:
+            raise ValueError(f"increments must be a positive integer, got {self.increments!r}")
+        duration = float(self.duration)
+        if not duration >= 0.0 or duration == float("inf"):
+            raise ValueError(f"duration must be finite and non-negative, got {self.duration!r}")
+        return Segment(strain, stress, int(self.increments), duration)
+
+    def control(self, kinematics: str) -> tuple[str, ...]:
+        """'strain' or 'stress' per component, in label order."""
+        return tuple("strain" if c in self.strain else "stress" for c in labels_for(kinematics))
+
+    def target(self, kinematics: str, dtype: torch.dtype, device: torch.device | None = None) -> Tensor:
+        """End values per component ``(*batch, n_components)`` (tensor components, label order)."""
+        values = []
+        for c in labels_for(kinematics):
+            v = self.strain[c] if c in self.strain else self.stress[c]
+            values.append(as_tensor(v, dtype=dtype, device=device))
+        batch = torch.broadcast_shapes(*(v.shape for v in values))
+        return torch.stack([v.expand(batch) for v in values], dim=-1)
+
+
+@dataclass
+class LoadPath:
+    """A piecewise-linear load path: segments plus the kinematics ('small' or 'finite').
+
+    ``name`` and ``description`` are free text carried into the driver's summary.
+    """
+
+    segments: list[Segment]
+    kinematics: str = "small"
+    name: str = "path"
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        labels_for(self.kinematics)
+        if not self.segments:
+            raise ValueError("a load path needs at least one segment")
+        self.segments = [s.validated(self.kinematics) for s in self.segments]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return labels_for(self.kinematics)
+
+    @property
+    def n_steps(self) -> int:
+        return sum(s.increments for s in self.segments)
+
+    @property
+    def duration(self) -> float:
+        return sum(s.duration for s in self.segments)
+
+    def batch_shape(self) -> torch.Size:
+        """Broadcast shape of every segment's targets (``()`` for one point)."""
+        shapes = [s.target(self.kinematics, torch.float64).shape[:-1] for s in self.segments]
+        return torch.broadcast_shapes(*shapes)
+
+    def __add__(self, other: LoadPath) -> LoadPath:
+        if other.kinematics != self.kinematics:
+            raise ValueError("cannot join a small-strain and a finite-strain path")
+        return LoadPath(self.segments + other.segments, self.kinematics, f"{self.name}+{other.name}")
+
+
+# ------------------------------------------------------------------------------------------------ standard modes
+_SHEAR = ("23", "13", "12")
+_OFF9 = ("23", "13", "12", "32", "31", "21")
+
+
+def _small_mode(mode: str, a: Any, by: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(strain, stress) dicts of a small-strain mode at amplitude a."""
+    zero = 0.0
+    if mode == "uniaxial_stress":
+        drive, strain, stress = {"11": a}, {}, {c: zero for c in ("22", "33", *_SHEAR)}
+    elif mode == "uniaxial_strain":
+        drive, strain, stress = {"11": a}, {c: zero for c in ("22", "33", *_SHEAR)}, {}
+    elif mode == "equibiaxial":
+        drive, strain, stress = {"11": a, "22": a}, {}, {c: zero for c in ("33", *_SHEAR)}
+    elif mode == "pure_shear":
+        drive, strain, stress = {"11": a, "22": -a}, {c: zero for c in ("33", *_SHEAR)}, {}
+    elif mode == "simple_shear":
+        drive = {"12": a / 2 if by == "strain" else a}  # a is the engineering shear strain γ = 2 ε12
+        strain, stress = {c: zero for c in ("11", "22", "33", "23", "13")}, {}
+    elif mode == "hydrostatic":
+        drive, strain, stress = {"11": a, "22": a, "33": a}, {c: zero for c in _SHEAR}, {}
+    else:
+        raise ValueError(f"unknown path mode {mode!r}; choose one of {MODES}")
+    if by == "strain":
+        return {**drive, **strain}, stress
+    # Stress-driven: the driving components become stress-controlled; the others keep their control.
+    return strain, {**drive, **stress}
+
+
+def _finite_mode(mode: str, a: Any, by: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(F, P) dicts of a finite-strain mode at amplitude a."""
+    one, zero = 1.0, 0.0
+    off = {c: zero for c in _OFF9}
+    if mode == "uniaxial_stress":
+        drive, F, P = {"11": a}, dict(off), {"22": zero, "33": zero}
+    elif mode == "uniaxial_strain":
+        drive, F, P = {"11": a}, {"22": one, "33": one, **off}, {}
+    elif mode == "equibiaxial":
+        drive, F, P = {"11": a, "22": a}, dict(off), {"33": zero}
+    elif mode == "pure_shear":
+        drive, F, P = {"11": a}, {"22": one, **off}, {"33": zero}
+    elif mode == "simple_shear":
+        F = {"11": one, "22": one, "33": one, **{c: zero for c in _OFF9 if c != "12"}}
+        if by == "strain":
+            return {**F, "12": a}, {}
+        return F, {"12": a}
+    elif mode == "hydrostatic":
+        drive, F, P = {"11": a, "22": a, "33": a}, dict(off), {}
+    else:
+        raise ValueError(f"unknown path mode {mode!r}; choose one of {MODES}")
+    if by == "strain":
+        return {**{c: one + v for c, v in drive.items()}, **F}, P
+    return F, {**drive, **P}
+
+
+MODES = ("uniaxial_stress", "uniaxial_strain", "equibiaxial", "pure_shear", "simple_shear", "hydrostatic")
+
+
+def standard_path(
+    mode: str,
+    amplitudes: TensorLike | Sequence[Any],
+    *,
+    increments: int | Sequence[int] = 10,
+    duration: float | Sequence[float] = 1.0,
+    by: str = "strain",
+    kinematics: str = "small",
+) -> LoadPath:
+    """A named mode driven through the keypoint amplitudes ``a_1, a_2, ...`` (starting from a = 0).
+
+    ``amplitudes``: a number, a list of numbers, or a tensor ``(n_keypoints, *batch)`` for a batch of points with
+    different amplitudes. ``increments``/``duration``: per segment, one value for all or one per keypoint.
+    See the module docstring for the meaning of ``a`` in each mode.
+    """
+    if by not in CONTROLS:
+        raise ValueError(f"by must be 'strain' or 'stress', got {by!r}")
+    labels_for(kinematics)
+    if mode not in MODES:
+        raise ValueError(f"unknown path mode {mode!r}; choose one of {MODES}")
+    amps = amplitudes if isinstance(amplitudes, Tensor) else as_tensor(amplitudes)
+    if amps.ndim == 0:
+        amps = amps.reshape(1)
+    n = amps.shape[0]
+    incs = [increments] * n if isinstance(increments, int) else list(increments)
+    durs = [duration] * n if isinstance(duration, (int, float)) else list(duration)
+    if len(incs) != n or len(durs) != n:
+        raise ValueError(f"need one increments/duration value per keypoint ({n}), got {len(incs)} and {len(durs)}")
+    build = _small_mode if kinematics == "small" else _finite_mode
+    segments = []
+    for k in range(n):
+        a = amps[k] if amps[k].ndim else float(amps[k])
+        strain, stress = build(mode, a, by)
+        segments.append(Segment(strain, stress, incs[k], durs[k]))
+    return LoadPath(segments, kinematics, name=f"{mode} ({kinematics} strain, {by}-driven)")
+
+
+def history(mode: str, amplitudes: Sequence[Any], **kwargs: Any) -> LoadPath:
+    """An arbitrary piecewise-linear history of a mode: alias of :func:`standard_path`."""
+    return standard_path(mode, amplitudes, **kwargs)
+
+
+def cyclic(
+    mode: str = "uniaxial_stress",
+    amplitude: float = 0.01,
+    cycles: int = 1,
+    *,
+    mean: float = 0.0,
+    increments: int = 20,
+    duration: float = 1.0,
+    by: str = "strain",
+    kinematics: str = "small",
+) -> LoadPath:
+    r"""Tension--compression cycles: keypoints :math:`m + a, m - a, m + a, \dots` (``2 cycles + 1`` keypoints), i.e.
+    a first loading branch then ``cycles`` full reversals-and-reloadings. A segment from ``+a`` to ``-a`` spans twice
+    the amplitude, so it gets ``2 increments`` steps and ``2 duration`` (constant rate)."""
+    if int(cycles) != cycles or cycles < 0:
+        raise ValueError(f"cycles must be a non-negative integer, got {cycles!r}")
+    amps = [mean + amplitude] + [mean - amplitude, mean + amplitude] * int(cycles)
+    incs = [increments] + [2 * increments] * (2 * int(cycles))
+    durs = [duration] + [2 * duration] * (2 * int(cycles))
+    path = standard_path(mode, amps, increments=incs, duration=durs, by=by, kinematics=kinematics)
+    path.name = f"cyclic {mode} ({kinematics} strain, {by}-driven), amplitude {amplitude}, {cycles} cycle(s)"
+    return path
+
+
+def uniaxial_stress(amplitudes: Any, **kwargs: Any) -> LoadPath:
+    """Uniaxial stress: ε11 (F11 = 1 + a) prescribed, every other stress zero (mixed control); see module doc."""
+    return standard_path("uniaxial_stress", amplitudes, **kwargs)
+
+
+def uniaxial_strain(amplitudes: Any, **kwargs: Any) -> LoadPath:
+    """Uniaxial strain: ε11 = a, all other strains zero."""
+    return standard_path("uniaxial_strain", amplitudes, **kwargs)
+
+
+def equibiaxial(amplitudes: Any, **kwargs: Any) -> LoadPath:
+    """Equibiaxial: ε11 = ε22 = a, σ33 and the shear stresses zero."""
+    return standard_path("equibiaxial", amplitudes, **kwargs)
+
+
+def pure_shear(amplitudes: Any, **kwargs: Any) -> LoadPath:
+    """Pure shear: ε = diag(a, −a, 0) (small strain); planar tension F11 = 1 + a, F22 = 1, P33 = 0 (finite)."""
+    return standard_path("pure_shear", amplitudes, **kwargs)
+
+
+def simple_shear(amplitudes: Any, **kwargs: Any) -> LoadPath:
+    """Simple shear with amount γ = a: ε12 = γ/2 (small strain), F12 = γ (finite); other strains zero."""
+    return standard_path("simple_shear", amplitudes, **kwargs)
+
+
+def hydrostatic(amplitudes: Any, **kwargs: Any) -> LoadPath:
+    """Hydrostatic: ε11 = ε22 = ε33 = a (or σii = a = −pressure with ``by='stress'``)."""
+    return standard_path("hydrostatic", amplitudes, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------------- from TOML
+_PATH_KEYS = {"mode", "amplitudes", "amplitude", "cycles", "mean", "increments", "duration", "by", "kinematics"}
+
+
+def path_from_dict(data: Mapping[str, Any], *, source: str | Path = "<path>") -> LoadPath:
+    """Build a :class:`LoadPath` from the ``[path]`` table and/or ``[[steps]]`` array of a load-path file.
+
+    ``[path]``: ``mode`` (a :data:`MODES` name), ``kinematics`` ('small' default, or 'finite'), ``by`` ('strain' or
+    'stress'), and either ``amplitudes = [...]`` (piecewise-linear history) or ``amplitude`` + ``cycles`` (+ ``mean``)
+    for a cyclic path; ``increments`` and ``duration`` per segment (a number or a list).
+
+    ``[[steps]]``: each table has ``strain = {"11" = ...}`` and ``stress = {"22" = ...}`` (on a finite path ``F`` and
+    ``P``; ``strain``/``stress`` are accepted as aliases), ``increments`` and ``duration``. Steps follow the
+    ``[path]`` segments when both are given.
+    """
+    table = dict(data.get("path", {}))
+    steps = list(data.get("steps", []))
+    kinematics = str(table.get("kinematics", data.get("kinematics", "small")))
+    labels_for(kinematics)
+    segments: list[Segment] = []
+    name = str(data.get("title", Path(str(source)).stem))
+    if table:
+        unknown = sorted(set(table) - _PATH_KEYS)
+        if unknown:
+            raise ValueError(f"{source}: unknown keys {unknown} in [path]; allowed: {sorted(_PATH_KEYS)}")
+        if "mode" not in table:
+            raise ValueError(f"{source}: [path] needs mode = one of {MODES}")
+        common = dict(by=str(table.get("by", "strain")), kinematics=kinematics)
+        if "cycles" in table or "amplitude" in table:
+            if "amplitudes" in table:
+                raise ValueError(f"{source}: give either amplitudes or amplitude + cycles in [path], not both")
+            path = cyclic(
+                table["mode"],
+                float(table.get("amplitude", 0.0)),
+                int(table.get("cycles", 0)),
+                mean=float(table.get("mean", 0.0)),
+                increments=int(table.get("increments", 20)),
+                duration=float(table.get("duration", 1.0)),
+                **common,
+            )
+        elif "amplitudes" in table:
+            path = standard_path(
+                table["mode"],
+                list(table["amplitudes"]),
+                increments=table.get("increments", 10),
+                duration=table.get("duration", 1.0),
+                **common,
+            )
+        else:
+            raise ValueError(f"{source}: [path] needs amplitudes = [...] or amplitude + cycles")
+        segments += path.segments
+    names = ("F", "P") if kinematics == "finite" else ("strain", "stress")
+    for k, step in enumerate(steps):
+        unknown = sorted(set(step) - {"strain", "stress", "F", "P", "increments", "duration"})
+        if unknown:
+            raise ValueError(f"{source}: unknown keys {unknown} in step {k + 1}")
+        strain = dict(step.get(names[0], step.get("strain", {})))
+        stress = dict(step.get(names[1], step.get("stress", {})))
+        seg = Segment(strain, stress, step.get("increments", 1), step.get("duration", 1.0))
+        try:
+            segments.append(seg.validated(kinematics))
+        except ValueError as err:
+            raise ValueError(f"{source}: step {k + 1}: {err}") from None
+    if not segments:
+        raise ValueError(f"{source}: no load path: give a [path] table or [[steps]]")
+    return LoadPath(segments, kinematics, name=name, description=str(data.get("description", "")))
