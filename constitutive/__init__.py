@@ -1,16 +1,23 @@
 """constitutive: continuum-mechanics constitutive modelling on PyTorch, with every convention named and tested.
 
 Modules: :mod:`.tensor` (batched tensor algebra), :mod:`.notation` (Voigt/Mandel in every FE order),
-:mod:`.symmetry`, :mod:`.tangent` (derivatives on symmetric tensors), :mod:`.models`.
+:mod:`.symmetry`, :mod:`.tangent` (derivatives on symmetric tensors), :mod:`.check` (tangent verification),
+:mod:`.models` (material models), :mod:`.kinematics`, :mod:`.paths` and :mod:`.driver` (material-point driver),
+:mod:`.data` and :mod:`.calibrate` (fitting to test data), :mod:`.export` (FE-code layouts and cards).
 """
 
-from . import notation, symmetry, tangent, tensor
+from . import check, kinematics, models, notation, symmetry, tangent, tensor
+from .check import check_tangent
 from .notation import from_mandel, from_voigt, to_mandel, to_voigt
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "check",
+    "check_tangent",
+    "kinematics",
+    "models",
     "notation",
     "symmetry",
     "tangent",

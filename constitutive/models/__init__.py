@@ -12,6 +12,31 @@ from .base import (
     save,
     write_toml,
 )
+from .elastic import (
+    Anisotropic,
+    Cubic,
+    LinearElastic,
+    Orthotropic,
+    TransverselyIsotropic,
+    elastic_constants,
+    hill_average,
+    reuss_average,
+    voigt_average,
+)
+from .hardening import ArmstrongFrederick, Chaboche, Linear, Prager, Swift, Voce
+from .hyperelastic import (
+    ArrudaBoyce,
+    Gent,
+    HyperelasticMaterial,
+    MooneyRivlin,
+    NeoHookean,
+    Ogden,
+    SaintVenantKirchhoff,
+    Yeoh,
+)
+from .plasticity import J2Plasticity, Perzyna
+from .user import from_energy, from_stress
+from .viscoelastic import GeneralizedMaxwell
 
 __all__ = [
     "MODELS",
@@ -24,4 +49,32 @@ __all__ = [
     "register",
     "save",
     "write_toml",
+    "LinearElastic",
+    "TransverselyIsotropic",
+    "Orthotropic",
+    "Cubic",
+    "Anisotropic",
+    "elastic_constants",
+    "voigt_average",
+    "reuss_average",
+    "hill_average",
+    "from_energy",
+    "from_stress",
+    "J2Plasticity",
+    "Perzyna",
+    "Linear",
+    "Voce",
+    "Swift",
+    "Prager",
+    "ArmstrongFrederick",
+    "Chaboche",
+    "GeneralizedMaxwell",
+    "HyperelasticMaterial",
+    "SaintVenantKirchhoff",
+    "NeoHookean",
+    "MooneyRivlin",
+    "Yeoh",
+    "Ogden",
+    "ArrudaBoyce",
+    "Gent",
 ]
