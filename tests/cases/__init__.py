@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from constitutive.models import Material
@@ -35,3 +36,16 @@ class ModelCase:
     zero_stress_at_zero_strain: bool = True
     rtol: float = 1e-6
     extra: dict = field(default_factory=dict)
+
+
+def random_strains(n: int, scale: float, generator: torch.Generator) -> torch.Tensor:
+    """``(n, 3, 3)`` random symmetric strains of size ``scale`` (float64), reproducible through ``generator``."""
+    a = torch.randn(n, 3, 3, generator=generator, dtype=torch.float64)
+    return scale * 0.5 * (a + a.transpose(-1, -2))
+
+
+def isotropic_stiffness(lmbda: float, mu: float) -> torch.Tensor:
+    """λ δij δkl + μ (δik δjl + δil δjk), written with numpy, independently of the library's tensor algebra."""
+    d = np.eye(3)
+    C = lmbda * np.einsum("ij,kl->ijkl", d, d) + mu * (np.einsum("ik,jl->ijkl", d, d) + np.einsum("il,jk->ijkl", d, d))
+    return torch.from_numpy(C)

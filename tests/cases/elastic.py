@@ -22,20 +22,13 @@ from constitutive.models import (
 )
 from constitutive.tensor import ddot, trace
 
-from . import ModelCase
+from . import ModelCase, isotropic_stiffness, random_strains
 
 _gen = torch.Generator().manual_seed(20261129)
 
 
 def _strains(n: int, scale: float) -> torch.Tensor:
-    a = torch.randn(n, 3, 3, generator=_gen, dtype=torch.float64)
-    return scale * 0.5 * (a + a.transpose(-1, -2))
-
-
-def _isotropic_tensor(lmbda: float, mu: float) -> torch.Tensor:
-    d = np.eye(3)
-    C = lmbda * np.einsum("ij,kl->ijkl", d, d) + mu * (np.einsum("ik,jl->ijkl", d, d) + np.einsum("il,jk->ijkl", d, d))
-    return torch.from_numpy(C)
+    return random_strains(n, scale, _gen)
 
 
 # Textbook Voigt order 11 22 33 23 13 12, written out here on purpose (independent of constitutive.notation).
@@ -158,14 +151,14 @@ CASES: list[ModelCase] = [
         id="LinearElastic-E-nu",
         make=lambda: LinearElastic(E=_E, nu=_NU),
         strains=_strains(4, 1e-3),
-        linear_limit=_isotropic_tensor(_LAM, _MU),
+        linear_limit=isotropic_stiffness(_LAM, _MU),
         analytic=True,
     ),
     ModelCase(
         id="LinearElastic-K-G-auxetic",
         make=lambda: LinearElastic(K=10.0, G=20.0),  # nu = (30 - 40)/(2 * 50) = -0.1
         strains=_strains(3, 1e-2),
-        linear_limit=_isotropic_tensor(10.0 - 2.0 * 20.0 / 3.0, 20.0),
+        linear_limit=isotropic_stiffness(10.0 - 2.0 * 20.0 / 3.0, 20.0),
         analytic=True,
     ),
     ModelCase(
@@ -206,7 +199,7 @@ CASES: list[ModelCase] = [
             _quartic_energy, {"lmbda": _UL, "mu": _UM, "c": _UC}, name="HarnessQuartic", isotropic=True
         ),
         strains=_strains(4, 0.2),
-        linear_limit=_isotropic_tensor(_UL, _UM),
+        linear_limit=isotropic_stiffness(_UL, _UM),
     ),
     ModelCase(
         id="from_stress-nonassociated",
@@ -214,7 +207,7 @@ CASES: list[ModelCase] = [
             _nonassociated_stress, {"lmbda": _UL, "mu": _UM, "beta": 5.0}, name="HarnessNonAssociated", isotropic=True
         ),
         strains=_strains(4, 0.2),
-        linear_limit=_isotropic_tensor(_UL, _UM),
+        linear_limit=isotropic_stiffness(_UL, _UM),
         major_symmetric=False,
     ),
 ]

@@ -9,7 +9,6 @@ the model's own code.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from constitutive.models.hyperelastic import (
@@ -22,21 +21,17 @@ from constitutive.models.hyperelastic import (
     Yeoh,
 )
 
-from . import ModelCase
+from . import ModelCase, isotropic_stiffness, random_strains
 
 _gen = torch.Generator().manual_seed(4042)
 
 
 def _strains(n: int, scale: float) -> torch.Tensor:
-    a = torch.randn(n, 3, 3, generator=_gen, dtype=torch.float64)
-    return scale * 0.5 * (a + a.transpose(-1, -2))
+    return random_strains(n, scale, _gen)
 
 
 def _isotropic(K: float, mu: float) -> torch.Tensor:
-    d = np.eye(3)
-    lmbda = K - 2.0 * mu / 3.0
-    C = lmbda * np.einsum("ij,kl->ijkl", d, d) + mu * (np.einsum("ik,jl->ijkl", d, d) + np.einsum("il,jk->ijkl", d, d))
-    return torch.from_numpy(C)
+    return isotropic_stiffness(K - 2.0 * mu / 3.0, mu)
 
 
 # Ogden's Treloar fit (MPa) with an assumed bulk modulus.
