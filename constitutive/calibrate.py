@@ -136,8 +136,9 @@ def uniaxial_stress_response(
 
     Differentiation: ``drive(..., differentiable=True)`` -- Newton without a graph, then one Newton correction
     *with* the graph from the converged lateral strains; its derivative is the implicit-function derivative,
-    exact at convergence (differentiating the unrolled iterations is not). Reverse mode only
-    (``jacobian="reverse"`` in :func:`calibrate`): the iteration branches on values.
+    exact at convergence (differentiating the unrolled iterations is not). That holds for reverse mode
+    (``jacobian="reverse"`` in :func:`calibrate`); forward mode (``torch.func.jacfwd``) is not stopped by
+    ``no_grad`` and differentiates the Newton iterations themselves, which agrees once they have converged.
     """
     strain = torch.as_tensor(strain, dtype=model.dtype, device=model.device)
     if strain.ndim != 1:
@@ -579,7 +580,8 @@ class CalibrationResult:
         return f"{self.model_name}: rms {errs} ({'converged' if self.success else 'NOT converged'})"
 
     def plot(self, path: str | Path | None = None, *, points: int = 200, title: str | None = None) -> Any:
-        """Figure: one panel per experiment, data as markers and the fitted model as a line on a fine grid.
+        """Figure: one panel per experiment, data as markers and the fitted model as a line on a fine grid of
+        ``points`` (at the data points for a non-monotonic path or one with time increments ``dt``).
 
         Written to ``path`` when given; returns the matplotlib figure.
         """
@@ -592,9 +594,12 @@ class CalibrationResult:
         fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.6), squeeze=False)
         for ax, exp in zip(axes[0], self.experiments):
             x = _numpy(exp.x)
+            # a fine grid only for a monotonic path without time increments: with ``dt`` a finer grid would be
+            # another strain rate (and per-point increments fit no other grid)
+            fine = exp.monotonic and "dt" not in exp.settings
             lo = min(0.0, x[0]) if exp.mode == "uniaxial_stress" else min(1.0, x[0])
-            grid = torch.linspace(lo, float(x[-1]), points, dtype=torch.float64) if exp.monotonic else exp.x
-            if exp.monotonic and exp.mode == "uniaxial_stress":
+            grid = torch.linspace(lo, float(x[-1]), points, dtype=torch.float64) if fine else exp.x
+            if fine and exp.mode == "uniaxial_stress":
                 grid = grid[1:]
             with torch.no_grad():
                 curve = _numpy(exp.predict(self.model, grid))
@@ -810,7 +815,7 @@ def calibrate(
     J = np.asarray(sol.jac)
     n = x.size
     cov = _covariance(J, r, n)
-    se = np.sqrt(np.clip(np.diag(cov), 0.0, None)) if np.all(np.isfinite(np.diag(cov))) else np.diag(cov)
+    se = np.sqrt(np.clip(np.diag(cov), 0.0, None))  # NaN (undetermined) entries stay NaN
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = cov / np.outer(se, se)
     rms = {e.name: rms_error(p, e.y) for e, p in zip(experiments, predictions)}

@@ -47,9 +47,10 @@ def symmetric_arg(items: str | Sequence[str], name: str = "strain", order: str =
     """A symmetric ``(3, 3)`` tensor from six tensor components in ``order`` (no shear factor) or nine row-major
     components (then it must be symmetric)."""
     from .notation import from_voigt
-    from .tensor import check_symmetric
+    from .tensor import check_finite, check_symmetric
 
     values = parse_numbers(items, name)
+    check_finite(torch.tensor(values, dtype=torch.float64), f"--{name}")  # name the option, not the conversion
     if len(values) == 6:
         # Voigt *stress* conversion = tensor components placed by the order's table, with no factor.
         return from_voigt(torch.tensor(values, dtype=torch.float64), "stress", order)
@@ -62,10 +63,14 @@ def symmetric_arg(items: str | Sequence[str], name: str = "strain", order: str =
 
 def matrix_arg(items: str | Sequence[str], name: str) -> torch.Tensor:
     """A ``(3, 3)`` tensor from nine row-major components (e.g. a deformation gradient)."""
+    from .tensor import check_finite
+
     values = parse_numbers(items, name)
     if len(values) != 9:
         raise ValueError(f"--{name} takes 9 components (row-major), got {len(values)}")
-    return torch.tensor(values, dtype=torch.float64).reshape(3, 3)
+    X = torch.tensor(values, dtype=torch.float64).reshape(3, 3)
+    check_finite(X, f"--{name}")
+    return X
 
 
 def parse_params(items: Sequence[str] | None) -> dict[str, Any]:

@@ -376,6 +376,11 @@ class TensionTest:
 
         eps, sig = self.true_curve(E=E, monotonic=monotonic)
         keep = eps >= min_strain
+        if keep.sum() < 2:
+            raise ValueError(
+                f"{self.name}: min_strain {min_strain} leaves no point (or one) of the true curve, which ends at "
+                f"true strain {eps[-1]:.4g}"
+            )
         eps, sig = eps[keep], sig[keep]
         if points is not None:
             if points < 2:

@@ -945,7 +945,12 @@ def load_path_file(path: str | Path) -> tuple[Any, LoadPath, dict[str, Any]]:
         local = (p.parent / ref).resolve()
         model = load(local if local.suffix == ".toml" and local.exists() else ref)
     else:
+        if not isinstance(data["model"], Mapping):
+            raise ValueError(f"{p}: [model] must be a table (name = ..., [model.parameters], [model.options])")
         table = dict(data["model"])
+        extra = sorted(set(table) - {"name", "model", "parameters", "options"})
+        if extra:
+            raise ValueError(f"{p}: unknown keys {extra} in [model]; allowed: name, parameters, options")
         name = table.get("name", table.get("model"))
         if name is None:
             raise ValueError(f'{p}: [model] needs name = "<model class>"')

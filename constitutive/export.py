@@ -8,7 +8,7 @@ does every conversion; nothing here re-encodes an order or a shear factor.
 code        notation  order                        arrays in that code
 ==========  ========  ===========================  =============================================================
 abaqus      Voigt     11 22 33 12 13 23            UMAT ``STRESS(NTENS)``, ``DDSDDE(NTENS, NTENS)``
-calculix    Voigt     11 22 33 12 13 23            umat ``stre(6)`` (PK2), ``stiff(21)`` (upper triangle)
+calculix    Voigt     11 22 33 12 13 23            umat ``emec(6)`` (tensor shear), ``stre(6)`` (PK2), ``stiff(21)``
 ansys       Voigt     11 22 33 12 23 13            USERMAT ``stress(ncomp)``, ``dsdePl(ncomp, ncomp)``
 lsdyna      Voigt     11 22 33 12 23 31            user material ``sig(6)`` (and Abaqus/Explicit VUMAT)
 mfront      Mandel    11 22 33 12 13 23 (√2)       TFEL ``StressStensor``, ``StiffnessTensor``
@@ -16,8 +16,9 @@ neml2       Mandel    11 22 33 23 13 12 (√2)       NEML2/MOOSE ``SR2`` / ``SSR
 ==========  ========  ===========================  =============================================================
 
 Voigt: the stress vector has no factors, the strain vector carries engineering shear γ = 2ε, the tangent matrix is
-:math:`D_{IJ} = C_{ijkl}` (no factors; it pairs with engineering shear). Mandel: √2 on every shear slot of stress,
-strain, and (√2, 2) on the tangent.
+:math:`D_{IJ} = C_{ijkl}` (no factors; it pairs with engineering shear). CalculiX's umat takes the strain *tensor*
+(``emec``: ε_12, not γ_12; :attr:`CodeLayout.tensor_shear_strain`), so its strain vector has no factors either.
+Mandel: √2 on every shear slot of stress, strain, and (√2, 2) on the tangent.
 
 Fortran storage. ``DDSDDE(I, J)`` = ∂Δσ_I/∂Δε_J is stored column-major, so the flat array a Fortran reader gets is
 ``flat[(I-1) + (J-1)*NTENS] = DDSDDE(I, J)`` (1-based I, J); :meth:`ExportedState.fortran_flat` returns it and
@@ -92,12 +93,25 @@ class CodeLayout:
     source: str
     #: The 2D hypotheses the code's interface hands to a material routine with fewer than six components.
     hypotheses: tuple[str, ...] = ("3d",)
+    #: The strain vector holds the tensor shear components ε_ij (no factor 2), as CalculiX's ``emec(6)`` does:
+    #: it is laid out like a stress (:mod:`constitutive.notation` quantity ``"stress"``).
+    tensor_shear_strain: bool = False
+
+    @property
+    def strain_quantity(self) -> str:
+        """The :mod:`constitutive.notation` quantity whose layout the strain vector has."""
+        return "stress" if self.tensor_shear_strain else "strain"
 
     @property
     def shear(self) -> str:
         """The shear convention in words, for file headers."""
         if self.notation == "mandel":
             return "Mandel: sqrt(2) on shear slots of stress and strain; tangent factors sqrt(2) and 2"
+        if self.tensor_shear_strain:
+            return (
+                "Voigt order without factors: strain vector with tensor shear eps_ij (not gamma), tangent C_ijkl, "
+                "so stress_I = sum_J tangent_IJ w_J strain_J with w = (1, 1, 1, 2, 2, 2)"
+            )
         return "Voigt: engineering shear strain gamma = 2 eps; stress and tangent without factors"
 
 
@@ -114,9 +128,11 @@ CODES: dict[str, CodeLayout] = {
         "calculix",
         "voigt",
         "abaqus",
-        "CalculiX umat_user: stre(6) second Piola-Kirchhoff, stiff(21) = dS/dE upper triangle in "
-        "*ELASTIC,TYPE=ANISO order",
-        "CalculiX CrunchiX User's Manual, 'User-defined mechanical material laws' and '*ELASTIC'",
+        "CalculiX umat_user: emec(6) Lagrange strain tensor (tensor shear), stre(6) second Piola-Kirchhoff, "
+        "stiff(21) = dS/dE (C_ijkl) upper triangle in *ELASTIC,TYPE=ANISO order",
+        "CalculiX CrunchiX User's Manual, 'User-defined mechanical material laws' and '*ELASTIC'; "
+        "CalculiX src/umat_user.f (argument list)",
+        tensor_shear_strain=True,
     ),
     "ansys": CodeLayout(
         "ansys",
@@ -129,7 +145,8 @@ CODES: dict[str, CodeLayout] = {
         "lsdyna",
         "voigt",
         "lsdyna",
-        "LS-DYNA user material sig(6) (xx yy zz xy yz zx); also Abaqus/Explicit VUMAT",
+        "LS-DYNA user material sig(6), eps(6) (xx yy zz xy yz zx, engineering shear); Abaqus/Explicit VUMAT "
+        "stress has the same order, but its strainInc holds tensor shear",
         "LS-DYNA Keyword User's Manual, Appendix A 'User Defined Material Model'",
     ),
     "mfront": CodeLayout(
@@ -335,7 +352,7 @@ def export_state(
         sv = notation.to_notation(s, "stress", lay.notation, lay.order)
         Cv = notation.to_notation(C, "stiffness", lay.notation, lay.order)
         if strain is not None:
-            e = notation.to_notation(as_tensor(strain), "strain", lay.notation, lay.order)
+            e = notation.to_notation(as_tensor(strain), lay.strain_quantity, lay.notation, lay.order)
     else:
         if hypothesis == "plane_stress":
             # The condensed tangent assumes σ33 = 0 (and a plane problem, σ13 = σ23 = 0): refuse a 3D state
@@ -350,7 +367,7 @@ def export_state(
         sv = notation.reduce(s, "stress", hypothesis, lay.notation)
         Cv = notation.reduce(C, "stiffness", hypothesis, lay.notation)
         if strain is not None:
-            e = notation.reduce(as_tensor(strain), "strain", hypothesis, lay.notation)
+            e = notation.reduce(as_tensor(strain), lay.strain_quantity, hypothesis, lay.notation)
     return ExportedState(
         code=lay.code,
         hypothesis=hypothesis,
@@ -499,10 +516,16 @@ def write(exported: ExportedState, path: str | Path, fmt: str | None = None) -> 
     return path
 
 
-def _from_header(header: Mapping[str, Any], stress: np.ndarray, tangent: np.ndarray, strain: Any) -> ExportedState:
+def _check_header(header: Any, path: Path) -> None:
+    """``ValueError`` naming the first convention entry a file's header lacks."""
+    if not isinstance(header, Mapping):
+        raise ValueError(f"{path}: no export file header")
     for key in ("code", "hypothesis", "NTENS", "order", "stress_measure", "strain_measure"):
         if key not in header:
-            raise ValueError(f"export file header lacks {key!r}")
+            raise ValueError(f"{path}: export file header lacks {key!r}")
+
+
+def _from_header(header: Mapping[str, Any], stress: np.ndarray, tangent: np.ndarray, strain: Any) -> ExportedState:
     lay = layout(header["code"])
     n = int(header["NTENS"])
     if list(header["order"]) != _labels(lay, header["hypothesis"]) or n != _SIZES[header["hypothesis"]][0]:
@@ -529,7 +552,8 @@ def read(path: str | Path, fmt: str | None = None) -> ExportedState:
     fmt = _format_of(path, fmt)
     if fmt == "json":
         data = json.loads(path.read_text(encoding="utf-8"))
-        header = data["header"]
+        header = data.get("header")
+        _check_header(header, path)
         tangent = np.asarray(data["tangent"], dtype=np.float64)
         flat = from_fortran_flat(data["ddsdde_fortran"], int(header["NTENS"]))
         if not np.array_equal(flat, tangent):
@@ -537,7 +561,8 @@ def read(path: str | Path, fmt: str | None = None) -> ExportedState:
         return _from_header(header, np.asarray(data["stress"]), tangent, data.get("strain"))
     if fmt == "npz":
         with np.load(path, allow_pickle=False) as z:
-            header = json.loads(str(z["header"]))
+            header = json.loads(str(z["header"])) if "header" in z.files else None
+            _check_header(header, path)
             strain = z["strain"] if "strain" in z.files else None
             return _from_header(header, z["stress"], z["tangent"], strain)
     header = {}
@@ -549,16 +574,18 @@ def read(path: str | Path, fmt: str | None = None) -> ExportedState:
             header[key.strip()] = json.loads(value)
         elif line.strip():
             body.append(line)
+    _check_header(header, path)
     rows = list(csv.reader(body))
     cols, values = rows[0], np.asarray(rows[1:], dtype=np.float64).reshape(len(rows) - 1, len(rows[0]))
     n = int(header["NTENS"])
     idx = {c: k for k, c in enumerate(cols)}
     labels = header["order"]
-    missing = [c for c in [f"S{lab}" for lab in labels] if c not in idx]
+    d_cols = [f"D_{I + 1}_{J + 1}" for J in range(n) for I in range(n)]  # column-major DDSDDE
+    missing = [c for c in [f"S{lab}" for lab in labels] + d_cols if c not in idx]
     if missing:
         raise ValueError(f"{path}: missing columns {missing}")
     stress = values[:, [idx[f"S{lab}"] for lab in labels]]
-    flat = values[:, [idx[f"D_{I + 1}_{J + 1}"] for J in range(n) for I in range(n)]]
+    flat = values[:, [idx[c] for c in d_cols]]
     strain = values[:, [idx[f"E{lab}"] for lab in labels]] if f"E{labels[0]}" in idx else None
     return _from_header(header, stress, from_fortran_flat(flat, n), strain)
 
@@ -595,8 +622,9 @@ def _elastic_stiffness(model_or_stiffness: Any) -> np.ndarray:
             )
         if "small strain" not in model.strain_measure:
             raise ValueError(f"*ELASTIC describes small-strain linear elasticity; {type(model).__name__} is not")
-        C = model.tangent(torch.zeros(3, 3, dtype=model.dtype))
-        C2 = model.tangent(1e-3 * torch.eye(3, dtype=model.dtype) + 1e-3 * torch.ones(3, 3, dtype=model.dtype))
+        like = {"dtype": model.dtype, "device": model.device}
+        C = model.tangent(torch.zeros(3, 3, **like))
+        C2 = model.tangent(1e-3 * torch.eye(3, **like) + 1e-3 * torch.ones(3, 3, **like))
         if not torch.allclose(C, C2, rtol=1e-10, atol=0.0):
             raise ValueError(f"{type(model).__name__} is not linear elastic (its tangent varies with strain)")
     else:

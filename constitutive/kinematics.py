@@ -169,38 +169,58 @@ def _FJ(F: TensorLike) -> tuple[Tensor, Tensor]:
     return F, det(F)[..., None, None]
 
 
+def _second(x: TensorLike, name: str) -> Tensor:
+    """A stress argument as a tensor of shape ``(..., 3, 3)`` (a shape check only: no device synchronisation)."""
+    x = as_tensor(x)
+    check_shape(x, (3, 3), name)
+    return x
+
+
+def _fourth(x: TensorLike, name: str) -> Tensor:
+    """A tangent argument as a tensor of shape ``(..., 3, 3, 3, 3)``."""
+    x = as_tensor(x)
+    check_shape(x, (3, 3, 3, 3), name)
+    return x
+
+
 def pk2_to_pk1(S: Tensor, F: TensorLike) -> Tensor:
     r""":math:`P = F S`."""
+    S = _second(S, "S")
     F, _ = _FJ(F)
     return F @ S
 
 
 def pk1_to_pk2(P: Tensor, F: TensorLike) -> Tensor:
     r""":math:`S = F^{-1} P` (symmetrised: exact for a :math:`P` that satisfies the balance of angular momentum)."""
+    P = _second(P, "P")
     F, _ = _FJ(F)
     return sym(inv(F) @ P)
 
 
 def pk1_to_cauchy(P: Tensor, F: TensorLike) -> Tensor:
     r""":math:`\sigma = J^{-1} P F^T`."""
+    P = _second(P, "P")
     F, J = _FJ(F)
     return sym(P @ F.transpose(-1, -2)) / J
 
 
 def cauchy_to_pk1(sigma: Tensor, F: TensorLike) -> Tensor:
     r""":math:`P = J \sigma F^{-T}`."""
+    sigma = _second(sigma, "sigma")
     F, J = _FJ(F)
     return J * sigma @ inv(F).transpose(-1, -2)
 
 
 def pk2_to_cauchy(S: Tensor, F: TensorLike) -> Tensor:
     r""":math:`\sigma = J^{-1} F S F^T`."""
+    S = _second(S, "S")
     F, J = _FJ(F)
     return sym(F @ S @ F.transpose(-1, -2)) / J
 
 
 def cauchy_to_pk2(sigma: Tensor, F: TensorLike) -> Tensor:
     r""":math:`S = J F^{-1} \sigma F^{-T}`."""
+    sigma = _second(sigma, "sigma")
     F, J = _FJ(F)
     Fi = inv(F)
     return sym(J * Fi @ sigma @ Fi.transpose(-1, -2))
@@ -208,12 +228,14 @@ def cauchy_to_pk2(sigma: Tensor, F: TensorLike) -> Tensor:
 
 def pk2_to_kirchhoff(S: Tensor, F: TensorLike) -> Tensor:
     r""":math:`\tau = F S F^T`."""
+    S = _second(S, "S")
     F, _ = _FJ(F)
     return sym(F @ S @ F.transpose(-1, -2))
 
 
 def kirchhoff_to_pk2(tau: Tensor, F: TensorLike) -> Tensor:
     r""":math:`S = F^{-1} \tau F^{-T}`."""
+    tau = _second(tau, "tau")
     F, _ = _FJ(F)
     Fi = inv(F)
     return sym(Fi @ tau @ Fi.transpose(-1, -2))
@@ -221,24 +243,28 @@ def kirchhoff_to_pk2(tau: Tensor, F: TensorLike) -> Tensor:
 
 def pk1_to_kirchhoff(P: Tensor, F: TensorLike) -> Tensor:
     r""":math:`\tau = P F^T`."""
+    P = _second(P, "P")
     F, _ = _FJ(F)
     return sym(P @ F.transpose(-1, -2))
 
 
 def kirchhoff_to_pk1(tau: Tensor, F: TensorLike) -> Tensor:
     r""":math:`P = \tau F^{-T}`."""
+    tau = _second(tau, "tau")
     F, _ = _FJ(F)
     return tau @ inv(F).transpose(-1, -2)
 
 
 def cauchy_to_kirchhoff(sigma: Tensor, F: TensorLike) -> Tensor:
     r""":math:`\tau = J \sigma`."""
+    sigma = _second(sigma, "sigma")
     _, J = _FJ(F)
     return J * sigma
 
 
 def kirchhoff_to_cauchy(tau: Tensor, F: TensorLike) -> Tensor:
     r""":math:`\sigma = \tau / J`."""
+    tau = _second(tau, "tau")
     _, J = _FJ(F)
     return tau / J
 
@@ -259,6 +285,7 @@ def material_to_first_elasticity(CC: Tensor, S: Tensor, F: TensorLike) -> Tensor
     ``(..., 3, 3, 3, 3)``; it has the major symmetry :math:`\mathbb{A}_{iJkL} = \mathbb{A}_{kLiJ}` of a
     hyperelastic material but no minor symmetries.
     """
+    CC, S = _fourth(CC, "CC (the material tangent)"), _second(S, "S")
     F, _ = _FJ(F)
     batch = torch.broadcast_shapes(F.shape[:-2], CC.shape[:-4])
     F = F.expand(*batch, 3, 3)
@@ -274,6 +301,7 @@ def push_forward_tangent(CC: Tensor, F: TensorLike) -> Tensor:
     r"""Spatial tangent :math:`c_{ijkl} = J^{-1} F_{iI} F_{jJ} F_{kK} F_{lL}\, \mathbb{C}_{IJKL}`, ``(..., 3, 3, 3,
     3)``: :math:`\mathcal{L}_v \tau = J\, c : d` (Oldroyd rate of the Kirchhoff stress, :math:`d` the rate of
     deformation)."""
+    CC = _fourth(CC, "CC (the material tangent)")
     F, J = _FJ(F)
     return _rotate9(F, CC) / J[..., None, None]
 
@@ -281,6 +309,7 @@ def push_forward_tangent(CC: Tensor, F: TensorLike) -> Tensor:
 def pull_back_tangent(c: Tensor, F: TensorLike) -> Tensor:
     r"""Inverse of :func:`push_forward_tangent`: :math:`\mathbb{C}_{IJKL} = J F^{-1}_{Ii} F^{-1}_{Jj} F^{-1}_{Kk}
     F^{-1}_{Ll} c_{ijkl}`."""
+    c = _fourth(c, "c (the spatial tangent)")
     F, J = _FJ(F)
     return _rotate9(inv(F), c) * J[..., None, None]
 
@@ -306,6 +335,7 @@ def spatial_to_jaumann_tangent(c: Tensor, sigma: Tensor) -> Tensor:
     used to verify it): with :math:`\delta F = \tfrac{\epsilon}{2}(e_k \otimes e_l + e_l \otimes e_k) F`,
     :math:`\mathbb{C}^{\tau J}_{ijkl} \approx [\tau_{ij}(F + \delta F) - \tau_{ij}(F)] / (J \epsilon)`.
     """
+    c, sigma = _fourth(c, "c (the spatial tangent)"), _second(sigma, "sigma")
     I = eye(sigma.dtype, sigma.device)
     t1 = I[:, None, :, None] * sigma[..., None, :, None, :]  # δ_ik σ_jl
     t2 = sigma[..., :, None, :, None] * I[None, :, None, :]  # σ_ik δ_jl

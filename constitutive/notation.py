@@ -41,6 +41,7 @@ import torch
 from .tensor import (
     Tensor,
     TensorLike,
+    _is_functorch_wrapped,
     as_tensor,
     check_finite,
     check_shape,
@@ -90,7 +91,6 @@ ORDER_SOURCES: dict[str, str] = {
 QUANTITIES = ("stress", "strain", "stiffness", "compliance")
 NOTATIONS = ("voigt", "mandel")
 _SECOND = ("stress", "strain")
-_FOURTH = ("stiffness", "compliance")
 
 #: Two-dimensional reductions: kept components as tensor index pairs, in Abaqus's 2D order.
 REDUCTIONS: dict[str, tuple[tuple[int, int], ...]] = {
@@ -120,7 +120,8 @@ def component_labels(order: str = "voigt") -> list[str]:
 
 def _check_order(order: str) -> str:
     if order not in ORDERS:
-        raise ValueError(f"unknown component order {order!r}; choose one of {sorted(ORDERS)}")
+        known = "; ".join(f"{name!r} ({ORDER_SOURCES[name]})" for name in ORDERS)
+        raise ValueError(f"unknown component order {order!r}; choose one of {known}")
     return order
 
 
@@ -144,27 +145,25 @@ def _weights(kind: str, notation: str) -> list[float]:
 
 
 @cache
-def _basis64(kind: str, notation: str, order: str) -> tuple[Tensor, Tensor]:
-    """(E, B) of shape (6, 3, 3) in float64 for a second-order kind ('stress' or 'strain').
+def _basis(kind: str, notation: str, order: str, dtype: torch.dtype, device: torch.device) -> tuple[Tensor, Tensor]:
+    """(E, B) of shape (6, 3, 3) for a second-order kind ('stress' or 'strain'), cached per dtype and device.
 
-    v_I = E_I : x for symmetric x, and x = sum_I v_I B_I; E_I : B_J = delta_IJ.
+    v_I = E_I : x for symmetric x, and x = sum_I v_I B_I; E_I : B_J = delta_IJ. Cached per device so that CUDA
+    conversions do not copy the basis from the host on every call; built outside inference mode so that a first
+    call under ``torch.inference_mode`` does not cache inference tensors that autograd later refuses.
     """
     w = _weights(kind, notation)
-    E = torch.zeros(6, 3, 3, dtype=torch.float64)
-    B = torch.zeros(6, 3, 3, dtype=torch.float64)
-    for I, (i, j) in enumerate(ORDERS[order]):
-        if i == j:
-            E[I, i, i] = w[I]
-            B[I, i, i] = 1.0 / w[I]
-        else:
-            E[I, i, j] = E[I, j, i] = 0.5 * w[I]
-            B[I, i, j] = B[I, j, i] = 1.0 / w[I]
-    return E, B
-
-
-def _basis(kind: str, notation: str, order: str, like: Tensor) -> tuple[Tensor, Tensor]:
-    E, B = _basis64(kind, notation, order)
-    return E.to(dtype=like.dtype, device=like.device), B.to(dtype=like.dtype, device=like.device)
+    with torch.inference_mode(False):
+        E = torch.zeros(6, 3, 3, dtype=torch.float64)
+        B = torch.zeros(6, 3, 3, dtype=torch.float64)
+        for I, (i, j) in enumerate(ORDERS[order]):
+            if i == j:
+                E[I, i, i] = w[I]
+                B[I, i, i] = 1.0 / w[I]
+            else:
+                E[I, i, j] = E[I, j, i] = 0.5 * w[I]
+                B[I, i, j] = B[I, j, i] = 1.0 / w[I]
+        return E.to(dtype=dtype, device=device), B.to(dtype=dtype, device=device)
 
 
 # A stiffness maps strain to stress, a compliance stress to strain: (output kind, input kind).
@@ -179,7 +178,7 @@ def _prepare(x: TensorLike, trailing: tuple[int, ...], name: str) -> Tensor:
 
 
 def _check_minor_symmetric(C: Tensor, quantity: str, rtol: float | None) -> None:
-    if torch._C._functorch.is_functorch_wrapped_tensor(C):  # type: ignore[attr-defined]
+    if _is_functorch_wrapped(C):
         return
     rtol = symmetry_tolerance(C.dtype) if rtol is None else rtol
     scale = C.abs().amax(dim=(-1, -2, -3, -4)).clamp_min(torch.finfo(C.real.dtype).tiny)
@@ -206,13 +205,13 @@ def to_notation(
     if quantity in _SECOND:
         x = _prepare(x, (3, 3), quantity)
         check_symmetric(x, quantity, rtol)
-        E, _ = _basis(quantity, notation, order, x)
+        E, _ = _basis(quantity, notation, order, x.dtype, x.device)
         return torch.einsum("Iij,...ij->...I", E, x)
     x = _prepare(x, (3, 3, 3, 3), quantity)
     _check_minor_symmetric(x, quantity, rtol)
     out, inp = _MAPS[quantity]
-    E_out, _ = _basis(out, notation, order, x)
-    _, B_in = _basis(inp, notation, order, x)
+    E_out, _ = _basis(out, notation, order, x.dtype, x.device)
+    _, B_in = _basis(inp, notation, order, x.dtype, x.device)
     return torch.einsum("Iij,...ijkl,Jkl->...IJ", E_out, x, B_in)
 
 
@@ -222,12 +221,12 @@ def from_notation(v: TensorLike, quantity: str, notation: str = "voigt", order: 
     _check_quantity(quantity), _check_notation(notation), _check_order(order)
     if quantity in _SECOND:
         v = _prepare(v, (6,), f"{quantity} vector")
-        _, B = _basis(quantity, notation, order, v)
+        _, B = _basis(quantity, notation, order, v.dtype, v.device)
         return torch.einsum("...I,Iij->...ij", v, B)
     v = _prepare(v, (6, 6), f"{quantity} matrix")
     out, inp = _MAPS[quantity]
-    _, B_out = _basis(out, notation, order, v)
-    E_in, _ = _basis(inp, notation, order, v)
+    _, B_out = _basis(out, notation, order, v.dtype, v.device)
+    E_in, _ = _basis(inp, notation, order, v.dtype, v.device)
     return torch.einsum("...IJ,Iij,Jkl->...ijkl", v, B_out, E_in)
 
 
@@ -308,9 +307,12 @@ def reduce(x: TensorLike, quantity: str, kind: str, notation: str = "voigt", *, 
     * ``"shell"``: slots 11, 22, 12 with σ33 = σ13 = σ23 = 0 condensed out (in-plane shell tangent).
 
     ``x`` is ``(..., 3, 3)`` for stress/strain (vector ``(..., n)`` returned; for plane stress the 33 strain is not
-    a slot) or ``(..., 3, 3, 3, 3)`` for stiffness (matrix ``(..., n, n)``). Compliance reduces by selection for
-    plane stress (the inverse of the condensed stiffness) and is not defined for plane strain: a ``ValueError``
-    says so.
+    a slot) or ``(..., 3, 3, 3, 3)`` for stiffness or compliance (matrix ``(..., n, n)``). A compliance reduces to
+    the inverse of the reduced stiffness: for ``"shell"`` it is the 11-22-12 block of the 3D compliance; for
+    ``"plane_stress"`` the strain constraint ε13 = ε23 = 0 is condensed first,
+    :math:`\bar S = S_{aa} - S_{ad} S_{dd}^{-1} S_{da}` over the 13, 23 slots d (the plain block only when the
+    in-plane components do not couple to 13/23, e.g. isotropy). It is not defined for plane strain: a
+    ``ValueError`` says so.
     """
     if kind not in REDUCTIONS:
         raise ValueError(f"unknown 2D reduction {kind!r}; choose one of {sorted(REDUCTIONS)}")
@@ -323,6 +325,9 @@ def reduce(x: TensorLike, quantity: str, kind: str, notation: str = "voigt", *, 
             raise ValueError(
                 f"a {kind} compliance is not a sub-block of the 3D compliance; reduce the stiffness and invert it"
             )
+        if kind == "plane_stress":
+            # σ33 = 0 is a stress condition (selection); ε13 = ε23 = 0 a strain condition: condense abaqus 13, 23.
+            return plane_stress_condense(full, slots, [4, 5])
         idx = torch.tensor(slots, device=full.device)
         return full.index_select(-2, idx).index_select(-1, idx)
     if kind in ("plane_strain", "axisymmetric"):

@@ -277,8 +277,13 @@ def standard_path(
     if amps.ndim == 0:
         amps = amps.reshape(1)
     n = amps.shape[0]
-    incs = [increments] * n if isinstance(increments, int) else list(increments)
-    durs = [duration] * n if isinstance(duration, (int, float)) else list(duration)
+    try:  # one number for every segment, or one per keypoint (Segment validates each value)
+        incs = [increments] * n if isinstance(increments, (int, float)) else list(increments)
+        durs = [duration] * n if isinstance(duration, (int, float)) else list(duration)
+    except TypeError:
+        raise ValueError(
+            f"increments and duration must be numbers or lists of numbers, got {increments!r} and {duration!r}"
+        ) from None
     if len(incs) != n or len(durs) != n:
         raise ValueError(f"need one increments/duration value per keypoint ({n}), got {len(incs)} and {len(durs)}")
     build = _small_mode if kinematics == "small" else _finite_mode
@@ -380,13 +385,25 @@ def path_from_dict(data: Mapping[str, Any], *, source: str | Path = "<path>") ->
         if "cycles" in table or "amplitude" in table:
             if "amplitudes" in table:
                 raise ValueError(f"{source}: give either amplitudes or amplitude + cycles in [path], not both")
+            numbers = {}
+            for key, default in (
+                ("amplitude", 0.0),
+                ("cycles", 0),
+                ("mean", 0.0),
+                ("increments", 20),
+                ("duration", 1.0),
+            ):
+                value = table.get(key, default)
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ValueError(f"{source}: [path] {key} of a cyclic path must be one number, got {value!r}")
+                numbers[key] = value
             path = cyclic(
                 table["mode"],
-                float(table.get("amplitude", 0.0)),
-                int(table.get("cycles", 0)),
-                mean=float(table.get("mean", 0.0)),
-                increments=int(table.get("increments", 20)),
-                duration=float(table.get("duration", 1.0)),
+                float(numbers["amplitude"]),
+                numbers["cycles"],
+                mean=float(numbers["mean"]),
+                increments=numbers["increments"],
+                duration=float(numbers["duration"]),
                 **common,
             )
         elif "amplitudes" in table:
@@ -405,9 +422,13 @@ def path_from_dict(data: Mapping[str, Any], *, source: str | Path = "<path>") ->
         unknown = sorted(set(step) - {"strain", "stress", "F", "P", "increments", "duration"})
         if unknown:
             raise ValueError(f"{source}: unknown keys {unknown} in step {k + 1}")
-        strain = dict(step.get(names[0], step.get("strain", {})))
-        stress = dict(step.get(names[1], step.get("stress", {})))
-        seg = Segment(strain, stress, step.get("increments", 1), step.get("duration", 1.0))
+        strain, stress = (step.get(names[i], step.get(alias, {})) for i, alias in enumerate(("strain", "stress")))
+        for key, value in ((names[0], strain), (names[1], stress)):
+            if not isinstance(value, Mapping):
+                raise ValueError(
+                    f'{source}: step {k + 1}: {key} must be a table of components ({{"11" = ...}}), got {value!r}'
+                )
+        seg = Segment(dict(strain), dict(stress), step.get("increments", 1), step.get("duration", 1.0))
         try:
             segments.append(seg.validated(kinematics))
         except ValueError as err:

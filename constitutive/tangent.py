@@ -126,6 +126,8 @@ def parameter_jacobian(
     ``x``: ``(..., 3, 3)`` symmetric (or ``(..., 6)`` parameters). A second route to
     ``jacobian(fn, x, "components", notation="voigt", order=order)``, independent of :func:`apply_convention`.
     """
+    if mode not in ("forward", "reverse"):
+        raise ValueError(f"unknown mode {mode!r}; choose 'forward' or 'reverse'")
     x = as_tensor(x)
     p = x if x.shape[-1:] == (6,) and x.ndim >= 1 and x.shape[-2:] != (3, 3) else None
     if p is None:

@@ -2,7 +2,8 @@ r"""Batched tensor algebra for second- and fourth-order tensors in three dimensi
 
 Every function takes leading batch axes: second-order tensors are ``(..., 3, 3)``, fourth-order tensors
 ``(..., 3, 3, 3, 3)``. Inputs may be torch tensors (any device; float64, float32 or complex dtypes are kept),
-numpy arrays or nested lists (converted to ``torch.float64``). Index notation in the docstrings uses the
+numpy arrays (float32, float64 and complex kept, other dtypes become ``torch.float64``) or nested lists
+(``torch.float64``). Index notation in the docstrings uses the
 summation convention; :math:`\delta_{ij}` is the Kronecker delta.
 
 Fourth-order conventions (written once, here):
@@ -89,8 +90,9 @@ __all__ = [
 def as_tensor(x: TensorLike, dtype: torch.dtype | None = None, device: torch.device | str | None = None) -> Tensor:
     """Convert ``x`` to a torch tensor.
 
-    Floating and complex torch tensors keep their dtype (and device) unless ``dtype``/``device`` are given;
-    numpy arrays, lists and integer tensors become ``float64`` (:data:`DEFAULT_DTYPE`).
+    Floating and complex torch tensors and numpy arrays keep their dtype (and device) unless ``dtype``/``device``
+    are given, except float16 arrays; lists, integer and float16 arrays and integer tensors become ``float64``
+    (:data:`DEFAULT_DTYPE`).
     """
     if isinstance(x, Tensor):
         t = x
@@ -463,8 +465,17 @@ def sym_log(A: Tensor) -> Tensor:
 
 
 def sym_sqrt(A: Tensor) -> Tensor:
-    """Square root of a symmetric positive semi-definite tensor (spectral form)."""
-    return sym_function(A, lambda x: torch.sqrt(x.clamp_min(0)))
+    """Square root of a symmetric positive semi-definite tensor (spectral form).
+
+    Eigenvalues below zero by round-off (down to ``-sqrt(eps) * max|lam|``) are taken as 0; a clearly negative
+    eigenvalue raises ``ValueError`` (outside ``torch.func`` transforms).
+    """
+    lam, Q = eigh_sym(A)
+    if not _is_functorch_wrapped(lam):
+        floor = -symmetry_tolerance(lam.dtype) * lam.abs().amax(-1)
+        if bool((lam[..., 0] < floor).any()):
+            raise ValueError("sym_sqrt needs a positive semi-definite tensor (an eigenvalue is < 0)")
+    return (Q * torch.sqrt(lam.clamp_min(0))[..., None, :]) @ Q.transpose(-1, -2)
 
 
 def spectral_derivative(lam: Tensor, Q: Tensor, y: Tensor, dy: Tensor, rtol: float | None = None) -> Tensor:

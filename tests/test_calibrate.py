@@ -641,3 +641,55 @@ def test_real_ogden_jacobian_matches_central_differences(jacobian: str) -> None:
         tm[k] -= h
         fd[:, k] = (r(tp) - r(tm)) / (2 * h)
     np.testing.assert_allclose(res.jacobian, fd, rtol=1e-6, atol=1e-7 * np.abs(fd).max())
+
+
+def test_standard_errors_stay_square_roots_when_one_parameter_is_not_identifiable() -> None:
+    """A parameter the residuals do not depend on gets NaN; the others keep sqrt(s² (aᵀa)⁻¹), s² = rᵀr/(m - n)."""
+    exps = _treloar()[:1]
+    make = lambda C10, unused: _MooneyRivlinClosedForm(C10, 0.0)  # noqa: E731
+    res = calibrate(make, exps, {"C10": 0.2, "unused": 1.0})
+    A, y, _ = _mr_basis(exps)
+    a = A[:, 0]
+    c10 = float(a @ y / (a @ a))
+    r = a * c10 - y
+    s2 = float(r @ r) / (y.size - 2)  # two free parameters
+    assert res.parameters["C10"] == pytest.approx(c10, rel=1e-6)  # trf stops by ftol here: J has a zero column
+    c10 = res.parameters["C10"]
+    assert res.standard_errors["C10"] == pytest.approx(math.sqrt(s2 / float(a @ a)), rel=1e-6)
+    assert math.isnan(res.standard_errors["unused"])
+    assert f"| C10 | {c10:.6g} | {res.standard_errors['C10']:.3g} |" in res.parameter_table()
+
+
+def test_forward_jacobian_through_the_incremental_route_equals_reverse() -> None:
+    """jacfwd's dual numbers pass through the driver's Newton iterations (no_grad does not stop forward mode); at
+    convergence the result equals the reverse-mode implicit-function Jacobian."""
+    from constitutive.models.plasticity import J2Plasticity
+
+    strain = np.linspace(1e-3, 0.02, 5)
+    exp = Experiment.uniaxial_stress(strain, 300 + 1000 * strain, settings={"route": "incremental"})
+    make = lambda sigma_y, H: J2Plasticity(210e3, 0.3, sigma_y, H=H, hardening="voce", Q=100.0, b=10.0)  # noqa: E731
+    x0 = {"sigma_y": 250.0, "H": 900.0}
+    fwd = calibrate(make, exp, x0, jacobian="forward", max_nfev=1, x_scale=1.0)
+    rev = calibrate(make, exp, x0, jacobian="reverse", max_nfev=1, x_scale=1.0)
+    assert fwd.jacobian_method == "forward"
+    np.testing.assert_allclose(fwd.jacobian, rev.jacobian, rtol=1e-10, atol=1e-12)
+    assert np.abs(rev.jacobian[1:]).min() > 1e-3  # plastic points depend on both parameters
+
+
+@pytest.mark.parametrize("dt", [0.5, [0.5, 1.0, 2.0]], ids=["one_dt", "dt_per_point"])
+def test_plot_of_a_rate_dependent_fit_is_drawn_at_the_data_points(tmp_path: Path, dt) -> None:  # noqa: ANN001
+    """A rate-dependent response depends on the time increments of the data points: the figure must not re-run
+    it on a finer strain grid (another strain rate), and per-point increments fit no other grid."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from constitutive.models.plasticity import Perzyna
+
+    strain = np.array([0.001, 0.02, 0.05])
+    exp = Experiment.uniaxial_stress(strain, [200.0, 330.0, 380.0], settings={"dt": dt}, name="viscous")
+    make = lambda sigma_y: Perzyna(200e3, 0.3, sigma_y, 1000.0, eta=100.0)  # noqa: E731
+    res = calibrate(make, exp, {"sigma_y": 250.0}, max_nfev=2)
+    fig = res.plot(None)
+    line = fig.axes[0].lines[1].get_xydata()
+    np.testing.assert_allclose(line[:, 0], strain, rtol=1e-15)
+    np.testing.assert_allclose(line[:, 1], res.predictions[0], rtol=1e-12)

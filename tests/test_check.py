@@ -400,3 +400,72 @@ def test_taylor_with_user_steps() -> None:
     assert abs(report.taylor_order - 2.0) < 0.1
     with pytest.raises(ValueError, match="three"):
         check_tangent(nonsym_fn, X, method="taylor", hs=[1e-2, 1e-3])
+
+
+def test_empty_batch_is_a_value_error() -> None:
+    # Review fix: an empty batch crashed with torch's "max(): Expected reduction dim" RuntimeError.
+    with pytest.raises(ValueError, match="empty"):
+        check_tangent(nonsym_fn, torch.zeros(0, 3, 3, dtype=torch.float64))
+
+
+def test_taylor_remainder_user_scale_keeps_dtype() -> None:
+    # Review fix: a float scale became a float64 CPU tensor, promoting float32 strains (and breaking CUDA ones).
+    X = random_sym(3, dtype=torch.float32)
+    h, r, _ = taylor_remainder(nonsym_fn, X, nonsym_tangent(X), scale=2.0)
+    assert h.dtype == torch.float32 and r.dtype == torch.float32
+    assert torch.allclose(h[..., 0], torch.full((3,), 2.0 * 1e-1))  # float32: h0 = 1e-1 times the scale
+
+
+def test_taylor_order_at_round_off_is_not_reported_as_affine_when_failing() -> None:
+    # A wrong float32 tangent whose remainders are mostly round-off: the order is undetermined, and str() must not
+    # call that "round-off (affine)" (which describes a pass).
+    X = random_sym(2, scale=0.3, dtype=torch.float32)
+    report = check_tangent(nonsym_fn, X, 1.05 * nonsym_tangent(X), "taylor")
+    if math.isnan(report.taylor_order):
+        assert not report.passed
+        assert "affine" not in str(report)
+
+
+def test_taylor_orders_in_float32() -> None:
+    # Review fix: with the float64 steps (h0 = 1e-2 s) and a 1e3·eps noise floor, every float32 remainder was
+    # "round-off", so a correct nonlinear tangent passed vacuously with order NaN ("affine").
+    gen = torch.Generator().manual_seed(5)
+    X = (0.5 * T.sym(torch.randn(6, 3, 3, generator=gen, dtype=torch.float64))).to(torch.float32)
+    C = nonsym_tangent(X)
+    good = check_tangent(nonsym_fn, X, C, "taylor")
+    assert good.passed and abs(good.taylor_order - 2.0) < 0.1, str(good)
+    bad = check_tangent(nonsym_fn, X, T.major_transpose(C), "taylor")
+    assert not bad.passed and abs(bad.taylor_order - 1.0) < 0.15, str(bad)
+    # an affine map stays at round-off in float32 too, and passes as such
+    affine = check_tangent(elastic_stress, X, elastic_tangent(dtype=torch.float32), "taylor")
+    assert affine.passed and math.isnan(affine.taylor_order)
+
+
+def test_cli_bad_plot_and_nan_strain_are_exit_2_with_message(tmp_path, capsys) -> None:
+    # Review fix: --plot without --method taylor ended in a traceback after the check had run; a NaN --strain was
+    # reported as "stress vector contains NaN".
+    assert cli_main(["check", "--expr", "X @ X", "--plot", str(tmp_path / "t.png")]) == 2
+    err = capsys.readouterr().err
+    assert "--plot" in err and "taylor" in err
+    assert not (tmp_path / "t.png").exists()
+    assert cli_main(["check", "--expr", "X @ X", "--strain=1,2,3,4,5,nan"]) == 2
+    assert "--strain contains NaN" in capsys.readouterr().err
+    assert cli_main(["check", "--expr", "X @ X", "--method", "taylor", "--plot", str(tmp_path / "t.png")]) == 0
+    assert (tmp_path / "t.png").stat().st_size > 1000
+
+
+def test_pointwise_function_that_runs_on_a_batch_with_another_meaning_is_vmapped() -> None:
+    # Review fix: batch auto-detection only compared shapes. ``X @ X.transpose(0, 1)`` is X X^T on one point, but on
+    # a (3, 3, 3) batch it runs, keeps the shape and mixes points; the check then failed a correct tangent.
+    f = lambda X: X @ X.transpose(0, 1)  # noqa: E731 - a point-wise function, as a user would write it
+    X = random_sym(3)
+    C = jacobian(lambda A: A @ A.transpose(-1, -2), X)
+    report = check_tangent(f, X, C, rtol=1e-8)
+    assert report.passed, str(report)
+
+
+def test_cli_expression_that_torch_rejects_is_exit_2(capsys) -> None:
+    # Review fix: a torch error inside --expr (a user's typo) ended in a traceback instead of the exit-2 message.
+    assert cli_main(["check", "--expr", "X @ torch.ones(2, 2)"]) == 2
+    err = capsys.readouterr().err
+    assert "constitutive check: error:" in err and "--expr" in err

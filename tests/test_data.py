@@ -154,3 +154,11 @@ def test_wrong_units_are_refused(tmp_path: Path) -> None:
     text = (DATA_DIR / "tension_St1594.csv").read_text().replace("(MPa)", "(kN)")
     with pytest.raises(ValueError, match="in 'kN'"):
         load_tension_test(_write(tmp_path, text))
+
+
+def test_experiment_refuses_a_min_strain_beyond_the_curve_and_too_few_points() -> None:
+    test = load_tension_test("tension_St1594.csv")
+    with pytest.raises(ValueError, match="min_strain 0.5 leaves no point"):
+        test.experiment(E=210e3, min_strain=0.5)
+    with pytest.raises(ValueError, match="points must be >= 2"):
+        test.experiment(E=210e3, points=1)

@@ -240,10 +240,26 @@ def test_every_mode_on_linear_elasticity_matches_a_direct_compliance_solve(mode:
             assert float(eps[i]) == pytest.approx(float(target.strain[c]), rel=1e-15, abs=1e-18)
         else:
             assert float(sig[i]) == pytest.approx(float(target.stress[c]), abs=1e-11 * float(sig.abs().max()))
-    # Independent route: the 6x6 Mandel stiffness, solved directly for the unknown components.
-    Cm = to_mandel(model.tangent(torch.zeros(3, 3, dtype=torch.float64)), "stiffness")
-    em, sm = to_mandel(res.strain[-1], "strain"), to_mandel(res.stress[-1], "stress")
-    assert torch.allclose(Cm @ em, sm, rtol=0, atol=1e-9 * abs(a) * (E_ if by == "strain" else 1.0))
+    # Independent route: the closed-form isotropic stiffness in Mandel form (orthonormal: shear rows and columns
+    # carry factor 2 on the 2G diagonal), partitioned by hand and solved directly for the unknown strains.
+    lam = E_ * NU / ((1 + NU) * (1 - 2 * NU))
+    Cm = torch.zeros(6, 6, dtype=torch.float64)
+    Cm[:3, :3] = lam
+    Cm += 2 * G_ * torch.eye(6, dtype=torch.float64)
+    w = torch.tensor([1.0, 1.0, 1.0, math.sqrt(2), math.sqrt(2), math.sqrt(2)], dtype=torch.float64)
+    s_ = torch.tensor([c == "stress" for c in seg])
+    e_known = torch.tensor([float(target.strain.get(c, 0.0)) for c in paths.SMALL_LABELS], dtype=torch.float64) * w
+    s_known = torch.tensor([float(target.stress.get(c, 0.0)) for c in paths.SMALL_LABELS], dtype=torch.float64) * w
+    em = torch.where(s_, 0.0, e_known)
+    if bool(s_.any()):
+        rhs = s_known[s_] - Cm[s_][:, ~s_] @ em[~s_]
+        em[s_] = torch.linalg.solve(Cm[s_][:, s_], rhs)
+    assert torch.allclose(
+        to_mandel(res.strain[-1], "strain"), em, rtol=1e-12, atol=1e-15 * (1 if by == "strain" else a)
+    )
+    assert torch.allclose(
+        to_mandel(res.stress[-1], "stress"), Cm @ em, rtol=1e-10, atol=1e-9 * E_ * float(em.abs().max())
+    )
     assert int(res.iterations.max()) <= 1  # linear: the predictor or one Newton step
 
 
@@ -307,6 +323,10 @@ def test_bad_paths_raise_clear_errors() -> None:
         drive(J2Plasticity(E_, NU, SY), paths.uniaxial_stress([1.1], kinematics="finite"))
     with pytest.raises(ValueError, match="increments must be a positive integer"):
         LoadPath([Segment(full, {}, increments=0)])
+    # a whole-number float is a valid increment count; a fractional one is named
+    assert paths.uniaxial_stress([0.01, 0.02], increments=3.0).n_steps == 6
+    with pytest.raises(ValueError, match="increments must be a positive integer"):
+        paths.uniaxial_stress([0.01], increments=2.5)
     # '21' is the same small-strain component as '12'
     assert "12" in Segment({**{c: 0.0 for c in paths.SMALL_LABELS if c != "12"}, "21": 0.1}).validated("small").strain
 
@@ -561,3 +581,27 @@ def test_differentiable_strain_targets_give_the_elastic_compliance() -> None:
     (dsig,) = torch.autograd.grad(res.stress[-1, 0, 0, 0], a, retain_graph=True)
     (deps,) = torch.autograd.grad(res.strain[-1, 0, 1, 1], a)
     assert float(dsig) == pytest.approx(E_, rel=1e-12) and float(deps) == pytest.approx(-NU, rel=1e-12)
+
+
+def test_malformed_toml_values_are_value_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Wrongly typed entries of a hand-written file give a ValueError naming the key (CLI exit 1, no traceback);
+    unknown keys in [model] are errors, not silently ignored."""
+    head = '[model]\nname = "LinearElastic"\n[model.parameters]\nE = 200000.0\nnu = 0.3\n'
+    cases = {
+        "cyclic_list": (
+            head + '[path]\nmode = "uniaxial_stress"\namplitude = 0.01\ncycles = 1\nincrements = [5]\n',
+            "increments",
+        ),
+        "step_scalar": (head + "[[steps]]\nstrain = 0.01\n", "strain"),
+        "model_typo": (
+            '[model]\nname = "LinearElastic"\n[model.parameter]\nE = 200000.0\nnu = 0.3\n'
+            '[path]\nmode = "uniaxial_stress"\namplitudes = [0.001]\n',
+            "parameter",
+        ),
+    }
+    for name, (text, key) in cases.items():
+        f = tmp_path / f"{name}.toml"
+        f.write_text(text)
+        with pytest.raises(ValueError, match=key):
+            load_path_file(f)
+        assert cli_main(["drive", str(f), "--out", str(tmp_path)]) == 1

@@ -625,3 +625,41 @@ def test_cards_refuse_path_dependent_models_and_cli_reads_materials(capsys):
     mu, alpha = [0.618, 0.00118, -0.00981], [1.3, 5.0, -2.0]
     data = [b for b in ex.parse_abaqus_card(text) if b["keyword"] == "HYPERELASTIC"][0]["data"]
     np.testing.assert_allclose(data[:6], [v for m, a in zip(mu, alpha) for v in (m * a / 2, a)], rtol=1e-14)
+
+
+def test_calculix_strain_vector_is_the_tensor_emec(tmp_path):
+    """CalculiX umat: emec(6) holds the Lagrange strain *tensor* components (no factor 2 on the shears) and stiff(21)
+    the C_ijkl themselves, so its own routines compute stre(I) = sum_J C_IJ w_J emec(J) with w = (1,1,1,2,2,2)
+    (CalculiX src/umat_user.f, src/umat_aniso_creep.f)."""
+    gen = torch.Generator().manual_seed(21)
+    C = random_minor_symmetric(gen, major=True)
+    E = random_sym(gen)
+    S = torch.einsum("ijkl,kl->ij", C, E)
+    out = ex.export_state(S, C, "calculix", strain=E)
+    labels = DOC_ORDERS["calculix"]
+    np.testing.assert_allclose(out.strain, [E[_ij(a)].item() for a in labels], rtol=1e-14)
+    w = np.array([1.0, 1.0, 1.0, 2.0, 2.0, 2.0])
+    np.testing.assert_allclose(out.tangent @ (w * out.strain), out.stress, rtol=1e-12, atol=1e-14)
+    assert "tensor shear" in out.header()["shear"]
+    back = ex.read(ex.write(out, tmp_path / "ccx.csv"))
+    np.testing.assert_array_equal(back.strain, out.strain)
+    # the Abaqus layout of the same state keeps engineering shear
+    np.testing.assert_allclose(ex.export_state(S, C, "abaqus", strain=E).strain[3:], 2 * out.strain[3:], rtol=1e-14)
+
+
+def test_csv_reader_names_missing_tangent_columns_and_header_keys(tmp_path):
+    gen = torch.Generator().manual_seed(22)
+    path = ex.write(ex.export_state(random_sym(gen), random_minor_symmetric(gen), "abaqus"), tmp_path / "s.csv")
+    text = path.read_text()
+    path.write_text(text.replace("D_2_1,", "D_X_1,"))
+    with pytest.raises(ValueError, match=r"missing columns \['D_2_1'\]"):
+        ex.read(path)
+    path.write_text("\n".join(ln for ln in text.splitlines() if not ln.startswith("# NTENS")) + "\n")
+    with pytest.raises(ValueError, match="header lacks 'NTENS'"):
+        ex.read(path)
+    json_path = ex.write(ex.export_state(random_sym(gen), random_minor_symmetric(gen)), tmp_path / "s.json")
+    data = json.loads(json_path.read_text())
+    del data["header"]["NTENS"]
+    json_path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="header lacks 'NTENS'"):
+        ex.read(json_path)

@@ -664,3 +664,49 @@ def test_example_writes_figure(tmp_path: Path) -> None:
     out = module.main(tmp_path)
     png = tmp_path / "hyperelastic_modes.png"
     assert Path(out) == png and png.stat().st_size > 10_000
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Review additions: parameters under torch.func.vmap, scalar parameter shapes
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_constructors_and_responses_under_vmap_over_one_parameter() -> None:
+    """A population of models (vmap over one parameter, the others fixed) equals a loop over the values: the
+    admissibility checks that combine parameters (K of NeoHookean/SVK, C10 + C01, sum mu_p alpha_p, Gent's locking
+    state) must be skipped when any of the parameters they read is a transform's tensor."""
+    from torch.func import vmap
+
+    lam = torch.linspace(1.1, 3.0, 5, dtype=D)
+    E = green_lagrange(_F(2, 0.1))
+    values = torch.tensor([0.2, 0.35], dtype=D)
+    cases = [
+        (lambda p: MooneyRivlin(0.3, p).nominal_stress(lam), values),
+        (lambda p: NeoHookean(p, 1.0).stress(E), values),
+        (lambda p: SaintVenantKirchhoff(1.0, p).stress(E), values),
+        (lambda p: Gent(0.5, p).nominal_stress(lam), 100.0 * values),
+        (lambda p: Gent(0.5, p, K=2.0).stress(E), 100.0 * values),
+        (lambda p: Ogden(p, torch.tensor(TRELOAR_ALPHA, dtype=D)).nominal_stress(lam), torch.tensor([TRELOAR_MU] * 2)),
+    ]
+    for fn, ps in cases:
+        batched = vmap(fn)(ps)
+        looped = torch.stack([fn(p) for p in ps])
+        assert _rel(batched, looped) < 1e-14
+
+
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (lambda: NeoHookean([0.5, 0.6], 1.0), "mu"),
+        (lambda: NeoHookean(0.5, [1.0, 2.0]), "lmbda"),
+        (lambda: SaintVenantKirchhoff([1.0, 2.0], 1.0), "lmbda"),
+        (lambda: MooneyRivlin([0.3, 0.4], 0.1), "C10"),
+        (lambda: Yeoh(0.4, [0.1, 0.2], 0.0), "C20"),
+        (lambda: ArrudaBoyce(0.3, [6.0, 7.0]), "N"),
+        (lambda: Gent(0.5, [20.0, 30.0], K=2.0), "Jm"),
+        (lambda: Ogden([0.5], [2.0], K=[1.0, 2.0]), "K"),
+    ],
+)
+def test_scalar_parameters_must_be_scalars(make, name: str) -> None:
+    with pytest.raises(ValueError, match=f"parameter '{name}' must have shape"):
+        make()

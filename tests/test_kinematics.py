@@ -171,3 +171,39 @@ def test_conversions_refuse_bad_F() -> None:
         K.push_forward_tangent(torch.zeros(3, 3, 3, 3, dtype=torch.float64), torch.diag(torch.tensor([1.0, 1.0, -1.0])))
     with pytest.raises(ValueError, match="positive definite"):
         K.right_stretch_from_green_lagrange(torch.diag(torch.tensor([-0.6, 0.0, 0.0], dtype=torch.float64)))
+
+
+def test_conversions_refuse_wrong_stress_and_tangent_shapes() -> None:
+    F = _F(2)
+    S = _sym_random(2)
+    voigt = torch.zeros(2, 6, dtype=torch.float64)
+    for fn in (
+        K.pk2_to_pk1,
+        K.pk1_to_pk2,
+        K.pk1_to_cauchy,
+        K.cauchy_to_pk1,
+        K.pk2_to_cauchy,
+        K.cauchy_to_pk2,
+        K.pk2_to_kirchhoff,
+        K.kirchhoff_to_pk2,
+        K.pk1_to_kirchhoff,
+        K.kirchhoff_to_pk1,
+        K.cauchy_to_kirchhoff,
+        K.kirchhoff_to_cauchy,
+    ):
+        with pytest.raises(ValueError, match=r"must have shape \(\.\.\., 3, 3\)"):
+            fn(voigt, F)
+        assert fn(S, F).shape == (2, 3, 3)
+    C66 = torch.zeros(2, 6, 6, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"shape \(\.\.\., 3, 3, 3, 3\)"):
+        K.push_forward_tangent(C66, F)
+    with pytest.raises(ValueError, match=r"shape \(\.\.\., 3, 3, 3, 3\)"):
+        K.pull_back_tangent(C66, F)
+    with pytest.raises(ValueError, match=r"shape \(\.\.\., 3, 3, 3, 3\)"):
+        K.material_to_first_elasticity(C66, S, F)
+    with pytest.raises(ValueError, match=r"shape \(\.\.\., 3, 3\)"):
+        K.material_to_first_elasticity(torch.zeros(2, 3, 3, 3, 3, dtype=torch.float64), voigt, F)
+    with pytest.raises(ValueError, match=r"shape \(\.\.\., 3, 3, 3, 3\)"):
+        K.spatial_to_jaumann_tangent(C66, S)
+    with pytest.raises(ValueError, match=r"shape \(\.\.\., 3, 3\)"):
+        K.spatial_to_jaumann_tangent(torch.zeros(2, 3, 3, 3, 3, dtype=torch.float64), voigt)

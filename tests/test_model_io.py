@@ -131,3 +131,26 @@ def test_user_model_round_trip_in_session(tmp_path: Path) -> None:
     assert type(again) is type(model) and again.to_dict() == model.to_dict()
     eps = _eps()
     assert torch.equal(again.stress(eps), model.stress(eps))
+
+
+def test_misspelled_or_missing_parameters_in_files_and_dicts(tmp_path: Path) -> None:
+    """A parameter file with a typo names the offending key and the model's parameters (ValueError, not the
+    constructor's TypeError)."""
+    p = tmp_path / "typo.toml"
+    p.write_text('[material]\nmodel = "LinearElastic"\n[parameters]\nE = 1.0\nnuu = 0.3\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"LinearElastic.*'nuu'"):
+        load(p)
+    with pytest.raises(ValueError, match=r"Cubic.*C44"):
+        Material.from_dict({"model": "Cubic", "parameters": {"C11": 168.4, "C12": 121.4}})
+    with pytest.raises(ValueError, match=r"Orthotropic.*'E4'"):
+        Material.from_dict({"model": "Orthotropic", "parameters": {"E4": 1.0}})
+
+
+def test_registry_holds_concrete_models_only() -> None:
+    from constitutive.models import MODELS, get_model
+
+    assert "PathDependentMaterial" not in MODELS and "HyperelasticMaterial" not in MODELS and "Material" not in MODELS
+    for name in ("LinearElastic", "NeoHookean", "Ogden", "J2Plasticity", "GeneralizedMaxwell", "Perzyna"):
+        assert get_model(name).__name__ == name
+    with pytest.raises(ValueError, match="known models"):
+        get_model("PathDependentMaterial")

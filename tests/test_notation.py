@@ -226,3 +226,37 @@ def test_float32_and_numpy_inputs() -> None:
     assert N.to_mandel(x32, "stress").dtype == torch.float32
     v = N.to_voigt(np.eye(3), "strain")
     assert v.dtype == torch.float64 and v.tolist() == [1, 1, 1, 0, 0, 0]
+
+
+def test_plane_stress_compliance_is_inverse_of_condensed_stiffness_for_anisotropy() -> None:
+    # Review fix: the plane-stress compliance was the plain 11-22-12 sub-block of the 3D compliance, which is the
+    # inverse of the condensed stiffness only when the in-plane block does not couple to 13/23 (isotropy).
+    gen = torch.Generator().manual_seed(3)
+    A = torch.randn(2, 6, 6, generator=gen, dtype=torch.float64)
+    CM = A @ A.mT + 6 * torch.eye(6, dtype=torch.float64)  # general anisotropic stiffness, batched
+    C = N.from_mandel(CM, "stiffness")
+    S = N.from_mandel(torch.linalg.inv(CM), "compliance")
+    for notation in ("voigt", "mandel"):
+        Cps = N.reduce(C, "stiffness", "plane_stress", notation)
+        Sps = N.reduce(S, "compliance", "plane_stress", notation)
+        assert torch.allclose(Sps @ Cps, torch.eye(3, dtype=torch.float64).expand(2, 3, 3), atol=1e-10)
+    # isotropic: still the closed form 1/E [[1, -ν, 0], [-ν, 1, 0], [0, 0, 2(1 + ν)]] (Voigt, engineering shear)
+    C_iso = isotropic(LMBDA, MU)
+    S_iso = N.from_mandel(torch.linalg.inv(N.to_mandel(C_iso, "stiffness")), "compliance")
+    expected = torch.tensor([[1, -NU, 0], [-NU, 1, 0], [0, 0, 2 * (1 + NU)]], dtype=torch.float64) / E
+    assert torch.allclose(N.reduce(S_iso, "compliance", "plane_stress"), expected)
+
+
+def test_first_call_under_inference_mode_does_not_poison_autograd() -> None:
+    # Review fix: the cached basis was created on first use; under torch.inference_mode it became an inference
+    # tensor and every later differentiable conversion failed ("Inference tensors cannot be saved for backward").
+    N._basis.cache_clear()
+    with torch.inference_mode():
+        for quantity in N.QUANTITIES:
+            shape = (3, 3) if quantity in ("stress", "strain") else (3, 3, 3, 3)
+            x = torch.zeros(shape, dtype=torch.float64)
+            N.from_voigt(N.to_voigt(x, quantity), quantity)
+    eps = T.sym(torch.randn(2, 3, 3, dtype=torch.float64)).requires_grad_()
+    N.to_voigt(eps, "strain").sum().backward()
+    # d(sum of Voigt strain)/d eps: 1 on the diagonal, 2 (γ = 2ε) split over the two shear entries
+    assert torch.allclose(eps.grad, torch.ones(2, 3, 3, dtype=torch.float64))

@@ -520,3 +520,77 @@ def test_float32():
     assert s.dtype == C.dtype == st["alpha"].dtype == torch.float32
     m64 = J2Plasticity(E, NU, SY, hardening=Voce(300.0, 20.0))
     torch.testing.assert_close(s.double(), m64.update(eps.double(), m64.initial_state((4,)))[0], rtol=1e-4, atol=1e-2)
+
+
+def test_zero_deviatoric_trial_stress_has_finite_derivatives():
+    """A purely volumetric strain (q_trial = 0, e.g. a hydrostatic path or the virgin point itself) is elastic: the
+    AD tangent is the elastic one and the parameter gradient is the elastic one, not NaN (the norm's kink at 0)."""
+    for model in (J2Plasticity(E, NU, SY, 1000.0, tangent_method="ad"), J2Plasticity(E, NU, SY, 1000.0)):
+        for eps in (torch.zeros(2, 3, 3, dtype=DT), 1e-3 * torch.eye(3, dtype=DT).expand(2, 3, 3)):
+            C_ad = model.ad_update(eps, model.initial_state((2,)))[2]
+            torch.testing.assert_close(C_ad, model.elastic_tangent((2,)), rtol=1e-13, atol=1e-9)
+    E_leaf = torch.tensor(E, dtype=DT, requires_grad=True)
+    model = J2Plasticity(E_leaf, NU, SY, 1000.0)
+    s = model.update(1e-3 * torch.eye(3, dtype=DT), model.initial_state())[0]
+    (g,) = torch.autograd.grad(s[0, 0], E_leaf)
+    assert float(g) == pytest.approx(3e-3 / (3 * (1 - 2 * NU)), rel=1e-12)  # d(K tr ε)/dE
+
+
+def test_per_point_dt_broadcasts_like_the_batch():
+    """Perzyna's dt may carry batch axes that the strain and state lack (as in GeneralizedMaxwell): the batch is
+    the broadcast of all three, each point equal to its own scalar-dt update; incompatible shapes: ValueError."""
+    model = Perzyna(E, NU, SY, 1000.0, hardening=Voce(200.0, 20.0), eta=0.3, m=2.0)
+    eps = diag(0.01, -0.004, -0.003)
+    dts = torch.tensor([0.01, 0.2, 5.0], dtype=DT)
+    s, st, C = model.update(eps, model.initial_state(), dts)
+    assert s.shape == (3, 3, 3) and st["alpha"].shape == (3,) and C.shape == (3, 3, 3, 3, 3)
+    for i in range(3):
+        s_i, st_i, C_i = model.update(eps, model.initial_state(), float(dts[i]))
+        torch.testing.assert_close(s[i], s_i, rtol=1e-14, atol=1e-10)
+        torch.testing.assert_close(C[i], C_i, rtol=1e-12, atol=1e-8)
+        torch.testing.assert_close(st["alpha"][i], st_i["alpha"], rtol=1e-14, atol=0)
+    with pytest.raises(ValueError, match="dt"):
+        model.update(eps.expand(2, 3, 3), model.initial_state((2,)), dts)
+
+
+def test_kinematic_moduli_as_0d_tensors():
+    """C and gamma given as 0-d tensors (e.g. calibration leaves) make one back stress, like floats do."""
+    a = J2Plasticity(E, NU, SY, C=torch.tensor(1e4, dtype=DT), gamma=torch.tensor(50.0, dtype=DT))
+    b = J2Plasticity(E, NU, SY, kinematic=ArmstrongFrederick(1e4, 50.0))
+    assert a.to_dict() == b.to_dict() and a.n_backstress == 1
+
+
+def test_swift_default_sigma_y_names_the_bad_swift_parameter():
+    """σ_y = K ε0^n is derived from the Swift parameters: a bad one is named, not reported as a NaN σ_y."""
+    for bad, name in (
+        (Swift(600.0, -0.004, 0.18), "eps0"),
+        (Swift(-600.0, 0.004, 0.18), "K"),
+        (Swift(600.0, 0.004, 0.0), "'n'"),
+    ):
+        with pytest.raises(ValueError, match=name):
+            J2Plasticity(E, NU, None, hardening=bad)
+
+
+def test_kinematic_records_may_hold_differentiable_tensors():
+    """Chaboche/ArmstrongFrederick records holding tensors that require grad (calibration leaves) keep the graph:
+    the gradient equals the one through the C=/gamma= parameters."""
+    eps = 0.01 * _directions()[:2]
+
+    def grad_of_stress(make):
+        leaf = torch.tensor([20e3, 3e3], dtype=DT, requires_grad=True)
+        model = make(leaf)
+        s = model.update(eps, model.initial_state((2,)))[0]
+        return torch.autograd.grad(s[..., 0, 0].sum(), leaf)[0]
+
+    gam = [200.0, 20.0]
+    ref = grad_of_stress(lambda c: J2Plasticity(E, NU, SY, C=c, gamma=torch.tensor(gam, dtype=DT)))
+    assert bool((ref.abs() > 0).all())
+    torch.testing.assert_close(grad_of_stress(lambda c: J2Plasticity(E, NU, SY, kinematic=Chaboche(c, gam))), ref)
+    torch.testing.assert_close(
+        grad_of_stress(
+            lambda c: J2Plasticity(
+                E, NU, SY, kinematic=[ArmstrongFrederick(c[0], gam[0]), ArmstrongFrederick(c[1], gam[1])]
+            )
+        ),
+        ref,
+    )

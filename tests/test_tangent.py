@@ -277,3 +277,13 @@ def test_auto_mode_falls_back_to_reverse() -> None:
     C = jacobian(_NoJvp.apply, X, mode="auto")
     expected = jacobian(lambda A: A**3, X)
     torch.testing.assert_close(C, expected)
+
+
+def test_parameter_jacobian_rejects_unknown_mode() -> None:
+    # Review fix: any mode other than 'forward' silently ran reverse mode.
+    with pytest.raises(ValueError, match="mode"):
+        parameter_jacobian(lambda A: A @ A, random_sym(2), mode="sideways")
+    X = random_sym(2)
+    torch.testing.assert_close(
+        parameter_jacobian(lambda A: A @ A, X, mode="reverse"), parameter_jacobian(lambda A: A @ A, X)
+    )

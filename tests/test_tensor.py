@@ -182,3 +182,11 @@ def test_dtype_is_kept(dtype: torch.dtype) -> None:
     A = T.sym(torch.randn(5, 3, 3, dtype=dtype))
     for out in (T.dev(A), T.inv(A + 3 * torch.eye(3, dtype=dtype)), T.sym_exp(A), T.identity4_sym(dtype)):
         assert out.dtype == dtype
+
+
+def test_sym_sqrt_rejects_negative_definite_but_tolerates_round_off() -> None:
+    # Review fix: a negative eigenvalue was clamped to 0 silently (sqrt(diag(-4, 1, 1)) = diag(0, 1, 1)).
+    with pytest.raises(ValueError, match="semi-definite"):
+        T.sym_sqrt(torch.diag(torch.tensor([-4.0, 1.0, 1.0], dtype=torch.float64)))
+    A = torch.diag(torch.tensor([-1e-17, 4.0, 9.0], dtype=torch.float64))  # round-off below zero: clamped
+    assert torch.allclose(T.sym_sqrt(A), torch.diag(torch.tensor([0.0, 2.0, 3.0], dtype=torch.float64)))

@@ -192,3 +192,27 @@ def test_subclass_with_energy_only() -> None:
     assert _close(Material.from_dict(model.to_dict()).stress(eps), ref.stress(eps))
     with pytest.raises(ValueError, match="'mu' must be positive"):
         EnergyOnlyElastic(1.0, -1.0)
+
+
+def test_energy_only_subclass_stress_needs_first_derivatives_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The base-class stress of an energy-only model is the gradient alone (no second derivative computed and
+    thrown away), and stress_and_tangent computes the Hessian once."""
+    import constitutive.models.base as base
+
+    calls = {"hessian": 0}
+    real = base.hessian
+
+    def counting(*args, **kwargs):
+        calls["hessian"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(base, "hessian", counting)
+    model = EnergyOnlyElastic(1.2, 0.7)
+    ref = LinearElastic(lmbda=1.2, mu=0.7)
+    eps = _sym(5, 1e-2)
+    assert _close(model.stress(eps), ref.stress(eps))
+    assert model.stress(eps[0]).shape == (3, 3)
+    assert calls["hessian"] == 0
+    s, C = model.stress_and_tangent(eps)
+    assert calls["hessian"] == 1
+    assert _close(s, ref.stress(eps)) and _close(C, ref.tangent(eps))

@@ -165,3 +165,9 @@ def test_bad_input():
         GeneralizedMaxwell(K_inf=1.0, G_inf=1.0, prony_bulk=[(-1.0, 2.0)])
     with pytest.raises(ValueError, match="pairs"):
         GeneralizedMaxwell(K_inf=1.0, G_inf=1.0, prony_shear=[(1.0, 2.0, 3.0)])
+
+
+def test_dt_shape_that_does_not_broadcast_is_a_value_error():
+    m = model()
+    with pytest.raises(ValueError, match="dt"):
+        m.update(direction().expand(2, 3, 3), m.initial_state((2,)), torch.tensor([0.1, 0.2, 0.3], dtype=DT))

@@ -15,12 +15,14 @@ Conventions, stated once:
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
+from torch.func import grad, vmap
 
 from ..tangent import hessian, jacobian
 from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, as_tensor, check_finite, check_shape, check_symmetric
@@ -78,9 +80,11 @@ class Material:
     #: True when the response does not depend on orientation (used by the objectivity tests).
     isotropic: ClassVar[bool] = True
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
+        # Concrete models are registered by class name; base classes (``class X(Material, abstract=True)``) and
+        # private helpers (a leading underscore) are not.
         super().__init_subclass__(**kwargs)
-        if not cls.__name__.startswith("_"):
+        if not abstract and not cls.__name__.startswith("_"):
             register(cls)
 
     def __init__(self, *, dtype: torch.dtype = DEFAULT_DTYPE, device: torch.device | str | None = None) -> None:
@@ -164,7 +168,11 @@ class Material:
         if not self.has_energy():
             raise TypeError(f"{type(self).__name__} defines neither stress nor energy")
         strain = self.check_strain(strain)
-        stress, _ = hessian(self._energy_point, strain)
+        # first derivatives only (tangent.hessian would compute, and here discard, the second ones)
+        flat = strain.reshape(-1, 3, 3)
+        g = vmap(grad(self._scalar_energy_point))(flat)
+        stress = (0.5 * (g + g.transpose(-1, -2))).reshape(strain.shape)
+        check_finite(stress, "the gradient of the energy")
         return stress
 
     def tangent(self, strain: TensorLike) -> Tensor:
@@ -180,15 +188,26 @@ class Material:
         return jacobian(self.stress, strain)
 
     def stress_and_tangent(self, strain: TensorLike) -> tuple[Tensor, Tensor]:
-        """Both at once (subclasses may share work)."""
+        """Both at once (subclasses may share work; an energy-only model gets both from one Hessian pass)."""
+        if self.has_energy() and type(self).stress is Material.stress and type(self).tangent is Material.tangent:
+            return hessian(self._energy_point, self.check_strain(strain))
         return self.stress(strain), self.tangent(strain)
 
     def _energy_point(self, strain: Tensor) -> Tensor:
         return self.energy(strain)
 
+    def _scalar_energy_point(self, strain: Tensor) -> Tensor:
+        value = self._energy_point(strain)
+        if not isinstance(value, Tensor) or value.numel() != 1:
+            raise ValueError(f"{type(self).__name__}.energy must map a (3, 3) strain to a scalar")
+        return value.reshape(())
+
     def check_strain(self, strain: TensorLike, name: str = "strain") -> Tensor:
         """Convert and validate a strain argument: shape ``(..., 3, 3)``, finite, symmetric."""
-        t = as_tensor(strain, dtype=self.dtype if not isinstance(strain, Tensor) else None)
+        # numbers, lists and arrays become tensors of the model's dtype on its device; tensors keep theirs
+        t = strain if isinstance(strain, Tensor) else as_tensor(strain, dtype=self.dtype, device=self.device)
+        if not (t.is_floating_point() or t.is_complex()):
+            t = t.to(dtype=self.dtype)
         check_shape(t, (3, 3), name)
         check_finite(t, name)
         check_symmetric(t, name)
@@ -217,6 +236,7 @@ class Material:
             raise ValueError("data has no 'model' entry naming the model class")
         params = dict(data.get("parameters", {}))
         options = dict(data.get("options", {}))
+        _check_arguments(target, {**params, **options, **kwargs})
         return target(**params, **options, **kwargs)
 
     def save(self, path: str | Path, **metadata: Any) -> Path:
@@ -237,7 +257,31 @@ class Material:
         return f"{type(self).__name__}({', '.join(items)})"
 
 
-class PathDependentMaterial(Material):
+def _check_arguments(cls: type[Material], given: Mapping[str, Any]) -> None:
+    """``ValueError`` naming unknown and missing constructor arguments (a misspelled key in a parameter file)
+    instead of the constructor's ``TypeError``."""
+    sig = inspect.signature(cls)
+    try:
+        sig.bind(**given)
+    except TypeError:
+        pass
+    else:
+        return
+    accepted = [n for n, p in sig.parameters.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+    unknown = [] if takes_any else [k for k in given if k not in sig.parameters]
+    missing = [
+        n
+        for n, p in sig.parameters.items()
+        if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and n not in given
+    ]
+    problems = ([f"unknown parameter(s) {unknown}"] if unknown else []) + (
+        [f"missing parameter(s) {missing}"] if missing else []
+    )
+    raise ValueError(f"{cls.__name__}: {'; '.join(problems) or 'bad arguments'}; it takes {accepted}")
+
+
+class PathDependentMaterial(Material, abstract=True):
     """Base class of models with history (plasticity, viscoelasticity).
 
     The state is a plain ``dict[str, Tensor]`` whose tensors carry the batch shape in front (documented per model);

@@ -42,7 +42,6 @@ from torch.func import grad, jacfwd, vmap
 
 from ..kinematics import (
     check_deformation_gradient,
-    green_lagrange,
     material_to_first_elasticity,
     push_forward_tangent,
     spatial_to_jaumann_tangent,
@@ -65,7 +64,7 @@ from ..tensor import (
     sym,
 )
 from ..tensor import _is_functorch_wrapped as _wrapped
-from .base import MODELS, Material
+from .base import Material
 
 __all__ = [
     "VOLUMETRIC_FUNCTIONS",
@@ -151,7 +150,12 @@ def _sym_box(A: Tensor) -> Tensor:
     return 0.5 * (dyad_ikjl(A, A) + dyad_iljk(A, A))
 
 
-class HyperelasticMaterial(Material):
+def _green_lagrange(F: Tensor) -> Tensor:
+    """E = (F^T F - I)/2 of an already validated F (the public kinematics.green_lagrange validates it again)."""
+    return 0.5 * (sym(F.transpose(-1, -2) @ F) - torch.eye(3, dtype=F.dtype, device=F.device))
+
+
+class HyperelasticMaterial(Material, abstract=True):
     r"""Base class of isotropic hyperelastic models :math:`\psi(C)`, :math:`C = I + 2E`.
 
     A subclass defines the energy through one hook:
@@ -311,40 +315,40 @@ class HyperelasticMaterial(Material):
     # ------------------------------------------------------------------------------------------ F-based maps
     def second_piola(self, F: TensorLike) -> Tensor:
         r""":math:`S(F)` ``(..., 3, 3)``; ``ValueError`` for :math:`\det F \le 0`."""
-        return self.stress(green_lagrange(self._check_F(F)))
+        return self.stress(_green_lagrange(self._check_F(F)))
 
     def first_piola(self, F: TensorLike) -> Tensor:
         r"""First Piola--Kirchhoff stress :math:`P = F S` ``(..., 3, 3)`` (:math:`P_{iJ}`)."""
         F = self._check_F(F)
-        return F @ self.second_piola(F)
+        return F @ self.stress(_green_lagrange(F))
 
     def kirchhoff(self, F: TensorLike) -> Tensor:
         r"""Kirchhoff stress :math:`\tau = F S F^T` ``(..., 3, 3)``."""
         F = self._check_F(F)
-        return sym(F @ self.second_piola(F) @ F.transpose(-1, -2))
+        return sym(F @ self.stress(_green_lagrange(F)) @ F.transpose(-1, -2))
 
     def cauchy(self, F: TensorLike) -> Tensor:
         r"""Cauchy stress :math:`\sigma = J^{-1} F S F^T` ``(..., 3, 3)``."""
         F = self._check_F(F)
-        return self.kirchhoff(F) / det(F)[..., None, None]
+        return sym(F @ self.stress(_green_lagrange(F)) @ F.transpose(-1, -2)) / det(F)[..., None, None]
 
     def material_tangent(self, F: TensorLike) -> Tensor:
         r"""Material tangent :math:`\mathbb{C} = \partial S/\partial E` at :math:`E(F)`, ``(..., 3, 3, 3, 3)``."""
-        return self.tangent(green_lagrange(self._check_F(F)))
+        return self.tangent(_green_lagrange(self._check_F(F)))
 
     def first_elasticity(self, F: TensorLike) -> Tensor:
         r"""First elasticity tensor :math:`\mathbb{A}_{iJkL} = \partial P_{iJ}/\partial F_{kL} = \delta_{ik} S_{LJ}
         + F_{iI}\mathbb{C}_{IJLK}F_{kK}` ``(..., 3, 3, 3, 3)`` (not minor-symmetric; see
         :func:`constitutive.kinematics.material_to_first_elasticity`)."""
         F = self._check_F(F)
-        S, CC = self.stress_and_tangent(green_lagrange(F))
+        S, CC = self.stress_and_tangent(_green_lagrange(F))
         return material_to_first_elasticity(CC, S, F)
 
     def spatial_tangent(self, F: TensorLike) -> Tensor:
         r"""Spatial tangent :math:`c_{ijkl} = J^{-1}F_{iI}F_{jJ}F_{kK}F_{lL}\mathbb{C}_{IJKL}` ``(..., 3, 3, 3,
         3)``."""
         F = self._check_F(F)
-        return push_forward_tangent(self.tangent(green_lagrange(F)), F)
+        return push_forward_tangent(self.tangent(_green_lagrange(F)), F)
 
     def abaqus_tangent(self, F: TensorLike) -> Tensor:
         r"""The Abaqus/Standard UMAT tangent (Jaumann rate of Kirchhoff stress over :math:`J`):
@@ -356,19 +360,21 @@ class HyperelasticMaterial(Material):
     def first_piola_and_elasticity(self, F: TensorLike) -> tuple[Tensor, Tensor]:
         r"""``(P, A)`` in one evaluation of the model (what a Newton iteration on :math:`P(F)` needs)."""
         F = self._check_F(F)
-        S, CC = self.stress_and_tangent(green_lagrange(F))
+        S, CC = self.stress_and_tangent(_green_lagrange(F))
         return F @ S, material_to_first_elasticity(CC, S, F)
 
     def cauchy_and_abaqus_tangent(self, F: TensorLike) -> tuple[Tensor, Tensor]:
         r"""``(sigma, C^{tau J})`` in one evaluation of the model (the STRESS and DDSDDE of a finite-strain UMAT,
         as tensors)."""
         F = self._check_F(F)
-        S, CC = self.stress_and_tangent(green_lagrange(F))
+        S, CC = self.stress_and_tangent(_green_lagrange(F))
         sigma = sym(F @ S @ F.transpose(-1, -2)) / det(F)[..., None, None]
         return sigma, spatial_to_jaumann_tangent(push_forward_tangent(CC, F), sigma)
 
     def _check_F(self, F: TensorLike) -> Tensor:
-        F = check_deformation_gradient(F if isinstance(F, Tensor) else as_tensor(F, dtype=self.dtype))
+        F = check_deformation_gradient(
+            F if isinstance(F, Tensor) else as_tensor(F, dtype=self.dtype, device=self.device)
+        )
         return F
 
     # ---------------------------------------------------------------------------- homogeneous incompressible
@@ -386,7 +392,11 @@ class HyperelasticMaterial(Material):
         Venant--Kirchhoff) is evaluated with its whole energy under the constraint. Differentiable with respect to
         the parameters (and the stretch).
         """
-        lam = stretch if isinstance(stretch, Tensor) and stretch.is_floating_point() else as_tensor(stretch, self.dtype)
+        lam = (
+            stretch
+            if isinstance(stretch, Tensor) and stretch.is_floating_point()
+            else as_tensor(stretch, self.dtype, None if isinstance(stretch, Tensor) else self.device)
+        )
         check_finite(lam, "stretch")
         if not _wrapped(lam) and bool((lam <= 0).any()):
             raise ValueError("stretch must be positive (a stretch ratio lambda = l / L > 0)")
@@ -398,10 +408,6 @@ class HyperelasticMaterial(Material):
         g, _ = _scalar_derivatives(self._psi_principal, c, second=False)
         t = 2.0 * c * g  # lambda_a dpsi/dlambda_a
         return (t[..., 0] - t[..., lateral]) / lam
-
-
-# The base class is not a model of its own: keep it out of the registry used by from_dict/load.
-MODELS.pop("HyperelasticMaterial", None)
 
 
 def _iso(I1: Tensor, I2: Tensor, J: Tensor) -> tuple[Tensor, Tensor]:
@@ -420,8 +426,8 @@ class SaintVenantKirchhoff(HyperelasticMaterial):
         self, lmbda: TensorLike, mu: TensorLike, *, dtype: torch.dtype = DEFAULT_DTYPE, device: Any = None
     ) -> None:
         super().__init__(dtype=dtype, device=device)
-        self._param("lmbda", lmbda)
-        self._param("mu", mu, positive=True)
+        self._param("lmbda", lmbda, shape=())
+        self._param("mu", mu, positive=True, shape=())
         _check_bulk(self.lmbda, self.mu)
 
     @property
@@ -489,9 +495,9 @@ class NeoHookean(HyperelasticMaterial):
         device: Any = None,
     ) -> None:
         super().__init__(dtype=dtype, device=device)
-        self._param("mu", mu, positive=True)
+        self._param("mu", mu, positive=True, shape=())
         if lmbda is not None:
-            self._param("lmbda", lmbda)
+            self._param("lmbda", lmbda, shape=())
             _check_bulk(self.lmbda, self.mu)
         else:
             self.lmbda = None
@@ -551,9 +557,9 @@ class MooneyRivlin(HyperelasticMaterial):
         device: Any = None,
     ) -> None:
         super().__init__(dtype=dtype, device=device)
-        self._param("C10", C10)
-        self._param("C01", C01)
-        if not _wrapped(self.C10) and float((self.C10 + self.C01).detach()) <= 0:
+        self._param("C10", C10, shape=())
+        self._param("C01", C01, shape=())
+        if not (_wrapped(self.C10) or _wrapped(self.C01)) and float((self.C10 + self.C01).detach()) <= 0:
             raise ValueError(
                 f"parameters 'C10' + 'C01' must be positive (initial shear modulus 2(C10 + C01) > 0), got "
                 f"C10 = {float(self.C10.detach())}, C01 = {float(self.C01.detach())}"
@@ -585,9 +591,9 @@ class Yeoh(HyperelasticMaterial):
         device: Any = None,
     ) -> None:
         super().__init__(dtype=dtype, device=device)
-        self._param("C10", C10, positive=True)
-        self._param("C20", C20)
-        self._param("C30", C30)
+        self._param("C10", C10, positive=True, shape=())
+        self._param("C20", C20, shape=())
+        self._param("C30", C30, shape=())
         _bulk_param(self, K)
         self._option("volumetric", volumetric, tuple(VOLUMETRIC_FUNCTIONS))
 
@@ -625,8 +631,8 @@ class ArrudaBoyce(HyperelasticMaterial):
         device: Any = None,
     ) -> None:
         super().__init__(dtype=dtype, device=device)
-        self._param("mu", mu, positive=True)
-        self._param("N", N, positive=True)
+        self._param("mu", mu, positive=True, shape=())
+        self._param("N", N, positive=True, shape=())
         _bulk_param(self, K)
         self._option("volumetric", volumetric, tuple(VOLUMETRIC_FUNCTIONS))
 
@@ -660,8 +666,8 @@ class Gent(HyperelasticMaterial):
         device: Any = None,
     ) -> None:
         super().__init__(dtype=dtype, device=device)
-        self._param("mu", mu, positive=True)
-        self._param("Jm", Jm, positive=True)
+        self._param("mu", mu, positive=True, shape=())
+        self._param("Jm", Jm, positive=True, shape=())
         _bulk_param(self, K)
         self._option("volumetric", volumetric, tuple(VOLUMETRIC_FUNCTIONS))
 
@@ -670,6 +676,8 @@ class Gent(HyperelasticMaterial):
         return self.mu
 
     def _check_state(self, I1bar: Tensor) -> None:
+        if _wrapped(self.Jm) or _wrapped(I1bar):  # a value check: skipped inside torch.func transforms
+            return
         bad = (I1bar - 3.0) >= self.Jm.detach()
         if bool(bad.any()):
             raise ValueError(
@@ -715,9 +723,9 @@ class Ogden(HyperelasticMaterial):
             )
         self._param("mu", mu_t)
         self._param("alpha", alpha_t)
-        if not _wrapped(self.alpha):
-            if bool((self.alpha.detach() == 0).any()):
-                raise ValueError(f"parameter 'alpha' must have non-zero entries, got {self.alpha.detach().tolist()}")
+        if not _wrapped(self.alpha) and bool((self.alpha.detach() == 0).any()):
+            raise ValueError(f"parameter 'alpha' must have non-zero entries, got {self.alpha.detach().tolist()}")
+        if not (_wrapped(self.mu) or _wrapped(self.alpha)):
             if float((self.mu * self.alpha).detach().sum()) <= 0:
                 raise ValueError(
                     "parameters 'mu', 'alpha': sum(mu_p * alpha_p) must be positive (initial shear modulus "
@@ -739,7 +747,7 @@ class Ogden(HyperelasticMaterial):
 
 
 def _check_bulk(lmbda: Tensor, mu: Tensor) -> None:
-    if not _wrapped(lmbda) and float((lmbda + 2.0 * mu / 3.0).detach()) <= 0:
+    if not (_wrapped(lmbda) or _wrapped(mu)) and float((lmbda + 2.0 * mu / 3.0).detach()) <= 0:
         raise ValueError(
             f"parameter 'lmbda' must give a positive bulk modulus K = lmbda + 2 mu / 3, got lmbda = "
             f"{float(lmbda.detach())}, mu = {float(mu.detach())}"
@@ -750,4 +758,4 @@ def _bulk_param(model: HyperelasticMaterial, K: TensorLike | None) -> None:
     if K is None:
         model.K = None
     else:
-        model._param("K", K, positive=True)
+        model._param("K", K, positive=True, shape=())

@@ -33,7 +33,9 @@ from typing import Any
 
 import torch
 
+from ..notation import components
 from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, as_tensor, dev, eye, identity4_sym, trace
+from ..tensor import _is_functorch_wrapped as _wrapped
 from .base import ConvergenceError, PathDependentMaterial
 from .hardening import ArmstrongFrederick, Chaboche, Linear, Prager, Swift, Voce, kinematic_terms
 
@@ -51,7 +53,6 @@ __all__ = [
 
 SQ32 = math.sqrt(1.5)
 SQ23 = math.sqrt(2.0 / 3.0)
-_SYM_BASIS = ((0, 0), (1, 1), (2, 2), (0, 1), (1, 2), (0, 2))
 
 
 def isotropic_rank_one_tangent(c_vol: Tensor, c_sym: Tensor, c_nn: Tensor, n: Tensor) -> Tensor:
@@ -172,8 +173,11 @@ class J2Plasticity(PathDependentMaterial):
         if sigma_y is None:
             if law != "swift":
                 raise ValueError("parameter 'sigma_y' is required (it may be omitted with Swift hardening only)")
-            Kt = as_tensor(K, dtype=self.dtype)
-            sigma_y = Kt * as_tensor(eps0, dtype=self.dtype) ** as_tensor(n, dtype=self.dtype)
+            swift = {name: as_tensor(v, dtype=self.dtype) for name, v in (("K", K), ("eps0", eps0), ("n", n))}
+            for name, t in swift.items():  # checked here, before they make σ_y (stored, in order, below)
+                if not _wrapped(t) and not bool((torch.isfinite(t) & (t > 0)).all()):
+                    raise ValueError(f"parameter {name!r} must be finite and positive, got {t.detach().cpu().tolist()}")
+            sigma_y = swift["K"] * swift["eps0"] ** swift["n"]
         self._param("sigma_y", sigma_y, positive=True)
         self._param("H", H, nonnegative=True)
         if law == "voce":
@@ -191,12 +195,8 @@ class J2Plasticity(PathDependentMaterial):
         if kinematic is not None:
             C, gamma = kinematic_terms(kinematic)
         if C is not None:
-            Ct = as_tensor(C, dtype=self.dtype).reshape(-1) if not isinstance(C, Tensor) else C.reshape(-1)
-            Gt = (
-                torch.zeros_like(Ct)
-                if gamma is None
-                else (as_tensor(gamma, dtype=self.dtype).reshape(-1) if not isinstance(gamma, Tensor) else gamma)
-            )
+            Ct = _vector(C, self.dtype)
+            Gt = torch.zeros_like(Ct) if gamma is None else _vector(gamma, self.dtype)
             if Gt.shape != Ct.shape:
                 raise ValueError(f"parameters 'C' and 'gamma' must have the same length, got {Ct.shape} and {Gt.shape}")
             if Ct.numel() > 0:
@@ -277,7 +277,8 @@ class J2Plasticity(PathDependentMaterial):
         s_tr = 2.0 * G * (dev(eps) - st["eps_p"])
         X_n = st["backstress"]
         eta_tr = s_tr - X_n.sum(-3) if self.n_backstress else s_tr
-        q_tr = SQ32 * torch.sqrt((eta_tr * eta_tr).sum((-1, -2)))
+        # vector_norm, not sqrt(sum of squares): its derivative at η = 0 (a volumetric strain) is 0, not NaN
+        q_tr = SQ32 * torch.linalg.vector_norm(eta_tr, dim=(-1, -2))
         sf_n, _ = self.flow_stress(st["alpha"], slope=False)
         return {
             "eps": eps, "s_tr": s_tr, "X_n": X_n, "alpha_n": st["alpha"], "eps_p_n": st["eps_p"], "q_tr": q_tr,
@@ -424,8 +425,18 @@ class J2Plasticity(PathDependentMaterial):
         self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None
     ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
         eps = self.check_strain(strain).to(dtype=self.dtype, device=self.device)
-        st, batch = self.check_state(state, eps.shape[:-2])
-        return eps.expand(*batch, 3, 3), st, self._check_dt_arg(dt)
+        dtt = self._check_dt_arg(dt)
+        batch = eps.shape[:-2]
+        if dtt is not None:  # a per-point dt may carry batch axes of its own (broadcast, as the state's)
+            try:
+                batch = torch.broadcast_shapes(batch, dtt.shape)
+            except RuntimeError:
+                raise ValueError(
+                    f"the time increment dt of shape {tuple(dtt.shape)} does not broadcast with the strain batch "
+                    f"shape {tuple(batch)}"
+                ) from None
+        st, batch = self.check_state(state, batch)
+        return eps.expand(*batch, 3, 3), st, dtt
 
     def _check_dt_arg(self, dt: float | Tensor | None) -> Tensor | None:
         """Rate-independent: ``dt`` is accepted and ignored."""
@@ -490,7 +501,7 @@ class J2Plasticity(PathDependentMaterial):
         with torch.enable_grad():
             sigma = self._finish(e, st, dt, z_star, dr_star, plastic)[0]
         J = torch.empty((*eps.shape[:-2], 3, 3, 3, 3), dtype=eps.dtype, device=eps.device)
-        for i, j in _SYM_BASIS:
+        for i, j in components("voigt"):  # the six independent components, any order
             seed = torch.zeros(3, 3, dtype=eps.dtype, device=eps.device)
             seed[i, j] = 1.0
             (row,) = torch.autograd.grad(sigma, e, seed.expand_as(sigma), retain_graph=True)
@@ -626,12 +637,21 @@ class Perzyna(J2Plasticity):
         return self.elastic_tangent(eps.shape[:-2])
 
 
+def _vector(values: Any, dtype: torch.dtype) -> Tensor:
+    """A 1-d tensor from a tensor, a number or a sequence of them (e.g. the C list of kinematic records), keeping
+    the autograd graph of tensor entries (calibration leaves)."""
+    if isinstance(values, Tensor):
+        return values.reshape(-1)
+    if isinstance(values, (list, tuple)) and any(isinstance(v, Tensor) for v in values):
+        device = next(v.device for v in values if isinstance(v, Tensor))  # numbers join the tensors' device
+        return torch.stack([as_tensor(v, dtype=dtype, device=device).reshape(()) for v in values])
+    return as_tensor(values, dtype=dtype).reshape(-1)
+
+
 def _is_zero(v: TensorLike) -> bool:
     t = as_tensor(v) if not isinstance(v, Tensor) else v
     return bool((t == 0).all())
 
 
 def _wrapped_or_ge(t: Tensor, bound: float) -> bool:
-    from ..tensor import _is_functorch_wrapped
-
-    return _is_functorch_wrapped(t) or bool((t >= bound).all())
+    return _wrapped(t) or bool((t >= bound).all())

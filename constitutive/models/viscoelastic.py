@@ -169,7 +169,13 @@ class GeneralizedMaxwell(PathDependentMaterial):
         eps = self.check_strain(strain).to(dtype=self.dtype, device=self.device)
         dtt = _check_dt(dt, self.dtype, self.device, type(self).__name__)
         st, batch = self.check_state(state, eps.shape[:-2])
-        batch = torch.broadcast_shapes(batch, dtt.shape)
+        try:  # a per-point dt may carry batch axes of its own
+            batch = torch.broadcast_shapes(batch, dtt.shape)
+        except RuntimeError:
+            raise ValueError(
+                f"the time increment dt of shape {tuple(dtt.shape)} does not broadcast with the batch shape "
+                f"{tuple(batch)}"
+            ) from None
         eps = eps.expand(*batch, 3, 3)
         dtt = dtt.expand(batch)
         d_eps = eps - st["strain"]
