@@ -37,6 +37,7 @@ from .tensor import (
     inv,
     sym,
     sym_sqrt,
+    transform4,
 )
 
 __all__ = [
@@ -303,7 +304,7 @@ def push_forward_tangent(CC: Tensor, F: TensorLike) -> Tensor:
     deformation)."""
     CC = _fourth(CC, "CC (the material tangent)")
     F, J = _FJ(F)
-    return _rotate9(F, CC) / J[..., None, None]
+    return transform4(F, CC) / J[..., None, None]
 
 
 def pull_back_tangent(c: Tensor, F: TensorLike) -> Tensor:
@@ -311,15 +312,7 @@ def pull_back_tangent(c: Tensor, F: TensorLike) -> Tensor:
     F^{-1}_{Ll} c_{ijkl}`."""
     c = _fourth(c, "c (the spatial tangent)")
     F, J = _FJ(F)
-    return _rotate9(inv(F), c) * J[..., None, None]
-
-
-def _rotate9(A: Tensor, C: Tensor) -> Tensor:
-    r""":math:`A_{iI} A_{jJ} A_{kK} A_{lL} C_{IJKL}` as :math:`(A\otimes A)\, C\, (A\otimes A)^T` on 9x9 matrices."""
-    batch = torch.broadcast_shapes(A.shape[:-2], C.shape[:-4])
-    AA = (A[..., :, None, :, None] * A[..., None, :, None, :]).reshape(*A.shape[:-2], 9, 9)  # [(i, j), (I, J)]
-    M = C.reshape(*C.shape[:-4], 9, 9)
-    return (AA @ M @ AA.transpose(-1, -2)).reshape(*batch, 3, 3, 3, 3)
+    return transform4(inv(F), c) * J[..., None, None]
 
 
 def spatial_to_jaumann_tangent(c: Tensor, sigma: Tensor) -> Tensor:

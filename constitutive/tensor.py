@@ -61,6 +61,7 @@ __all__ = [
     "identity4_sym",
     "identity4_vol",
     "identity4_dev",
+    "transform4",
     "major_transpose",
     "minor_transpose_left",
     "minor_transpose_right",
@@ -351,6 +352,19 @@ def minor_transpose_left(C: Tensor) -> Tensor:
 def minor_transpose_right(C: Tensor) -> Tensor:
     r"""Right minor transpose :math:`C_{ijlk}`."""
     return C.transpose(-2, -1)
+
+
+def transform4(A: Tensor, C: Tensor) -> Tensor:
+    r"""Transform all four indices: :math:`C'_{ijkl} = A_{iI} A_{jJ} A_{kK} A_{lL} C_{IJKL}`.
+
+    ``A`` ``(..., 3, 3)``, ``C`` ``(..., 3, 3, 3, 3)`` (batch axes broadcast). A rotation of components for an
+    orthogonal ``A`` (``A = Q``: material to global), a push-forward for ``A = F``. Computed as
+    :math:`(A \otimes A)\, C\, (A \otimes A)^T` with 9x9 matrices.
+    """
+    batch = torch.broadcast_shapes(A.shape[:-2], C.shape[:-4])
+    AA = (A[..., :, None, :, None] * A[..., None, :, None, :]).reshape(*A.shape[:-2], 9, 9)  # [(i, j), (I, J)]
+    M = C.reshape(*C.shape[:-4], 9, 9)
+    return (AA @ M @ AA.transpose(-1, -2)).reshape(*batch, 3, 3, 3, 3)
 
 
 def norm(A: Tensor) -> Tensor:

@@ -190,3 +190,17 @@ def test_sym_sqrt_rejects_negative_definite_but_tolerates_round_off() -> None:
         T.sym_sqrt(torch.diag(torch.tensor([-4.0, 1.0, 1.0], dtype=torch.float64)))
     A = torch.diag(torch.tensor([-1e-17, 4.0, 9.0], dtype=torch.float64))  # round-off below zero: clamped
     assert torch.allclose(T.sym_sqrt(A), torch.diag(torch.tensor([0.0, 2.0, 3.0], dtype=torch.float64)))
+
+
+def test_transform4_against_einsum_and_as_a_rotation() -> None:
+    A = torch.randn(4, 3, 3, dtype=torch.float64)
+    C = torch.randn(4, 3, 3, 3, 3, dtype=torch.float64)
+    expected = torch.einsum("niI,njJ,nkK,nlL,nIJKL->nijkl", A, A, A, A, C)
+    assert torch.allclose(T.transform4(A, C), expected, atol=1e-12)
+    # rotating an isotropic tensor leaves it unchanged; rotating a dyad rotates its factors
+    Q = _random_rotation(4)
+    Iso = 3.0 * T.identity4_vol() + 2.0 * T.identity4_dev()
+    assert torch.allclose(T.transform4(Q, Iso.expand(4, 3, 3, 3, 3)), Iso.expand(4, 3, 3, 3, 3), atol=1e-12)
+    X = T.sym(torch.randn(4, 3, 3, dtype=torch.float64))
+    QXQ = Q @ X @ Q.transpose(-1, -2)
+    assert torch.allclose(T.transform4(Q, T.dyad(X, X)), T.dyad(QXQ, QXQ), atol=1e-12)

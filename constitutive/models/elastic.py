@@ -57,6 +57,7 @@ from ..tensor import (
     identity4_sym,
     identity4_vol,
     trace,
+    transform4,
 )
 from ..tensor import _is_functorch_wrapped as _wrapped
 from .base import Material
@@ -89,7 +90,7 @@ def rotate_stiffness(C: Tensor, axes: Tensor) -> Tensor:
     ``C``: ``(..., 3, 3, 3, 3)``; ``axes``: ``(..., 3, 3)`` orthonormal, rows = material axes in global components.
     Works for stiffness and compliance alike (any fourth-order tensor).
     """
-    return torch.einsum("...ai,...bj,...ck,...dl,...abcd->...ijkl", axes, axes, axes, axes, C)
+    return transform4(axes.transpose(-1, -2), C)
 
 
 def _check_positive_definite(M: Tensor, what: str, hint: str = "") -> None:
