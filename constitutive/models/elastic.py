@@ -262,8 +262,8 @@ class _LinearElasticity(Material):
     isotropic: ClassVar[bool] = False
 
     def stiffness(self) -> Tensor:
-        r"""The stiffness :math:`\mathbb{C}` ``(3, 3, 3, 3)`` in global components."""
-        raise NotImplementedError
+        r"""The stiffness :math:`\mathbb{C}` ``(3, 3, 3, 3)`` in global components (every subclass defines it)."""
+        raise TypeError(f"{type(self).__name__} must define stiffness")
 
     def compliance(self) -> Tensor:
         r"""The compliance :math:`\mathbb{S} = \mathbb{C}^{-1}` on Sym ``(3, 3, 3, 3)`` (Mandel-form inverse);

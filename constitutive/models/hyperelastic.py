@@ -175,7 +175,7 @@ class HyperelasticMaterial(Material, abstract=True):
 
     # ------------------------------------------------------------------------------------------------ the hooks
     def _psi_invariants(self, I1: Tensor, I2: Tensor, J: Tensor) -> Tensor:
-        raise NotImplementedError(f"{type(self).__name__} defines no invariant form of its energy")
+        raise TypeError(f"{type(self).__name__} defines no invariant form of its energy (_psi_invariants)")
 
     def _psi_principal(self, c: Tensor) -> Tensor:
         """Energy from the eigenvalues ``c`` ``(..., 3)`` of C (defaults to the invariant form)."""
@@ -200,8 +200,8 @@ class HyperelasticMaterial(Material, abstract=True):
 
     @property
     def initial_shear_modulus(self) -> Tensor:
-        r"""Shear modulus :math:`\mu_0` of the linearisation at :math:`E = 0`."""
-        raise NotImplementedError
+        r"""Shear modulus :math:`\mu_0` of the linearisation at :math:`E = 0` (every model defines it)."""
+        raise TypeError(f"{type(self).__name__} must define initial_shear_modulus")
 
     @property
     def initial_bulk_modulus(self) -> Tensor | None:
