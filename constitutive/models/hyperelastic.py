@@ -564,8 +564,7 @@ class MooneyRivlin(HyperelasticMaterial):
                 f"parameters 'C10' + 'C01' must be positive (initial shear modulus 2(C10 + C01) > 0), got "
                 f"C10 = {float(self.C10.detach())}, C01 = {float(self.C01.detach())}"
             )
-        _bulk_param(self, K)
-        self._option("volumetric", volumetric, tuple(VOLUMETRIC_FUNCTIONS))
+        _volumetric_part(self, K, volumetric)
 
     @property
     def initial_shear_modulus(self) -> Tensor:
@@ -594,8 +593,7 @@ class Yeoh(HyperelasticMaterial):
         self._param("C10", C10, positive=True, shape=())
         self._param("C20", C20, shape=())
         self._param("C30", C30, shape=())
-        _bulk_param(self, K)
-        self._option("volumetric", volumetric, tuple(VOLUMETRIC_FUNCTIONS))
+        _volumetric_part(self, K, volumetric)
 
     @property
     def initial_shear_modulus(self) -> Tensor:
@@ -633,8 +631,7 @@ class ArrudaBoyce(HyperelasticMaterial):
         super().__init__(dtype=dtype, device=device)
         self._param("mu", mu, positive=True, shape=())
         self._param("N", N, positive=True, shape=())
-        _bulk_param(self, K)
-        self._option("volumetric", volumetric, tuple(VOLUMETRIC_FUNCTIONS))
+        _volumetric_part(self, K, volumetric)
 
     @property
     def initial_shear_modulus(self) -> Tensor:
@@ -668,8 +665,7 @@ class Gent(HyperelasticMaterial):
         super().__init__(dtype=dtype, device=device)
         self._param("mu", mu, positive=True, shape=())
         self._param("Jm", Jm, positive=True, shape=())
-        _bulk_param(self, K)
-        self._option("volumetric", volumetric, tuple(VOLUMETRIC_FUNCTIONS))
+        _volumetric_part(self, K, volumetric)
 
     @property
     def initial_shear_modulus(self) -> Tensor:
@@ -731,8 +727,7 @@ class Ogden(HyperelasticMaterial):
                     "parameters 'mu', 'alpha': sum(mu_p * alpha_p) must be positive (initial shear modulus "
                     f"sum(mu_p alpha_p)/2 > 0), got {float((self.mu * self.alpha).detach().sum()):.6g}"
                 )
-        _bulk_param(self, K)
-        self._option("volumetric", volumetric, tuple(VOLUMETRIC_FUNCTIONS))
+        _volumetric_part(self, K, volumetric)
 
     @property
     def initial_shear_modulus(self) -> Tensor:
@@ -754,8 +749,10 @@ def _check_bulk(lmbda: Tensor, mu: Tensor) -> None:
         )
 
 
-def _bulk_param(model: HyperelasticMaterial, K: TensorLike | None) -> None:
+def _volumetric_part(model: HyperelasticMaterial, K: TensorLike | None, volumetric: str) -> None:
+    """The bulk modulus ``K`` (``None``: incompressible) and the volumetric function's name, validated and stored."""
     if K is None:
         model.K = None
     else:
         model._param("K", K, positive=True, shape=())
+    model._option("volumetric", volumetric, tuple(VOLUMETRIC_FUNCTIONS))
