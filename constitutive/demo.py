@@ -1,4 +1,4 @@
-"""``constitutive demo``: what the package does, in a few screens.
+"""The demo behind ``constitutive demo``: what the package does, in a few screens.
 
 For a structural steel (linear elasticity, from ``materials/steel_s355.toml``) and a natural rubber (Ogden fitted
 by Ogden to Treloar's data, ``materials/natural_rubber_ogden_treloar.toml``) at a given strain, print the stress and
@@ -9,7 +9,6 @@ consistent tangent checked at every step.
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 import torch
@@ -81,16 +80,3 @@ def run(strain_scale: float = 1.0) -> dict[str, Any]:
     print(result.summary())
     out["j2"] = {"result": result, "passed": bool((result.tangent_error <= 1e-6).all())}
     return out
-
-
-def register_cli(subparsers: Any) -> None:
-    p = subparsers.add_parser("demo", help="print stress and tangent of two materials in every form, and check them")
-    p.add_argument("--scale", type=float, default=1.0, help="scale the demo strains (default 1)")
-    p.set_defaults(func=_main)
-
-
-def _main(args: argparse.Namespace) -> int:
-    out = run(args.scale)
-    ok = out["steel"]["report"].passed and out["rubber"]["report"].passed and out["j2"]["passed"]
-    print("\nall tangents verified" if ok else "\nA TANGENT FAILED ITS CHECK")
-    return 0 if ok else 1
