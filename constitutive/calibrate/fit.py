@@ -91,6 +91,33 @@ def calibrate(
     """
     from scipy.optimize import least_squares
 
+    experiments = _check_inputs(experiments, error, jacobian)
+    space = _ParameterSpace(initial, fixed, bounds)
+    make, model_name = _factory(model, dict(options or {}), dtype)
+    problem = _Problem(experiments, space, make, model_name, error, relative_floor, jacobian, dtype)
+    problem.verbose, problem.callback = verbose, callback
+    x0 = space.x0()
+    problem.admit(x0)
+    lower, upper = space.bounds()
+    start = time.perf_counter()
+    sol = least_squares(
+        problem.fun,
+        x0,
+        jac=problem.jac,
+        bounds=(lower, upper),
+        method="trf",
+        ftol=ftol,
+        xtol=xtol,
+        gtol=gtol,
+        x_scale=x_scale,
+        loss=loss,
+        max_nfev=max_nfev,
+    )
+    return _result(problem, sol, time.perf_counter() - start, lower, upper)
+
+
+def _check_inputs(experiments: Experiment | Sequence[Experiment], error: str, jacobian: str) -> list[Experiment]:
+    """The experiments as a non-empty list with unique names; ``ValueError`` for a bad error measure or route."""
     if isinstance(experiments, Experiment):
         experiments = [experiments]
     experiments = list(experiments)
@@ -103,101 +130,117 @@ def calibrate(
         raise ValueError(f"unknown error measure {error!r}; choose one of {ERROR_MEASURES}")
     if jacobian not in ("reverse", "forward"):
         raise ValueError(f"jacobian must be 'reverse' or 'forward', got {jacobian!r}")
-    space = _ParameterSpace(initial, fixed, bounds)
-    make, model_name = _factory(model, dict(options or {}), dtype)
-    scales = [s.to(dtype) for s in _residual_scales(experiments, error, relative_floor)]
-    targets = [e.y.to(dtype) for e in experiments]
-    m = sum(len(e) for e in experiments)
+    return experiments
 
-    def build(theta: Tensor) -> Material:
-        return make(**space.values(theta))
 
-    def residuals(theta: Tensor) -> Tensor:
-        model_ = build(theta)
-        parts = [(e.predict(model_) - y) * s for e, y, s in zip(experiments, targets, scales)]
+class _Problem:
+    """The least-squares problem handed to scipy: residuals ``fun(x)`` and Jacobian ``jac(x)`` of the parameter
+    vector, with the counters, the per-iteration history and the cache that lets ``jac`` reuse ``fun``'s graph."""
+
+    verbose: int | bool = 0
+    callback: Callable[[dict[str, Any]], None] | None = None
+
+    def __init__(
+        self,
+        experiments: list[Experiment],
+        space: _ParameterSpace,
+        make: Callable[..., Material],
+        model_name: str,
+        error: str,
+        relative_floor: float,
+        jacobian: str,
+        dtype: torch.dtype,
+    ) -> None:
+        self.experiments, self.space, self.make, self.model_name = experiments, space, make, model_name
+        self.error, self.jacobian, self.dtype = error, jacobian, dtype
+        self.scales = [s.to(dtype) for s in _residual_scales(experiments, error, relative_floor)]
+        self.targets = [e.y.to(dtype) for e in experiments]
+        self.m = sum(len(e) for e in experiments)
+        self.penalty = math.inf
+        self.cache: dict[str, Any] = {}
+        self.counters = {"nfev": 0, "njev": 0, "rejected": 0}
+        self.history: list[dict[str, Any]] = []
+        self.jac_route = {"method": jacobian}
+
+    def build(self, theta: Tensor) -> Material:
+        return self.make(**self.space.values(theta))
+
+    def residuals(self, theta: Tensor) -> Tensor:
+        model_ = self.build(theta)
+        parts = [(e.predict(model_) - y) * s for e, y, s in zip(self.experiments, self.targets, self.scales)]
         return torch.cat([p.reshape(-1) for p in parts])
 
-    # the initial point must be admissible: report the model's own message
-    x0 = space.x0()
-    with torch.no_grad():
-        try:
-            r0 = residuals(torch.tensor(x0, dtype=dtype))
-        except ValueError as err:
-            raise ValueError(f"{model_name} rejects the initial parameters: {err}") from err
-    if not bool(torch.isfinite(r0).all()):
-        raise ValueError(f"{model_name} gives non-finite responses at the initial parameters {space.plain(x0)}")
-    penalty = 1e3 * (float(r0.abs().max()) + 1.0)  # residual at inadmissible trial points: forces a rejection
+    def admit(self, x0: np.ndarray) -> None:
+        """The initial point must be admissible (else ``ValueError`` with the model's own message); sets the
+        penalty residual returned at inadmissible trial points, which forces the optimizer to reject them."""
+        with torch.no_grad():
+            try:
+                r0 = self.residuals(torch.tensor(x0, dtype=self.dtype))
+            except ValueError as err:
+                raise ValueError(f"{self.model_name} rejects the initial parameters: {err}") from err
+        if not bool(torch.isfinite(r0).all()):
+            raise ValueError(
+                f"{self.model_name} gives non-finite responses at the initial parameters {self.space.plain(x0)}"
+            )
+        self.penalty = 1e3 * (float(r0.abs().max()) + 1.0)
 
-    cache: dict[str, Any] = {}
-    counters = {"nfev": 0, "njev": 0, "rejected": 0}
-    history: list[dict[str, Any]] = []
-    jac_route = {"method": jacobian}
-
-    def fun(x: np.ndarray) -> np.ndarray:
-        counters["nfev"] += 1
-        theta = torch.tensor(x, dtype=dtype, requires_grad=jacobian == "reverse")
+    def fun(self, x: np.ndarray) -> np.ndarray:
+        self.counters["nfev"] += 1
+        theta = torch.tensor(x, dtype=self.dtype, requires_grad=self.jacobian == "reverse")
         try:
             with torch.enable_grad():
-                r = residuals(theta)
+                r = self.residuals(theta)
         except (ValueError, ConvergenceError, torch.linalg.LinAlgError):
             r = None
         # non-finite or absurdly large responses (e.g. an Ogden exponent run away) are treated as inadmissible
-        if r is None or not bool(torch.isfinite(r).all()) or float(r.detach().abs().max()) > penalty:
-            counters["rejected"] += 1
-            cache.clear()
-            return np.full(m, penalty)
-        cache.update(key=x.tobytes(), theta=theta, r=r)
+        if r is None or not bool(torch.isfinite(r).all()) or float(r.detach().abs().max()) > self.penalty:
+            self.counters["rejected"] += 1
+            self.cache.clear()
+            return np.full(self.m, self.penalty)
+        self.cache.update(key=x.tobytes(), theta=theta, r=r)
         return r.detach().cpu().numpy()
 
-    def jac(x: np.ndarray) -> np.ndarray:
-        counters["njev"] += 1
-        if jacobian == "forward":
-            J = torch.func.jacfwd(residuals)(torch.tensor(x, dtype=dtype))
+    def jac(self, x: np.ndarray) -> np.ndarray:
+        self.counters["njev"] += 1
+        if self.jacobian == "forward":
+            J = torch.func.jacfwd(self.residuals)(torch.tensor(x, dtype=self.dtype))
         else:
-            if cache.get("key") != x.tobytes():
-                fun(x)
-            theta, r = cache["theta"], cache["r"]
-            J = _reverse_jacobian(r, theta, jac_route)
+            if self.cache.get("key") != x.tobytes():
+                self.fun(x)
+            theta, r = self.cache["theta"], self.cache["r"]
+            J = _reverse_jacobian(r, theta, self.jac_route)
         J_np = J.detach().cpu().numpy()
+        self.iteration(x)
+        return J_np
+
+    def iteration(self, x: np.ndarray) -> None:
+        """Record one iteration; print it (``verbose``) and pass it to ``callback``."""
+        cache = self.cache
         info = {
-            "iteration": counters["njev"],
-            "nfev": counters["nfev"],
+            "iteration": self.counters["njev"],
+            "nfev": self.counters["nfev"],
             "cost": 0.5 * float(np.sum(cache["r"].detach().cpu().numpy() ** 2)) if "r" in cache else math.nan,
-            "parameters": dict(zip(space.labels, (float(v) for v in x))),
+            "parameters": dict(zip(self.space.labels, (float(v) for v in x))),
         }
-        history.append(info)
-        if verbose:
+        self.history.append(info)
+        if self.verbose:
             values = ", ".join(f"{k}={v:.5g}" for k, v in info["parameters"].items())
             print(
-                f"[calibrate {model_name}] iter {info['iteration']:3d}  nfev {info['nfev']:4d}  "
+                f"[calibrate {self.model_name}] iter {info['iteration']:3d}  nfev {info['nfev']:4d}  "
                 f"cost {info['cost']:.6e}  {values}",
                 file=sys.stderr,
                 flush=True,
             )
-        if callback is not None:
-            callback(info)
-        return J_np
+        if self.callback is not None:
+            self.callback(info)
 
-    lower, upper = space.bounds()
-    start = time.perf_counter()
-    sol = least_squares(
-        fun,
-        x0,
-        jac=jac,
-        bounds=(lower, upper),
-        method="trf",
-        ftol=ftol,
-        xtol=xtol,
-        gtol=gtol,
-        x_scale=x_scale,
-        loss=loss,
-        max_nfev=max_nfev,
-    )
-    elapsed = time.perf_counter() - start
 
+def _result(problem: _Problem, sol: Any, elapsed: float, lower: np.ndarray, upper: np.ndarray) -> CalibrationResult:
+    """The :class:`CalibrationResult` of scipy's solution: fitted model, statistics, errors per experiment."""
+    experiments, space = problem.experiments, problem.space
     x = sol.x
     with torch.no_grad():
-        fitted = build(torch.tensor(x, dtype=dtype))
+        fitted = problem.build(torch.tensor(x, dtype=problem.dtype))
         predictions = [as_numpy(e.predict(fitted)) for e in experiments]
     r = np.asarray(sol.fun)
     J = np.asarray(sol.jac)
@@ -213,7 +256,7 @@ def calibrate(
     ]
     return CalibrationResult(
         model=fitted,
-        model_name=model_name,
+        model_name=problem.model_name,
         parameters=space.plain(x),
         free=space.labels,
         x=x,
@@ -225,18 +268,18 @@ def calibrate(
         rms=rms,
         relative_rms=rel,
         cost=float(sol.cost),
-        error=error,
+        error=problem.error,
         success=bool(sol.success),
         status=int(sol.status),
         message=str(sol.message),
-        nfev=counters["nfev"],
-        njev=counters["njev"],
+        nfev=problem.counters["nfev"],
+        njev=problem.counters["njev"],
         jacobian=J,
-        jacobian_method=jac_route["method"],
+        jacobian_method=problem.jac_route["method"],
         elapsed_s=elapsed,
         at_bounds=at_bounds,
-        history=history,
-        rejected=counters["rejected"],
+        history=problem.history,
+        rejected=problem.counters["rejected"],
     )
 
 
