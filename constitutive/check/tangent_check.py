@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
@@ -196,6 +196,58 @@ def check_tangent(
     Returns a :class:`TangentCheckReport`. Raises ``ValueError`` for a non-symmetric strain (unless 'full'), NaN
     in the strain, the tangent or any function value, and shape mismatches.
     """
+    x = _checked_strain(strain, method, convention)
+    fn, C = _resolve(fn_or_model, x, tangent, convention, state, dt, batched, notation, order)
+    batch = x.shape[:-2]
+    fx = _eval(fn, x, "f(strain)")
+    s = _scale(x, fx, C)
+
+    fd_method = "central" if method == "taylor" else method
+    C_fd, h = finite_difference_tangent(fn, x, fd_method, convention, step=step, richardson=richardson, scale=s)
+    C_fd = C_fd.to(C.dtype)
+    e = _errors(C, C_fd, x, rtol, atol)
+    passed = e.passed
+    worst_idx, ijkl = _worst_component(e.err, e.violation, batch)
+    asym = asymmetry(_symmetric_action(C, convention))  # of the tangent proper (shear columns not doubled)
+    notes: list[str] = []
+    if method == "complex":
+        notes.append("complex step: exact only for real-analytic functions (no eigh/abs/max inside)")
+    if fd_method in ("central", "forward"):
+        notes.append(f"{fd_method} differences{' with Richardson extrapolation' if richardson else ''}")
+
+    taylor = _Taylor(None, [], [])
+    if method == "taylor":
+        passed, taylor, worst_t = _taylor_verdict(fn, x, C, convention, hs, s)
+        worst_idx, ijkl = _worst_component(e.err, None, batch, worst_t)
+        notes.append("passed/failed from the Taylor order; component errors from central differences")
+
+    return TangentCheckReport(
+        passed=passed,
+        method=method,
+        convention=convention,
+        rtol=float(rtol),
+        atol=e.atol,
+        step=float(h[worst_idx]) if batch else float(h),
+        n_points=int(math.prod(batch)),
+        max_abs_error=float(e.err_pt.max()),
+        max_rel_error=float(e.rel_pt.max()),
+        worst_batch_index=worst_idx,
+        worst_component=ijkl,  # type: ignore[arg-type]
+        worst_voigt=(_voigt_slot(ijkl[0], ijkl[1]), _voigt_slot(ijkl[2], ijkl[3])),
+        worst_label=_label(ijkl, convention),  # type: ignore[arg-type]
+        worst_tangent_value=float(C[worst_idx][ijkl].real),
+        worst_reference_value=float(C_fd[worst_idx][ijkl].real),
+        asymmetry={k: float(asym[k].max()) for k in ("minor", "major")},
+        taylor_order=taylor.order,
+        taylor_steps=taylor.steps,
+        taylor_remainders=taylor.remainders,
+        notes=notes,
+    )
+
+
+def _checked_strain(strain: TensorLike, method: str, convention: str) -> Tensor:
+    """The strain as a tensor ``(..., 3, 3)``: non-empty, finite, symmetric unless 'full'; method and convention
+    known."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
     if convention not in CONVENTIONS:
@@ -207,14 +259,23 @@ def check_tangent(
     check_finite(x, "strain")
     if convention != "full":
         check_symmetric(x, "strain (the tangent's convention needs symmetric strains; use convention='full' otherwise)")
-    fn, C = _resolve(fn_or_model, x, tangent, convention, state, dt, batched, notation, order)
-    batch = x.shape[:-2]
-    fx = _eval(fn, x, "f(strain)")
-    s = _scale(x, fx, C)
+    return x
 
-    fd_method = "central" if method == "taylor" else method
-    C_fd, h = finite_difference_tangent(fn, x, fd_method, convention, step=step, richardson=richardson, scale=s)
-    C_fd = C_fd.to(C.dtype)
+
+class _Errors(NamedTuple):
+    """Component errors ``err = |C - C_fd|`` and per point: max error, max reference, relative error, violation
+    (error over allowance), with the absolute tolerance used and the verdict."""
+
+    err: Tensor
+    err_pt: Tensor
+    rel_pt: Tensor
+    violation: Tensor
+    atol: float
+    passed: bool
+
+
+def _errors(C: Tensor, C_fd: Tensor, x: Tensor, rtol: float, atol: float | None) -> _Errors:
+    """A point passes when ``max|C - C_fd| <= atol + rtol max|C_fd|`` (``atol`` default: 100 eps max|C_fd|)."""
     err = (C - C_fd).abs()
     err_pt = err.amax(dim=(-1, -2, -3, -4))
     ref_pt = C_fd.abs().amax(dim=(-1, -2, -3, -4))
@@ -227,58 +288,52 @@ def check_tangent(
     passed = bool((err_pt <= allowance).all())
     rel_pt = err_pt / ref_pt.clamp_min(tiny)
     rel_pt = torch.where(ref_pt > 0, rel_pt, torch.where(err_pt > 0, torch.inf, 0.0))
+    return _Errors(err, err_pt, rel_pt, violation, atol_val, passed)
 
-    flat_v = violation.reshape(-1)
-    worst_flat = int(torch.argmax(flat_v)) if flat_v.numel() else 0
+
+def _worst_component(
+    err: Tensor, violation: Tensor | None, batch: torch.Size, worst_flat: int | None = None
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(batch index, ijkl) of the largest component error at the worst point: the point of largest
+    ``violation``, or the flat index ``worst_flat``."""
+    if worst_flat is None:
+        assert violation is not None
+        flat_v = violation.reshape(-1)
+        worst_flat = int(torch.argmax(flat_v)) if flat_v.numel() else 0
     worst_idx = tuple(int(i) for i in torch.unravel_index(torch.tensor(worst_flat), batch)) if batch else ()
     comp = int(torch.argmax(err[worst_idx].reshape(-1)))
     ijkl = tuple(int(i) for i in torch.unravel_index(torch.tensor(comp), (3, 3, 3, 3)))
-    asym = asymmetry(_symmetric_action(C, convention))  # of the tangent proper (shear columns not doubled)
-    notes: list[str] = []
-    if method == "complex":
-        notes.append("complex step: exact only for real-analytic functions (no eigh/abs/max inside)")
-    if fd_method in ("central", "forward"):
-        notes.append(f"{fd_method} differences{' with Richardson extrapolation' if richardson else ''}")
+    return worst_idx, ijkl
 
-    taylor_order = None
-    t_h: list[float] = []
-    t_r: list[float] = []
-    if method == "taylor":
-        hs_abs, r, noise = taylor_remainder(fn, x, C, convention, hs=hs, scale=s)
-        orders = _fit_order(hs_abs, r, noise)
-        # A NaN order means the remainder is round-off at every step: f is affine along D and C:D is exact.
-        affine = torch.isnan(orders) & (r <= noise).all(-1)
-        ok = (orders >= 1.9) | affine
-        passed = bool(ok.all())
-        key = torch.where(affine, torch.full_like(orders, torch.inf), orders)
-        worst_t = int(torch.argmin(key.reshape(-1)))
-        worst_idx = tuple(int(i) for i in torch.unravel_index(torch.tensor(worst_t), batch)) if batch else ()
-        taylor_order = float(orders.reshape(-1)[worst_t])
-        t_h = [float(v) for v in hs_abs.reshape(-1, hs_abs.shape[-1])[worst_t]]
-        t_r = [float(v) for v in r.reshape(-1, r.shape[-1])[worst_t]]
-        comp = int(torch.argmax(err[worst_idx].reshape(-1)))
-        ijkl = tuple(int(i) for i in torch.unravel_index(torch.tensor(comp), (3, 3, 3, 3)))
-        notes.append("passed/failed from the Taylor order; component errors from central differences")
 
-    return TangentCheckReport(
-        passed=passed,
-        method=method,
-        convention=convention,
-        rtol=float(rtol),
-        atol=atol_val,
-        step=float(h[worst_idx]) if batch else float(h),
-        n_points=int(math.prod(batch)),
-        max_abs_error=float(err_pt.max()),
-        max_rel_error=float(rel_pt.max()),
-        worst_batch_index=worst_idx,
-        worst_component=ijkl,  # type: ignore[arg-type]
-        worst_voigt=(_voigt_slot(ijkl[0], ijkl[1]), _voigt_slot(ijkl[2], ijkl[3])),
-        worst_label=_label(ijkl, convention),  # type: ignore[arg-type]
-        worst_tangent_value=float(C[worst_idx][ijkl].real),
-        worst_reference_value=float(C_fd[worst_idx][ijkl].real),
-        asymmetry={k: float(asym[k].max()) for k in ("minor", "major")},
-        taylor_order=taylor_order,
-        taylor_steps=t_h,
-        taylor_remainders=t_r,
-        notes=notes,
+class _Taylor(NamedTuple):
+    """The Taylor test at the worst point: its order and the (step, remainder) pairs."""
+
+    order: float | None
+    steps: list[float]
+    remainders: list[float]
+
+
+def _taylor_verdict(
+    fn: Callable[[Tensor], Tensor],
+    x: Tensor,
+    C: Tensor,
+    convention: str,
+    hs: Sequence[float] | TensorLike | None,
+    s: Tensor,
+) -> tuple[bool, _Taylor, int]:
+    """(passed, the worst point's Taylor data, its flat index): a point passes with order >= 1.9."""
+    hs_abs, r, noise = taylor_remainder(fn, x, C, convention, hs=hs, scale=s)
+    orders = _fit_order(hs_abs, r, noise)
+    # A NaN order means the remainder is round-off at every step: f is affine along D and C:D is exact.
+    affine = torch.isnan(orders) & (r <= noise).all(-1)
+    ok = (orders >= 1.9) | affine
+    passed = bool(ok.all())
+    key = torch.where(affine, torch.full_like(orders, torch.inf), orders)
+    worst_t = int(torch.argmin(key.reshape(-1)))
+    taylor = _Taylor(
+        float(orders.reshape(-1)[worst_t]),
+        [float(v) for v in hs_abs.reshape(-1, hs_abs.shape[-1])[worst_t]],
+        [float(v) for v in r.reshape(-1, r.shape[-1])[worst_t]],
     )
+    return passed, taylor, worst_t
