@@ -98,22 +98,24 @@ class FiniteStrain:
 
 def model_evaluator(model: Any, kin: SmallStrain | FiniteStrain, tangent: TangentFn | str | None) -> Callable[..., Any]:
     """``evaluate(x_vec, state_n, dt) -> (y_vec, new_state, K)`` for this model and kinematics."""
-    if isinstance(tangent, str):
-        if tangent == "consistent":
-            tangent = None
-        elif tangent == "continuum":
-            if not hasattr(model, "continuum_tangent"):
-                raise ValueError(f"{type(model).__name__} has no continuum_tangent")
-            tangent = model.continuum_tangent
-        else:
-            raise ValueError(f"tangent must be 'consistent', 'continuum' or a callable, got {tangent!r}")
+    replacement: TangentFn | None
+    if tangent is None or tangent == "consistent":
+        replacement = None
+    elif tangent == "continuum":
+        if not hasattr(model, "continuum_tangent"):
+            raise ValueError(f"{type(model).__name__} has no continuum_tangent")
+        replacement = model.continuum_tangent
+    elif isinstance(tangent, str):
+        raise ValueError(f"tangent must be 'consistent', 'continuum' or a callable, got {tangent!r}")
+    else:
+        replacement = tangent
     if kin.kind == "finite":
         if not (hasattr(model, "first_piola") and hasattr(model, "first_elasticity")):
             raise ValueError(
                 f"a finite-strain path needs a model with first_piola(F) and first_elasticity(F); "
                 f"{type(model).__name__} has not"
             )
-        if tangent is not None:
+        if replacement is not None:
             raise ValueError("a replacement tangent is supported on small-strain paths only")
 
         def evaluate_finite(x: Tensor, state: Any, dt: float) -> tuple[Tensor, Any, Tensor]:
@@ -128,8 +130,8 @@ def model_evaluator(model: Any, kin: SmallStrain | FiniteStrain, tangent: Tangen
         def evaluate_history(x: Tensor, state: Any, dt: float) -> tuple[Tensor, Any, Tensor]:
             eps = kin.tensor(x, "strain")
             sig, new_state, C = model.update(eps, state, dt)
-            if tangent is not None:
-                C = tangent(eps, state, dt)
+            if replacement is not None:
+                C = replacement(eps, state, dt)
             return kin.vec(sig, "stress"), new_state, kin.matrix(C)
 
         return evaluate_history
@@ -141,8 +143,8 @@ def model_evaluator(model: Any, kin: SmallStrain | FiniteStrain, tangent: Tangen
                 sig, C = model.stress_and_tangent(eps)
             else:
                 sig, C = model.stress(eps), model.tangent(eps)
-            if tangent is not None:
-                C = tangent(eps, None, dt)
+            if replacement is not None:
+                C = replacement(eps, None, dt)
             return kin.vec(sig, "stress"), None, kin.matrix(C)
 
         return evaluate_elastic

@@ -259,7 +259,7 @@ class Recorder:
         self.xs: list[Tensor] = []
         self.ys: list[Tensor] = []
         self.states: list[Any] = []
-        self.iters: list[int] = []
+        self.iters: list[Tensor] = []
         self.histories: list[Tensor] = []
         self.tols: list[Tensor] = []
         self.controls: list[tuple[str, ...] | None] = []

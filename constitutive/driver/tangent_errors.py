@@ -32,14 +32,15 @@ def newton_tangent_errors(model: Any, kin: SmallStrain | FiniteStrain, rec: Reco
     q0, q1 = kin.names
     x = torch.stack([kin.tensor(v, q0) for v in rec.xs[1:]])  # (n, *B, 3, 3)
     f = torch.stack([kin.tensor(v, q1) for v in rec.ys[1:]])
-    if kin.kind == "finite":
-        K = torch.stack(rec.Ks[1:])
+    Ks = [K for K in rec.Ks[1:] if K is not None]  # recorded for every step when the check is on
+    if isinstance(kin, FiniteStrain):
+        K = torch.stack(Ks)
         C = torch.zeros(*K.shape[:-2], 3, 3, 3, 3, dtype=K.dtype, device=K.device)
         r, c = kin.rows, kin.cols
         C[..., r[:, None], c[:, None], r[None, :], c[None, :]] = K
         convention = "full"
     else:
-        C = from_mandel(torch.stack(rec.Ks[1:]), "stiffness")
+        C = from_mandel(torch.stack(Ks), "stiffness")
         convention = "symmetric"
     xs = x.abs().amax(dim=(-1, -2))
     cs = C.abs().amax(dim=(-1, -2, -3, -4)).clamp_min(torch.finfo(C.dtype).tiny)
