@@ -216,7 +216,7 @@ class _Problem:
     def iteration(self, x: np.ndarray) -> None:
         """Record one iteration; print it (``verbose``) and pass it to ``callback``."""
         cache = self.cache
-        info = {
+        info: dict[str, Any] = {
             "iteration": self.counters["njev"],
             "nfev": self.counters["nfev"],
             "cost": 0.5 * float(np.sum(cache["r"].detach().cpu().numpy() ** 2)) if "r" in cache else math.nan,
