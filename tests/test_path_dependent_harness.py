@@ -138,6 +138,7 @@ def test_batch_equals_point_by_point(case: PathDependentCase) -> None:
     dt2 = dt.reshape(2, n_points // 2) if isinstance(dt, torch.Tensor) and dt.ndim == 1 else dt
     s2, st2, C2 = model.update(eps.reshape(2, n_points // 2, 3, 3), model.initial_state(), dt2)
     s_b, st_b, C_b = batched[0]
+    assert s2.shape == (2, n_points // 2, 3, 3) and C2.shape == (2, n_points // 2, 3, 3, 3, 3)
     torch.testing.assert_close(s2.reshape(s_b.shape), s_b, rtol=s_rtol, atol=s_atol)
     torch.testing.assert_close(C2.reshape(C_b.shape), C_b, rtol=c_rtol, atol=c_atol)
     for key, tail in model.state_shapes().items():
