@@ -98,8 +98,16 @@ void stdb_abqerr_(int *lop, char *string, int *intv, double *realv, char *charv,
     for (k = 0; k < len_string && n + 64 < sizeof out; k++) {
         if (string[k] == '%' && k + 1 < len_string) {
             char c = string[k + 1];
-            if (c == 'I' || c == 'i') { n += (size_t)snprintf(out + n, sizeof out - n, "%d", intv[ni++]); k++; continue; }
-            if (c == 'R' || c == 'r') { n += (size_t)snprintf(out + n, sizeof out - n, "%.6g", realv[nr++]); k++; continue; }
+            if (c == 'I' || c == 'i') {
+                n += (size_t)snprintf(out + n, sizeof out - n, "%d", intv[ni++]);
+                k++;
+                continue;
+            }
+            if (c == 'R' || c == 'r') {
+                n += (size_t)snprintf(out + n, sizeof out - n, "%.6g", realv[nr++]);
+                k++;
+                continue;
+            }
             if (c == 'S' || c == 's') {
                 size_t m = len_charv > 0 ? len_charv : 8;
                 n += (size_t)snprintf(out + n, sizeof out - n, "%.*s", (int)m, charv + m * (size_t)ns++);
