@@ -270,7 +270,7 @@ def _stress_measure(umat: UMAT, s: np.ndarray, xs: np.ndarray, J_ref: float) -> 
 
 
 def _check_increment(
-    umat: UMAT, state: Mapping[str, Tensor], x: np.ndarray, dt: float, rtol: float, seed: int
+    umat: UMAT, state: Mapping[str, Tensor], x: np.ndarray, dt: float, rtol: float, seed: int, floor: float = 0.0
 ) -> tuple[Any, ...]:
     n = umat.ntens
     rep = {k: v.unsqueeze(0) for k, v in state.items()}
@@ -282,6 +282,8 @@ def _check_increment(
     scale = max(xs, float(np.abs(s0).max()) / dmax if dmax > 0 else 0.0)
     if umat.finite_strain:
         scale = max(scale, 1e-2) if scale > 0 else 1e-2
+    # The floor (a fraction of the path's amplitude) keeps h meaningful where strain and stress pass through zero.
+    scale = max(scale, floor)
     scale = scale if scale > 0 else 1.0
     h = _EPS ** (1.0 / 3.0) * scale
     V = np.concatenate([h * np.eye(n), -h * np.eye(n)])
@@ -344,6 +346,12 @@ def check_umat(
         x = np.eye(3) if umat.finite_strain else np.zeros(umat.ntens)
         y = np.zeros(umat.ntens)
         kinc = 0
+        reach = max(
+            float(
+                np.abs(_segment_targets(umat, seg, path.kinematics)[0] - (np.eye(3) if umat.finite_strain else 0)).max()
+            )
+            for seg in path.segments
+        )
         for seg in path.segments:
             target, mask = _segment_targets(umat, seg, path.kinematics)
             begin = x.copy() if umat.finite_strain else np.where(mask, y, x)
@@ -365,7 +373,7 @@ def check_umat(
                     xn[mask] -= np.linalg.solve(Dss, r)
                     its += 1
                 kinc += 1
-                res = _check_increment(umat, state, xn, dt, rtol, seed=kinc)
+                res = _check_increment(umat, state, xn, dt, rtol, seed=kinc, floor=1e-2 * reach)
                 passed, rel, abs_err, worst, val, ref, asym, order, label = res
                 report.increments.append(
                     IncrementCheck(path.name, kinc, passed, rel, abs_err, worst, label, val, ref, asym, order, its)
