@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ._support import SUPPORT_C, SUPPORT_VERSION
@@ -83,7 +83,7 @@ def _version(exe: str) -> str:
     return proc.stdout.splitlines()[0] if proc.stdout else exe
 
 
-def _atomic_build(target: Path, build: callable) -> Path:  # type: ignore[valid-type]
+def _atomic_build(target: Path, build: Callable[[Path], Path]) -> Path:
     """Build into a temporary directory beside ``target`` and rename (atomic on one file system)."""
     if target.exists():
         return target

@@ -386,7 +386,8 @@ def check_umat(
 @dataclass
 class ComparisonReport:
     """Per-increment differences between a UMAT and a package model along the same strain paths:
-    ``rows`` of (path, increment, relative stress difference, relative tangent difference, state differences)."""
+    ``rows``: dicts with ``path``, ``increment``, ``stress`` and ``tangent`` (relative differences), ``state`` (relative
+    difference per mapped state entry) and ``state_values`` (the model's values of those entries)."""
 
     umat: str
     model: str
@@ -462,7 +463,7 @@ def compare_umat(
                     if not mask.any():
                         break
                     r = s.numpy()[mask] - goal[mask]
-                    if np.linalg.norm(r) <= 1e-13 * max(np.linalg.norm(s.numpy()), 1e-300):
+                    if np.linalg.norm(r) <= 1e-13 * max(float(np.linalg.norm(s.numpy())), 1e-300):
                         break
                     xn[mask] -= np.linalg.solve(D.numpy()[np.ix_(mask, mask)], r)
                 kinc += 1
@@ -487,7 +488,7 @@ def compare_umat(
                         sm, new_m, Cm = _model_response(model, eps, mstate, dt)
                         sv, Dm = umat.to_vector(sm, "stress"), umat.tangent_to_matrix(Cm)
                 su, Du = s.numpy(), D.numpy()
-                row = {
+                row: dict[str, Any] = {
                     "path": path.name,
                     "increment": kinc,
                     "stress": float(np.abs(su - sv.numpy()).max() / max(np.abs(sv.numpy()).max(), 1e-300)),
@@ -499,6 +500,7 @@ def compare_umat(
                         raise ValueError(f"the model has no state entry {key!r}")
                     a, b = float(new_u["statev"][idx]), float(new_m[key])
                     row["state"][key] = abs(a - b) / max(abs(b), 1e-300)
+                    row.setdefault("state_values", {})[key] = b
                 rep.rows.append(row)
                 x, y, ustate, mstate = xn, su, new_u, new_m
     return rep

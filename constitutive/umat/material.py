@@ -154,9 +154,11 @@ class UMAT(PathDependentMaterial, abstract=True):
     ``finite_strain`` ``F (..., 3, 3)``, the deformation gradient (initially I).
     """
 
+    #: With ``finite_strain=True`` ``update`` takes the deformation gradient F (DFGRD1) instead.
     strain_measure = "small strain ε (Abaqus STRAN + DSTRAN, engineering shear)"
     stress_measure = "Cauchy stress σ (Abaqus STRESS)"
     isotropic = False
+    props: Tensor
 
     def __init__(
         self,
@@ -224,9 +226,6 @@ class UMAT(PathDependentMaterial, abstract=True):
             raise ValueError(f"{self.library_path} exports no UMAT symbol (looked for umat_, umat, UMAT)")
         self._options.update({"source": str(self.source), "hypothesis": hypothesis, "nstatv": self.nstatv})
         self._last_finite: tuple[Tensor, Tensor, Tensor] | None = None
-        if self.finite_strain:
-            self.strain_measure = "deformation gradient F (Abaqus DFGRD1, NLGEOM)"
-            self.stress_measure = "Cauchy stress σ (Abaqus STRESS, NLGEOM)"
 
     @staticmethod
     def _library(source: Path, flags: Sequence[str] | None, cache: Any) -> Path:
