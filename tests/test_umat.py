@@ -339,3 +339,51 @@ def test_example_finds_the_planted_error():
     its = out["iterations"]
     assert its["consistent"] is not None
     assert its["planted error"] is None or its["planted error"] > 2 * its["consistent"]
+
+
+def test_cli_takes_a_load_path_file_and_finite_strain(tmp_path, capsys):
+    from constitutive.umat.command import main
+
+    toml = tmp_path / "path.toml"
+    toml.write_text('[path]\nmode = "uniaxial_stress"\namplitude = 0.004\ncycles = 1\nincrements = 3\n')
+    j2 = str(HERE / "j2.f")
+    assert main(["check", j2, "--props", "210e3", "0.3", "250", "1e3", "--nstatv", "8", "--path", str(toml)]) == 0
+    out = capsys.readouterr().out
+    assert "PASSED: DDSDDE consistent in all 15 increments" in out  # 3 + 6 + 6 steps of the file's path
+    assert (
+        main(["check", str(HERE / "neohooke.f"), "--props", "0.5", "40", "--finite-strain", "--increments", "2"]) == 0
+    )
+    assert "NLGEOM" in capsys.readouterr().out
+    assert main(["check", j2, "--props", "1", "--path", str(tmp_path / "missing.toml")]) == 2
+
+
+def test_prebuilt_library_resolves_xit_to_the_support_library(tmp_path):
+    """A library compiled without the package (as a user ships it) finds XIT in the support library."""
+    import subprocess
+
+    from constitutive.umat import ABA_PARAM_INC, UMAT, UMATError
+
+    (tmp_path / "ABA_PARAM.INC").write_text(ABA_PARAM_INC)
+    lib = tmp_path / "libmine.so"
+    subprocess.run(
+        ["gfortran", "-O2", "-fPIC", "-shared", f"-I{tmp_path}", "-o", str(lib), str(HERE / "xit.f")], check=True
+    )
+    u = UMAT(lib, [E, NU, 1e-3, 1])
+    s, st, _ = u.update(torch.diag(torch.tensor([5e-4, 0, 0], dtype=torch.float64)), u.initial_state())
+    assert float(s[0, 0]) == pytest.approx(5e-4 * E * (1 - NU) / ((1 + NU) * (1 - 2 * NU)), rel=1e-14)
+    with pytest.raises(UMATError, match="XIT"):
+        u.update(torch.diag(torch.tensor([2e-3, 0, 0], dtype=torch.float64)), st)
+
+
+def test_support_library_compiles_without_warnings(tmp_path):
+    import subprocess
+
+    from constitutive.umat._support import SUPPORT_C
+
+    (tmp_path / "s.c").write_text(SUPPORT_C)
+    proc = subprocess.run(
+        ["gcc", "-O2", "-fPIC", "-shared", "-Wall", "-Wextra", "-o", str(tmp_path / "s.so"), str(tmp_path / "s.c")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0 and proc.stderr == ""
