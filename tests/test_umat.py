@@ -387,3 +387,24 @@ def test_support_library_compiles_without_warnings(tmp_path):
         text=True,
     )
     assert proc.returncode == 0 and proc.stderr == ""
+
+
+def test_first_piola_update_from_a_history_state_matches_finite_differences():
+    u = _umat("neohooke.f", [0.5, 40.0], finite_strain=True)
+    model = NeoHookean(mu=0.5, lmbda=40.0)
+    F1 = torch.tensor([[1.1, 0.1, 0.0], [0.0, 0.95, 0.02], [0.0, 0.0, 1.02]], dtype=torch.float64)
+    F2 = torch.tensor([[1.25, 0.2, 0.0], [0.05, 0.9, 0.05], [0.0, -0.1, 1.1]], dtype=torch.float64)
+    _, st, _ = u.update(F1, u.initial_state(), 0.5)
+    P, st2, A = u.first_piola_update(F2, st, 0.5)
+    assert _rel(P, model.first_piola(F2)) <= 1e-12 and int(st2["kinc"]) == 2
+    # an independent route: central differences of P over all nine components of F (full convention)
+    A_fd = torch.zeros(3, 3, 3, 3, dtype=torch.float64)
+    h = 1e-6
+    for k in range(3):
+        for l in range(3):
+            dF = torch.zeros(3, 3, dtype=torch.float64)
+            dF[k, l] = h
+            A_fd[..., k, l] = (u.first_piola_update(F2 + dF, st)[0] - u.first_piola_update(F2 - dF, st)[0]) / (2 * h)
+    assert _rel(A, A_fd) <= 1e-8
+    copy = u.with_parameters(props=[0.6, 40.0])
+    assert copy.finite_strain and copy.to_dict()["options"]["source"].endswith("neohooke.f")

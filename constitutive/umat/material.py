@@ -218,13 +218,21 @@ class UMAT(PathDependentMaterial, abstract=True):
         self._support.cst_log_text.restype = ctypes.c_char_p
         lib = load_library(self.library_path)
         for name in ("umat_", "umat", "UMAT", "umat__"):
-            fn = getattr(lib, name, None) if hasattr(lib, name) else None
+            fn = getattr(lib, name, None)
             if fn is not None:
                 self._fn = ctypes.cast(fn, ctypes.c_void_p).value
                 break
         else:
             raise ValueError(f"{self.library_path} exports no UMAT symbol (looked for umat_, umat, UMAT)")
-        self._options.update({"source": str(self.source), "hypothesis": hypothesis, "nstatv": self.nstatv})
+        self._options.update(
+            {
+                "source": str(self.source),
+                "nstatv": self.nstatv,
+                "cmname": self.cmname,
+                "hypothesis": hypothesis,
+                "finite_strain": self.finite_strain,
+            }
+        )
         self._last_finite: tuple[Tensor, Tensor, Tensor] | None = None
 
     @staticmethod
@@ -522,8 +530,29 @@ cauchy_and_abaqus_tangent` returns them for the package's hyperelastic models.""
         """First Piola--Kirchhoff stress :math:`P = J\\sigma F^{-T}` of one increment from the initial state."""
         F = as_tensor(F, dtype=self.dtype)
         sigma, _ = self.cauchy_and_abaqus_tangent(F)
+        return self._to_first_piola(F, sigma)
+
+    def first_piola_update(
+        self, F: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None = None
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor]:
+        """One increment from ``state`` to F in the driver's finite-strain variables: ``(P, new_state, A)`` with
+        :math:`P = J\\sigma F^{-T}` and :math:`\\mathbb A = \\partial P/\\partial F` from DDSDDE (as
+        :meth:`first_elasticity`), for a driver that carries the state along F-controlled paths."""
+        F = check_deformation_gradient(as_tensor(F, dtype=self.dtype))
+        sigma, new_state, C = self.update(F, state, dt)
+        return self._to_first_piola(F, sigma), new_state, self._to_first_elasticity(F, sigma, C)
+
+    @staticmethod
+    def _to_first_piola(F: Tensor, sigma: Tensor) -> Tensor:
+        return torch.linalg.det(F)[..., None, None] * sigma @ torch.linalg.inv(F).mT
+
+    @staticmethod
+    def _to_first_elasticity(F: Tensor, sigma: Tensor, C: Tensor) -> Tensor:
+        c = C - spatial_to_jaumann_tangent(torch.zeros_like(C), sigma)  # the spatial tangent of τ, over J
         J = torch.linalg.det(F)[..., None, None]
-        return J * sigma @ torch.linalg.inv(F).mT
+        Finv = torch.linalg.inv(F)
+        S = J * Finv @ sigma @ Finv.mT
+        return material_to_first_elasticity(pull_back_tangent(c, F), S, F)
 
     def first_elasticity(self, F: TensorLike) -> Tensor:
         """:math:`\\mathbb A = \\partial P/\\partial F` ``(..., 3, 3, 3, 3)`` from the UMAT's Jaumann DDSDDE: the
@@ -531,11 +560,7 @@ cauchy_and_abaqus_tangent` returns them for the package's hyperelastic models.""
         :math:`\\partial S/\\partial E`, then :func:`constitutive.kinematics.material_to_first_elasticity`."""
         F = as_tensor(F, dtype=self.dtype)
         sigma, C = self.cauchy_and_abaqus_tangent(F)
-        c = C - (spatial_to_jaumann_tangent(torch.zeros_like(C), sigma))
-        J = torch.linalg.det(F)[..., None, None]
-        Finv = torch.linalg.inv(F)
-        S = J * Finv @ sigma @ Finv.mT
-        return material_to_first_elasticity(pull_back_tangent(c, F), S, F)
+        return self._to_first_elasticity(F, sigma, C)
 
 
 # ------------------------------------------------------------------------------------------- finite-strain helpers
