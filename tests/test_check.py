@@ -418,12 +418,17 @@ def test_taylor_remainder_user_scale_keeps_dtype() -> None:
 
 def test_taylor_order_at_round_off_is_not_reported_as_affine_when_failing() -> None:
     # A wrong float32 tangent whose remainders are mostly round-off: the order is undetermined, and str() must not
-    # call that "round-off (affine)" (which describes a pass).
+    # call that "round-off (affine)" (which describes a pass). The explicit steps make this happen in every run (the
+    # default float32 steps now rise above round-off, so the order is fitted): two steps (3e-2, 1e-2) give
+    # remainders far above float32 round-off, the three tiny ones sink below it, and < 3 points leave no slope.
     X = random_sym(2, scale=0.3, dtype=torch.float32)
-    report = check_tangent(nonsym_fn, X, 1.05 * nonsym_tangent(X), "taylor")
-    if math.isnan(report.taylor_order):
-        assert not report.passed
-        assert "affine" not in str(report)
+    hs = [3e-2, 1e-2, 1e-7, 1e-8, 1e-9]
+    report = check_tangent(nonsym_fn, X, 1.05 * nonsym_tangent(X), "taylor", hs=hs)
+    assert math.isnan(report.taylor_order), str(report)
+    assert min(report.taylor_remainders[:2]) > 1e-4  # not affine: the large steps see the wrong tangent
+    assert not report.passed
+    assert "affine" not in str(report)
+    assert "undetermined" in str(report)
 
 
 def test_taylor_orders_in_float32() -> None:

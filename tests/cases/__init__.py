@@ -3,6 +3,9 @@
 Each module in this package defines ``CASES: list[ModelCase]``; the harness collects all of them and checks every
 model the same way (tangent vs finite differences, zero stress at zero strain, objectivity, small-strain limit,
 symmetries, analytic vs automatic-differentiation tangent).
+
+Path-dependent models (plasticity, viscoelasticity) have their own case type: ``path_dependent.PATH_CASES`` of
+:class:`path_dependent.PathDependentCase`, checked along a strain history by ``tests/test_path_dependent_harness.py``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,203 @@
+"""Path-dependent entries for the harness ``tests/test_path_dependent_harness.py``.
+
+Each :class:`PathDependentCase` names a model factory (built in a requested dtype), a strain history ``(S, N, 3, 3)``
+of ``S`` steps for ``N`` material points, the time increments of a rate-dependent model, and tolerances. The list is
+``PATH_CASES`` (not ``CASES``: ``tests/test_model_harness.py`` collects that name for its elastic-type
+``ModelCase`` entries).
+
+The plasticity history (:func:`cyclic_history`) starts with the load cycle the plasticity tests used (multiples of
+``amp`` along four fixed deviatoric directions, point 0 uniaxial: loading, further yielding, elastic unloading,
+reverse yielding, reloading) and ends with non-proportional steps whose direction turns away from the first one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from constitutive.models import (
+    ArmstrongFrederick,
+    Chaboche,
+    GeneralizedMaxwell,
+    J2Plasticity,
+    PathDependentMaterial,
+    Perzyna,
+    Prager,
+    Swift,
+    Voce,
+)
+from constitutive.tensor import dev
+
+
+@dataclass
+class PathDependentCase:
+    """One path-dependent model configuration and the history along which the harness checks it.
+
+    ``make(dtype)`` builds the model in ``dtype``. ``strains`` ``(S, N, 3, 3)`` float64: the total strain at the end
+    of each of ``S`` steps for ``N`` points. ``dt``: ``None`` (rate-independent), one float for every step, or a
+    float64 tensor ``(S,)`` or ``(S, N)`` (per step, per point). ``rtol``: finite-difference check of the consistent
+    tangent (``check_tangent``, central differences with Richardson extrapolation) at every step.
+    ``elastoplastic``: the history must contain steps where ``alpha`` grows and steps where it does not anywhere.
+    ``converges_iteratively``: ``with_parameters(max_iter=1)`` must raise ``ConvergenceError`` at some step (the
+    return map has a Newton iteration; linear hardening with Prager is solved in closed form).
+    ``serialisable``: ``to_dict``/``save`` describe the model fully (not so for a user callable hardening).
+    ``batch_tol``: ``(rtol, atol)`` for stress, tangent and state of a batch against point-by-point updates.
+    ``float32_stress_tol``: ``(rtol, atol)`` of the float32 history's stress against the float64 one;
+    ``float32_fd_rtol``: the finite-difference check of the float32 tangent.
+    """
+
+    id: str
+    make: Callable[[torch.dtype], PathDependentMaterial]
+    strains: torch.Tensor
+    dt: float | torch.Tensor | None = None
+    rtol: float = 1e-6
+    elastoplastic: bool = True
+    converges_iteratively: bool = True
+    serialisable: bool = True
+    batch_tol: tuple[tuple[float, float], tuple[float, float], tuple[float, float]] = (
+        (1e-13, 1e-9),
+        (1e-11, 1e-6),
+        (1e-12, 1e-15),
+    )
+    float32_stress_tol: tuple[float, float] = (1e-4, 1e-2)
+    float32_fd_rtol: float = 1e-3
+
+    def step_dt(self, k: int) -> float | torch.Tensor | None:
+        """The time increment of step ``k`` (``None``, a float, a 0-d or an ``(N,)`` tensor)."""
+        if self.dt is None or isinstance(self.dt, float):
+            return self.dt
+        return self.dt[k]
+
+    def point_dt(self, k: int, i: int) -> float | None:
+        """The time increment of step ``k`` at point ``i`` as a float."""
+        d = self.step_dt(k)
+        if d is None or isinstance(d, float):
+            return d
+        return float(d) if d.ndim == 0 else float(d[i])
+
+
+def _unit_deviatoric(seed: int) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    A = torch.randn(4, 3, 3, generator=g, dtype=torch.float64)
+    A = 0.5 * (A + A.transpose(-1, -2))
+    if seed == 7:
+        A[0] = torch.diag(torch.tensor([1.0, -0.3, -0.3], dtype=torch.float64))  # a uniaxial direction at point 0
+    return A / dev(A).norm(dim=(-1, -2), keepdim=True)
+
+
+#: Multiples of the amplitude along the first direction: load, yield further, unload elastically, reverse-yield,
+#: unload, reload.
+CYCLE = (0.5, 1.0, 1.7, 1.5, 0.3, -0.8, -1.6, -0.5, 1.2)
+
+
+def cyclic_history(amp: float) -> torch.Tensor:
+    """``(12, 4, 3, 3)``: ``amp · t · A`` for t in :data:`CYCLE` (A: four unit deviatoric directions plus a volumetric
+    part, point 0 uniaxial), then three non-proportional steps ``amp (1.2 A + s B)`` turning towards a second set of
+    directions B and back (s = 0.8, 1.6, -1.0)."""
+    A, B = _unit_deviatoric(7), _unit_deviatoric(8)
+    steps = [amp * t * A for t in CYCLE] + [amp * (1.2 * A + s * B) for s in (0.8, 1.6, -1.0)]
+    return torch.stack(steps)
+
+
+_E, _NU, _SY = 200e3, 0.3, 250.0
+_J2 = cyclic_history(0.006)
+
+
+def _user_R(a: torch.Tensor) -> torch.Tensor:
+    return 100.0 * torch.sqrt(a + 1e-3) - 100.0 * 1e-3**0.5
+
+
+def _j2(id: str, make: Callable[[torch.dtype], PathDependentMaterial], **kw) -> PathDependentCase:
+    return PathDependentCase(id=id, make=make, strains=_J2, **kw)
+
+
+# Viscoelastic history: random (non-proportional, with volumetric parts) strains of size 1e-2 on the same cycle,
+# and per-point, per-step time increments from much shorter to much longer than the relaxation times.
+_g = torch.Generator().manual_seed(3)
+_VA = torch.randn(4, 3, 3, generator=_g, dtype=torch.float64) * 1e-2
+_VB = torch.randn(4, 3, 3, generator=_g, dtype=torch.float64) * 1e-2
+_VA, _VB = 0.5 * (_VA + _VA.transpose(-1, -2)), 0.5 * (_VB + _VB.transpose(-1, -2))
+_VISCO = torch.stack([t * _VA for t in CYCLE] + [1.2 * _VA + s * _VB for s in (0.8, 1.6, -1.0)])
+_DTS = (1e-3, 0.7, 40.0, 0.01, 0.5, 3.0, 100.0, 0.3)
+_VISCO_DT = torch.tensor(
+    [[_DTS[(k + 2 * i) % len(_DTS)] for i in range(4)] for k in range(_VISCO.shape[0])], dtype=torch.float64
+)
+
+PATH_CASES: list[PathDependentCase] = [
+    _j2("J2-linear", lambda d: J2Plasticity(_E, _NU, _SY, 1000.0, dtype=d), converges_iteratively=False),
+    _j2("J2-perfect", lambda d: J2Plasticity(_E, _NU, _SY, dtype=d), converges_iteratively=False),
+    _j2("J2-voce", lambda d: J2Plasticity(_E, _NU, _SY, hardening=Voce(300.0, 20.0), dtype=d)),
+    _j2("J2-swift", lambda d: J2Plasticity(_E, _NU, None, hardening=Swift(600.0, 0.004, 0.18), dtype=d)),
+    _j2("J2-user", lambda d: J2Plasticity(_E, _NU, _SY, hardening=_user_R, dtype=d), serialisable=False),
+    _j2(
+        "J2-prager",
+        lambda d: J2Plasticity(_E, _NU, _SY, 500.0, kinematic=Prager(5e3), dtype=d),
+        converges_iteratively=False,
+    ),
+    _j2(
+        "J2-voce+prager",
+        lambda d: J2Plasticity(_E, _NU, _SY, hardening=Voce(200.0, 10.0), kinematic=Prager(5e3), dtype=d),
+    ),
+    _j2("J2-af", lambda d: J2Plasticity(_E, _NU, _SY, kinematic=ArmstrongFrederick(30e3, 200.0), dtype=d)),
+    _j2(
+        "J2-chaboche+swift",
+        lambda d: J2Plasticity(
+            _E,
+            _NU,
+            None,
+            hardening=Swift(500.0, 0.01, 0.2),
+            kinematic=Chaboche([40e3, 5e3, 1e3], [400.0, 50.0, 0.0]),
+            dtype=d,
+        ),
+    ),
+    _j2(
+        "J2-chaboche+voce",
+        lambda d: J2Plasticity(
+            _E, _NU, _SY, 200.0, hardening=Voce(100.0, 30.0), kinematic=Chaboche([20e3, 3e3], [200.0, 20.0]), dtype=d
+        ),
+    ),
+    _j2("Perzyna-linear", lambda d: Perzyna(_E, _NU, _SY, 1000.0, eta=0.5, m=1.0, dtype=d), dt=0.01),
+    _j2(
+        "Perzyna-voce-m3",
+        lambda d: Perzyna(_E, _NU, _SY, hardening=Voce(300.0, 20.0), eta=0.2, m=3.0, dtype=d),
+        dt=0.05,
+    ),
+    _j2(
+        "Perzyna-prager",
+        lambda d: Perzyna(_E, _NU, _SY, 300.0, eta=0.5, m=2.0, kinematic=Prager(5e3), dtype=d),
+        dt=0.02,
+    ),
+    _j2(
+        "Perzyna-chaboche",
+        lambda d: Perzyna(
+            _E,
+            _NU,
+            _SY,
+            hardening=Voce(100.0, 20.0),
+            eta=0.5,
+            m=1.5,
+            kinematic=Chaboche([20e3, 2e3], [200.0, 10.0]),
+            dtype=d,
+        ),
+        dt=0.02,
+    ),
+    PathDependentCase(
+        id="GeneralizedMaxwell",
+        make=lambda d: GeneralizedMaxwell(
+            K_inf=2000.0,
+            G_inf=100.0,
+            prony_shear=[(300.0, 0.5), (150.0, 5.0), (60.0, 50.0)],
+            prony_bulk=[(800.0, 0.2), (400.0, 8.0)],
+            dtype=d,
+        ),  # fmt: skip
+        strains=_VISCO,
+        dt=_VISCO_DT,
+        rtol=1e-8,
+        elastoplastic=False,
+        converges_iteratively=False,
+        batch_tol=((1e-14, 1e-14), (1e-14, 0.0), (1e-14, 1e-16)),
+        float32_stress_tol=(1e-5, 1e-4),
+    ),
+]
