@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from . import calibrate, check, demo, drive, export
+from . import calibrate, check, demo, drive, export, umat
 from .args import (
     ORDER_ARG_HELP,
     SYMMETRIC_ARG_HELP,
@@ -23,7 +23,7 @@ from .args import (
 )
 
 #: Subcommand modules, in the order ``constitutive --help`` lists them.
-SUBCOMMANDS = (demo, check, drive, calibrate, export)
+SUBCOMMANDS = (demo, check, drive, calibrate, export, umat)
 
 __all__ = [
     "ORDER_ARG_HELP",
