@@ -1,9 +1,11 @@
 """constitutive: continuum-mechanics constitutive modelling on PyTorch, with every convention named and tested.
 
-Modules: :mod:`.tensor` (batched tensor algebra), :mod:`.notation` (Voigt/Mandel in every FE order),
-:mod:`.symmetry`, :mod:`.tangent` (derivatives on symmetric tensors), :mod:`.check` (tangent verification),
-:mod:`.models` (material models), :mod:`.kinematics`, :mod:`.paths` and :mod:`.driver` (material-point driver),
-:mod:`.data` and :mod:`.calibrate` (fitting to test data), :mod:`.export` (FE-code layouts and cards).
+Modules, from the bottom layer up (docs/architecture.md): :mod:`.tensor` (batched tensor algebra),
+:mod:`.notation` (Voigt/Mandel in every FE order), :mod:`.symmetry`, :mod:`.tangent` (derivatives on symmetric
+tensors), :mod:`.kinematics`, :mod:`.check` (tangent verification), :mod:`.models` (material models),
+:mod:`.paths` and :mod:`.driver` (material-point driver), :mod:`.experiments`, :mod:`.data` and :mod:`.calibrate`
+(fitting to test data), :mod:`.export` (FE-code layouts and cards); the command line is :mod:`.cli` (not imported
+here).
 """
 
 from . import check, kinematics, models, notation, symmetry, tangent, tensor

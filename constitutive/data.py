@@ -33,12 +33,12 @@ import csv
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .calibrate import Experiment
+# The column checks and the Experiment live below this module and calibrate (no data <-> calibrate cycle).
+from .experiments import RUBBER_MODES, Experiment, check_finite_column, check_monotonic
 
 __all__ = [
     "DATA_DIR",
@@ -60,9 +60,6 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "materials" / "data"
 
 #: 1 kgf/cm² in MPa (standard gravity 9.80665 m/s² over 100 mm²/cm²).
 KGF_PER_CM2_TO_MPA = 0.0980665
-
-#: Homogeneous incompressible rubber test modes (names shared with ``nominal_stress(stretch, mode)``).
-RUBBER_MODES = ("uniaxial", "equibiaxial", "pure_shear")
 
 
 def data_path(name: str | Path) -> Path:
@@ -202,34 +199,6 @@ def read_csv(path: str | Path, *, required: tuple[str, ...] | list[str] = (), al
     return table
 
 
-def check_finite_column(values: Any, name: str) -> np.ndarray:
-    """``values`` as a 1-d float64 array; ``ValueError`` naming ``name`` and the first bad index otherwise."""
-    a = np.asarray(values, dtype=np.float64)
-    if a.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {a.shape}")
-    if a.size == 0:
-        raise ValueError(f"{name} is empty")
-    bad = np.flatnonzero(~np.isfinite(a))
-    if bad.size:
-        raise ValueError(f"{name} holds a non-finite value ({a[bad[0]]}) at index {bad[0]} ({bad.size} in all)")
-    return a
-
-
-def check_monotonic(values: Any, name: str, *, strict: bool = True) -> np.ndarray:
-    """``values`` if (strictly) increasing; ``ValueError`` naming ``name`` and the first index where it is not."""
-    a = check_finite_column(values, name)
-    d = np.diff(a)
-    bad = np.flatnonzero(d <= 0 if strict else d < 0)
-    if bad.size:
-        k = int(bad[0])
-        kind = "strictly increasing" if strict else "non-decreasing"
-        raise ValueError(
-            f"{name} must be {kind} (a monotonic loading path): value {a[k + 1]!r} at index {k + 1} follows "
-            f"{a[k]!r} ({bad.size} violation(s) in all)"
-        )
-    return a
-
-
 def _running_max_mask(a: np.ndarray) -> np.ndarray:
     """Mask keeping the points that raise the running maximum (drops back-steps and repeats)."""
     keep = np.zeros(a.shape, dtype=bool)
@@ -258,8 +227,6 @@ class RubberTest:
 
     def experiment(self, **kwargs: Any) -> Experiment:
         """This test as a calibration :class:`constitutive.calibrate.Experiment` (keywords passed on)."""
-        from .calibrate import Experiment
-
         kwargs.setdefault("name", self.name or f"treloar_{self.mode}")
         return Experiment.rubber(self.mode, self.stretch, self.stress, source="\n".join(self.source), **kwargs)
 
@@ -372,8 +339,6 @@ class TensionTest:
         spaced in strain (linear interpolation of the measured curve; the raw rows are uneven in strain);
         ``min_strain``: drop points below this true strain.
         """
-        from .calibrate import Experiment
-
         eps, sig = self.true_curve(E=E, monotonic=monotonic)
         keep = eps >= min_strain
         if keep.sum() < 2:

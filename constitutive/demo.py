@@ -1,4 +1,4 @@
-"""``constitutive demo``: what the package does, in a few screens.
+"""The demo behind ``constitutive demo``: what the package does, in a few screens.
 
 For a structural steel (linear elasticity, from ``materials/steel_s355.toml``) and a natural rubber (Ogden fitted
 by Ogden to Treloar's data, ``materials/natural_rubber_ogden_treloar.toml``) at a given strain, print the stress and
@@ -9,7 +9,6 @@ consistent tangent checked at every step.
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 import torch
@@ -67,7 +66,7 @@ def run(strain_scale: float = 1.0) -> dict[str, Any]:
     stretch = 1.0 + 0.5 * strain_scale
     F = torch.diag(torch.tensor([stretch, stretch**-0.5, stretch**-0.5], dtype=torch.float64))
     F[0, 1] = 0.1 * strain_scale
-    rubber = load("natural_rubber_ogden_treloar")
+    rubber: Any = load("natural_rubber_ogden_treloar")  # a hyperelastic model: has cauchy_and_abaqus_tangent
     out["rubber"] = show_material("Natural rubber, finite strain (Green-Lagrange E -> S)", rubber, green_lagrange(F))
     sigma, ddsdde = rubber.cauchy_and_abaqus_tangent(F)
     print("Cauchy stress and the Abaqus/Standard finite-strain UMAT tangent (Jaumann rate of Kirchhoff / J), Voigt:")
@@ -79,18 +78,6 @@ def run(strain_scale: float = 1.0) -> dict[str, Any]:
     result = drive(j2, paths.cyclic("uniaxial_stress", amplitude=0.005 * strain_scale, cycles=1), check_tangent=True)
     print(f"\n=== Structural steel, J2 plasticity with Voce hardening: {j2}")
     print(result.summary())
-    out["j2"] = {"result": result, "passed": bool((result.tangent_error <= 1e-6).all())}
+    err = result.tangent_error  # set: check_tangent=True
+    out["j2"] = {"result": result, "passed": err is not None and float(err.max()) <= 1e-6}
     return out
-
-
-def register_cli(subparsers: Any) -> None:
-    p = subparsers.add_parser("demo", help="print stress and tangent of two materials in every form, and check them")
-    p.add_argument("--scale", type=float, default=1.0, help="scale the demo strains (default 1)")
-    p.set_defaults(func=_main)
-
-
-def _main(args: argparse.Namespace) -> int:
-    out = run(args.scale)
-    ok = out["steel"]["report"].passed and out["rubber"]["report"].passed and out["j2"]["passed"]
-    print("\nall tangents verified" if ok else "\nA TANGENT FAILED ITS CHECK")
-    return 0 if ok else 1

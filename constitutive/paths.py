@@ -376,47 +376,61 @@ def path_from_dict(data: Mapping[str, Any], *, source: str | Path = "<path>") ->
     segments: list[Segment] = []
     name = str(data.get("title", Path(str(source)).stem))
     if table:
-        unknown = sorted(set(table) - _PATH_KEYS)
-        if unknown:
-            raise ValueError(f"{source}: unknown keys {unknown} in [path]; allowed: {sorted(_PATH_KEYS)}")
-        if "mode" not in table:
-            raise ValueError(f"{source}: [path] needs mode = one of {MODES}")
-        common = dict(by=str(table.get("by", "strain")), kinematics=kinematics)
-        if "cycles" in table or "amplitude" in table:
-            if "amplitudes" in table:
-                raise ValueError(f"{source}: give either amplitudes or amplitude + cycles in [path], not both")
-            numbers = {}
-            for key, default in (
-                ("amplitude", 0.0),
-                ("cycles", 0),
-                ("mean", 0.0),
-                ("increments", 20),
-                ("duration", 1.0),
-            ):
-                value = table.get(key, default)
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise ValueError(f"{source}: [path] {key} of a cyclic path must be one number, got {value!r}")
-                numbers[key] = value
-            path = cyclic(
-                table["mode"],
-                float(numbers["amplitude"]),
-                numbers["cycles"],
-                mean=float(numbers["mean"]),
-                increments=numbers["increments"],
-                duration=float(numbers["duration"]),
-                **common,
-            )
-        elif "amplitudes" in table:
-            path = standard_path(
-                table["mode"],
-                list(table["amplitudes"]),
-                increments=table.get("increments", 10),
-                duration=table.get("duration", 1.0),
-                **common,
-            )
-        else:
-            raise ValueError(f"{source}: [path] needs amplitudes = [...] or amplitude + cycles")
-        segments += path.segments
+        segments += _path_table_segments(table, kinematics, source)
+    segments += _step_segments(steps, kinematics, source)
+    if not segments:
+        raise ValueError(f"{source}: no load path: give a [path] table or [[steps]]")
+    return LoadPath(segments, kinematics, name=name, description=str(data.get("description", "")))
+
+
+def _path_table_segments(table: Mapping[str, Any], kinematics: str, source: str | Path) -> list[Segment]:
+    """The segments of a ``[path]`` table (a cyclic path, or a piecewise-linear history of amplitudes)."""
+    unknown = sorted(set(table) - _PATH_KEYS)
+    if unknown:
+        raise ValueError(f"{source}: unknown keys {unknown} in [path]; allowed: {sorted(_PATH_KEYS)}")
+    if "mode" not in table:
+        raise ValueError(f"{source}: [path] needs mode = one of {MODES}")
+    common = dict(by=str(table.get("by", "strain")), kinematics=kinematics)
+    if "cycles" in table or "amplitude" in table:
+        if "amplitudes" in table:
+            raise ValueError(f"{source}: give either amplitudes or amplitude + cycles in [path], not both")
+        numbers: dict[str, Any] = {}
+        for key, default in (
+            ("amplitude", 0.0),
+            ("cycles", 0),
+            ("mean", 0.0),
+            ("increments", 20),
+            ("duration", 1.0),
+        ):
+            value = table.get(key, default)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{source}: [path] {key} of a cyclic path must be one number, got {value!r}")
+            numbers[key] = value
+        path = cyclic(
+            table["mode"],
+            float(numbers["amplitude"]),
+            numbers["cycles"],
+            mean=float(numbers["mean"]),
+            increments=numbers["increments"],
+            duration=float(numbers["duration"]),
+            **common,
+        )
+    elif "amplitudes" in table:
+        path = standard_path(
+            table["mode"],
+            list(table["amplitudes"]),
+            increments=table.get("increments", 10),
+            duration=table.get("duration", 1.0),
+            **common,
+        )
+    else:
+        raise ValueError(f"{source}: [path] needs amplitudes = [...] or amplitude + cycles")
+    return path.segments
+
+
+def _step_segments(steps: Sequence[Any], kinematics: str, source: str | Path) -> list[Segment]:
+    """The validated segments of a ``[[steps]]`` array."""
+    segments: list[Segment] = []
     names = ("F", "P") if kinematics == "finite" else ("strain", "stress")
     for k, step in enumerate(steps):
         unknown = sorted(set(step) - {"strain", "stress", "F", "P", "increments", "duration"})
@@ -433,6 +447,4 @@ def path_from_dict(data: Mapping[str, Any], *, source: str | Path = "<path>") ->
             segments.append(seg.validated(kinematics))
         except ValueError as err:
             raise ValueError(f"{source}: step {k + 1}: {err}") from None
-    if not segments:
-        raise ValueError(f"{source}: no load path: give a [path] table or [[steps]]")
-    return LoadPath(segments, kinematics, name=name, description=str(data.get("description", "")))
+    return segments

@@ -379,8 +379,8 @@ def test_cli_export_and_card(tmp_path, capsys):
 
 
 def test_module_registers_cli():
-    mod = importlib.import_module("constitutive.export")
-    assert callable(mod.register_cli)
+    mod = importlib.import_module("constitutive.cli.export")
+    assert callable(mod.register) and callable(mod.run)
 
 
 # ------------------------------------------------------------------------------------------ hyperelastic cards

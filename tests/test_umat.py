@@ -292,7 +292,7 @@ def test_compiled_library_is_cached_by_content(tmp_path):
 
 
 def test_cli_check_and_compare_exit_codes(tmp_path, capsys):
-    from constitutive.umat.command import main
+    from constitutive.cli.umat import main
 
     j2 = str(HERE / "j2.f")
     props = ["--props", "210e3", "0.3", "250", "1e3", "--nstatv", "8", "--increments", "3"]
@@ -318,7 +318,7 @@ def test_cli_check_and_compare_exit_codes(tmp_path, capsys):
 def argparse_register_smoke():
     import argparse
 
-    from constitutive.umat.command import register, run
+    from constitutive.cli.umat import register, run
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="command"))
@@ -342,7 +342,7 @@ def test_example_finds_the_planted_error():
 
 
 def test_cli_takes_a_load_path_file_and_finite_strain(tmp_path, capsys):
-    from constitutive.umat.command import main
+    from constitutive.cli.umat import main
 
     toml = tmp_path / "path.toml"
     toml.write_text('[path]\nmode = "uniaxial_stress"\namplitude = 0.004\ncycles = 1\nincrements = 3\n')

@@ -5,7 +5,7 @@
   :func:`constitutive.driver.drive` and :func:`constitutive.check.check_tangent` take it unchanged.
 * :func:`check_umat`, :func:`compare_umat` -- per-increment tangent verification along load paths, and comparison
   with a package model (:mod:`constitutive.umat.check`); ``constitutive umat check|compare`` on the command line
-  (:mod:`constitutive.umat.command`).
+  (:mod:`constitutive.cli.umat`).
 * :func:`compile_umat`, :func:`cache_dir` -- gfortran into a user cache (:mod:`constitutive.umat.build`).
 
 See docs/umat.md.

@@ -1,25 +1,14 @@
-"""The ``constitutive`` command line. Each feature module adds its subcommand through ``register_cli``."""
+"""Argument conventions shared by every ``constitutive`` subcommand (written once): number lists, symmetric
+tensors, matrices, ``--param`` pairs and models."""
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import json
 import re
 from collections.abc import Sequence
 from typing import Any
 
 import torch
-
-# Modules that may define ``register_cli(subparsers)``; a module that is absent or defines none is skipped.
-SUBCOMMAND_MODULES = (
-    "constitutive.demo",
-    "constitutive.check",
-    "constitutive.driver",
-    "constitutive.calibrate",
-    "constitutive.export",
-)
-
 
 # ---------------------------------------------------------------------------------------------------------------
 # Argument conventions shared by every subcommand (written once)
@@ -46,8 +35,8 @@ def parse_numbers(items: str | Sequence[str], name: str) -> list[float]:
 def symmetric_arg(items: str | Sequence[str], name: str = "strain", order: str = "voigt") -> torch.Tensor:
     """A symmetric ``(3, 3)`` tensor from six tensor components in ``order`` (no shear factor) or nine row-major
     components (then it must be symmetric)."""
-    from .notation import from_voigt
-    from .tensor import check_finite, check_symmetric
+    from ..notation import from_voigt
+    from ..tensor import check_finite, check_symmetric
 
     values = parse_numbers(items, name)
     check_finite(torch.tensor(values, dtype=torch.float64), f"--{name}")  # name the option, not the conversion
@@ -63,7 +52,7 @@ def symmetric_arg(items: str | Sequence[str], name: str = "strain", order: str =
 
 def matrix_arg(items: str | Sequence[str], name: str) -> torch.Tensor:
     """A ``(3, 3)`` tensor from nine row-major components (e.g. a deformation gradient)."""
-    from .tensor import check_finite
+    from ..tensor import check_finite
 
     values = parse_numbers(items, name)
     if len(values) != 9:
@@ -91,7 +80,7 @@ def parse_params(items: Sequence[str] | None) -> dict[str, Any]:
 def model_arg(name: str, params: Sequence[str] | None = None) -> Any:
     """A model from a parameter file (path, or a stem in ``materials/``) or, with ``--param``, a registered class
     name and its parameters."""
-    from .models.base import get_model, load
+    from ..models.base import get_model, load
 
     if params:
         return get_model(name)(**parse_params(params))
@@ -99,34 +88,3 @@ def model_arg(name: str, params: Sequence[str] | None = None) -> Any:
         return load(name)
     except FileNotFoundError:
         return get_model(name)()
-
-
-def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
-
-    parser = argparse.ArgumentParser(
-        prog="constitutive",
-        description="Constitutive models with explicit conventions and verified tangents.",
-    )
-    parser.add_argument("--version", action="version", version=f"constitutive {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name == name:
-                continue
-            raise
-        register = getattr(module, "register_cli", None)
-        if register is not None:
-            register(sub)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "func", None) is None:
-        parser.print_help()
-        return 0
-    return int(args.func(args) or 0)

@@ -1,7 +1,7 @@
 """``constitutive umat check|compare``: the command line of the UMAT bridge.
 
 ``register(subparsers)`` adds the ``umat`` subcommand to the package CLI; ``run(args)`` executes it; ``main(argv)``
-builds its own parser (for tests and ``python -m constitutive.umat.command``). Exit codes: 0 every tangent
+builds its own parser (for tests and ``python -m constitutive.cli.umat``). Exit codes: 0 every tangent
 consistent (``compare``: the comparison ran), 1 an inconsistent tangent (naming the first bad increment and
 component), 2 usage errors (one line on stderr; a traceback only with ``--debug``).
 """
@@ -92,7 +92,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def _build(args: argparse.Namespace) -> tuple[Any, Any]:
     from ..models.base import read_toml
     from ..paths import path_from_dict
-    from .material import UMAT
+    from ..umat.material import UMAT
 
     umat = UMAT(
         args.source,
@@ -122,7 +122,7 @@ def _write_json(text: str, dest: str) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .check import check_umat
+    from ..umat.check import check_umat
 
     umat, paths = _build(args)
     report = check_umat(umat, paths, rtol=args.rtol, amplitude=args.amplitude, increments=args.increments)
@@ -137,7 +137,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     from ..models.base import load
-    from .check import compare_umat
+    from ..umat.check import compare_umat
 
     umat, paths = _build(args)
     model = load(args.material)
@@ -157,8 +157,8 @@ def _compare(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Execute a parsed ``umat`` command; usage errors print one line and return 2, a failing UMAT returns 1."""
-    from .build import CompileError
-    from .material import UMATError
+    from ..umat.build import CompileError
+    from ..umat.material import UMATError
 
     try:
         return int(args.umat_func(args))

@@ -1,0 +1,169 @@
+"""Calibration config files (TOML): experiments from files and :func:`run_config`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..experiments import (
+    Experiment,
+)
+from ..models.base import read_toml
+from .fit import calibrate
+from .result import CalibrationResult
+
+# --------------------------------------------------------------------------------------------------------------
+# Configuration files and the command line
+# --------------------------------------------------------------------------------------------------------------
+
+_CONFIG_KEYS = {
+    "model",
+    "name",
+    "error",
+    "relative_floor",
+    "options",
+    "initial",
+    "fixed",
+    "bounds",
+    "fit",
+    "experiments",
+    "metadata",
+}
+_EXPERIMENT_KEYS = {
+    "name",
+    "file",
+    "mode",
+    "x",
+    "y",
+    "x_scale",
+    "y_scale",
+    "weight",
+    "points",
+    "E",
+    "min_strain",
+    "monotonic",
+    "strain_column",
+    "stress_column",
+}
+
+
+def _resolve(file: str, base: Path) -> Path:
+    from ..data import data_path
+
+    p = Path(file)
+    if not p.is_absolute() and (base / p).exists():
+        return base / p
+    return data_path(p)
+
+
+def experiment_from_config(spec: Mapping[str, Any], base: Path = Path(".")) -> Experiment:
+    """Build an :class:`Experiment` from one ``[[experiments]]`` table of a calibration config.
+
+    ``mode = "tension_test"`` reads a tension test (:func:`constitutive.data.load_tension_test`; keys ``E``,
+    ``points``, ``min_strain``, ``monotonic``, ``strain_column``, ``stress_column``) and fits its true curve up to
+    the UTS as a uniaxial-stress experiment; any other mode reads columns ``x`` and ``y`` of a CSV file, scaled
+    by ``x_scale``/``y_scale`` (e.g. 0.0980665 for kgf/cm² → MPa), optionally subsampled to ``points``.
+    """
+    from ..data import load_tension_test, read_csv
+
+    unknown = set(spec) - _EXPERIMENT_KEYS
+    if unknown:
+        raise ValueError(f"experiment table: unknown key(s) {sorted(unknown)}; known: {sorted(_EXPERIMENT_KEYS)}")
+    if "file" not in spec or "mode" not in spec:
+        raise ValueError(f"every [[experiments]] table needs 'file' and 'mode', got keys {sorted(spec)}")
+    path = _resolve(str(spec["file"]), base)
+    mode = str(spec["mode"])
+    name = str(spec.get("name", path.stem))
+    weight = float(spec.get("weight", 1.0))
+    if mode == "tension_test":
+        kwargs = {k: spec[k] for k in ("strain_column", "stress_column") if k in spec}
+        test = load_tension_test(path, **kwargs)
+        return test.experiment(
+            E=spec.get("E"),
+            points=spec.get("points"),
+            min_strain=float(spec.get("min_strain", 0.0)),
+            monotonic=str(spec.get("monotonic", "error")),
+            name=name,
+            weight=weight,
+        )
+    for key in ("x", "y"):
+        if key not in spec:
+            raise ValueError(f"experiment {name!r}: give the column names 'x' (load path) and 'y' (response)")
+    table = read_csv(path, required=(str(spec["x"]), str(spec["y"])))
+    exp = Experiment(
+        name=name,
+        mode=mode,
+        x=table.column(str(spec["x"])) * float(spec.get("x_scale", 1.0)),
+        y=table.column(str(spec["y"])) * float(spec.get("y_scale", 1.0)),
+        weight=weight,
+        source="\n".join(table.source),
+    )
+    if "points" in spec:
+        exp = exp.subsample(int(spec["points"]))
+    return exp
+
+
+def run_config(
+    config: str | Path | Mapping[str, Any],
+    out: str | Path | None = None,
+    *,
+    verbose: int | bool = 1,
+    base: str | Path | None = None,
+    **overrides: Any,
+) -> tuple[CalibrationResult, dict[str, Path]]:
+    """Run the calibration a TOML config describes; write ``<name>.toml`` (parameter file), ``<name>_report.md``
+    and ``<name>.png`` into ``out`` (default: the config's folder). Returns the result and the written paths.
+
+    Config keys: ``model`` (registered name), ``name`` (output stem), ``error``, ``relative_floor``,
+    ``[options]``, ``[initial]``, ``fixed`` (list of names, or a ``[fixed]`` table of values), ``[bounds]``
+    (``name = [lower, upper]``), ``[fit]`` (``max_nfev``, ``jacobian``, ``ftol``, ``xtol``, ``gtol``, ``loss``),
+    ``[metadata]`` (copied into the parameter file) and ``[[experiments]]`` (:func:`experiment_from_config`).
+    ``overrides`` replace ``[fit]`` entries.
+    """
+    if isinstance(config, Mapping):
+        cfg, base_dir = dict(config), Path(base or ".")
+        stem_default = "calibration"
+    else:
+        path = Path(config)
+        cfg, base_dir = read_toml(path), Path(base) if base else path.resolve().parent
+        stem_default = path.stem
+    unknown = set(cfg) - _CONFIG_KEYS
+    if unknown:
+        raise ValueError(f"calibration config: unknown key(s) {sorted(unknown)}; known: {sorted(_CONFIG_KEYS)}")
+    for key in ("model", "initial", "experiments"):
+        if key not in cfg:
+            raise ValueError(f"calibration config: missing {key!r}")
+    experiments = [experiment_from_config(spec, base_dir) for spec in cfg["experiments"]]
+    fit = {**dict(cfg.get("fit", {})), **overrides}
+    allowed_fit = {"max_nfev", "jacobian", "ftol", "xtol", "gtol", "loss", "x_scale"}
+    if set(fit) - allowed_fit:
+        raise ValueError(f"[fit]: unknown key(s) {sorted(set(fit) - allowed_fit)}; known: {sorted(allowed_fit)}")
+    bounds = {k: tuple(v) for k, v in dict(cfg.get("bounds", {})).items()}
+    result = calibrate(
+        str(cfg["model"]),
+        experiments,
+        dict(cfg["initial"]),
+        bounds=bounds or None,
+        fixed=cfg.get("fixed"),
+        options=dict(cfg.get("options", {})),
+        error=str(cfg.get("error", "absolute")),
+        relative_floor=float(cfg.get("relative_floor", 0.01)),
+        verbose=verbose,
+        **fit,
+    )
+    out_dir = Path(out) if out is not None else base_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = str(cfg.get("name", stem_default))
+    paths = {
+        "parameters": out_dir / f"{stem}.toml",
+        "report": out_dir / f"{stem}_report.md",
+        "figure": out_dir / f"{stem}.png",
+    }
+    result.save(paths["parameters"], **dict(cfg.get("metadata", {})))
+    result.plot(paths["figure"], title=f"{result.model_name} fitted ({result.error} error)")
+    paths["report"].write_text(
+        result.report() + f"\n![fit]({paths['figure'].name})\n\nParameter file: `{paths['parameters'].name}`\n",
+        encoding="utf-8",
+    )
+    return result, paths

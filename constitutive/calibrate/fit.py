@@ -1,0 +1,330 @@
+"""The fit: :func:`calibrate` (least squares with autograd Jacobians) and its error measures."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..experiments import (
+    Experiment,
+    rms_error,
+)
+from ..experiments.experiment import as_numpy
+from ..models.base import ConvergenceError, Material
+from ..tensor import Tensor
+from .parameters import _factory, _ParameterSpace
+from .result import CalibrationResult
+
+ERROR_MEASURES = ("absolute", "relative", "normalised")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The fit
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _residual_scales(experiments: Sequence[Experiment], error: str, relative_floor: float) -> list[Tensor]:
+    scales = []
+    for e in experiments:
+        w = math.sqrt(e.weight)
+        y = e.y
+        if error == "absolute":
+            s = torch.full_like(y, w)
+        elif error == "relative":
+            floor = relative_floor * float(y.abs().max())
+            if floor <= 0:
+                raise ValueError(f"experiment {e.name!r}: relative error needs a non-zero response somewhere")
+            s = w / torch.clamp(y.abs(), min=floor)
+        elif error == "normalised":
+            rms = float(torch.sqrt(torch.mean(y**2)))
+            if rms <= 0:
+                raise ValueError(f"experiment {e.name!r}: normalised error needs a non-zero response somewhere")
+            s = torch.full_like(y, w / (rms * math.sqrt(len(e))))
+        else:
+            raise ValueError(f"unknown error measure {error!r}; choose one of {ERROR_MEASURES}")
+        scales.append(s)
+    return scales
+
+
+def calibrate(
+    model: type[Material] | str | Callable[..., Material],
+    experiments: Experiment | Sequence[Experiment],
+    initial: Mapping[str, Any],
+    *,
+    bounds: Mapping[str, Sequence[float]] | None = None,
+    fixed: Mapping[str, Any] | Iterable[str] | None = None,
+    options: Mapping[str, Any] | None = None,
+    error: str = "absolute",
+    relative_floor: float = 0.01,
+    jacobian: str = "reverse",
+    max_nfev: int | None = None,
+    ftol: float = 1e-12,
+    xtol: float = 1e-12,
+    gtol: float = 1e-12,
+    x_scale: str | Sequence[float] = "jac",
+    loss: str = "linear",
+    verbose: int | bool = 0,
+    callback: Callable[[dict[str, Any]], None] | None = None,
+    dtype: torch.dtype = torch.float64,
+) -> CalibrationResult:
+    r"""Fit ``model``'s parameters to ``experiments`` by nonlinear least squares with an AD Jacobian.
+
+    ``model``: a :class:`Material` subclass (called as ``cls(**params, **options, dtype=dtype)``), its registered
+    name, or a factory ``make(**params) -> Material``. ``initial``: starting value of every parameter to vary or
+    hold (a number, or a list for series parameters such as Ogden's ``mu``/``alpha``; elements are addressed as
+    ``"mu[1]"``). ``fixed``: names (or element labels) in ``initial`` held at their initial value, or a mapping
+    of extra parameters held at the given values. ``bounds``: ``{name or "name[i]": (lower, upper)}``, ``None``
+    for an open side; a bound on a series name applies to each element. ``options``: non-fitted keywords for the
+    constructor (e.g. ``{"K": 2000.0}``). ``error``: ``"absolute"``, ``"relative"`` or ``"normalised"`` (module
+    docstring). ``jacobian``: ``"reverse"`` or ``"forward"`` automatic differentiation. ``verbose``: print one
+    progress line per iteration; ``callback(info)`` receives ``{"iteration", "nfev", "cost", "parameters"}``
+    each iteration. The remaining keywords go to :func:`scipy.optimize.least_squares`.
+
+    Raises ``ValueError`` for an initial value outside its bounds, unknown names in ``fixed``/``bounds``, bad
+    experiments, or a model that rejects the initial parameters.
+    """
+    from scipy.optimize import least_squares
+
+    experiments = _check_inputs(experiments, error, jacobian)
+    space = _ParameterSpace(initial, fixed, bounds)
+    make, model_name = _factory(model, dict(options or {}), dtype)
+    problem = _Problem(experiments, space, make, model_name, error, relative_floor, jacobian, dtype)
+    problem.verbose, problem.callback = verbose, callback
+    x0 = space.x0()
+    problem.admit(x0)
+    lower, upper = space.bounds()
+    start = time.perf_counter()
+    sol = least_squares(
+        problem.fun,
+        x0,
+        jac=problem.jac,
+        bounds=(lower, upper),
+        method="trf",
+        ftol=ftol,
+        xtol=xtol,
+        gtol=gtol,
+        x_scale=x_scale,
+        loss=loss,
+        max_nfev=max_nfev,
+    )
+    return _result(problem, sol, time.perf_counter() - start, lower, upper)
+
+
+def _check_inputs(experiments: Experiment | Sequence[Experiment], error: str, jacobian: str) -> list[Experiment]:
+    """The experiments as a non-empty list with unique names; ``ValueError`` for a bad error measure or route."""
+    if isinstance(experiments, Experiment):
+        experiments = [experiments]
+    experiments = list(experiments)
+    if not experiments:
+        raise ValueError("no experiments to calibrate against")
+    names = [e.name for e in experiments]
+    if len(set(names)) != len(names):
+        raise ValueError(f"experiment names must be unique, got {names}")
+    if error not in ERROR_MEASURES:
+        raise ValueError(f"unknown error measure {error!r}; choose one of {ERROR_MEASURES}")
+    if jacobian not in ("reverse", "forward"):
+        raise ValueError(f"jacobian must be 'reverse' or 'forward', got {jacobian!r}")
+    return experiments
+
+
+class _Problem:
+    """The least-squares problem handed to scipy: residuals ``fun(x)`` and Jacobian ``jac(x)`` of the parameter
+    vector, with the counters, the per-iteration history and the cache that lets ``jac`` reuse ``fun``'s graph."""
+
+    verbose: int | bool = 0
+    callback: Callable[[dict[str, Any]], None] | None = None
+
+    def __init__(
+        self,
+        experiments: list[Experiment],
+        space: _ParameterSpace,
+        make: Callable[..., Material],
+        model_name: str,
+        error: str,
+        relative_floor: float,
+        jacobian: str,
+        dtype: torch.dtype,
+    ) -> None:
+        self.experiments, self.space, self.make, self.model_name = experiments, space, make, model_name
+        self.error, self.jacobian, self.dtype = error, jacobian, dtype
+        self.scales = [s.to(dtype) for s in _residual_scales(experiments, error, relative_floor)]
+        self.targets = [e.y.to(dtype) for e in experiments]
+        self.m = sum(len(e) for e in experiments)
+        self.penalty = math.inf
+        self.cache: dict[str, Any] = {}
+        self.counters = {"nfev": 0, "njev": 0, "rejected": 0}
+        self.history: list[dict[str, Any]] = []
+        self.jac_route = {"method": jacobian}
+
+    def build(self, theta: Tensor) -> Material:
+        return self.make(**self.space.values(theta))
+
+    def residuals(self, theta: Tensor) -> Tensor:
+        model_ = self.build(theta)
+        parts = [(e.predict(model_) - y) * s for e, y, s in zip(self.experiments, self.targets, self.scales)]
+        return torch.cat([p.reshape(-1) for p in parts])
+
+    def admit(self, x0: np.ndarray) -> None:
+        """The initial point must be admissible (else ``ValueError`` with the model's own message); sets the
+        penalty residual returned at inadmissible trial points, which forces the optimizer to reject them."""
+        with torch.no_grad():
+            try:
+                r0 = self.residuals(torch.tensor(x0, dtype=self.dtype))
+            except ValueError as err:
+                raise ValueError(f"{self.model_name} rejects the initial parameters: {err}") from err
+        if not bool(torch.isfinite(r0).all()):
+            raise ValueError(
+                f"{self.model_name} gives non-finite responses at the initial parameters {self.space.plain(x0)}"
+            )
+        self.penalty = 1e3 * (float(r0.abs().max()) + 1.0)
+
+    def fun(self, x: np.ndarray) -> np.ndarray:
+        self.counters["nfev"] += 1
+        theta = torch.tensor(x, dtype=self.dtype, requires_grad=self.jacobian == "reverse")
+        try:
+            with torch.enable_grad():
+                r = self.residuals(theta)
+        except (ValueError, ConvergenceError, torch.linalg.LinAlgError):
+            r = None
+        # non-finite or absurdly large responses (e.g. an Ogden exponent run away) are treated as inadmissible
+        if r is None or not bool(torch.isfinite(r).all()) or float(r.detach().abs().max()) > self.penalty:
+            self.counters["rejected"] += 1
+            self.cache.clear()
+            return np.full(self.m, self.penalty)
+        self.cache.update(key=x.tobytes(), theta=theta, r=r)
+        return r.detach().cpu().numpy()
+
+    def jac(self, x: np.ndarray) -> np.ndarray:
+        self.counters["njev"] += 1
+        if self.jacobian == "forward":
+            J = torch.func.jacfwd(self.residuals)(torch.tensor(x, dtype=self.dtype))
+        else:
+            if self.cache.get("key") != x.tobytes():
+                self.fun(x)
+            theta, r = self.cache["theta"], self.cache["r"]
+            J = _reverse_jacobian(r, theta, self.jac_route)
+        J_np = J.detach().cpu().numpy()
+        self.iteration(x)
+        return J_np
+
+    def iteration(self, x: np.ndarray) -> None:
+        """Record one iteration; print it (``verbose``) and pass it to ``callback``."""
+        cache = self.cache
+        info: dict[str, Any] = {
+            "iteration": self.counters["njev"],
+            "nfev": self.counters["nfev"],
+            "cost": 0.5 * float(np.sum(cache["r"].detach().cpu().numpy() ** 2)) if "r" in cache else math.nan,
+            "parameters": dict(zip(self.space.labels, (float(v) for v in x))),
+        }
+        self.history.append(info)
+        if self.verbose:
+            values = ", ".join(f"{k}={v:.5g}" for k, v in info["parameters"].items())
+            print(
+                f"[calibrate {self.model_name}] iter {info['iteration']:3d}  nfev {info['nfev']:4d}  "
+                f"cost {info['cost']:.6e}  {values}",
+                file=sys.stderr,
+                flush=True,
+            )
+        if self.callback is not None:
+            self.callback(info)
+
+
+def _result(problem: _Problem, sol: Any, elapsed: float, lower: np.ndarray, upper: np.ndarray) -> CalibrationResult:
+    """The :class:`CalibrationResult` of scipy's solution: fitted model, statistics, errors per experiment."""
+    experiments, space = problem.experiments, problem.space
+    x = sol.x
+    with torch.no_grad():
+        fitted = problem.build(torch.tensor(x, dtype=problem.dtype))
+        predictions = [as_numpy(e.predict(fitted)) for e in experiments]
+    r = np.asarray(sol.fun)
+    J = np.asarray(sol.jac)
+    n = x.size
+    cov = _covariance(J, r, n)
+    se = np.sqrt(np.clip(np.diag(cov), 0.0, None))  # NaN (undetermined) entries stay NaN
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = cov / np.outer(se, se)
+    rms = {e.name: rms_error(p, e.y) for e, p in zip(experiments, predictions)}
+    rel = {e.name: rms[e.name] / float(torch.sqrt(torch.mean(e.y**2))) for e in experiments}
+    at_bounds = [
+        lab for lab, v, lo, hi in zip(space.labels, x, lower, upper) if min(v - lo, hi - v) <= 1e-8 * max(1.0, abs(v))
+    ]
+    return CalibrationResult(
+        model=fitted,
+        model_name=problem.model_name,
+        parameters=space.plain(x),
+        free=space.labels,
+        x=x,
+        standard_errors=dict(zip(space.labels, (float(v) for v in se))),
+        covariance=cov,
+        correlation=corr,
+        experiments=experiments,
+        predictions=predictions,
+        rms=rms,
+        relative_rms=rel,
+        cost=float(sol.cost),
+        error=problem.error,
+        success=bool(sol.success),
+        status=int(sol.status),
+        message=str(sol.message),
+        nfev=problem.counters["nfev"],
+        njev=problem.counters["njev"],
+        jacobian=J,
+        jacobian_method=problem.jac_route["method"],
+        elapsed_s=elapsed,
+        at_bounds=at_bounds,
+        history=problem.history,
+        rejected=problem.counters["rejected"],
+    )
+
+
+def _reverse_jacobian(r: Tensor, theta: Tensor, route: dict[str, str]) -> Tensor:
+    """``dr/dθ`` ``(m, n)`` by reverse mode: one batched backward pass, else one backward pass per residual."""
+    m = r.shape[0]
+    if not r.requires_grad:  # the residuals do not depend on the free parameters at all
+        return torch.zeros(m, theta.shape[0], dtype=r.dtype)
+    eye = torch.eye(m, dtype=r.dtype, device=r.device)
+    if route.get("method") != "reverse (row loop)":
+        try:
+            (J,) = torch.autograd.grad(r, theta, eye, retain_graph=True, is_grads_batched=True, allow_unused=True)
+            if J is None:
+                return torch.zeros(m, theta.shape[0], dtype=r.dtype)
+            route["method"] = "reverse"
+            return J
+        except (RuntimeError, NotImplementedError):
+            route["method"] = "reverse (row loop)"
+    rows = []
+    for i in range(m):
+        (g,) = torch.autograd.grad(r[i], theta, retain_graph=True, allow_unused=True)
+        rows.append(torch.zeros_like(theta) if g is None else g)
+    return torch.stack(rows)
+
+
+def _covariance(J: np.ndarray, r: np.ndarray, n: int) -> np.ndarray:
+    r"""Linearised covariance :math:`s^2 (J^TJ)^{-1}`, :math:`s^2 = r\cdot r/(m-n)`; NaN where undetermined."""
+    m = r.size
+    if m <= n:
+        return np.full((n, n), np.nan)
+    s2 = float(r @ r) / (m - n)
+    JtJ = J.T @ J
+    # scale to unit diagonal before inverting: parameters of very different magnitude (Ogden mu ~ 1e-3..1)
+    d = np.sqrt(np.diag(JtJ))
+    if np.any(d == 0):
+        cov = np.full((n, n), np.nan)
+        ok = d > 0
+        sub = _covariance(J[:, ok], r, int(ok.sum())) if ok.any() else None
+        if sub is not None:
+            cov[np.ix_(ok, ok)] = sub * (m - int(ok.sum())) / (m - n)
+        return cov
+    A = JtJ / np.outer(d, d)
+    w, V = np.linalg.eigh(A)
+    if w.min() <= w.max() * 1e-14:
+        inv = np.full((n, n), np.nan)
+    else:
+        inv = (V / w) @ V.T
+    return s2 * inv / np.outer(d, d)

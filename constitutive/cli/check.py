@@ -1,0 +1,81 @@
+"""``constitutive check``: verify the tangent of a model or of an expression of X against finite differences."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..check import METHODS, check_tangent, expression_function
+from ..check.expressions import EXPR_NAMES
+from ..tangent import CONVENTIONS
+from .args import ORDER_ARG_HELP, SYMMETRIC_ARG_HELP, model_arg, symmetric_arg
+
+
+def run(args: argparse.Namespace) -> int:
+    """Exit code 0 (passed), 1 (failed) or 2 (bad input, message on stderr)."""
+    try:
+        if args.plot and args.method != "taylor":
+            raise ValueError("--plot draws the Taylor remainder: use it with --method taylor")
+        strain = symmetric_arg(args.strain, "strain", args.order)
+        if args.model:
+            target: Any = model_arg(args.model, args.param)
+            what = repr(target)
+        else:
+            target = expression_function(args.expr)
+            what = f"f(X) = {args.expr}"
+        report = check_tangent(target, strain, method=args.method, convention=args.convention, rtol=args.rtol)
+    except (ValueError, TypeError) as err:
+        print(f"constitutive check: error: {err}", file=sys.stderr)
+        return 2
+    except RuntimeError as err:
+        if args.model:
+            raise
+        # torch's own error for an expression it cannot evaluate (shapes, dtypes): the user's input, not a bug.
+        print(f"constitutive check: error: --expr {args.expr!r} failed: {err}", file=sys.stderr)
+        return 2
+    if args.plot:
+        report.plot(args.plot)
+    if args.json:
+        print(report.to_json(indent=2))
+    else:
+        print(what)
+        print(report)
+    return 0 if report.passed else 1
+
+
+def register(subparsers: Any) -> None:
+    """Add ``constitutive check``."""
+    p = subparsers.add_parser(
+        "check",
+        help="verify a tangent against finite differences",
+        description=(
+            "Check the tangent of a registered model (--model, with --param NAME=VALUE) or of an expression of X "
+            "(--expr, differentiated automatically) against finite differences at one strain. Prints the report; "
+            "exit code 1 when the check fails, 2 on bad input."
+        ),
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument(
+        "--model", help="a parameter file (path or materials/ stem), or a model class name with --param NAME=VALUE"
+    )
+    src.add_argument(
+        "--expr",
+        help="torch expression of X, e.g. 'X @ X' or 'expm(X)'; names: X, I, torch, "
+        + ", ".join(k for k in EXPR_NAMES if k not in ("torch", "I")),
+    )
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="model parameter (repeat)")
+    p.add_argument(
+        "--strain",
+        nargs="+",
+        default=["0,0,0,0,0,0"],
+        metavar="E",
+        help="the strain: " + SYMMETRIC_ARG_HELP + "; default zero strain",
+    )
+    p.add_argument("--order", default="voigt", help=ORDER_ARG_HELP)
+    p.add_argument("--method", default="central", choices=METHODS)
+    p.add_argument("--convention", default="symmetric", choices=CONVENTIONS)
+    p.add_argument("--rtol", type=float, default=1e-6)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--plot", metavar="PATH", help="save the Taylor-remainder figure (with --method taylor)")
+    p.set_defaults(func=run)

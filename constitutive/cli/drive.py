@@ -1,0 +1,52 @@
+"""``constitutive drive``: drive a material point along a TOML load path."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from ..driver import DriverError, run_path_file
+
+
+def run(args: argparse.Namespace) -> int:
+    """Exit code 0 (done), 1 (bad input) or 2 (the driver stopped; the summary of the converged steps on stderr)."""
+    last = [0.0]
+
+    def progress(step: int, total: int) -> None:
+        now = time.perf_counter()
+        if total >= 200 and (now - last[0] > 1.0 or step == total):
+            last[0] = now
+            print(f"  step {step}/{total} ({100.0 * step / total:.0f}%)", file=sys.stderr, flush=True)
+
+    overrides: dict[str, Any] = {}
+    if args.check_tangent:
+        overrides["check_tangent"] = True
+    try:
+        result, written = run_path_file(args.pathfile, args.out, progress=progress, **overrides)
+    except DriverError as err:
+        print(err.result.summary(), file=sys.stderr)
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except (ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(result.summary())
+    for kind, p in written.items():
+        print(f"wrote {kind}: {p}")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add ``constitutive drive PATHFILE [--out DIR] [--check-tangent]``."""
+    p = subparsers.add_parser(
+        "drive",
+        help="drive a material point along a TOML load path",
+        description="Drive a material point along a load path written in TOML (see docs/driver.md); prints a "
+        "summary and writes the per-step CSV and a stress-strain figure.",
+    )
+    p.add_argument("pathfile", help="TOML load-path file")
+    p.add_argument("--out", default=None, help="output folder (default: next to the load-path file)")
+    p.add_argument("--check-tangent", action="store_true", help="check the tangent by finite differences each step")
+    p.set_defaults(func=run)

@@ -1,0 +1,252 @@
+"""The driver loop: :func:`drive` walks the segments of a load path, step by step, with cutbacks, and records
+every converged step (the Newton iterations of a step are in :mod:`.newton`)."""
+
+from __future__ import annotations
+
+import contextlib
+import time as _time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import torch
+
+from ..models.base import PathDependentMaterial
+from ..paths import LoadPath, labels_for
+from ..tensor import Tensor
+from .kinematics import FiniteStrain, SmallStrain, TangentFn, model_evaluator
+from .newton import Control, NewtonSettings, StepFailure, StepResult, StepStart, implicit_correction, newton_step
+from .result import DriverError, DriveResult, Recorder
+from .tangent_errors import newton_tangent_errors
+
+#: Callback ``progress(step, n_steps)`` called after every converged step.
+Progress = Callable[[int, int], None]
+
+
+def drive(
+    model: Any,
+    path: LoadPath,
+    *,
+    batch_shape: tuple[int, ...] | torch.Size = (),
+    max_iter: int = 25,
+    rtol: float = 1e-12,
+    atol: float = 0.0,
+    predictor: bool = True,
+    line_search: int = 8,
+    cutbacks: int = 0,
+    tangent: TangentFn | str | None = None,
+    check_tangent: bool = False,
+    tangent_tolerance: float = 1e-6,
+    progress: Progress | None = None,
+    on_failure: str = "raise",
+    differentiable: bool = False,
+) -> DriveResult:
+    r"""Drive ``model`` along ``path`` and return the per-step :class:`DriveResult`.
+
+    Parameters
+    ----------
+    model:
+        a :class:`~constitutive.models.base.PathDependentMaterial` (advanced by ``update``), any small-strain
+        :class:`~constitutive.models.base.Material` (``stress_and_tangent``), or, on a finite path, a model with
+        ``first_piola(F)`` and ``first_elasticity(F)``.
+    path:
+        a :class:`~constitutive.paths.LoadPath` (see :mod:`constitutive.paths` for the standard modes).
+    batch_shape:
+        drive a batch of points (the batch shape is broadcast with the path's own target shape).
+    max_iter, rtol, atol:
+        Newton limits per step; ``rtol`` is raised to ``100 eps`` of the model's dtype (see the module docstring).
+    predictor:
+        start each step but the first of a segment from the previous step's tangent, extrapolated, instead of the
+        previous converged state (a step that fails from the predictor is retried without it).
+    line_search:
+        at most this many halvings of a Newton step that does not reduce the residual norm (0: plain Newton).
+    cutbacks:
+        a step that fails is split into two half steps, recursively, at most this many times (0: fail at once).
+        The result then has more steps than the path; ``result.extra["cutbacks"]`` counts the splits.
+    tangent:
+        ``None``/'consistent': the model's (consistent) tangent. 'continuum': ``model.continuum_tangent``. A
+        callable ``tangent(strain, state_n, dt)`` (small strain) replaces the Newton matrix, to study convergence;
+        the stress is still the model's.
+    check_tangent:
+        verify the Newton tangent of every converged step against central finite differences of that step's
+        stress map (the engine of :mod:`constitutive.check`; all steps in one batched pass after the run, so the
+        cost is that of about a dozen model calls); errors land in ``result.tangent_error`` and the summary line.
+        ``tangent_tolerance`` is the pass threshold of that line.
+    progress:
+        ``progress(step, n_steps)`` after every step (the CLI prints from it).
+    on_failure:
+        'raise' (default): :class:`DriverError` carrying the partial result; 'return': return the partial result
+        with ``completed=False`` and ``error`` set.
+    differentiable:
+        keep the result differentiable with respect to the model's parameters (and tensor targets of segments):
+        Newton runs under :func:`torch.no_grad`, then one graph-carrying Newton correction from each converged
+        point gives the implicit-function derivative, exact at convergence (module docstring); ``strain``,
+        ``stress`` and ``state`` of the result stay attached to the graph on the model's device. Reverse-mode
+        autograd (``torch.autograd.grad``, ``backward``); not ``torch.func`` transforms (the iteration branches on
+        values). Default ``False``: detached CPU results, as always.
+    """
+    _check_options(path, on_failure, max_iter, cutbacks, line_search)
+    dtype = getattr(model, "dtype", torch.float64)
+    settings = NewtonSettings(
+        max_iter=max_iter,
+        rtol=max(float(rtol), 100.0 * float(torch.finfo(dtype).eps)),
+        atol=atol,
+        predictor=predictor,
+        line_search=line_search,
+    )
+    run = _Drive(model, path, batch_shape, tangent, settings, differentiable)
+    run.cutbacks, run.check_tangent, run.tangent_tolerance = cutbacks, check_tangent, tangent_tolerance
+    run.progress, run.on_failure = progress, on_failure
+    for seg_index in range(len(path.segments)):
+        failed = run.segment(seg_index)
+        if failed is not None:
+            return failed
+    return run.finish()
+
+
+def _check_options(path: LoadPath, on_failure: str, max_iter: int, cutbacks: int, line_search: int) -> None:
+    if on_failure not in ("raise", "return"):
+        raise ValueError(f"on_failure must be 'raise' or 'return', got {on_failure!r}")
+    if not isinstance(path, LoadPath):
+        raise ValueError(f"path must be a constitutive.paths.LoadPath, got {type(path).__name__}")
+    if int(max_iter) < 1:
+        raise ValueError(f"max_iter must be at least 1, got {max_iter}")
+    if int(cutbacks) < 0 or int(line_search) < 0:
+        raise ValueError(f"cutbacks and line_search must be non-negative, got {cutbacks} and {line_search}")
+
+
+class _Drive:
+    """The state of one :func:`drive` run: the converged point, the time, the recorder, the step counters."""
+
+    cutbacks: int = 0
+    check_tangent: bool = False
+    tangent_tolerance: float = 1e-6
+    progress: Progress | None = None
+    on_failure: str = "raise"
+
+    def __init__(
+        self,
+        model: Any,
+        path: LoadPath,
+        batch_shape: tuple[int, ...] | torch.Size,
+        tangent: TangentFn | str | None,
+        settings: NewtonSettings,
+        differentiable: bool,
+    ) -> None:
+        dtype = getattr(model, "dtype", torch.float64)
+        device = getattr(model, "device", torch.device("cpu"))
+        self.model, self.path, self.settings, self.differentiable = model, path, settings, differentiable
+        self.dtype, self.device = dtype, device
+        kin: SmallStrain | FiniteStrain = (
+            SmallStrain(dtype, device) if path.kinematics == "small" else FiniteStrain(dtype, device)
+        )
+        self.kin = kin
+        self.evaluate = model_evaluator(model, kin, tangent)
+        # The differentiable correction always uses the model's own tangent: only then is it the exact derivative.
+        self.exact = model_evaluator(model, kin, None) if differentiable else self.evaluate
+        self.newton_mode = torch.no_grad if differentiable else contextlib.nullcontext
+        batch = torch.broadcast_shapes(torch.Size(batch_shape), path.batch_shape())
+        self.batch = batch
+        self.labels = labels_for(path.kinematics)
+        self.x0 = kin.reference(batch)
+        self.x, self.y = self.x0.clone(), torch.zeros_like(self.x0)
+        is_history = isinstance(model, PathDependentMaterial) and kin.kind == "small"
+        self.state = model.initial_state(batch) if is_history else None
+        self.K_prev: Tensor | None = None
+        self.t = 0.0
+        self.rec = Recorder(kin, batch, dtype, device, differentiable)
+        no_history = torch.zeros(0, *batch, dtype=dtype, device=device)
+        zero = torch.zeros(batch, dtype=dtype, device=device)
+        self.rec.add(self.t, self.x, self.y, self.state, no_history, zero, None, -1, None, 0, 0.0)
+        self.n_total = path.n_steps
+        self.start = _time.perf_counter()
+        self.step = self.n_cutbacks = 0
+
+    def finish(self) -> DriveResult:
+        result = self.rec.result(
+            self.labels, self.model, self.path, _time.perf_counter() - self.start, self.tangent_tolerance
+        )
+        result.extra["cutbacks"] = self.n_cutbacks
+        if self.check_tangent:
+            with self.newton_mode():
+                result.tangent_error = newton_tangent_errors(self.model, self.kin, self.rec)
+        return result
+
+    def fail(self, message: str, cause: BaseException | None = None, **diag: Any) -> DriveResult:
+        result = self.finish()
+        result.completed = False
+        result.error = message
+        if self.on_failure == "return":
+            return result
+        err = DriverError(message, result, **diag)
+        if cause is not None:
+            raise err from cause
+        raise err
+
+    def segment(self, seg_index: int) -> DriveResult | None:
+        """Take the steps of one segment; a failure's result (``on_failure="return"``) or ``None``."""
+        kin, seg, kinematics = self.kin, self.path.segments[seg_index], self.path.kinematics
+        control = seg.control(kinematics)
+        is_strain = torch.tensor([c == "strain" for c in control], device=self.device)
+        split = Control(torch.nonzero(~is_strain).flatten(), torch.nonzero(is_strain).flatten())
+        values = seg.target(kinematics, self.dtype, self.device).expand(*self.batch, kin.n)
+        end = torch.where(is_strain, kin.from_components(values, "strain"), kin.from_components(values, "stress"))
+        begin = torch.where(is_strain, self.x, self.y)
+        # Steps to take, as fractions of the segment (a stack; a failed step is split in two when cutbacks allow).
+        pending = [(k / seg.increments, 0) for k in range(seg.increments, 0, -1)]
+        t_start, f_cur = self.t, 0.0
+        while pending:
+            f_new, level = pending.pop()
+            dt = (f_new - f_cur) * seg.duration
+            t_new = t_start + f_new * seg.duration
+            target = begin + f_new * (end - begin)
+            # The tangent predictor extrapolates the previous step: only inside a segment, where the loading
+            # direction is unchanged (at a segment start, e.g. a load reversal, it would overshoot).
+            try:
+                out = self.solve(target, split, dt, self.settings.predictor and f_cur > 0.0)
+            except StepFailure as err:
+                if level < self.cutbacks:
+                    pending += [(f_new, level + 1), (0.5 * (f_cur + f_new), level + 1)]
+                    self.n_cutbacks += 1
+                    continue
+                return self.fail(
+                    f"step {self.step + 1} (segment {seg_index + 1}, t = {t_new:.6g}"
+                    + (f", after {level} cutback(s)" if level else "")
+                    + f"): {err}",
+                    err.__cause__,
+                    step=self.step + 1,
+                    time=t_new,
+                    **err.diagnostics,
+                )
+            f_cur = f_new
+            self.record(out, t_new, control, seg_index, dt)
+        return None
+
+    def solve(self, target: Tensor, control: Control, dt: float, use_predictor: bool) -> StepResult:
+        """Newton from the converged point (retried without the predictor if that fails), then, when
+        differentiable, the graph-carrying correction."""
+        start = StepStart(self.x, self.y, self.state, self.K_prev)
+        settings = replace(self.settings, predictor=use_predictor)
+        with self.newton_mode():
+            try:
+                out = newton_step(self.evaluate, start, target, control, dt, self.x0, settings)
+            except StepFailure:
+                if not use_predictor:
+                    raise
+                settings = replace(self.settings, predictor=False)
+                out = newton_step(self.evaluate, start, target, control, dt, self.x0, settings)  # from converged
+        if self.differentiable:
+            x, y, state = implicit_correction(self.exact, out.x, self.state, target, control, dt)
+            out = out._replace(x=x, y=y, state=state)
+        return out
+
+    def record(self, out: StepResult, t: float, control: tuple[str, ...], seg_index: int, dt: float) -> None:
+        self.x, self.y, self.state, self.K_prev = out.x, out.y, out.state, out.K
+        self.t = t
+        self.step += 1
+        K = self.K_prev if self.check_tangent else None
+        self.rec.add(
+            t, self.x, self.y, self.state, out.history, out.tolerance, control, seg_index, K, out.backtracks, dt
+        )
+        if self.progress is not None:
+            self.progress(self.step, max(self.n_total, self.step))

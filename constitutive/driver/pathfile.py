@@ -1,0 +1,89 @@
+"""TOML load-path files: a material, a load path and driver/output settings in one file (docs/driver.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..models.base import Material, load, read_toml
+from ..paths import LoadPath, path_from_dict
+from .core import Progress, drive
+from .result import DriverError, DriveResult
+
+
+def load_path_file(path: str | Path) -> tuple[Any, LoadPath, dict[str, Any]]:
+    """Read a TOML load-path file: ``(model, load path, settings)``.
+
+    The model comes from ``material = "steel_s355"`` (a ``materials/`` entry, or a parameter-file path relative to
+    the load-path file) or an inline ``[model]`` table (``name = "J2Plasticity"``, ``[model.parameters]``,
+    ``[model.options]``). The path from ``[path]`` and/or ``[[steps]]`` (:func:`constitutive.paths.path_from_dict`).
+    ``settings``: the ``[driver]`` table (``max_iter``, ``rtol``, ``atol``, ``line_search``, ``cutbacks``,
+    ``check_tangent``, ``tangent_tolerance``, ``predictor``) and the ``[output]`` table (``csv``, ``figure``, ``x``,
+    ``y``).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"no load-path file {path}")
+    data = read_toml(p)
+    known = {"title", "description", "material", "model", "path", "steps", "driver", "output", "kinematics"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{p}: unknown top-level keys {unknown}; allowed: {sorted(known)}")
+    if ("material" in data) == ("model" in data):
+        raise ValueError(f'{p}: give the material either as material = "<materials/ entry or file>" or [model]')
+    if "material" in data:
+        if not isinstance(data["material"], str):
+            raise ValueError(
+                f"{p}: material must be a string naming a materials/ entry or a parameter file; write an inline "
+                "model as a [model] table (name = ..., [model.parameters])"
+            )
+        ref = data["material"]
+        local = (p.parent / ref).resolve()
+        model = load(local if local.suffix == ".toml" and local.exists() else ref)
+    else:
+        if not isinstance(data["model"], Mapping):
+            raise ValueError(f"{p}: [model] must be a table (name = ..., [model.parameters], [model.options])")
+        table = dict(data["model"])
+        extra = sorted(set(table) - {"name", "model", "parameters", "options"})
+        if extra:
+            raise ValueError(f"{p}: unknown keys {extra} in [model]; allowed: name, parameters, options")
+        name = table.get("name", table.get("model"))
+        if name is None:
+            raise ValueError(f'{p}: [model] needs name = "<model class>"')
+        model = Material.from_dict(
+            {"model": name, "parameters": table.get("parameters", {}), "options": table.get("options", {})}
+        )
+    load_path = path_from_dict(data, source=p)
+    settings = {"driver": dict(data.get("driver", {})), "output": dict(data.get("output", {}))}
+    allowed = {"max_iter", "rtol", "atol", "check_tangent", "tangent_tolerance", "predictor", "line_search", "cutbacks"}
+    bad = sorted(set(settings["driver"]) - allowed)
+    if bad:
+        raise ValueError(f"{p}: unknown keys {bad} in [driver]; allowed: {sorted(allowed)}")
+    return model, load_path, settings
+
+
+def run_path_file(
+    path: str | Path, out: str | Path | None = None, *, progress: Progress | None = None, **overrides: Any
+) -> tuple[DriveResult, dict[str, Path]]:
+    """Run a load-path file; write the CSV and the figure into ``out`` (default: next to the file).
+
+    Returns the result and the written files. A failure still writes the steps computed before it, then re-raises.
+    """
+    model, load_path, settings = load_path_file(path)
+    options = {**settings["driver"], **overrides}
+    out_dir = Path(out) if out is not None else Path(path).parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = Path(path).stem
+    output = settings["output"]
+    csv_path = out_dir / output.get("csv", f"{stem}.csv")
+    fig_path = out_dir / output.get("figure", f"{stem}.png")
+    try:
+        result = drive(model, load_path, progress=progress, **options)
+    except DriverError as err:
+        err.result.to_csv(csv_path)
+        raise
+    written = {"csv": result.to_csv(csv_path)}
+    result.plot(fig_path, x=output.get("x"), y=output.get("y"), title=load_path.name)
+    written["figure"] = fig_path
+    return result, written

@@ -1,0 +1,336 @@
+"""What the driver returns: :class:`DriveResult` (per-step record, CSV, summary), the recorder that builds it,
+and :class:`DriverError` (a stopped run, carrying the converged steps)."""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..models.base import ConvergenceError
+from ..paths import FINITE_COMPONENTS, LoadPath
+from ..tensor import Tensor
+from .kinematics import FiniteStrain, SmallStrain
+
+
+class DriverError(ConvergenceError):
+    """The driver stopped: a step did not converge or the model failed. ``result`` holds the converged steps;
+    ``diagnostics`` the step, time, failing points and residuals."""
+
+    def __init__(self, message: str, result: DriveResult, **diagnostics: Any) -> None:
+        super().__init__(message, **diagnostics)
+        self.result = result
+
+
+@dataclass
+class DriveResult:
+    r"""Per-step record of a driven load path (index 0 is the initial state at time 0); tensors on the CPU,
+    detached -- except with ``drive(..., differentiable=True)``, where ``strain``, ``stress`` and ``state`` stay on the
+    model's device, attached to the autograd graph.
+
+    Shapes (``B`` = batch shape, ``n`` = number of converged steps):
+
+    * ``time (n+1,)``; ``strain``, ``stress`` ``(n+1, *B, 3, 3)`` (F and P on a finite path);
+    * ``state[name] (n+1, *B, ...)`` (empty for models without history);
+    * ``iterations (n+1, *B)``: Newton corrections per step and point;
+    * ``residuals[k] (iters+1, *B)``: residual norm before each correction of step k (NaN once a point has
+      converged); ``tolerance (n+1, *B)``: the convergence threshold used;
+    * ``tangent_error (n+1, *B)``: relative error of the Newton tangent against finite differences of the step's
+      stress map, :math:`\max|C - C^{FD}|/\max|C^{FD}|` (``None`` unless requested);
+    * ``control[k]``: 'strain'/'stress' per component in step k; ``segment (n+1,)``: the path segment of each step;
+    * ``line_search_halvings (n+1,)``: Newton steps halved by the backtracking line search in each step (0 when
+      every full Newton step reduced the residual).
+    """
+
+    kinematics: str
+    labels: tuple[str, ...]
+    time: Tensor
+    strain: Tensor
+    stress: Tensor
+    state: dict[str, Tensor]
+    iterations: Tensor
+    residuals: list[Tensor]
+    tolerance: Tensor
+    control: list[tuple[str, ...] | None]
+    segment: Tensor
+    tangent_error: Tensor | None = None
+    line_search_halvings: Tensor | None = None
+    completed: bool = True
+    error: str | None = None
+    model: str = ""
+    path: str = ""
+    wall_time: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    # ---------------------------------------------------------------------------------------------- access
+    @property
+    def n_steps(self) -> int:
+        return int(self.time.shape[0]) - 1
+
+    @property
+    def batch_shape(self) -> torch.Size:
+        return self.strain.shape[1:-2]
+
+    @property
+    def quantity_names(self) -> tuple[str, str]:
+        return ("F", "P") if self.kinematics == "finite" else ("strain", "stress")
+
+    def components(self, quantity: str) -> Tensor:
+        """Tensor components ``(n+1, *B, n_components)`` in label order of 'strain'/'stress' (or 'F'/'P')."""
+        names = self.quantity_names
+        aliases = {names[0]: self.strain, names[1]: self.stress, "strain": self.strain, "stress": self.stress}
+        if quantity not in aliases:
+            raise ValueError(f"unknown quantity {quantity!r}; choose one of {names}")
+        x = aliases[quantity]
+        pairs = FINITE_COMPONENTS[: len(self.labels)]
+        return torch.stack([x[..., i, j] for i, j in pairs], dim=-1)
+
+    def column(self, name: str) -> Tensor:
+        """One column of :meth:`table` by name, e.g. ``'stress_11'``, ``'strain_12'``, ``'F_11'``, ``'time'``,
+        ``'iterations'``, or a state variable name (``(n+1, *B, ...)``)."""
+        if name == "time":
+            return self.time
+        if name == "iterations":
+            return self.iterations
+        if name in self.state:
+            return self.state[name]
+        quantity, _, label = name.rpartition("_")
+        if quantity and label in self.labels:
+            return self.components(quantity)[..., self.labels.index(label)]
+        raise ValueError(
+            f"unknown column {name!r}; columns are time, iterations, state variables {sorted(self.state)}, and "
+            f"<quantity>_<label> with quantity in {self.quantity_names} and label in {list(self.labels)}"
+        )
+
+    def final_residuals(self) -> Tensor:
+        """Residual norm at convergence for each step ``(n+1, *B)`` (0 for step 0 and fully strain-controlled)."""
+        out = torch.zeros(self.iterations.shape, dtype=self.time.dtype)
+        for k, r in enumerate(self.residuals):
+            if r.shape[0]:
+                out[k] = _last_finite(r)
+        return out
+
+    # ----------------------------------------------------------------------------------------------- table
+    def table(self) -> tuple[list[str], list[list[Any]]]:
+        """The per-step table: header and rows (one row per step and point; ``point`` is the flat batch index)."""
+        batch = self.batch_shape
+        npts = math.prod(batch) if len(batch) else 1
+        q0, q1 = self.quantity_names
+        header = ["step", "time", "segment"] + (["point"] if len(batch) else [])
+        header += [f"{q0}_{c}" for c in self.labels] + [f"{q1}_{c}" for c in self.labels]
+        state_cols: list[tuple[str, Tensor]] = []
+        for name, value in self.state.items():
+            v = value.reshape(value.shape[0], npts, -1)
+            if v.shape[-1] == 1:
+                state_cols.append((name, v[..., 0]))
+            else:
+                state_cols += [(f"{name}_{i}", v[..., i]) for i in range(v.shape[-1])]
+        header += [n for n, _ in state_cols]
+        header += ["control", "iterations", "residual", "tolerance"]
+        if self.tangent_error is not None:
+            header.append("tangent_error")
+        eps = self.components(q0).reshape(self.n_steps + 1, npts, -1).detach().cpu()
+        sig = self.components(q1).reshape(self.n_steps + 1, npts, -1).detach().cpu()
+        its = self.iterations.reshape(self.n_steps + 1, npts)
+        res = self.final_residuals().reshape(self.n_steps + 1, npts)
+        tol = self.tolerance.reshape(self.n_steps + 1, npts)
+        terr = None if self.tangent_error is None else self.tangent_error.reshape(self.n_steps + 1, npts)
+        rows = []
+        for k in range(self.n_steps + 1):
+            ctrl = self.control[k]
+            ctrl_text = "" if ctrl is None else "".join("e" if c == "strain" else "s" for c in ctrl)
+            for p in range(npts):
+                row: list[Any] = [k, float(self.time[k]), int(self.segment[k])] + ([p] if len(batch) else [])
+                row += [float(v) for v in eps[k, p]] + [float(v) for v in sig[k, p]]
+                row += [float(v[k, p]) for _, v in state_cols]
+                row += [ctrl_text, int(its[k, p]), float(res[k, p]), float(tol[k, p])]
+                if terr is not None:
+                    row.append(float(terr[k, p]))
+                rows.append(row)
+        return header, rows
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write :meth:`table` as CSV (``control``: one letter per component, ``e`` strain/F, ``s`` stress/P)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header, rows = self.table()
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(header)
+            w.writerows(rows)
+        return path
+
+    # --------------------------------------------------------------------------------------------- summary
+    def summary(self) -> str:
+        """One paragraph: steps, iterations, worst residual, the tangent-check line and the failure if any."""
+        its = self.iterations[1:].to(torch.float64)
+        lines = [
+            f"{self.model or 'model'} along {self.path or 'path'}: {self.n_steps} step(s)"
+            + (f" x {math.prod(self.batch_shape)} points" if len(self.batch_shape) else "")
+            + f", t = {float(self.time[-1]):.6g}, {self.wall_time:.2f} s"
+        ]
+        if its.numel():
+            ratio = (self.final_residuals()[1:] / self.tolerance[1:].clamp_min(1e-300)).max()
+            lines.append(
+                f"Newton: {int(its.sum())} iterations in total, mean {float(its.mean()):.2f}, max "
+                f"{int(its.max())} per step; worst final residual/tolerance {float(ratio):.2e}"
+            )
+            halved = 0 if self.line_search_halvings is None else int(self.line_search_halvings.sum())
+            if halved:
+                lines.append(f"line search: {halved} Newton step(s) halved")
+            if self.extra.get("cutbacks"):
+                lines.append(f"cutbacks: {self.extra['cutbacks']} failed step(s) split in two")
+        q0, q1 = self.quantity_names
+        e, s = self.components(q0)[-1], self.components(q1)[-1]
+        if len(self.batch_shape) == 0:
+            lines.append(
+                f"final {q0}: "
+                + ", ".join(f"{c}={float(v):.6g}" for c, v in zip(self.labels, e))
+                + f"\nfinal {q1}: "
+                + ", ".join(f"{c}={float(v):.6g}" for c, v in zip(self.labels, s))
+            )
+        if self.tangent_error is not None:
+            err = self.tangent_error[1:]
+            tol = float(self.extra.get("tangent_tolerance", float("nan")))
+            if err.numel():
+                worst = float(err.max())
+                k = int(err.reshape(err.shape[0], -1).amax(dim=1).argmax()) + 1
+                verdict = "PASS" if worst <= tol else "FAIL"
+                lines.append(
+                    f"tangent check: {verdict}, max relative error {worst:.2e} (step {k}) over {self.n_steps} steps, "
+                    f"tolerance {tol:.1e}"
+                )
+        if not self.completed:
+            lines.append(f"STOPPED EARLY: {self.error}")
+        return "\n".join(lines)
+
+    # -------------------------------------------------------------------------------------------- figures
+    def plot(
+        self,
+        path: str | Path | None = None,
+        *,
+        x: str | None = None,
+        y: str | None = None,
+        ax: Any = None,
+        label: str | None = None,
+        title: str | None = None,
+    ) -> Any:
+        """Stress--strain curve (a hysteresis loop on a cyclic path) of column ``y`` against ``x`` (defaults: the
+        first driven strain component and its stress), one line per point; saved to ``path`` when given.
+        Returns the matplotlib axes (see :func:`constitutive.driver.figures.plot_result`)."""
+        from .figures import plot_result
+
+        return plot_result(self, path, x=x, y=y, ax=ax, label=label, title=title)
+
+    def _driving_component(self) -> str:
+        """The component with the largest strain (F − I) excursion: what the path drives."""
+        e = self.components(self.quantity_names[0])
+        if self.kinematics == "finite":
+            e = e - e[:1]
+        spread = e.reshape(e.shape[0], -1, e.shape[-1]).abs().amax(dim=(0, 1))
+        return self.labels[int(spread.argmax())]
+
+
+def _last_finite(r: Tensor) -> Tensor:
+    """Per point, the last finite entry of a history ``(iters+1, *B)``."""
+    finite = torch.isfinite(r)
+    idx = (finite.to(torch.int64) * torch.arange(r.shape[0]).reshape(-1, *([1] * (r.ndim - 1)))).amax(dim=0)
+    return torch.gather(torch.nan_to_num(r, nan=0.0), 0, idx.unsqueeze(0)).squeeze(0)
+
+
+class Recorder:
+    """Accumulates per-step records; builds a :class:`DriveResult` at the end or on failure."""
+
+    def __init__(
+        self,
+        kin: SmallStrain | FiniteStrain,
+        batch: torch.Size,
+        dtype: torch.dtype,
+        device: torch.device,
+        differentiable: bool = False,
+    ) -> None:
+        self.kin, self.batch, self.differentiable = kin, batch, differentiable
+        self.times: list[float] = []
+        self.xs: list[Tensor] = []
+        self.ys: list[Tensor] = []
+        self.states: list[Any] = []
+        self.iters: list[Tensor] = []
+        self.histories: list[Tensor] = []
+        self.tols: list[Tensor] = []
+        self.controls: list[tuple[str, ...] | None] = []
+        self.segments: list[int] = []
+        self.Ks: list[Tensor | None] = []
+        self.dts: list[float] = []
+        self.backtracks: list[int] = []
+
+    def add(
+        self,
+        t: float,
+        x: Tensor,
+        y: Tensor,
+        state: Mapping[str, Tensor] | None,
+        history: Tensor,
+        tol: Tensor,
+        control: tuple[str, ...] | None,
+        segment: int,
+        K: Tensor | None,
+        backtracks: int,
+        dt: float,
+    ) -> None:
+        """Record one converged step: internal vectors ``x`` (strain/F) and ``y`` (stress/P), the state, the residual
+        history ``(iters+1, *B)``, the tolerance, the Newton matrix ``K`` (kept for the tangent check) and ``dt``."""
+        self.backtracks.append(backtracks)
+        self.Ks.append(K)
+        self.dts.append(dt)
+        self.times.append(t)
+        self.xs.append(x)
+        self.ys.append(y)
+        self.states.append(state)
+        # Iterations per point: corrections until that point met the tolerance.
+        if history.shape[0]:
+            per_point = torch.isfinite(history).sum(dim=0) - 1
+        else:
+            per_point = torch.zeros(self.batch, dtype=torch.int64, device=history.device)
+        self.iters.append(per_point.to(torch.int64))
+        self.histories.append(history)
+        self.tols.append(tol)
+        self.controls.append(control)
+        self.segments.append(segment)
+
+    def result(
+        self, labels: tuple[str, ...], model: Any, path: LoadPath, wall: float, tangent_tolerance: float
+    ) -> DriveResult:
+        kin = self.kin
+
+        def out(t: Tensor) -> Tensor:  # differentiable: keep the graph and the device
+            return t if self.differentiable else t.detach().cpu()
+
+        strain = out(torch.stack([kin.tensor(x, kin.names[0]) for x in self.xs]))
+        stress = out(torch.stack([kin.tensor(y, kin.names[1]) for y in self.ys]))
+        state: dict[str, Tensor] = {}
+        if self.states[0] is not None:
+            for name in self.states[0]:
+                state[name] = out(torch.stack([torch.as_tensor(s[name]) for s in self.states]))
+        return DriveResult(
+            kinematics=kin.kind,
+            labels=tuple(labels),
+            time=torch.tensor(self.times, dtype=torch.float64),
+            strain=strain,
+            stress=stress,
+            state=state,
+            iterations=torch.stack(self.iters).cpu(),
+            residuals=[h.detach().cpu() for h in self.histories],
+            tolerance=torch.stack(self.tols).detach().cpu(),
+            control=list(self.controls),
+            segment=torch.tensor(self.segments),
+            line_search_halvings=torch.tensor(self.backtracks),
+            model=type(model).__name__,
+            path=path.name,
+            wall_time=wall,
+            extra={"tangent_tolerance": tangent_tolerance},
+        )

@@ -1,0 +1,66 @@
+"""The driver's check of its Newton tangents against finite differences (``drive(..., check_tangent=True)``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ..check import finite_difference_tangent
+from ..models.base import PathDependentMaterial
+from ..notation import from_mandel
+from ..tensor import Tensor
+from .kinematics import FiniteStrain, SmallStrain
+from .result import Recorder
+
+
+def newton_tangent_errors(model: Any, kin: SmallStrain | FiniteStrain, rec: Recorder) -> Tensor:
+    r"""Relative error ``(n+1, *B)`` of each converged step's Newton tangent against central finite differences of
+    that step's stress map (state held at the start of the step: the definition of the consistent tangent).
+
+    All steps are checked in one batched pass per distinct time increment, with the finite-difference engine of
+    :func:`constitutive.check.finite_difference_tangent` (central differences, step
+    :math:`h = \epsilon^{1/3} s`, :math:`s = \max(\max|\varepsilon|, \max|\sigma| / \max|C|)` per point, as
+    :func:`constitutive.check.check_tangent` uses) and its error measure
+    :math:`\max|C - C^{FD}| / \max|C^{FD}|`. Step 0 (the initial state) gets 0.
+    """
+    n = len(rec.xs) - 1
+    batch = rec.batch
+    out = torch.zeros(n + 1, *batch, dtype=torch.float64)
+    if n == 0:
+        return out
+    q0, q1 = kin.names
+    x = torch.stack([kin.tensor(v, q0) for v in rec.xs[1:]])  # (n, *B, 3, 3)
+    f = torch.stack([kin.tensor(v, q1) for v in rec.ys[1:]])
+    Ks = [K for K in rec.Ks[1:] if K is not None]  # recorded for every step when the check is on
+    if isinstance(kin, FiniteStrain):
+        K = torch.stack(Ks)
+        C = torch.zeros(*K.shape[:-2], 3, 3, 3, 3, dtype=K.dtype, device=K.device)
+        r, c = kin.rows, kin.cols
+        C[..., r[:, None], c[:, None], r[None, :], c[None, :]] = K
+        convention = "full"
+    else:
+        C = from_mandel(torch.stack(Ks), "stiffness")
+        convention = "symmetric"
+    xs = x.abs().amax(dim=(-1, -2))
+    cs = C.abs().amax(dim=(-1, -2, -3, -4)).clamp_min(torch.finfo(C.dtype).tiny)
+    scale = torch.maximum(xs, f.abs().amax(dim=(-1, -2)) / cs)
+    scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+    dts = torch.tensor(rec.dts[1:], dtype=torch.float64)
+    for dt in torch.unique(dts).tolist():
+        idx = torch.nonzero(dts == dt).flatten()
+        xi = x[idx]
+        if kin.kind == "finite":
+            fn = model.first_piola
+        elif isinstance(model, PathDependentMaterial):
+            start = {name: torch.stack([rec.states[k][name] for k in idx.tolist()]) for name in rec.states[0]}
+
+            def fn(e: Tensor, start: dict[str, Tensor] = start, dt: float = dt) -> Tensor:
+                return model.update(e, start, dt)[0]
+        else:
+            fn = model.stress
+        C_fd, _ = finite_difference_tangent(fn, xi, "central", convention, richardson=False, scale=scale[idx])
+        err = (C[idx] - C_fd).abs().amax(dim=(-1, -2, -3, -4))
+        ref = C_fd.abs().amax(dim=(-1, -2, -3, -4)).clamp_min(torch.finfo(C_fd.dtype).tiny)
+        out[idx + 1] = (err / ref).to(torch.float64).cpu()
+    return out

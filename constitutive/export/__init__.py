@@ -1,0 +1,70 @@
+r"""Export to finite-element codes: stress and tangent in each code's layout, files with a stated convention, and
+Abaqus material cards with exact parameter conversions.
+
+Layouts (:data:`CODES`). Every layout is a (notation, component order) pair of :mod:`constitutive.notation`, which
+does every conversion; nothing here re-encodes an order or a shear factor.
+
+==========  ========  ===========================  =============================================================
+code        notation  order                        arrays in that code
+==========  ========  ===========================  =============================================================
+abaqus      Voigt     11 22 33 12 13 23            UMAT ``STRESS(NTENS)``, ``DDSDDE(NTENS, NTENS)``
+calculix    Voigt     11 22 33 12 13 23            umat ``emec(6)`` (tensor shear), ``stre(6)`` (PK2), ``stiff(21)``
+ansys       Voigt     11 22 33 12 23 13            USERMAT ``stress(ncomp)``, ``dsdePl(ncomp, ncomp)``
+lsdyna      Voigt     11 22 33 12 23 31            user material ``sig(6)`` (and Abaqus/Explicit VUMAT)
+mfront      Mandel    11 22 33 12 13 23 (√2)       TFEL ``StressStensor``, ``StiffnessTensor``
+neml2       Mandel    11 22 33 23 13 12 (√2)       NEML2/MOOSE ``SR2`` / ``SSR4`` Mandel vectors
+==========  ========  ===========================  =============================================================
+
+Voigt: the stress vector has no factors, the strain vector carries engineering shear γ = 2ε, the tangent matrix is
+:math:`D_{IJ} = C_{ijkl}` (no factors; it pairs with engineering shear). CalculiX's umat takes the strain *tensor*
+(``emec``: ε_12, not γ_12; :attr:`CodeLayout.tensor_shear_strain`), so its strain vector has no factors either.
+Mandel: √2 on every shear slot of stress, strain, and (√2, 2) on the tangent.
+
+Fortran storage. ``DDSDDE(I, J)`` = ∂Δσ_I/∂Δε_J is stored column-major, so the flat array a Fortran reader gets is
+``flat[(I-1) + (J-1)*NTENS] = DDSDDE(I, J)`` (1-based I, J); :meth:`ExportedState.fortran_flat` returns it and
+:func:`from_fortran_flat` reads it back. (Column-major and row-major coincide only for a symmetric tangent.)
+
+Two-dimensional hypotheses (Abaqus NTENS): ``"3d"`` (6), ``"plane_strain"`` and ``"axisymmetric"`` (4: 11 22 33 12),
+``"plane_stress"`` (3: 11 22 12, σ33 = 0 condensed statically by :func:`constitutive.notation.reduce`).
+"""
+
+from __future__ import annotations
+
+from .cards import abaqus_card, abaqus_elastic_card, abaqus_hyperelastic_card, parse_abaqus_card
+from .files import read, write
+from .layouts import (
+    ANISOTROPIC_ORDER,
+    CODES,
+    FORMATS,
+    HYPOTHESES,
+    ORTHOTROPIC_ORDER,
+    CodeLayout,
+    from_fortran_flat,
+    layout,
+    pack_upper,
+    unpack_upper,
+)
+from .state import ExportedState, export_finite_strain, export_model, export_state
+
+__all__ = [
+    "CodeLayout",
+    "CODES",
+    "HYPOTHESES",
+    "FORMATS",
+    "ExportedState",
+    "layout",
+    "export_state",
+    "export_model",
+    "export_finite_strain",
+    "from_fortran_flat",
+    "pack_upper",
+    "unpack_upper",
+    "ANISOTROPIC_ORDER",
+    "ORTHOTROPIC_ORDER",
+    "write",
+    "read",
+    "abaqus_elastic_card",
+    "abaqus_hyperelastic_card",
+    "abaqus_card",
+    "parse_abaqus_card",
+]

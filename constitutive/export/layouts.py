@@ -1,0 +1,158 @@
+"""FE-code layouts: component order, shear convention and sizes of each code (:data:`CODES`), the analysis
+hypotheses, and the packed/flat orders of a tangent matrix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import notation
+from ..tensor import TensorLike
+
+# --------------------------------------------------------------------------------------------------------------
+# Layouts
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CodeLayout:
+    """How one FE code lays out a stress vector and a tangent matrix.
+
+    ``notation`` and ``order`` name a pair of :mod:`constitutive.notation`; ``interface`` names the arrays in the
+    code; ``source`` says where the convention is documented.
+    """
+
+    code: str
+    notation: str
+    order: str
+    interface: str
+    source: str
+    #: The 2D hypotheses the code's interface hands to a material routine with fewer than six components.
+    hypotheses: tuple[str, ...] = ("3d",)
+    #: The strain vector holds the tensor shear components ε_ij (no factor 2), as CalculiX's ``emec(6)`` does:
+    #: it is laid out like a stress (:mod:`constitutive.notation` quantity ``"stress"``).
+    tensor_shear_strain: bool = False
+
+    @property
+    def strain_quantity(self) -> str:
+        """The :mod:`constitutive.notation` quantity whose layout the strain vector has."""
+        return "stress" if self.tensor_shear_strain else "strain"
+
+    @property
+    def shear(self) -> str:
+        """The shear convention in words, for file headers."""
+        if self.notation == "mandel":
+            return "Mandel: sqrt(2) on shear slots of stress and strain; tangent factors sqrt(2) and 2"
+        if self.tensor_shear_strain:
+            return (
+                "Voigt order without factors: strain vector with tensor shear eps_ij (not gamma), tangent C_ijkl, "
+                "so stress_I = sum_J tangent_IJ w_J strain_J with w = (1, 1, 1, 2, 2, 2)"
+            )
+        return "Voigt: engineering shear strain gamma = 2 eps; stress and tangent without factors"
+
+
+CODES: dict[str, CodeLayout] = {
+    "abaqus": CodeLayout(
+        "abaqus",
+        "voigt",
+        "abaqus",
+        "Abaqus/Standard UMAT: STRESS(NTENS), DDSDDE(NTENS,NTENS) = dDSTRESS/dDSTRAN, column-major",
+        "Abaqus User Subroutines Reference Guide, UMAT; Abaqus Analysis User's Guide, 'Conventions'",
+        ("3d", "plane_strain", "axisymmetric", "plane_stress"),
+    ),
+    "calculix": CodeLayout(
+        "calculix",
+        "voigt",
+        "abaqus",
+        "CalculiX umat_user: emec(6) Lagrange strain tensor (tensor shear), stre(6) second Piola-Kirchhoff, "
+        "stiff(21) = dS/dE (C_ijkl) upper triangle in *ELASTIC,TYPE=ANISO order",
+        "CalculiX CrunchiX User's Manual, 'User-defined mechanical material laws' and '*ELASTIC'; "
+        "CalculiX src/umat_user.f (argument list)",
+        tensor_shear_strain=True,
+    ),
+    "ansys": CodeLayout(
+        "ansys",
+        "voigt",
+        "ansys",
+        "Ansys USERMAT: stress(ncomp), dsdePl(ncomp,ncomp)",
+        "Ansys Programmer's Reference, 'Subroutine UserMat'",
+    ),
+    "lsdyna": CodeLayout(
+        "lsdyna",
+        "voigt",
+        "lsdyna",
+        "LS-DYNA user material sig(6), eps(6) (xx yy zz xy yz zx, engineering shear); Abaqus/Explicit VUMAT "
+        "stress has the same order, but its strainInc holds tensor shear",
+        "LS-DYNA Keyword User's Manual, Appendix A 'User Defined Material Model'",
+    ),
+    "mfront": CodeLayout(
+        "mfront",
+        "mandel",
+        "abaqus",
+        "MFront/TFEL: StressStensor, StrainStensor, StiffnessTensor (Mandel, 11 22 33 12 13 23)",
+        "TFEL documentation, 'Tensors and symmetric tensors' (tfel-math)",
+    ),
+    "neml2": CodeLayout(
+        "neml2",
+        "mandel",
+        "voigt",
+        "NEML2/MOOSE: SR2, SSR4 Mandel vectors and matrices (11 22 33 23 13 12)",
+        "NEML2 documentation, 'Tensors: SR2 and SSR4 (Mandel notation)'",
+    ),
+}
+CODES["moose"] = CODES["neml2"]
+
+HYPOTHESES = ("3d", "plane_strain", "axisymmetric", "plane_stress")
+#: NTENS, NDI (direct components), NSHR (shear components) per hypothesis (Abaqus's names).
+_SIZES = {"3d": (6, 3, 3), "plane_strain": (4, 3, 1), "axisymmetric": (4, 3, 1), "plane_stress": (3, 2, 1)}
+FORMATS = ("json", "csv", "npz")
+
+#: Abaqus *ELASTIC, TYPE=ANISOTROPIC data order: the upper triangle of D (Abaqus order) column by column.
+#: Also CalculiX stiff(21) and *ELASTIC,TYPE=ANISO.
+ANISOTROPIC_ORDER: tuple[tuple[int, int], ...] = tuple((I, J) for J in range(6) for I in range(J + 1))
+#: Abaqus *ELASTIC, TYPE=ORTHOTROPIC data order: D1111 D1122 D2222 D1133 D2233 D3333 D1212 D1313 D2323.
+ORTHOTROPIC_ORDER: tuple[tuple[int, int], ...] = tuple(zip((0, 0, 1, 0, 1, 2, 3, 4, 5), (0, 1, 1, 2, 2, 2, 3, 4, 5)))
+
+
+def layout(code: str) -> CodeLayout:
+    """The :class:`CodeLayout` of ``code`` (``ValueError`` lists the known codes)."""
+    key = code.lower().replace("-", "").replace("/", "").replace("_", "")
+    aliases = {"abaqusstandard": "abaqus", "umat": "abaqus", "ccx": "calculix", "tfel": "mfront", "dyna": "lsdyna"}
+    key = aliases.get(key, key)
+    if key not in CODES:
+        raise ValueError(f"unknown FE code {code!r}; choose one of {sorted(CODES)}")
+    return CODES[key]
+
+
+def _labels(lay: CodeLayout, hypothesis: str) -> list[str]:
+    if hypothesis == "3d":
+        return notation.component_labels(lay.order)
+    return [f"{i + 1}{j + 1}" for i, j in notation.REDUCTIONS[hypothesis]]
+
+
+def from_fortran_flat(flat: TensorLike, ntens: int) -> np.ndarray:
+    """Inverse of :meth:`ExportedState.fortran_flat`: ``(..., NTENS²)`` column-major -> ``(..., NTENS, NTENS)``."""
+    a = np.asarray(flat, dtype=np.float64)
+    if a.shape[-1] != ntens * ntens:
+        raise ValueError(f"a flat DDSDDE for NTENS={ntens} has {ntens * ntens} entries, got {a.shape[-1]}")
+    return np.swapaxes(a.reshape(*a.shape[:-1], ntens, ntens), -1, -2)
+
+
+def pack_upper(D: TensorLike) -> np.ndarray:
+    """The 21 upper-triangle entries ``(..., 21)`` of ``(..., 6, 6)`` in :data:`ANISOTROPIC_ORDER`."""
+    D = np.asarray(D, dtype=np.float64)
+    if D.shape[-2:] != (6, 6):
+        raise ValueError(f"expected a (..., 6, 6) matrix, got {D.shape}")
+    return np.stack([D[..., I, J] for I, J in ANISOTROPIC_ORDER], axis=-1)
+
+
+def unpack_upper(values: TensorLike) -> np.ndarray:
+    """Inverse of :func:`pack_upper`: 21 constants -> symmetric ``(..., 6, 6)``."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.shape[-1] != 21:
+        raise ValueError(f"expected 21 constants, got {v.shape[-1]}")
+    D = np.zeros(v.shape[:-1] + (6, 6))
+    for k, (I, J) in enumerate(ANISOTROPIC_ORDER):
+        D[..., I, J] = D[..., J, I] = v[..., k]
+    return D
