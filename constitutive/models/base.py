@@ -361,13 +361,30 @@ def _plain(v: Any) -> Any:
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
-    """Parse a TOML file (``tomllib``; ``tomli`` on Python 3.10)."""
+    """Parse a TOML file (``tomllib``; ``tomli`` on Python 3.10).
+
+    ``ValueError`` names the file when it is not UTF-8 text (e.g. a binary file) or not valid TOML (with the
+    parser's line and column); ``FileNotFoundError``/``IsADirectoryError`` as ``open`` raises them.
+    """
     try:
         import tomllib
     except ModuleNotFoundError:  # pragma: no cover - Python 3.10
         import tomli as tomllib  # type: ignore[no-redef]
     with open(path, "rb") as fh:
-        return tomllib.load(fh)
+        raw = fh.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{path}: not a TOML file: not UTF-8 text (byte {err.start} is 0x{raw[err.start]:02x}); "
+            "parameter files are UTF-8 TOML"
+        ) from None
+    if text.startswith("\ufeff"):  # a byte-order mark some editors write; TOML forbids it, drop it
+        text = text[1:]
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"{path}: not a valid TOML file: {err}") from None
 
 
 def _toml_value(v: Any) -> str:
@@ -427,16 +444,34 @@ def save(model: Material, path: str | Path, **metadata: Any) -> Path:
 def load(path: str | Path, **kwargs: Any) -> Material:
     """Read a TOML parameter file written by :func:`save` (or by hand) and build the model.
 
-    ``path`` may also be the stem of a file in the repository's ``materials/`` folder (e.g. ``"steel_s355"``).
+    ``path`` may also be the stem of a shipped parameter file (e.g. ``"steel_s355"``; see
+    :func:`constitutive.resources.list_materials`), found in the source tree's ``materials/`` folder or in the
+    installed package. The file holds the tables ``[material]`` (``model = "..."`` plus free metadata),
+    ``[parameters]`` and, for models with options, ``[options]``; any other table or top-level key is refused
+    with a ``ValueError`` naming it (a misspelt ``[parameter]`` would otherwise be silently ignored).
     """
+    from ..resources import material_file  # late: resources reads parameter files through this module
+
+    tables = ("material", "parameters", "options")  # the tables save() writes
     p = Path(path)
     if not p.exists():
-        candidate = Path(__file__).resolve().parents[2] / "materials" / f"{p.stem}.toml"
-        if p.suffix == "" and candidate.exists():
-            p = candidate
+        if p.suffix in ("", ".toml"):
+            try:
+                p = material_file(p.stem)
+            except FileNotFoundError as err:
+                raise FileNotFoundError(f"no parameter file {path} (not a path, and {err})") from None
         else:
             raise FileNotFoundError(f"no parameter file {path}")
     data = read_toml(p)
+    unknown = [k for k in data if k not in tables]
+    if unknown:
+        raise ValueError(
+            f"{p}: unknown table(s) or key(s) {unknown}; a parameter file holds the tables "
+            f"{', '.join(f'[{t}]' for t in tables)} (options only for models that have them)"
+        )
+    for table in tables:
+        if table in data and not isinstance(data[table], Mapping):
+            raise ValueError(f"{p}: {table} must be a table ([{table}]), got {type(data[table]).__name__}")
     material = data.get("material", {})
     if "model" not in material:
         raise ValueError(f'{p}: the [material] table must name the model (model = "...")')
