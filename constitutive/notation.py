@@ -301,7 +301,7 @@ def plane_stress_condense(M: TensorLike, keep: list[int], drop: list[int]) -> Te
         first = tuple(int(i) for i in torch.nonzero(info)[0]) if info.ndim else ()
         raise ValueError(
             f"cannot condense out slots {drop}: their block of the stiffness is singular"
-            f"{f' at batch entry {first}' if first else ''} (for plane stress, C3333 = 0); no state with zero "
+            f"{f' at batch entry {first}' if first else ''} (e.g. C3333 = 0 for plane stress); no state with zero "
             "stress on those slots exists"
         )
     return Mkk - Mkd @ X
