@@ -286,6 +286,7 @@ def plane_stress_condense(M: TensorLike, keep: list[int], drop: list[int]) -> Te
     or when the ``drop`` block :math:`M_{dd}` is singular (e.g. a zero C3333: no plane-stress state exists).
     """
     M = as_tensor(M)
+    check_finite(M, "the stiffness matrix")
     if M.ndim < 2 or M.shape[-1] != M.shape[-2]:
         raise ValueError(f"static condensation needs square matrices (..., n, n), got shape {tuple(M.shape)}")
     if min(keep + drop) < 0 or max(keep + drop) >= M.shape[-1] or set(keep) & set(drop):

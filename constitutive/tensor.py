@@ -239,6 +239,14 @@ def _is_functorch_wrapped(x: Tensor) -> bool:
         return False
 
 
+def _operand(A: Any, name: str = "A") -> None:
+    """Cheap guard of the algebra's operands (no device synchronisation): a torch tensor of shape (..., 3, 3)."""
+    if not isinstance(A, Tensor):
+        raise TypeError(f"{name} must be a torch tensor (..., 3, 3), got {type(A).__name__}; convert with as_tensor")
+    if A.ndim < 2 or A.shape[-2:] != (3, 3):
+        raise ValueError(f"{name} must have shape (..., 3, 3), got {tuple(A.shape)}")
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Second-order operations
 # --------------------------------------------------------------------------------------------------------------
@@ -268,6 +276,7 @@ def skew(A: Tensor) -> Tensor:
 
 def trace(A: Tensor) -> Tensor:
     """Trace :math:`A_{ii}`; ``(..., 3, 3) -> (...)``."""
+    _operand(A)
     return A.diagonal(dim1=-2, dim2=-1).sum(-1)
 
 
@@ -288,6 +297,7 @@ def det(A: Tensor) -> Tensor:
     everywhere, including the identity and singular tensors (``torch.linalg.det`` differentiates through an LU
     factorisation whose second derivatives are not finite at singular points).
     """
+    _operand(A)
     a = A
     return (
         a[..., 0, 0] * (a[..., 1, 1] * a[..., 2, 2] - a[..., 1, 2] * a[..., 2, 1])
@@ -298,6 +308,7 @@ def det(A: Tensor) -> Tensor:
 
 def cofactor(A: Tensor) -> Tensor:
     r"""Cofactor matrix :math:`\operatorname{cof} A = \det(A) A^{-T}` as a polynomial (finite for singular A)."""
+    _operand(A)
     a = A
     c00 = a[..., 1, 1] * a[..., 2, 2] - a[..., 1, 2] * a[..., 2, 1]
     c01 = a[..., 1, 2] * a[..., 2, 0] - a[..., 1, 0] * a[..., 2, 2]
@@ -324,7 +335,7 @@ def inv(A: Tensor) -> Tensor:
     Raises ``ValueError`` for a singular tensor (outside ``torch.func`` transforms).
     """
     d = det(A)
-    if not _is_functorch_wrapped(d) and bool((d == 0).any()):
+    if not _is_functorch_wrapped(d) and not d.is_meta and bool((d == 0).any()):
         raise ValueError("cannot invert a singular tensor (det = 0)")
     return cofactor(A).transpose(-1, -2) / d[..., None, None]
 
@@ -487,8 +498,13 @@ def eigh_sym(A: Tensor) -> tuple[Tensor, Tensor]:
     The eigenvectors of a repeated eigenvalue are any orthonormal basis of its eigenspace; quantities built by
     :func:`eigenprojections`, :func:`sym_function` and :func:`spectral_derivative` do not depend on that choice.
     Gradients of these eigenvectors are singular at repeated eigenvalues: use :func:`spectral_derivative` for
-    derivatives of isotropic functions instead of differentiating through this function.
+    derivatives of isotropic functions instead of differentiating through this function. ``ValueError`` for NaN or
+    infinite entries, half precision and non-floating dtypes (LAPACK would fail with a less helpful message).
     """
+    _operand(A)
+    if not (A.is_floating_point() or A.is_complex()):
+        raise ValueError(f"eigenvalues need a floating dtype, got {A.dtype}; convert with as_tensor or .double()")
+    check_finite(A, "the tensor to diagonalise")
     return torch.linalg.eigh(A)
 
 
