@@ -231,3 +231,46 @@ def test_semicolon_separated_decimal_comma_files_read_correctly(tmp_path: Path) 
     p.write_text("stretch;stress\n1.000,5;2\n", encoding="utf-8")  # thousands separators are not guessed at
     with pytest.raises(ValueError, match=r"line 2: column 'stretch' holds '1\.000,5', not a number"):
         read_csv(p)
+
+
+# ------------------------------------------------------------------------------------------------ kinematics, algebra
+
+
+def test_kinematics_refuses_complex_meta_half_and_mixed_dtypes() -> None:
+    from constitutive import kinematics as K
+
+    F = torch.eye(3, dtype=torch.float64) + 0.01 * torch.arange(9, dtype=torch.float64).reshape(3, 3)
+    S = T.sym(torch.arange(9, dtype=torch.float64).reshape(3, 3))
+    with pytest.raises(ValueError, match=r"F is complex"):
+        K.green_lagrange(F.to(torch.complex128))
+    with pytest.raises(ValueError, match=r"S is complex"):
+        K.pk2_to_cauchy(S.to(torch.complex128), F)
+    with pytest.raises(ValueError, match="meta tensor"):
+        K.right_cauchy_green(torch.empty(3, 3, device="meta"))
+    with pytest.raises(ValueError, match="half precision"):
+        K.pk2_to_pk1(S.half(), F)
+    with pytest.raises(ValueError, match=r"S is torch.float32 on cpu but F is torch.float64"):
+        K.pk2_to_cauchy(S.float(), F)
+    c = K.push_forward_tangent(T.identity4_sym(), F)
+    with pytest.raises(ValueError, match=r"sigma is torch.float32 on cpu but the tangent c is torch.float64"):
+        K.spatial_to_jaumann_tangent(c, S.float())
+    # matching dtypes still work, and an integer stress converts like every input: P = F S
+    torch.testing.assert_close(K.pk2_to_pk1(S.round().long(), F), F @ S.round())
+
+
+def test_algebra_operands_are_checked() -> None:
+    with pytest.raises(TypeError, match="must be a torch tensor"):
+        T.det([[1.0, 0, 0], [0, 1, 0], [0, 0, 1]])
+    with pytest.raises(ValueError, match=r"shape \(\.\.\., 3, 3\), got \(\)"):
+        T.trace(torch.tensor(1.0))
+    with pytest.raises(ValueError, match=r"got \(3, 2\)"):
+        T.cofactor(torch.zeros(3, 2))
+    A = torch.eye(3, dtype=torch.float64).repeat(2, 1, 1)
+    A[1, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="the tensor to diagonalise contains NaN"):
+        T.eigh_sym(A)
+    with pytest.raises(ValueError, match="floating dtype"):
+        T.eigh_sym(torch.eye(3, dtype=torch.int64))
+    lam, _ = T.eigh_sym(A[:1])
+    torch.testing.assert_close(lam, torch.ones(1, 3, dtype=torch.float64))
+    assert T.inv(torch.empty(2, 3, 3, device="meta")).shape == (2, 3, 3)  # meta propagates through the algebra

@@ -115,6 +115,9 @@ def test_nan_second_derivative_at_zero_strain_names_the_cause() -> None:
     E = torch.zeros(2, 3, 3, dtype=torch.float64)
     with pytest.raises(ValueError, match=r"second derivative of psi contains NaN.*constitutive\.tensor\.det"):
         hessian(lambda e: neo_hookean(e, "det"), E)
+    model = from_energy(lambda e: neo_hookean(e, "det"), name="DetEnergyAtZero")
+    with pytest.raises(ValueError, match=r"at 2 of 2 point\(s\).*det\(I \+ 2E\) at E = 0"):
+        model.tangent(E)
     # the polynomial determinant is smooth there: C = lam I x I + 2 mu I^s at E = 0 (with C = I + 2E, S = dpsi/dE)
 
     def psi_poly(e: torch.Tensor) -> torch.Tensor:
