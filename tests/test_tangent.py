@@ -309,5 +309,25 @@ def test_parameter_jacobian_rejects_unknown_mode() -> None:
         parameter_jacobian(lambda A: A @ A, random_sym(2), mode="sideways")
     X = random_sym(2)
     torch.testing.assert_close(
-        parameter_jacobian(lambda A: A @ A, X, mode="reverse"), parameter_jacobian(lambda A: A @ A, X)
-    )
+        parameter_jacobian(lambda A: A @ A, X, mode="forward"), parameter_jacobian(lambda A: A @ A, X)
+    )  # the default (reverse) and forward mode agree on a polynomial map
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_hessian_modes_agree_with_the_closed_form(mode: str) -> None:
+    """psi = lam/2 tr(X)^2 + mu X:X gives S = lam tr(X) I + 2 mu X and C = lam I x I + 2 mu I^s in both modes."""
+    X = random_sym(4)
+    S, C = hessian(lambda A: 0.5 * LAM * torch.trace(A) ** 2 + MU * (A * A).sum(), X, mode=mode)
+    I = torch.eye(3, dtype=torch.float64)
+    torch.testing.assert_close(S, LAM * T.trace(X)[..., None, None] * I + 2 * MU * X)
+    torch.testing.assert_close(C, (LAM * T.dyad(I, I) + 2 * MU * T.identity4_sym()).expand(4, 3, 3, 3, 3))
+    with pytest.raises(ValueError, match="unknown mode"):
+        hessian(lambda A: (A * A).sum(), X, mode="sideways")
+
+
+def test_parameter_jacobian_of_linalg_det_is_right_on_batches() -> None:
+    """The default (reverse) route of parameter_jacobian is exact for torch.linalg.det on a batch."""
+    X = random_sym(5, scale=0.1) + torch.eye(3, dtype=torch.float64)
+    M = parameter_jacobian(lambda A: torch.linalg.det(A) * A, X)
+    ref = parameter_jacobian(lambda A: T.det(A) * A, X)
+    torch.testing.assert_close(M, ref, rtol=1e-12, atol=1e-12)
