@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import torch
 from torch.func import grad, vmap
 
+from ..resources import material_file, read_toml
 from ..tangent import hessian, jacobian
 from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, as_tensor, check_finite, check_shape, check_symmetric
 from ..tensor import _is_functorch_wrapped as _wrapped
@@ -360,16 +361,6 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def read_toml(path: str | Path) -> dict[str, Any]:
-    """Parse a TOML file (``tomllib``; ``tomli`` on Python 3.10)."""
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
-    with open(path, "rb") as fh:
-        return tomllib.load(fh)
-
-
 def _toml_value(v: Any) -> str:
     v = _plain(v)
     if isinstance(v, bool):
@@ -427,16 +418,33 @@ def save(model: Material, path: str | Path, **metadata: Any) -> Path:
 def load(path: str | Path, **kwargs: Any) -> Material:
     """Read a TOML parameter file written by :func:`save` (or by hand) and build the model.
 
-    ``path`` may also be the stem of a file in the repository's ``materials/`` folder (e.g. ``"steel_s355"``).
+    ``path`` may also be the stem of a shipped parameter file (e.g. ``"steel_s355"``; see
+    :func:`constitutive.resources.list_materials`), found in the source tree's ``materials/`` folder or in the
+    installed package. The file holds the tables ``[material]`` (``model = "..."`` plus free metadata),
+    ``[parameters]`` and, for models with options, ``[options]``; any other table or top-level key is refused
+    with a ``ValueError`` naming it (a misspelt ``[parameter]`` would otherwise be silently ignored).
     """
+
+    tables = ("material", "parameters", "options")  # the tables save() writes
     p = Path(path)
     if not p.exists():
-        candidate = Path(__file__).resolve().parents[2] / "materials" / f"{p.stem}.toml"
-        if p.suffix == "" and candidate.exists():
-            p = candidate
+        if p.suffix in ("", ".toml"):
+            try:
+                p = material_file(p.stem)
+            except FileNotFoundError as err:
+                raise FileNotFoundError(f"no parameter file {path} (not a path, and {err})") from None
         else:
             raise FileNotFoundError(f"no parameter file {path}")
     data = read_toml(p)
+    unknown = [k for k in data if k not in tables]
+    if unknown:
+        raise ValueError(
+            f"{p}: unknown table(s) or key(s) {unknown}; a parameter file holds the tables "
+            f"{', '.join(f'[{t}]' for t in tables)} (options only for models that have them)"
+        )
+    for table in tables:
+        if table in data and not isinstance(data[table], Mapping):
+            raise ValueError(f"{p}: {table} must be a table ([{table}]), got {type(data[table]).__name__}")
     material = data.get("material", {})
     if "model" not in material:
         raise ValueError(f'{p}: the [material] table must name the model (model = "...")')

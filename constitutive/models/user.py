@@ -139,7 +139,7 @@ class _UserStressMaterial(_UserMaterial):
 
     def stress_and_tangent(self, strain: TensorLike) -> tuple[Tensor, Tensor]:
         eps, _ = self._point_strain(strain)
-        C, s = jacobian(self._stress_point, eps, return_value=True)
+        s, C = jacobian(self._stress_point, eps, return_value=True)
         return s, C
 
 
