@@ -561,14 +561,17 @@ def test_kinematic_moduli_as_0d_tensors():
 
 
 def test_swift_default_sigma_y_names_the_bad_swift_parameter():
-    """σ_y = K ε0^n is derived from the Swift parameters: a bad one is named, not reported as a NaN σ_y."""
-    for bad, name in (
-        (Swift(600.0, -0.004, 0.18), "eps0"),
-        (Swift(-600.0, 0.004, 0.18), "K"),
-        (Swift(600.0, 0.004, 0.0), "'n'"),
+    """σ_y = K ε0^n is derived from the Swift parameters: a bad one is named, not reported as a NaN σ_y (the law
+    object validates its parameters when built; the flat keywords are checked the same way)."""
+    for args, name in (
+        ((600.0, -0.004, 0.18), "eps0"),
+        ((-600.0, 0.004, 0.18), "K"),
+        ((600.0, 0.004, 0.0), "'n'"),
     ):
         with pytest.raises(ValueError, match=name):
-            J2Plasticity(E, NU, None, hardening=bad)
+            J2Plasticity(E, NU, None, hardening=Swift(*args))
+        with pytest.raises(ValueError, match=name):
+            J2Plasticity(E, NU, None, hardening="swift", **dict(zip(("K", "eps0", "n"), args)))
 
 
 def test_kinematic_records_may_hold_differentiable_tensors():

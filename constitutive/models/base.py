@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,8 +25,8 @@ import torch
 from torch.func import grad, vmap
 
 from ..tangent import hessian, jacobian
-from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, as_tensor, check_finite, check_shape, check_symmetric
-from ..tensor import _is_functorch_wrapped as _wrapped
+from ..tensor import Tensor, TensorLike, as_tensor, check_finite, check_shape, check_symmetric
+from .parameters import Parametrised
 
 __all__ = [
     "MODELS",
@@ -39,6 +39,9 @@ __all__ = [
     "save",
     "read_toml",
     "write_toml",
+    "CARD_WRITERS",
+    "register_card_writer",
+    "card_writer",
 ]
 
 #: Registry of model classes by class name (filled by :meth:`Material.__init_subclass__`).
@@ -66,10 +69,12 @@ def get_model(name: str) -> type[Material]:
     return MODELS[name]
 
 
-class Material:
+class Material(Parametrised):
     """Base class of every model.
 
-    Subclasses validate their parameters in ``__init__`` through :meth:`_param` and implement :meth:`stress`
+    Parameters are declared on the class (:class:`~.parameters.Parameter`); a subclass either keeps the
+    declaration-driven constructor or writes its own ``__init__`` storing each value with :meth:`_param` (which
+    validates it against its declaration). Subclasses implement :meth:`stress`
     (or :meth:`energy` only: the stress then comes from automatic differentiation). :meth:`tangent` defaults to
     automatic differentiation (:func:`constitutive.tangent.hessian` of the energy when the subclass defines one,
     :func:`constitutive.tangent.jacobian` of the stress otherwise); subclasses override it with a closed form.
@@ -86,68 +91,6 @@ class Material:
         super().__init_subclass__(**kwargs)
         if not abstract and not cls.__name__.startswith("_"):
             register(cls)
-
-    def __init__(self, *, dtype: torch.dtype = DEFAULT_DTYPE, device: torch.device | str | None = None) -> None:
-        self.dtype = dtype
-        self.device = torch.device(device) if device is not None else torch.device("cpu")
-        self._params: dict[str, Tensor] = {}
-        self._options: dict[str, Any] = {}
-
-    # ----------------------------------------------------------------------------------------------- parameters
-    def _param(
-        self,
-        name: str,
-        value: TensorLike,
-        *,
-        positive: bool = False,
-        nonnegative: bool = False,
-        below: float | None = None,
-        above: float | None = None,
-        shape: tuple[int, ...] | None = None,
-    ) -> Tensor:
-        """Validate and store a parameter as a tensor attribute; ``ValueError`` names the parameter.
-
-        Tensors that require grad are kept as they are (no copy), so gradients flow to the caller's leaves.
-        Checks that need concrete values are skipped inside ``torch.func`` transforms.
-        """
-        if value is None:
-            raise ValueError(f"parameter {name!r} is required")
-        t = value if isinstance(value, Tensor) and value.dtype == self.dtype else as_tensor(value, dtype=self.dtype)
-        t = t.to(self.device)
-        if shape is not None and tuple(t.shape) != shape:
-            raise ValueError(f"parameter {name!r} must have shape {shape}, got {tuple(t.shape)}")
-        if not _wrapped(t):
-            if not bool(torch.isfinite(t).all()):
-                raise ValueError(f"parameter {name!r} must be finite, got {_show(t)}")
-            if positive and bool((t <= 0).any()):
-                raise ValueError(f"parameter {name!r} must be positive, got {_show(t)}")
-            if nonnegative and bool((t < 0).any()):
-                raise ValueError(f"parameter {name!r} must be non-negative, got {_show(t)}")
-            if below is not None and bool((t >= below).any()):
-                raise ValueError(f"parameter {name!r} must be below {below}, got {_show(t)}")
-            if above is not None and bool((t <= above).any()):
-                raise ValueError(f"parameter {name!r} must be above {above}, got {_show(t)}")
-        self._params[name] = t
-        setattr(self, name, t)
-        return t
-
-    def _option(self, name: str, value: Any, choices: tuple[Any, ...] | None = None) -> Any:
-        """Store a non-numeric option (e.g. a volumetric function's name); saved with the parameters."""
-        if choices is not None and value not in choices:
-            raise ValueError(f"option {name!r} must be one of {choices}, got {value!r}")
-        self._options[name] = value
-        setattr(self, name, value)
-        return value
-
-    @property
-    def parameters(self) -> dict[str, Tensor]:
-        """The model's parameters, by name, as tensors (in constructor order)."""
-        return dict(self._params)
-
-    @property
-    def options(self) -> dict[str, Any]:
-        """Non-numeric settings, by name."""
-        return dict(self._options)
 
     def with_parameters(self, **changes: TensorLike) -> Material:
         """A new model of the same class with some parameters replaced (validated again)."""
@@ -330,9 +273,15 @@ class PathDependentMaterial(Material, abstract=True):
         return {key: t.expand((*common, *tails[key])) for key, t in out.items()}, common
 
     def update(
-        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None = None
-    ) -> tuple[Tensor, dict[str, Tensor], Tensor]:
-        """One increment: ``(stress, new_state, consistent tangent)`` at ``strain`` ``(..., 3, 3)``."""
+        self,
+        strain: TensorLike,
+        state: Mapping[str, Tensor],
+        dt: float | Tensor | None = None,
+        need_tangent: bool = True,
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
+        """One increment: ``(stress, new_state, consistent tangent)`` at ``strain`` ``(..., 3, 3)``;
+        ``need_tangent=False`` (residual-only calls, e.g. a line search) returns ``None`` for the tangent and skips
+        its work."""
         raise TypeError(f"{type(self).__name__} must define update")
 
     def stress(self, strain: TensorLike) -> Tensor:
@@ -341,7 +290,39 @@ class PathDependentMaterial(Material, abstract=True):
 
     def tangent(self, strain: TensorLike) -> Tensor:
         strain = self.check_strain(strain)
-        return self.update(strain, self.initial_state(strain.shape[:-2]))[2]
+        C = self.update(strain, self.initial_state(strain.shape[:-2]))[2]
+        assert C is not None  # asked for
+        return C
+
+
+# --------------------------------------------------------------------------------------------------------------
+# FE-code card writers: the hook the export package consults
+# --------------------------------------------------------------------------------------------------------------
+
+#: Card writers by (model class, FE code): ``fn(model, **options) -> str``. Looked up along the MRO by
+#: :func:`card_writer`, so a subclass inherits its parent's writer unless it registers its own.
+CARD_WRITERS: dict[tuple[type, str], Callable[..., str]] = {}
+
+
+def register_card_writer(cls: type[Material], fn: Callable[..., str] | None = None, *, code: str = "abaqus") -> Any:
+    """Register ``fn(model, **options) -> str`` as the ``code`` card writer of ``cls`` and its subclasses
+    (usable as a decorator: ``@register_card_writer(MyModel)``); returns ``fn``."""
+
+    def deco(f: Callable[..., str]) -> Callable[..., str]:
+        CARD_WRITERS[(cls, code)] = f
+        return f
+
+    return deco if fn is None else deco(fn)
+
+
+def card_writer(model: Material | type[Material], code: str = "abaqus") -> Callable[..., str] | None:
+    """The ``code`` card writer registered for ``model``'s class or its nearest base class; ``None`` if none."""
+    klass = model if isinstance(model, type) else type(model)
+    for base in klass.__mro__:
+        fn = CARD_WRITERS.get((base, code))
+        if fn is not None:
+            return fn
+    return None
 
 
 # --------------------------------------------------------------------------------------------------------------
