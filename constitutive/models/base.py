@@ -19,13 +19,14 @@ import inspect
 import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, cast, overload
 
 import torch
 from torch.func import grad, vmap
 
 from ..tangent import hessian, jacobian
 from ..tensor import Tensor, TensorLike, as_tensor, check_finite, check_shape, check_symmetric
+from ..tensor import _is_functorch_wrapped as _wrapped
 from .parameters import Parametrised
 
 __all__ = [
@@ -128,7 +129,7 @@ class Material(Parametrised):
         strain = self.check_strain(strain)
         if self.has_energy() and type(self).stress is Material.stress:
             return hessian(self._energy_point, strain)[1]
-        return jacobian(self.stress, strain)
+        return cast(Tensor, jacobian(self.stress, strain))  # return_value=False: the tangent alone
 
     def stress_and_tangent(self, strain: TensorLike) -> tuple[Tensor, Tensor]:
         """Both at once (subclasses may share work; an energy-only model gets both from one Hessian pass)."""
@@ -272,6 +273,28 @@ class PathDependentMaterial(Material, abstract=True):
             raise ValueError(f"state batch shapes do not match the strain batch shape {tuple(batch)}: {exc}") from None
         return {key: t.expand((*common, *tails[key])) for key, t in out.items()}, common
 
+    @overload
+    def update(
+        self,
+        strain: TensorLike,
+        state: Mapping[str, Tensor],
+        dt: float | Tensor | None = None,
+        need_tangent: Literal[True] = True,
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor]: ...
+    @overload
+    def update(
+        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None, need_tangent: Literal[False]
+    ) -> tuple[Tensor, dict[str, Tensor], None]: ...
+    @overload
+    def update(
+        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None = None, *,
+        need_tangent: Literal[False],
+    ) -> tuple[Tensor, dict[str, Tensor], None]: ...  # fmt: skip
+    @overload
+    def update(
+        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None = None,
+        need_tangent: bool = True,
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]: ...  # fmt: skip
     def update(
         self,
         strain: TensorLike,
@@ -281,7 +304,12 @@ class PathDependentMaterial(Material, abstract=True):
     ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
         """One increment: ``(stress, new_state, consistent tangent)`` at ``strain`` ``(..., 3, 3)``;
         ``need_tangent=False`` (residual-only calls, e.g. a line search) returns ``None`` for the tangent and skips
-        its work."""
+        its work. Subclasses implement :meth:`_update` (or override ``update`` itself)."""
+        return self._update(strain, state, dt, need_tangent)
+
+    def _update(
+        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None, need_tangent: bool
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
         raise TypeError(f"{type(self).__name__} must define update")
 
     def stress(self, strain: TensorLike) -> Tensor:
@@ -290,9 +318,35 @@ class PathDependentMaterial(Material, abstract=True):
 
     def tangent(self, strain: TensorLike) -> Tensor:
         strain = self.check_strain(strain)
-        C = self.update(strain, self.initial_state(strain.shape[:-2]))[2]
-        assert C is not None  # asked for
-        return C
+        return self.update(strain, self.initial_state(strain.shape[:-2]))[2]
+
+
+def check_state_tensor(
+    t: Tensor, name: str, *, nonnegative: bool = False, symmetric: bool = False, deviatoric: bool = False
+) -> None:
+    """Value checks of a state entry (``ValueError`` naming it): non-negative entries, or symmetric (and
+    traceless) ``(..., 3, 3)`` tensors, to a tolerance of sqrt(machine epsilon) of the dtype relative to the largest
+    entry (round-off accumulated over many steps passes; a wrong state does not). Skipped inside ``torch.func``."""
+    if _wrapped(t) or t.numel() == 0:
+        return
+    d = t.detach()
+    if nonnegative:
+        low = float(d.min())
+        if low < 0:
+            raise ValueError(f"{name} must be non-negative, got a minimum of {low:.6g}")
+    if not (symmetric or deviatoric):
+        return
+    tol = math.sqrt(torch.finfo(d.dtype).eps)
+    checks = [d.abs().amax(), (d - d.transpose(-1, -2)).abs().amax()]
+    if deviatoric:
+        checks.append(d.diagonal(dim1=-2, dim2=-1).sum(-1).abs().amax())
+    scale, asym, *tr = torch.stack(checks).tolist()  # one synchronisation
+    if asym > tol * scale:
+        raise ValueError(f"{name} must be symmetric, got an asymmetry of {asym:.3e} (largest entry {scale:.3e})")
+    if tr and tr[0] > tol * scale:
+        raise ValueError(
+            f"{name} must be deviatoric (traceless), got a trace of {tr[0]:.3e} (largest entry {scale:.3e})"
+        )
 
 
 # --------------------------------------------------------------------------------------------------------------

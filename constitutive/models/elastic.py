@@ -657,6 +657,9 @@ class Cubic(_LinearElasticity):
 
 
 class Anisotropic(_LinearElasticity):
+    notation: str
+    order: str
+
     r"""General (triclinic) anisotropy from a 6x6 stiffness matrix or its 21 independent constants.
 
     ``stiffness_matrix``: ``(6, 6)`` symmetric, or ``(21,)`` -- the upper triangle read row by row,

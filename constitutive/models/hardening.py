@@ -184,8 +184,8 @@ class UserLaw(HardeningLaw, name="user"):
         self.fn = fn
 
     def flow_stress(self, alpha: Tensor) -> tuple[Tensor, Tensor]:
-        R, dR = torch.func.jvp(self.fn, (alpha,), (torch.ones_like(alpha),))
-        return R, dR
+        out = torch.func.jvp(self.fn, (alpha,), (torch.ones_like(alpha),))
+        return out[0], out[1]
 
     def value(self, alpha: Tensor) -> Tensor:
         return self.fn(alpha)

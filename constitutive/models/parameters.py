@@ -51,10 +51,13 @@ class _ParameterBase:
         upper_open: bool = False,
         default: float | None = None,
         shape: tuple[int, ...] | str | None = (),
+        required: bool = True,
     ) -> None:
         """``meaning``: one line; ``unit``: ``"stress"``, ``"1"`` (dimensionless), ``"time"``, ...; ``lower``/``upper``:
         admissible range (open ends with ``lower_open``/``upper_open``; ``None``: unbounded); ``default``: used when
-        the argument is omitted; ``shape``: ``()`` scalar, a tuple, ``"series"`` (1-d, non-empty) or ``None`` (any)."""
+        the argument is omitted; ``shape``: ``()`` scalar, a tuple, ``"series"`` (1-d, non-empty) or ``None``
+        (any); ``required=False``: the model may go without it (reading it then raises ``AttributeError``; check
+        ``name in model.parameters``)."""
         self.name = ""
         self.meaning = meaning
         self.unit = unit
@@ -62,6 +65,7 @@ class _ParameterBase:
         self.lower_open, self.upper_open = lower_open, upper_open
         self.default = default
         self.shape = shape
+        self.required = required
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -99,6 +103,7 @@ class _ParameterBase:
             "upper": self.upper,
             "default": self.default,
             "shape": self.shape if isinstance(self.shape, str) or self.shape is None else list(self.shape),
+            "required": self.required and self.default is None,
         }
 
     def bounds(self) -> tuple[float, float]:
@@ -139,7 +144,7 @@ class _ParameterBase:
             bad = bool((t >= hi).any()) if self.upper_open else bool((t > hi).any())
         if bad:
             what = f" ({self.meaning})" if self.meaning else ""
-            raise ValueError(f"parameter {name!r}{what} must be {self._requirement()}, got {_plain(t)}")
+            raise ValueError(f"parameter {name!r} must be {self._requirement()}, got {_plain(t)}{what}")
         return t
 
     def __repr__(self) -> str:
@@ -164,6 +169,9 @@ class Parameter(_ParameterBase):
 
 class OptionalParameter(_ParameterBase):
     """A parameter that may be absent (e.g. the bulk modulus of an incompressible model): reads ``None`` then."""
+
+    def __init__(self, meaning: str, **kwargs: Any) -> None:
+        super().__init__(meaning, **{**kwargs, "required": False})
 
     @overload
     def __get__(self, instance: None, owner: type) -> OptionalParameter: ...
@@ -232,7 +240,7 @@ class Parametrised:
             )
             raise ValueError(f"{cls}: {'; '.join(problems)}; it takes {names}")
         given.update(kwargs)
-        missing = [n for n, d in decl.items() if n not in given and d.default is None and isinstance(d, Parameter)]
+        missing = [n for n, d in decl.items() if n not in given and d.default is None and d.required]
         if missing:
             raise ValueError(f"{cls}: missing parameter(s) {missing}; it takes {names}")
         for n, d in decl.items():

@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 import torch
 
 from ..notation import components
 from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, as_tensor, dev, eye, identity4_sym, trace
-from .base import ConvergenceError, PathDependentMaterial
+from .base import ConvergenceError, PathDependentMaterial, check_state_tensor
 from .hardening import (
     ArmstrongFrederick,
     Chaboche,
@@ -49,7 +49,7 @@ from .hardening import (
     kinematic_terms,
     make_hardening_law,
 )
-from .parameters import OptionalParameter, Parameter
+from .parameters import Parameter
 
 __all__ = [
     "J2Plasticity",
@@ -132,8 +132,12 @@ class J2Plasticity(PathDependentMaterial):
     nu = Parameter("Poisson's ratio", unit="1", lower=-1.0, upper=0.5, lower_open=True, upper_open=True, shape=None)
     sigma_y = Parameter("initial yield stress (von Mises)", unit="stress", lower=0.0, lower_open=True, shape=None)
     H = Parameter("linear isotropic hardening modulus", unit="stress", lower=0.0, default=0.0, shape=None)
-    C = OptionalParameter("kinematic hardening moduli C_k", unit="stress", lower=0.0, shape="series")
-    gamma = OptionalParameter("dynamic recovery rates gamma_k", unit="1", lower=0.0, shape="series")
+    C = Parameter("kinematic hardening moduli C_k", unit="stress", lower=0.0, shape="series", required=False)
+    gamma = Parameter("dynamic recovery rates gamma_k", unit="1", lower=0.0, shape="series", required=False)
+    hardening: str  # options (saved with the parameters)
+    tangent_method: str
+    tol: float
+    max_iter: int
 
     def __init__(
         self,
@@ -232,6 +236,10 @@ class J2Plasticity(PathDependentMaterial):
         n = torch.zeros((*batch_shape, 3, 3), dtype=self.dtype, device=self.device)
         return isotropic_rank_one_tangent(Kb - 2.0 * G / 3.0 + z, 2.0 * G + z, z, n)
 
+    @overload
+    def flow_stress(self, alpha: Tensor, slope: Literal[True] = True) -> tuple[Tensor, Tensor]: ...
+    @overload
+    def flow_stress(self, alpha: Tensor, slope: bool) -> tuple[Tensor, Tensor | None]: ...
     def flow_stress(self, alpha: Tensor, slope: bool = True) -> tuple[Tensor, Tensor | None]:
         r"""Flow stress :math:`\sigma_f(\alpha)` and its slope :math:`\sigma_f'(\alpha)` (``None`` if not asked),
         elementwise on ``alpha`` ``(...)``."""
@@ -312,7 +320,7 @@ class J2Plasticity(PathDependentMaterial):
         - \sigma_f(\alpha_n + \Delta\alpha)` and :math:`dr/d\Delta\alpha` (here the Newton unknown z is Δα)."""
         rho, drho = self._elastic_part(z, ctx, plastic, slope)
         sf, dsf = self.flow_stress(ctx["alpha_n"] + z, slope=slope)
-        return rho - sf, (drho - dsf) if slope else drho
+        return rho - sf, (drho - dsf) if dsf is not None else drho
 
     def _dalpha(self, z: Tensor, ctx: Mapping[str, Any]) -> tuple[Tensor, Tensor]:
         """Δα and dΔα/dz for the Newton unknown z (here z = Δα)."""
@@ -388,6 +396,7 @@ class J2Plasticity(PathDependentMaterial):
             assert z is not None
         else:
             r, _ = self._residual(z_star, ctx, plastic, slope=False)
+            assert dr_star is not None  # comes with z_star
             z = torch.where(plastic, z_star - r / dr_star, zero)
         x, _ = self._dalpha(z, ctx)
         x = torch.where(plastic, x, zero)
@@ -423,6 +432,9 @@ class J2Plasticity(PathDependentMaterial):
                     f"shape {tuple(batch)}"
                 ) from None
         st, batch = self.check_state(state, batch)
+        check_state_tensor(st["alpha"], "state['alpha'] (equivalent plastic strain)", nonnegative=True)
+        check_state_tensor(st["eps_p"], "state['eps_p'] (plastic strain)", deviatoric=True)
+        check_state_tensor(st["backstress"], "state['backstress'] (back stresses)", deviatoric=True)
         return eps.expand(*batch, 3, 3), st, dtt
 
     def _check_dt_arg(self, dt: float | Tensor | None) -> Tensor | None:
@@ -442,16 +454,19 @@ class J2Plasticity(PathDependentMaterial):
             dr_star = (-(3.0 * fctx["G"] + self.H + kin) + torch.zeros_like(fctx["q_tr"])).detach()
         return stress, new_state, fctx, plastic, (z_star, dr_star)
 
-    def update(
-        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None = None
-    ) -> tuple[Tensor, dict[str, Tensor], Tensor]:
+    def _update(
+        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None, need_tangent: bool
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
         """One increment from ``state`` to total strain ``strain`` ``(..., 3, 3)``: ``(stress, new_state, C_alg)``.
 
         ``C_alg`` is the consistent (algorithmic) tangent ``(..., 3, 3, 3, 3)`` of the backward-Euler update, in the
-        'symmetric' convention. The inputs are not modified; on a :class:`ConvergenceError` nothing is returned.
+        'symmetric' convention (``None`` with ``need_tangent=False``). The inputs are not modified; on a
+        :class:`ConvergenceError` nothing is returned.
         """
         eps, st, dtt = self._prepare(strain, state, dt)
         stress, new_state, fctx, plastic, (z_star, dr_star) = self._run(eps, st, dtt)
+        if not need_tangent:
+            return stress, new_state, None
         if self.tangent_method == "ad" or not self._has_closed_tangent():
             C = self._ad_tangent(eps, st, dtt, z_star, dr_star, plastic)
         else:
@@ -608,7 +623,7 @@ class Perzyna(J2Plasticity):
         rho, drho = self._elastic_part(x, ctx, plastic, slope)
         sf, dsf = self.flow_stress(ctx["alpha_n"] + x, slope=slope)
         r = rho - sf * (1.0 + z)
-        if not slope:
+        if dsf is None:
             return r, torch.zeros_like(r)
         return r, (drho - dsf * (1.0 + z)) * dx - sf
 

@@ -33,7 +33,7 @@ defined it (the function itself is code, not data: it is not written to the file
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import torch
 from torch.func import grad, vmap
@@ -135,7 +135,7 @@ class _UserStressMaterial(_UserMaterial):
     def tangent(self, strain: TensorLike) -> Tensor:
         """:func:`constitutive.tangent.jacobian` of the stress, 'symmetric' convention, ``(..., 3, 3, 3, 3)``."""
         eps, _ = self._point_strain(strain)
-        return jacobian(self._stress_point, eps)
+        return cast(Tensor, jacobian(self._stress_point, eps))  # return_value=False: the tangent alone
 
     def stress_and_tangent(self, strain: TensorLike) -> tuple[Tensor, Tensor]:
         eps, _ = self._point_strain(strain)
