@@ -477,3 +477,15 @@ def test_axes_from_scipy_rotation() -> None:
     n = torch.tensor([math.cos(math.pi / 6), math.sin(math.pi / 6), 0.0], dtype=F64)  # material axis 1
     nn = torch.outer(n, n)
     assert math.isclose(1.0 / float(ddot(nn, ddot42(m.compliance(), nn))), ORTHO["E1"], rel_tol=1e-12)
+
+
+def test_integer_dtype_and_float16_overflow_are_refused():
+    """Issue 9: dtype=torch.int64 would truncate nu = 0.3 to 0 (zero stress); float16 overflow is named."""
+    with pytest.raises(ValueError, match="floating-point torch dtype"):
+        LinearElastic(200e3, 0.3, dtype=torch.int64)
+    with pytest.raises(ValueError, match="overflows torch.float16"):
+        LinearElastic(200e3, 0.3, dtype=torch.float16)
+    m = LinearElastic(2e3, 0.3, dtype=torch.float16)
+    assert m.E.dtype == torch.float16 and float(m.nu) == pytest.approx(0.3, abs=1e-3)
+    decl = LinearElastic.declared_parameters()
+    assert list(decl) == ["E", "nu"] and decl["nu"].bounds() == (-1.0, 0.5)

@@ -340,7 +340,9 @@ class LinearElastic(_LinearElasticity):
     ) -> None:
         super().__init__(dtype=dtype, device=device)
         given = {"E": E, "nu": nu, "lmbda": lmbda, "mu": mu, "K": K, "G": G}
-        E_, nu_ = _to_E_nu({k: v for k, v in given.items() if v is not None}, dtype=self.dtype)
+        # half precision: convert in float64, so that an overflow is reported as one when E, nu are stored
+        work = torch.float64 if self.dtype in (torch.float16, torch.bfloat16) else self.dtype
+        E_, nu_ = _to_E_nu({k: v for k, v in given.items() if v is not None}, dtype=work)
         self._param("E", E_)
         self._param("nu", nu_)
 

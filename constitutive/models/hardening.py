@@ -283,7 +283,7 @@ class Prager(KinematicTerm):
         return [self.C], [torch.zeros_like(self.C)]
 
 
-class ArmstrongFrederick(KinematicTerm):
+class ArmstrongFrederick(KinematicTerm, name="armstrong_frederick"):
     """Armstrong--Frederick back stress :math:`\\dot X = \\tfrac23 C\\dot\\varepsilon^p - \\gamma X \\dot\\alpha`;
     saturates at :math:`\\sqrt{3/2}\\,\\|X\\| = C/\\gamma`."""
 
