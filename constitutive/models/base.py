@@ -321,32 +321,75 @@ class PathDependentMaterial(Material, abstract=True):
         return self.update(strain, self.initial_state(strain.shape[:-2]))[2]
 
 
+_OFF = ((0, 1), (0, 2), (1, 2))
+
+
 def check_state_tensor(
     t: Tensor, name: str, *, nonnegative: bool = False, symmetric: bool = False, deviatoric: bool = False
 ) -> None:
-    """Value checks of a state entry (``ValueError`` naming it): non-negative entries, or symmetric (and
-    traceless) ``(..., 3, 3)`` tensors, to a tolerance of sqrt(machine epsilon) of the dtype relative to the largest
-    entry (round-off accumulated over many steps passes; a wrong state does not). Skipped inside ``torch.func``."""
-    if _wrapped(t) or t.numel() == 0:
+    """Value checks of one state entry (see :func:`check_state_values`)."""
+    kind = "nonnegative" if nonnegative else "deviatoric" if deviatoric else "symmetric" if symmetric else ""
+    if kind:
+        check_state_values((t, name, kind))
+
+
+def check_state_values(*entries: tuple[Tensor, str, str]) -> None:
+    """Value checks of state entries ``(tensor, name, kind)``, ``ValueError`` naming the entry: ``kind`` is
+    ``"nonnegative"``, ``"symmetric"`` or ``"deviatoric"`` (symmetric and traceless ``(..., 3, 3)``), the last two to
+    a tolerance of sqrt(machine epsilon) of the dtype relative to the largest entry (round-off accumulated over many
+    steps passes; a wrong state does not). One synchronisation for all entries (this runs on every update); skipped
+    inside ``torch.func`` transforms."""
+    stats: list[Tensor] = []
+    layout: list[tuple[str, str, int, float]] = []
+    for t, name, kind in entries:
+        if _wrapped(t) or t.numel() == 0:
+            continue
+        d = t.detach()
+        start = sum(x.numel() for x in stats)
+        if kind == "nonnegative":
+            stats.append(d.min().reshape(1))
+        else:
+            # few operations (this runs on every update): the extremes of the entries, and of the three
+            # asymmetries and the trace as one (n, 9) @ (9, 4) product
+            a = d.reshape(-1, 9)
+            lo, hi = torch.aminmax(a)
+            wlo, whi = torch.aminmax(a @ _check_matrix(d.dtype, d.device), dim=0)
+            stats += [lo.reshape(1), hi.reshape(1), wlo, whi]
+        layout.append((name, kind, start, math.sqrt(torch.finfo(d.dtype).eps)))
+    if not stats:
         return
-    d = t.detach()
-    if nonnegative:
-        low = float(d.min())
-        if low < 0:
-            raise ValueError(f"{name} must be non-negative, got a minimum of {low:.6g}")
-    if not (symmetric or deviatoric):
-        return
-    tol = math.sqrt(torch.finfo(d.dtype).eps)
-    checks = [d.abs().amax(), (d - d.transpose(-1, -2)).abs().amax()]
-    if deviatoric:
-        checks.append(d.diagonal(dim1=-2, dim2=-1).sum(-1).abs().amax())
-    scale, asym, *tr = torch.stack(checks).tolist()  # one synchronisation
-    if asym > tol * scale:
-        raise ValueError(f"{name} must be symmetric, got an asymmetry of {asym:.3e} (largest entry {scale:.3e})")
-    if tr and tr[0] > tol * scale:
-        raise ValueError(
-            f"{name} must be deviatoric (traceless), got a trace of {tr[0]:.3e} (largest entry {scale:.3e})"
-        )
+    v = torch.cat([x.to(stats[0].dtype) for x in stats]).tolist()  # one synchronisation
+    for name, kind, i, tol in layout:
+        if kind == "nonnegative":
+            if v[i] < 0:
+                raise ValueError(f"{name} must be non-negative, got a minimum of {v[i]:.6g}")
+            continue
+        scale = max(-v[i], v[i + 1])
+        low, high = v[i + 2 : i + 6], v[i + 6 : i + 10]  # columns: 3 asymmetries, trace
+        asym = max(max(-x, y) for x, y in zip(low[:3], high[:3]))
+        if asym > tol * scale:
+            raise ValueError(f"{name} must be symmetric, got an asymmetry of {asym:.3e} (largest entry {scale:.3e})")
+        tr = max(-low[3], high[3])
+        if kind == "deviatoric" and tr > tol * scale:
+            raise ValueError(
+                f"{name} must be deviatoric (traceless), got a trace of {tr:.3e} (largest entry {scale:.3e})"
+            )
+
+
+_CHECK_MATRICES: dict[tuple[torch.dtype, torch.device], Tensor] = {}
+
+
+def _check_matrix(dtype: torch.dtype, device: torch.device) -> Tensor:
+    """``(9, 4)``: a flattened 3x3 tensor times it gives A01 - A10, A02 - A20, A12 - A21 and tr A (exact: the
+    coefficients are 0 and ±1)."""
+    key = (dtype, device)
+    if key not in _CHECK_MATRICES:
+        M = torch.zeros(9, 4, dtype=dtype, device=device)
+        for col, (i, j) in enumerate(_OFF):
+            M[3 * i + j, col], M[3 * j + i, col] = 1.0, -1.0
+        M[[0, 4, 8], 3] = 1.0
+        _CHECK_MATRICES[key] = M
+    return _CHECK_MATRICES[key]
 
 
 # --------------------------------------------------------------------------------------------------------------

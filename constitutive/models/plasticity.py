@@ -35,7 +35,7 @@ import torch
 
 from ..notation import components
 from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, as_tensor, dev, eye, identity4_sym, trace
-from .base import ConvergenceError, PathDependentMaterial, check_state_tensor
+from .base import ConvergenceError, PathDependentMaterial, check_state_values
 from .hardening import (
     ArmstrongFrederick,
     Chaboche,
@@ -432,9 +432,11 @@ class J2Plasticity(PathDependentMaterial):
                     f"shape {tuple(batch)}"
                 ) from None
         st, batch = self.check_state(state, batch)
-        check_state_tensor(st["alpha"], "state['alpha'] (equivalent plastic strain)", nonnegative=True)
-        check_state_tensor(st["eps_p"], "state['eps_p'] (plastic strain)", deviatoric=True)
-        check_state_tensor(st["backstress"], "state['backstress'] (back stresses)", deviatoric=True)
+        check_state_values(
+            (st["alpha"], "state['alpha'] (equivalent plastic strain)", "nonnegative"),
+            (st["eps_p"], "state['eps_p'] (plastic strain)", "deviatoric"),
+            (st["backstress"], "state['backstress'] (back stresses)", "deviatoric"),
+        )
         return eps.expand(*batch, 3, 3), st, dtt
 
     def _check_dt_arg(self, dt: float | Tensor | None) -> Tensor | None:

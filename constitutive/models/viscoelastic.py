@@ -40,7 +40,7 @@ from typing import Any
 import torch
 
 from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, as_tensor, dev, eye, trace
-from .base import PathDependentMaterial, check_state_tensor
+from .base import PathDependentMaterial, check_state_values
 from .parameters import Parameter
 from .plasticity import _check_dt, isotropic_rank_one_tangent
 
@@ -180,8 +180,10 @@ class GeneralizedMaxwell(PathDependentMaterial):
         eps = self.check_strain(strain).to(dtype=self.dtype, device=self.device)
         dtt = _check_dt(dt, self.dtype, self.device, type(self).__name__)
         st, batch = self.check_state(state, eps.shape[:-2])
-        check_state_tensor(st["strain"], "state['strain']", symmetric=True)
-        check_state_tensor(st["shear_stress"], "state['shear_stress'] (shear branch stresses)", deviatoric=True)
+        check_state_values(
+            (st["strain"], "state['strain']", "symmetric"),
+            (st["shear_stress"], "state['shear_stress'] (shear branch stresses)", "deviatoric"),
+        )
         try:  # a per-point dt may carry batch axes of its own
             batch = torch.broadcast_shapes(batch, dtt.shape)
         except RuntimeError:
