@@ -489,3 +489,13 @@ def test_integer_dtype_and_float16_overflow_are_refused():
     assert m.E.dtype == torch.float16 and float(m.nu) == pytest.approx(0.3, abs=1e-3)
     decl = LinearElastic.declared_parameters()
     assert list(decl) == ["E", "nu"] and decl["nu"].bounds() == (-1.0, 0.5)
+
+
+def test_alternative_spellings_as_classmethods():
+    ref = LinearElastic(lmbda=115.0, mu=77.0)
+    assert LinearElastic.from_lame(115.0, 77.0).to_dict() == ref.to_dict()
+    K, G = float(ref.K), float(ref.G)
+    torch.testing.assert_close(LinearElastic.from_bulk_shear(K, G).E, ref.E)
+    torch.testing.assert_close(LinearElastic.from_bulk_shear(K, G).nu, ref.nu)
+    with pytest.raises(ValueError, match="'K' must be positive"):
+        LinearElastic.from_bulk_shear(-1.0, 1.0)

@@ -25,10 +25,20 @@ from constitutive.models import (
     describe_models,
     register_card_writer,
 )
-from constitutive.models.base import CARD_WRITERS
+from constitutive.models.base import CARD_WRITERS, MODELS
+from constitutive.models.hyperelastic import VOLUMETRIC_FUNCTIONS
 
 DT = torch.float64
 E, NU, SY = 200e3, 0.3, 250.0
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _unregister_test_classes():
+    """The classes this module registers leave the registries (and the model catalogue) with it."""
+    yield
+    HARDENING_LAWS.pop("hockett_sherby", None)
+    MODELS.pop("BlatzKo", None)
+    MODELS.pop("NeoHookeanIJ", None)
 
 
 # ------------------------------------------------------------------------------------------- a hardening law
@@ -199,33 +209,33 @@ def test_new_energy_stress_and_tangent_against_finite_differences() -> None:
 
 
 # --------------------------------------------------------------------------------------- a volumetric term
-class Hartmann(VolumetricTerm, name="hartmann_neff_test"):
-    """U = K/beta^2 (beta ln J + J^-beta - 1), beta = 2 (Hartmann & Neff 2003 family)."""
-
-    def energy(self, J: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
-        beta = 2.0
-        return K / beta**2 * (beta * torch.log(J) + J ** (-beta) - 1.0)
-
-
 def test_new_volumetric_term_by_name() -> None:
-    assert VOLUMETRIC_TERMS["hartmann_neff_test"] is Hartmann
-    model = MooneyRivlin(0.3, 0.05, K=50.0, volumetric="hartmann_neff_test")
-    assert model.to_dict()["options"] == {"volumetric": "hartmann_neff_test"}
-    # pure dilatation F = s I: S = J U'(J) C^-1 (the isochoric part gives none), U' = K/beta (1/J - J^-beta-1)
-    s = torch.tensor([0.9, 1.05, 1.2], dtype=DT)
-    J = s**3
-    Up = 50.0 / 2.0 * (1.0 / J - J ** (-3.0))
-    E_ = torch.diag_embed(0.5 * (s**2 - 1.0)[:, None].expand(3, 3))
-    S = model.stress(E_)
-    torch.testing.assert_close(S, torch.diag_embed((J * Up / s**2)[:, None].expand(3, 3)), rtol=1e-12, atol=1e-13)
-    # U''(1) = K: the initial tangent is linear elasticity with K0 = K
-    C_fd, _ = finite_difference_tangent(model.stress, torch.zeros(3, 3, dtype=DT))
-    torch.testing.assert_close(C_fd, model.initial_tangent(), rtol=1e-7, atol=1e-8)
-    assert report_ok(model)
+    # defined here, and unregistered after: other test modules enumerate the registered volumetric functions
+    class Hartmann(VolumetricTerm, name="hartmann_neff_test"):
+        """U = K/beta^2 (beta ln J + J^-beta - 1), beta = 2 (Hartmann & Neff 2003 family)."""
 
+        def energy(self, J: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
+            beta = 2.0
+            return K / beta**2 * (beta * torch.log(J) + J ** (-beta) - 1.0)
 
-def report_ok(model: HyperelasticMaterial) -> bool:
-    return check_tangent(model, _strains(4, 0.05, seed=2), rtol=1e-7).passed
+    try:
+        assert VOLUMETRIC_TERMS["hartmann_neff_test"] is Hartmann
+        model = MooneyRivlin(0.3, 0.05, K=50.0, volumetric="hartmann_neff_test")
+        assert model.to_dict()["options"] == {"volumetric": "hartmann_neff_test"}
+        # pure dilatation F = s I: S = J U'(J) C^-1 (the isochoric part gives none), U' = K/beta (1/J - J^-beta-1)
+        s = torch.tensor([0.9, 1.05, 1.2], dtype=DT)
+        J = s**3
+        Up = 50.0 / 2.0 * (1.0 / J - J ** (-3.0))
+        E_ = torch.diag_embed(0.5 * (s**2 - 1.0)[:, None].expand(3, 3))
+        S_want = torch.diag_embed((J * Up / s**2)[:, None].expand(3, 3))
+        torch.testing.assert_close(model.stress(E_), S_want, rtol=1e-12, atol=1e-13)
+        # U''(1) = K: the initial tangent is linear elasticity with K0 = K; the tangent passes the FD check
+        C_fd, _ = finite_difference_tangent(model.stress, torch.zeros(3, 3, dtype=DT))
+        torch.testing.assert_close(C_fd, model.initial_tangent(), rtol=1e-7, atol=1e-8)
+        assert check_tangent(model, _strains(4, 0.05, seed=2), rtol=1e-7).passed
+    finally:
+        VOLUMETRIC_TERMS.pop("hartmann_neff_test", None)
+        VOLUMETRIC_FUNCTIONS.pop("hartmann_neff_test", None)
 
 
 # ----------------------------------------------------------------------------------------------- card writers
@@ -246,8 +256,6 @@ def test_card_writer_hook_follows_the_class_hierarchy() -> None:
     finally:
         for key in [k for k in CARD_WRITERS if k[0] in (J2Plasticity, MyJ2)]:
             del CARD_WRITERS[key]
-        from constitutive.models.base import MODELS
-
         MODELS.pop("MyJ2", None)
 
 

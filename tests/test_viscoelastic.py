@@ -197,3 +197,10 @@ def test_bad_state_values_and_need_tangent():
         GeneralizedMaxwell(K_inf=K_INF, G_inf=G_INF, prony_shear=[(1.0, -2.0)])
     decl = m.parameter_declarations()
     assert decl["shear_times"].unit == "time" and decl["K_inf"].range_text == "> 0"
+
+
+def test_from_prony_classmethod():
+    m = GeneralizedMaxwell.from_prony(K_INF, G_INF, shear=SHEAR, bulk=BULK)
+    assert m.to_dict() == model().to_dict()
+    only_shear = GeneralizedMaxwell.from_prony(K_INF, G_INF, shear=SHEAR)
+    assert only_shear.n_bulk == 0 and only_shear.n_shear == len(SHEAR)

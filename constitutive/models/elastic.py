@@ -346,6 +346,17 @@ class LinearElastic(_LinearElasticity):
         self._param("E", E_)
         self._param("nu", nu_)
 
+    # alternative spellings (the constructor keywords do the same; E and nu are what is stored)
+    @classmethod
+    def from_lame(cls, lmbda: TensorLike, mu: TensorLike, **kwargs: Any) -> LinearElastic:
+        """From the Lamé constants λ, μ."""
+        return cls(lmbda=lmbda, mu=mu, **kwargs)
+
+    @classmethod
+    def from_bulk_shear(cls, K: TensorLike, G: TensorLike, **kwargs: Any) -> LinearElastic:
+        """From the bulk and shear moduli K, G."""
+        return cls(K=K, G=G, **kwargs)
+
     # derived constants (differentiable functions of E and nu)
     @property
     def lmbda(self) -> Tensor:

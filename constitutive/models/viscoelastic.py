@@ -141,6 +141,19 @@ class GeneralizedMaxwell(PathDependentMaterial):
                 self._param(f"{what}_moduli", m)
                 self._param(f"{what}_times", t)
 
+    @classmethod
+    def from_prony(
+        cls,
+        K_inf: TensorLike,
+        G_inf: TensorLike,
+        shear: Sequence[Sequence[float]] = (),
+        bulk: Sequence[Sequence[float]] = (),
+        **kwargs: Any,
+    ) -> GeneralizedMaxwell:
+        """From the long-term moduli and Prony pairs ``[(modulus, tau), ...]`` (the constructor's
+        ``prony_shear``/``prony_bulk``; an empty list: no term of that kind)."""
+        return cls(K_inf=K_inf, G_inf=G_inf, prony_shear=list(shear) or None, prony_bulk=list(bulk) or None, **kwargs)
+
     @property
     def n_shear(self) -> int:
         """Number of shear Prony terms."""
