@@ -243,7 +243,8 @@ def make_hardening_law(
     unknown = [k for k in parameters if k not in declared]
     if unknown:
         raise ValueError(
-            f"{cls.__name__} hardening takes the parameters {list(declared)}; unknown parameter(s) {unknown}"
+            f"unknown parameter(s) {unknown}: neither the model's nor the {cls.__name__} hardening law's (it takes "
+            f"{list(declared)})"
         )
     missing = [k for k, d in declared.items() if k not in parameters and d.default is None]
     if missing:
