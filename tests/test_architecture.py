@@ -28,7 +28,7 @@ PACKAGE = "constitutive"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("tensor", "resources"),
     ("notation",),
-    ("symmetry", "tangent", "kinematics"),
+    ("symmetry", "tangent", "kinematics", "contracts"),
     ("check",),
     ("models",),
     ("paths", "driver"),

@@ -9,11 +9,11 @@ F and P as 9-vectors in :data:`constitutive.paths.FINITE_COMPONENTS` order, the 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import torch
 
-from ..models.base import Material, PathDependentMaterial
+from ..contracts import FiniteStrainModel, PathDependentModel, SmallStrainModel, StressTangentMap, require
 from ..notation import from_mandel, to_mandel
 from ..paths import FINITE_COMPONENTS
 from ..tensor import Tensor
@@ -110,11 +110,7 @@ def model_evaluator(model: Any, kin: SmallStrain | FiniteStrain, tangent: Tangen
     else:
         replacement = tangent
     if kin.kind == "finite":
-        if not (hasattr(model, "first_piola") and hasattr(model, "first_elasticity")):
-            raise ValueError(
-                f"a finite-strain path needs a model with first_piola(F) and first_elasticity(F); "
-                f"{type(model).__name__} has not"
-            )
+        require(model, FiniteStrainModel, "a finite-strain path (first_piola(F), first_elasticity(F))", ValueError)
         if replacement is not None:
             raise ValueError("a replacement tangent is supported on small-strain paths only")
 
@@ -125,7 +121,7 @@ def model_evaluator(model: Any, kin: SmallStrain | FiniteStrain, tangent: Tangen
             return kin.vec(model.first_piola(F), "P"), None, kin.matrix(model.first_elasticity(F))
 
         return evaluate_finite
-    if isinstance(model, PathDependentMaterial):
+    if isinstance(model, PathDependentModel):
 
         def evaluate_history(x: Tensor, state: Any, dt: float) -> tuple[Tensor, Any, Tensor]:
             eps = kin.tensor(x, "strain")
@@ -135,12 +131,13 @@ def model_evaluator(model: Any, kin: SmallStrain | FiniteStrain, tangent: Tangen
             return kin.vec(sig, "stress"), new_state, kin.matrix(C)
 
         return evaluate_history
-    if isinstance(model, Material) or (hasattr(model, "stress") and hasattr(model, "tangent")):
+    if isinstance(model, StressTangentMap):
+        both = isinstance(model, SmallStrainModel)  # stress_and_tangent: one evaluation
 
         def evaluate_elastic(x: Tensor, state: Any, dt: float) -> tuple[Tensor, Any, Tensor]:
             eps = kin.tensor(x, "strain")
-            if hasattr(model, "stress_and_tangent"):
-                sig, C = model.stress_and_tangent(eps)
+            if both:
+                sig, C = cast(SmallStrainModel, model).stress_and_tangent(eps)
             else:
                 sig, C = model.stress(eps), model.tangent(eps)
             if replacement is not None:

@@ -4,10 +4,11 @@ uniaxial stress by closed form or by the driver)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import torch
 
+from ..contracts import NominalStressModel, require
 from ..driver import DriverError, drive
 from ..models.base import ConvergenceError, Material, PathDependentMaterial
 from ..paths import uniaxial_stress as uniaxial_stress_path
@@ -24,13 +25,8 @@ ResponseFn = Callable[[Material, Tensor], Tensor]
 
 def _rubber_response(mode: str) -> ResponseFn:
     def response(model: Material, stretch: Tensor) -> Tensor:
-        fn = getattr(model, "nominal_stress", None)
-        if fn is None:
-            raise TypeError(
-                f"{type(model).__name__} has no nominal_stress(stretch, mode): it cannot be fitted to {mode} "
-                "rubber data"
-            )
-        return fn(stretch, mode)
+        require(model, NominalStressModel, f"fitting to {mode} rubber data (nominal_stress(stretch, mode))")
+        return cast(NominalStressModel, model).nominal_stress(stretch, mode)
 
     response.__doc__ = f"Nominal stress in {mode} tension, ``model.nominal_stress(stretch, {mode!r})``."
     return response

@@ -51,7 +51,7 @@ def write(exported: ExportedState, path: str | Path, fmt: str | None = None) -> 
             data["strain"] = exported.strain.tolist()
         path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     elif fmt == "npz":
-        arrays = {"stress": exported.stress, "tangent": exported.tangent, "ddsdde_fortran": flat}
+        arrays: dict[str, Any] = {"stress": exported.stress, "tangent": exported.tangent, "ddsdde_fortran": flat}
         if exported.strain is not None:
             arrays["strain"] = exported.strain
         with open(path, "wb") as fh:
@@ -123,6 +123,7 @@ def read(path: str | Path, fmt: str | None = None) -> ExportedState:
         with np.load(path, allow_pickle=False) as z:
             header = json.loads(str(z["header"])) if "header" in z.files else None
             _check_header(header, path)
+            assert header is not None  # _check_header raised otherwise
             strain = z["strain"] if "strain" in z.files else None
             return _from_header(header, z["stress"], z["tangent"], strain)
     header = {}

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from .. import notation
+from ..contracts import FiniteStrainModel, is_path_dependent, require
 from ..tensor import Tensor, TensorLike, as_tensor, check_shape
 from .layouts import _SIZES, HYPOTHESES, CodeLayout, _labels, layout, pack_upper
 
@@ -188,10 +189,8 @@ def export_model(
     from ``update``. For a plane-stress layout the 3D strain must already satisfy σ33 = 0 (the tangent is condensed,
     the state is not iterated here).
     """
-    from ..models.base import PathDependentMaterial
-
     strain_t = model.check_strain(strain)
-    if isinstance(model, PathDependentMaterial):
+    if is_path_dependent(model):
         st = model.initial_state(strain_t.shape[:-2]) if state is None else state
         stress, _, tangent = model.update(strain_t, st, dt) if dt is not None else model.update(strain_t, st)
     else:
@@ -218,6 +217,7 @@ def export_finite_strain(model: Any, F: TensorLike, code: str = "abaqus") -> Exp
       (``model.material_tangent(F)``), with E the Green-Lagrange strain.
     """
     lay = layout(code)
+    require(model, FiniteStrainModel, "finite-strain export")
     F = as_tensor(F)
     meta = {"model": model.to_dict(), "F": _np(F).tolist()}
     if lay.code == "abaqus":

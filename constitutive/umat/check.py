@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..contracts import is_path_dependent
 from ..paths import LoadPath, Segment
 from ..tensor import Tensor
 from .material import UMAT
@@ -446,7 +447,7 @@ def compare_umat(
     rep = ComparisonReport(repr(umat), repr(model))
     for path in paths:
         ustate = umat.initial_state()
-        mstate = model.initial_state(()) if hasattr(model, "initial_state") else None
+        mstate = model.initial_state(()) if is_path_dependent(model) else None
         x = np.eye(3) if umat.finite_strain else np.zeros(umat.ntens)
         y = np.zeros(umat.ntens)
         kinc = 0
