@@ -100,16 +100,12 @@ class NominalStressModel(Protocol):
 
 
 @runtime_checkable
-class FiniteStrainModel(NominalStressModel, Protocol):
+class FiniteStrainModel(Protocol):
     r"""A hyperelastic model of the deformation gradient ``F`` ``(..., 3, 3)``, :math:`\det F > 0`: every map
     returns ``(..., 3, 3)`` stresses or ``(..., 3, 3, 3, 3)`` tangents (:mod:`constitutive.kinematics` names the
-    measures)."""
+    measures), and ``nominal_stress`` as :class:`NominalStressModel`."""
 
     dtype: torch.dtype
-
-    def second_piola(self, F: Any) -> Tensor: ...
-
-    def material_tangent(self, F: Any) -> Tensor: ...
 
     def first_piola(self, F: Any) -> Tensor: ...
 
@@ -117,11 +113,17 @@ class FiniteStrainModel(NominalStressModel, Protocol):
 
     def first_piola_and_elasticity(self, F: Any) -> tuple[Tensor, Tensor]: ...
 
+    def second_piola(self, F: Any) -> Tensor: ...
+
+    def material_tangent(self, F: Any) -> Tensor: ...
+
     def cauchy(self, F: Any) -> Tensor: ...
 
     def abaqus_tangent(self, F: Any) -> Tensor: ...
 
     def cauchy_and_abaqus_tangent(self, F: Any) -> tuple[Tensor, Tensor]: ...
+
+    def nominal_stress(self, stretch: Any, mode: str = ...) -> Tensor: ...
 
     def to_dict(self) -> dict[str, Any]: ...
 
@@ -137,12 +139,13 @@ def is_finite_strain(model: object) -> bool:
 
 
 def _members(protocol: type) -> tuple[str, ...]:
-    """The public members a protocol declares (its own and its bases'), in declaration order."""
+    """The public members a protocol declares (its own and its bases'): methods in declaration order, then
+    attributes."""
     names: dict[str, None] = {}
     for cls in reversed(protocol.__mro__):
         if cls in (object, Protocol) or not getattr(cls, "_is_protocol", False):
             continue
-        for name in (*getattr(cls, "__annotations__", {}), *vars(cls)):
+        for name in (*vars(cls), *getattr(cls, "__annotations__", {})):
             if not name.startswith("_"):
                 names[name] = None
     return tuple(names)
@@ -159,8 +162,7 @@ def require(model: object, protocol: type, purpose: str, error: type[Exception] 
     path"``)."""
     missing = missing_members(model, protocol)
     if missing:
-        listed = ", ".join(f"{name}" for name in missing)
         raise error(
-            f"{type(model).__name__} has no {listed}: {purpose} needs a model with the "
-            f"{protocol.__name__} interface (constitutive.contracts.{protocol.__name__})"
+            f"{type(model).__name__} has no {', '.join(missing)}: {purpose} needs a model with "
+            f"{', '.join(_members(protocol))} (the {protocol.__name__} interface, constitutive.contracts)"
         )

@@ -110,7 +110,7 @@ def model_evaluator(model: Any, kin: SmallStrain | FiniteStrain, tangent: Tangen
     else:
         replacement = tangent
     if kin.kind == "finite":
-        require(model, FiniteStrainModel, "a finite-strain path (first_piola(F), first_elasticity(F))", ValueError)
+        require(model, FiniteStrainModel, "a finite-strain path", ValueError)
         if replacement is not None:
             raise ValueError("a replacement tangent is supported on small-strain paths only")
 
