@@ -80,11 +80,13 @@ def calibrate(
     hold (a number, or a list for series parameters such as Ogden's ``mu``/``alpha``; elements are addressed as
     ``"mu[1]"``). ``fixed``: names (or element labels) in ``initial`` held at their initial value, or a mapping
     of extra parameters held at the given values. ``bounds``: ``{name or "name[i]": (lower, upper)}``, ``None``
-    for an open side; a bound on a series name applies to each element. ``options``: non-fitted keywords for the
-    constructor (e.g. ``{"K": 2000.0}``). ``error``: ``"absolute"``, ``"relative"`` or ``"normalised"`` (module
-    docstring). ``jacobian``: ``"reverse"`` or ``"forward"`` automatic differentiation. ``verbose``: print one
-    progress line per iteration; ``callback(info)`` receives ``{"iteration", "nfev", "cost", "parameters"}``
-    each iteration. The remaining keywords go to :func:`scipy.optimize.least_squares`.
+    for an open side; a bound on a series name applies to each element; a free parameter without bounds gets the
+    admissible range its model declares (``model.parameter_declarations()``, open ends nudged inside).
+    ``options``: non-fitted keywords for the constructor (e.g. ``{"K": 2000.0}``). ``error``: ``"absolute"``,
+    ``"relative"`` or ``"normalised"`` (module docstring). ``jacobian``: ``"reverse"`` or ``"forward"`` automatic
+    differentiation. ``verbose``: print one progress line per iteration; ``callback(info)`` receives ``{"iteration",
+    "nfev", "cost", "parameters"}`` each iteration. The remaining keywords go to
+    :func:`scipy.optimize.least_squares`.
 
     Raises ``ValueError`` for an initial value outside its bounds, unknown names in ``fixed``/``bounds``, bad
     experiments, or a model that rejects the initial parameters.
@@ -98,6 +100,7 @@ def calibrate(
     problem.verbose, problem.callback = verbose, callback
     x0 = space.x0()
     problem.admit(x0)
+    space.apply_declared_bounds(make(**space.values(torch.tensor(x0, dtype=dtype))))
     lower, upper = space.bounds()
     start = time.perf_counter()
     sol = least_squares(

@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from ..models.base import PathDependentMaterial
+from ..contracts import is_path_dependent
 from ..paths import LoadPath, labels_for
 from ..tensor import Tensor
 from .kinematics import FiniteStrain, SmallStrain, TangentFn, model_evaluator
@@ -150,7 +150,7 @@ class _Drive:
         self.labels = labels_for(path.kinematics)
         self.x0 = kin.reference(batch)
         self.x, self.y = self.x0.clone(), torch.zeros_like(self.x0)
-        is_history = isinstance(model, PathDependentMaterial) and kin.kind == "small"
+        is_history = is_path_dependent(model) and kin.kind == "small"
         self.state = model.initial_state(batch) if is_history else None
         self.K_prev: Tensor | None = None
         self.t = 0.0

@@ -8,9 +8,9 @@ from typing import Any, cast
 
 import torch
 
-from ..contracts import NominalStressModel, require
+from ..contracts import NominalStressModel, is_path_dependent, require
 from ..driver import DriverError, drive
-from ..models.base import ConvergenceError, Material, PathDependentMaterial
+from ..models.base import ConvergenceError, Material
 from ..paths import uniaxial_stress as uniaxial_stress_path
 from ..tensor import Tensor
 from .columns import RUBBER_MODES
@@ -113,7 +113,7 @@ def _uniaxial_driven(model: Any, strain: Tensor, tol: float, max_iter: int, dt: 
     n = strain.shape[0]
     if dt is None:
         # A rate-dependent model must say so (its own ValueError) rather than be run at an invented time step.
-        if isinstance(model, PathDependentMaterial):
+        if is_path_dependent(model):
             with torch.no_grad():
                 model.update(torch.zeros(3, 3, dtype=model.dtype, device=model.device), model.initial_state(()), None)
         durations: float | list[float] = 1.0
