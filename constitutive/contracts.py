@@ -12,9 +12,10 @@ Three kinds of model:
   consistent tangent)``, the state a ``dict[str, Tensor]`` with the batch axes in front.
 * :class:`FiniteStrainModel` -- a hyperelastic model driven by the deformation gradient :math:`F` ``(..., 3, 3)``:
   first Piola :math:`P` and first elasticity :math:`\mathbb{A} = \partial P/\partial F` (the driver's
-  finite-strain paths), :math:`S` and :math:`\partial S/\partial E` (CalculiX export), Cauchy :math:`\sigma` and the
-  Abaqus tangent :math:`\mathbb{C}^{\tau J}` (Abaqus export), and ``nominal_stress(stretch, mode)`` for homogeneous
-  incompressible rubber tests (calibration; :class:`NominalStressModel` alone).
+  finite-strain paths need only these two: :class:`FirstPiolaModel`), :math:`S` and :math:`\partial S/\partial
+  E` (CalculiX export), Cauchy :math:`\sigma` and the Abaqus tangent :math:`\mathbb{C}^{\tau J}` (Abaqus
+  export), and ``nominal_stress(stretch, mode)`` for homogeneous incompressible rubber tests (calibration;
+  :class:`NominalStressModel` alone).
 
 Every :class:`constitutive.models.Material` is a :class:`SmallStrainModel`, every
 :class:`~constitutive.models.PathDependentMaterial` (:class:`constitutive.umat.UMAT` included) a
@@ -39,6 +40,7 @@ __all__ = [
     "SmallStrainModel",
     "PathDependentModel",
     "NominalStressModel",
+    "FirstPiolaModel",
     "FiniteStrainModel",
     "is_path_dependent",
     "is_finite_strain",
@@ -100,16 +102,23 @@ class NominalStressModel(Protocol):
 
 
 @runtime_checkable
-class FiniteStrainModel(Protocol):
+class FirstPiolaModel(Protocol):
+    r"""What the driver's finite-strain paths call: ``first_piola(F)`` :math:`P` ``(..., 3, 3)`` and
+    ``first_elasticity(F)`` :math:`\mathbb{A} = \partial P/\partial F` ``(..., 3, 3, 3, 3)`` (also offered by a
+    finite-strain :class:`constitutive.umat.UMAT`)."""
+
+    def first_piola(self, F: Any) -> Tensor: ...
+
+    def first_elasticity(self, F: Any) -> Tensor: ...
+
+
+@runtime_checkable
+class FiniteStrainModel(FirstPiolaModel, Protocol):
     r"""A hyperelastic model of the deformation gradient ``F`` ``(..., 3, 3)``, :math:`\det F > 0`: every map
     returns ``(..., 3, 3)`` stresses or ``(..., 3, 3, 3, 3)`` tangents (:mod:`constitutive.kinematics` names the
     measures), and ``nominal_stress`` as :class:`NominalStressModel`."""
 
     dtype: torch.dtype
-
-    def first_piola(self, F: Any) -> Tensor: ...
-
-    def first_elasticity(self, F: Any) -> Tensor: ...
 
     def first_piola_and_elasticity(self, F: Any) -> tuple[Tensor, Tensor]: ...
 

@@ -17,6 +17,7 @@ from constitutive.calibrate.parameters import _ParameterSpace
 from constitutive.check import check_tangent
 from constitutive.contracts import (
     FiniteStrainModel,
+    FirstPiolaModel,
     NominalStressModel,
     PathDependentModel,
     SmallStrainModel,
@@ -198,6 +199,12 @@ def test_umat_satisfies_the_path_dependent_protocol(tmp_path, monkeypatch) -> No
     assert C is not None  # the UMAT computes DDSDDE on every call
     assert torch.allclose(sig, LinearElastic(E_, NU).stress(eps), rtol=1e-12, atol=1e-9)
     assert check_tangent(u, eps).passed
+    # with NLGEOM it offers what the driver's finite-strain paths call, not the whole hyperelastic interface
+    uf = UMAT(HERE / "neohooke.f", [0.5, 40.0], finite_strain=True)
+    assert isinstance(uf, FirstPiolaModel) and is_path_dependent(uf) and not is_finite_strain(uf)
+    res = drive(uf, paths.uniaxial_stress([0.2], increments=2, kinematics="finite"))
+    ref = drive(NeoHookean(0.5, 40.0), paths.uniaxial_stress([0.2], increments=2, kinematics="finite"))
+    assert torch.allclose(res.stress, ref.stress, rtol=1e-10, atol=1e-12)
 
 
 # ----------------------------------------------------------------------------- calibration bounds by default

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import torch
 
-from ..contracts import FiniteStrainModel, PathDependentModel, SmallStrainModel, StressTangentMap, require
+from ..contracts import FirstPiolaModel, PathDependentModel, SmallStrainModel, StressTangentMap, require
 from ..notation import from_mandel, to_mandel
 from ..paths import FINITE_COMPONENTS
 from ..tensor import Tensor
@@ -110,7 +110,7 @@ def model_evaluator(model: Any, kin: SmallStrain | FiniteStrain, tangent: Tangen
     else:
         replacement = tangent
     if kin.kind == "finite":
-        require(model, FiniteStrainModel, "a finite-strain path", ValueError)
+        require(model, FirstPiolaModel, "a finite-strain path", ValueError)
         if replacement is not None:
             raise ValueError("a replacement tangent is supported on small-strain paths only")
 

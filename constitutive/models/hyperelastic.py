@@ -525,9 +525,9 @@ class InvariantHyperelastic(_EnergyHook, abstract=True):
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if _defines(cls, "psi_isochoric") and _defines(cls, "psi_invariants"):
+        if _defines(cls, "psi_isochoric") and _defines(cls, "psi_invariants"):  # checked before registration
             raise TypeError(f"{cls.__name__} defines both psi_isochoric and psi_invariants; define one")
+        super().__init_subclass__(**kwargs)
 
     def psi_isochoric(self, I1bar: Tensor, I2bar: Tensor, J: Tensor) -> Tensor:
         r"""The energy :math:`\psi(\bar I_1, \bar I_2, J)` ``(...)`` (define this or :meth:`psi_invariants`)."""
