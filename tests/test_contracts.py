@@ -243,3 +243,45 @@ def test_declared_bounds_keep_the_optimizer_inside_the_admissible_range() -> Non
     res = calibrate(NeoHookean, exp, {"mu": 0.5})
     assert 0.0 < res.parameters["mu"] < 1e-6
     assert res.at_bounds == ["mu"]
+
+
+# ----------------------------------------------------------------------------- docs/models.md, executed
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "models.md"
+
+
+def _section_blocks(title: str) -> list[str]:
+    """The ```python blocks of the ``## title`` section of docs/models.md."""
+    text = DOCS.read_text(encoding="utf-8")
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    section = text[start : end if end > 0 else None]
+    blocks = section.split("```python\n")[1:]
+    return [b.split("```")[0] for b in blocks]
+
+
+@pytest.mark.parametrize("title", ["Writing a hyperelastic model", "Writing a path-dependent model"])
+def test_models_md_writing_sections_run(title: str) -> None:
+    from constitutive.models import MODELS, MooneyRivlin
+
+    blocks = _section_blocks(title)
+    assert blocks, title
+    namespace: dict = {}
+    try:
+        for code in blocks:
+            assert len([line for line in code.splitlines() if line.strip()]) < 30, "keep the example short"
+            exec(compile(code, f"{DOCS}:{title}", "exec"), namespace)
+        if title.startswith("Writing a hyperelastic"):
+            F = namespace["F"]
+            ref = MooneyRivlin(0.3, 0.05, K=100.0)
+            assert torch.allclose(namespace["P"], ref.first_piola(F), rtol=1e-12, atol=1e-14)
+            assert torch.allclose(namespace["C_abaqus"], ref.abaqus_tangent(F), rtol=1e-12, atol=1e-12)
+            assert namespace["P_uni"].shape == (9,) and float(namespace["P_uni"][0]) == 0.0
+            assert 0.0 < namespace["fit"].parameters["mu"] < 1.0
+        else:
+            model, result = namespace["model"], namespace["result"]
+            assert namespace["report"].passed and is_path_dependent(model)
+            # relaxation under held ramp: the axial stress is below the elastic one (K + 4G/3) eps
+            assert 0.0 < float(result.stress[-1, 0, 0]) < (160e3 + 4 * 80e3 / 3) * 0.01
+    finally:
+        for name in ("MyMooneyRivlin", "MyOgden", "MyNH", "ViscousShear"):
+            MODELS.pop(name, None)
