@@ -30,6 +30,10 @@ Two exact routes compute :math:`S` and :math:`\mathbb{C}`, both batched, both fr
   :math:`F = I` included.
 
 Saint Venant--Kirchhoff and the default Neo-Hookean form also have fully hand-written stress and tangent.
+
+To write a new model, subclass one of the public hooks, :class:`InvariantHyperelastic` (``psi_isochoric(I1bar,
+I2bar, J)`` or ``psi_invariants(I1, I2, I3)``) or :class:`StretchHyperelastic` (``psi_stretches(lam)``), and write
+the energy only (docs/models.md, "Writing a hyperelastic model").
 """
 
 from __future__ import annotations
@@ -220,7 +224,9 @@ class HyperelasticMaterial(Material, abstract=True):
       ``_principal_model = True``),
 
     plus :attr:`initial_shear_modulus`, :attr:`initial_bulk_modulus` (``None`` when incompressible) and, optionally,
-    ``_check_state(I1bar)`` to refuse states outside the model's domain (Gent's locking stretch).
+    ``_check_state(I1bar)`` to refuse states outside the model's domain (Gent's locking stretch). The public hooks
+    :class:`InvariantHyperelastic` and :class:`StretchHyperelastic` wrap these two routes for users: the energy
+    alone, the initial moduli derived from it.
     """
 
     strain_measure: ClassVar[str] = "Green-Lagrange E"
