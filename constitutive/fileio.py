@@ -38,7 +38,7 @@ class OutputExistsError(FileExistsError):
 
     def __init__(self, path: str | Path) -> None:
         super().__init__(f"{path} exists; pass overwrite=True (command line: --force) to replace it")
-        self.filename = str(path)
+        self.path = Path(path)
 
 
 class OverwritesInputError(ValueError):
