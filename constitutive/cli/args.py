@@ -165,7 +165,7 @@ def model_arg(name: str, params: Sequence[str] | None = None) -> Any:
     if path is None:
         cls = get_model(name)
         _check_arguments(cls, overrides)  # a misspelled --param names itself, not the constructor's TypeError
-        return cls(**overrides)
+        return _build(lambda: cls(**overrides), overrides)
     data = read_toml(path)
     material = data.get("material", {})
     if not isinstance(material, dict) or "model" not in material:
@@ -174,7 +174,21 @@ def model_arg(name: str, params: Sequence[str] | None = None) -> Any:
     options = dict(data.get("options", {}))
     for key, value in overrides.items():
         (options if key in options else parameters)[key] = value
-    return Material.from_dict({"model": material["model"], "parameters": parameters, "options": options})
+    return _build(
+        lambda: Material.from_dict({"model": material["model"], "parameters": parameters, "options": options}),
+        overrides,
+    )
+
+
+def _build(make: Any, overrides: dict[str, Any]) -> Any:
+    """``make()``; a failure that may come from a ``--param`` read as text (not a number) says which ones were."""
+    try:
+        return make()
+    except (ValueError, TypeError) as err:
+        text = sorted(k for k, v in overrides.items() if isinstance(v, str))
+        if not text:
+            raise
+        raise type(err)(f"{err} (--param values read as text, not numbers: {', '.join(text)})") from err
 
 
 def add_force(p: argparse.ArgumentParser) -> None:
@@ -195,3 +209,15 @@ def add_debug(p: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="show the traceback of an error",
     )
+
+
+def check_figure_suffix(path: str, option: str) -> None:
+    """``ValueError`` when matplotlib cannot write a figure named ``path`` (checked before any work is done)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    suffix = Path(path).suffix.lstrip(".").lower()
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if suffix not in formats:
+        raise ValueError(
+            f"{option} {path}: give a figure file name ending in one of {', '.join('.' + f for f in sorted(formats))}"
+        )

@@ -9,7 +9,16 @@ from ..check import METHODS, check_tangent, expression_function
 from ..check.expressions import EXPR_NAMES
 from ..notation import ORDERS
 from ..tangent import CONVENTIONS
-from .args import ORDER_ARG_HELP, SYMMETRIC_ARG_HELP, add_debug, add_force, model_arg, model_file, symmetric_arg
+from .args import (
+    ORDER_ARG_HELP,
+    SYMMETRIC_ARG_HELP,
+    add_debug,
+    add_force,
+    check_figure_suffix,
+    model_arg,
+    model_file,
+    symmetric_arg,
+)
 
 ORDER_CHOICES = tuple(ORDERS)
 
@@ -28,9 +37,10 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--rtol must be a positive number, got {args.rtol}")
     strain = symmetric_arg(args.strain, "strain", args.order)
     if args.plot is not None:  # before the check: a refused output should cost nothing
-        check_not_input(args.plot, [model_file(args.model)] if args.model else [])
+        check_not_input(args.plot, [model_file(args.model)] if args.model is not None else [])
         check_writable(args.plot, overwrite=args.force)
-    if args.model:
+        check_figure_suffix(args.plot, "--plot")
+    if args.model is not None:
         target: Any = model_arg(args.model, args.param)
         what = repr(target)
         report = check_tangent(target, strain, method=args.method, convention=args.convention, rtol=args.rtol)
@@ -39,9 +49,12 @@ def run(args: argparse.Namespace) -> int:
         what = f"f(X) = {args.expr}"
         try:
             report = check_tangent(target, strain, method=args.method, convention=args.convention, rtol=args.rtol)
-        except RuntimeError as err:
-            # torch's own error for an expression it cannot evaluate (shapes, dtypes): the user's input, not a bug.
-            raise ValueError(f"--expr {args.expr!r} failed: {err}") from err
+        except (ValueError, TypeError):
+            raise
+        except Exception as err:
+            # the expression is the user's code: whatever it raises (torch's shape/dtype errors, 1/0, X[5]) is the
+            # user's input, not a bug of the package
+            raise ValueError(f"--expr {args.expr!r} failed: {type(err).__name__}: {err}") from err
     if args.plot:
         report.plot(args.plot, overwrite=args.force)
     if args.json:

@@ -125,7 +125,13 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
         return 0
     if args.F is not None:
-        exported = export_finite_strain(model, matrix_arg(args.F, "F"), code)
+        F = matrix_arg(args.F, "F")
+        if not callable(getattr(model, "cauchy", None)):
+            raise ValueError(
+                f"--F needs a finite-strain (hyperelastic) model; {type(model).__name__} is a small-strain model: "
+                "give its strain with --strain"
+            )
+        exported = export_finite_strain(model, F, code)
     elif args.strain is not None:
         X, order, shear = code_strain_arg(args.strain, code, order=args.order, shear=args.shear)
         symbol = "E" if "Green" in str(getattr(model, "strain_measure", "")) else "ε"
