@@ -93,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     from ..models.base import ConvergenceError
 
+    errors: tuple[type[BaseException], ...] = (*USER_ERRORS, ConvergenceError)
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
@@ -104,9 +105,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the reader of stdout went away (e.g. `| head`): stop quietly, as other command-line tools do
         import os
 
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # no real file descriptor (captured output): nothing to silence
+            pass
         return 1
-    except (*USER_ERRORS, ConvergenceError) as err:
+    except errors as err:
         if getattr(args, "debug_traceback", False):
             raise
         print(f"constitutive {args.command}: error: {_one_line(err)}", file=sys.stderr)
