@@ -17,7 +17,7 @@ from constitutive.check import check_tangent
 from constitutive.contracts import FiniteStrainModel
 from constitutive.data import load_treloar
 from constitutive.driver import drive
-from constitutive.export import abaqus_card
+from constitutive.export import abaqus_card, export_finite_strain
 from constitutive.models import (
     MODELS,
     HyperelasticMaterial,
@@ -277,6 +277,10 @@ def test_finite_energy_model_equals_neo_hookean_in_every_measure() -> None:
         assert _close(model.nominal_stress(lam, mode), ref.nominal_stress(lam, mode), 1e-12), mode
     again = Material.from_dict(model.to_dict())
     assert type(again) is type(model) and float(again.parameters["lmbda"]) == 12.0
+    for code in ("abaqus", "calculix"):  # finite-strain export: sigma and C^{tauJ}, or S and dS/dE
+        got, want = export_finite_strain(model, F[0], code), export_finite_strain(ref, F[0], code)
+        assert _close(torch.as_tensor(got.stress), torch.as_tensor(want.stress))
+        assert _close(torch.as_tensor(got.tangent), torch.as_tensor(want.tangent))
 
 
 def test_finite_energy_model_drives_on_finite_paths() -> None:

@@ -22,6 +22,9 @@ Conventions:
   major-symmetric); the tangent of a stress model is :func:`constitutive.tangent.jacobian` of the stress, in the
   ``"symmetric"`` convention. Which strain and stress these are is the user's choice (``strain_measure``,
   ``stress_measure``): small strain and σ by default; Green--Lagrange E and S for a hyperelastic energy ψ(E).
+* ``from_energy(psi, kinematics="finite")`` takes ``psi(C, **parameters)`` of the right Cauchy--Green tensor
+  :math:`C = F^TF` of one point instead and returns a full hyperelastic model
+  (:class:`~constitutive.models.HyperelasticMaterial`: S, dS/dE, P, A, σ, the Abaqus tangent, nominal stresses).
 * Parameters are stored as tensors (``Material._param``) and passed to the function by keyword, so gradients of
   stresses and tangents with respect to them flow (calibration); a tensor with ``requires_grad`` is kept as is.
 
