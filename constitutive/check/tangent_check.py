@@ -25,6 +25,7 @@ from .differences import (
     taylor_remainder,
 )
 from .report import TangentCheckReport
+from .tolerances import check_positive, default_rtol
 
 # --------------------------------------------------------------------------------------------------------------
 # Resolving the function and tangent
@@ -150,7 +151,7 @@ def check_tangent(
     method: str = "central",
     *,
     convention: str = "symmetric",
-    rtol: float = 1e-6,
+    rtol: float | None = None,
     atol: float | None = None,
     step: float | TensorLike | None = None,
     state: Mapping[str, Tensor] | None = None,
@@ -182,11 +183,13 @@ def check_tangent(
     convention:
         'symmetric' (default), 'components' or 'full', as in :mod:`constitutive.tangent`.
     rtol, atol:
-        A point passes when :math:`\max|C - C^{FD}| \le \text{atol} + \text{rtol}\max|C^{FD}|`; ``atol`` defaults
-        to :math:`100\epsilon` times the largest :math:`\max|C^{FD}|` of the batch. ``rtol=1e-8`` is reachable in
-        float64 with 'central' or 'complex'; use about 1e-3 in float32.
+        A point passes when :math:`\max|C - C^{FD}| \le \text{atol} + \text{rtol}\max|C^{FD}|`; ``rtol``
+        defaults from the strain's dtype (:func:`constitutive.check.default_rtol`: 1e-6 in float64, 1e-3 in
+        float32), ``atol`` to :math:`100\epsilon` times the largest :math:`\max|C^{FD}|` of the batch. Both must be
+        positive and finite. ``rtol=1e-8`` is reachable in float64 with 'central' or 'complex'.
     step:
-        Absolute finite-difference step (scalar or per point); default automatic (see the module docstring).
+        Absolute finite-difference step (scalar or per point, positive and finite); default automatic from the
+        dtype, :math:`\epsilon^{1/3} s` (see the module docstring).
     hs:
         Absolute Taylor steps (at least three), default ``h0 * 2**-m`` times the per-point length scale s,
         m = 0..7, with h0 = 1e-2 in float64 and 1e-1 in float32 (whose round-off would swallow smaller steps).
@@ -197,6 +200,13 @@ def check_tangent(
     in the strain, the tangent or any function value, and shape mismatches.
     """
     x = _checked_strain(strain, method, convention)
+    real = x.real.dtype if x.is_complex() else x.dtype
+    rtol = default_rtol(real) if rtol is None else check_positive(rtol, "rtol")
+    atol = None if atol is None else check_positive(atol, "atol")
+    if step is not None:
+        h_user = as_tensor(step)
+        if h_user.numel() == 0 or not bool(torch.isfinite(h_user).all()) or not bool((h_user > 0).all()):
+            raise ValueError(f"step must be positive and finite (scalar or one per point), got {step!r}")
     fn, C = _resolve(fn_or_model, x, tangent, convention, state, dt, batched, notation, order)
     batch = x.shape[:-2]
     fx = _eval(fn, x, "f(strain)")

@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from ..check.tolerances import check_positive, default_rtol
 from ..models.base import PathDependentMaterial
 from ..paths import LoadPath, labels_for
 from ..tensor import Tensor
@@ -36,7 +37,7 @@ def drive(
     cutbacks: int = 0,
     tangent: TangentFn | str | None = None,
     check_tangent: bool = False,
-    tangent_tolerance: float = 1e-6,
+    tangent_tolerance: float | None = None,
     progress: Progress | None = None,
     on_failure: str = "raise",
     differentiable: bool = False,
@@ -71,7 +72,8 @@ def drive(
         verify the Newton tangent of every converged step against central finite differences of that step's
         stress map (the engine of :mod:`constitutive.check`; all steps in one batched pass after the run, so the
         cost is that of about a dozen model calls); errors land in ``result.tangent_error`` and the summary line.
-        ``tangent_tolerance`` is the pass threshold of that line.
+        ``tangent_tolerance`` is the pass threshold of that line (positive; default from the model's dtype,
+        :func:`constitutive.check.default_rtol`: 1e-6 in float64, 1e-3 in float32).
     progress:
         ``progress(step, n_steps)`` after every step (the CLI prints from it).
     on_failure:
@@ -95,7 +97,8 @@ def drive(
         line_search=line_search,
     )
     run = _Drive(model, path, batch_shape, tangent, settings, differentiable)
-    run.cutbacks, run.check_tangent, run.tangent_tolerance = cutbacks, check_tangent, tangent_tolerance
+    tolerance = default_rtol(dtype) if tangent_tolerance is None else check_positive(tangent_tolerance, "tangent_tolerance")
+    run.cutbacks, run.check_tangent, run.tangent_tolerance = cutbacks, check_tangent, tolerance
     run.progress, run.on_failure = progress, on_failure
     for seg_index in range(len(path.segments)):
         failed = run.segment(seg_index)
