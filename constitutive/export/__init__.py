@@ -44,7 +44,7 @@ from .layouts import (
     pack_upper,
     unpack_upper,
 )
-from .state import ExportedState, export_finite_strain, export_model, export_state
+from .state import UNSPECIFIED, ExportedState, export_finite_strain, export_model, export_state, plane_stress_strain
 
 __all__ = [
     "CodeLayout",
@@ -56,6 +56,8 @@ __all__ = [
     "export_state",
     "export_model",
     "export_finite_strain",
+    "plane_stress_strain",
+    "UNSPECIFIED",
     "from_fortran_flat",
     "pack_upper",
     "unpack_upper",
