@@ -97,7 +97,9 @@ def drive(
         line_search=line_search,
     )
     run = _Drive(model, path, batch_shape, tangent, settings, differentiable)
-    tolerance = default_rtol(dtype) if tangent_tolerance is None else check_positive(tangent_tolerance, "tangent_tolerance")
+    tolerance = (
+        default_rtol(dtype) if tangent_tolerance is None else check_positive(tangent_tolerance, "tangent_tolerance")
+    )
     run.cutbacks, run.check_tangent, run.tangent_tolerance = cutbacks, check_tangent, tolerance
     run.progress, run.on_failure = progress, on_failure
     for seg_index in range(len(path.segments)):

@@ -73,7 +73,7 @@ def newton_tangent_errors(model: Any, kin: SmallStrain | FiniteStrain, rec: Reco
 
 
 def _relative_error(fn: Any, x: Tensor, C: Tensor, convention: str, scale: Tensor) -> Tensor:
-    """:math:`\max|C - C^{FD}| / \max|C^{FD}|` per point, central differences with step :math:`\epsilon^{1/3}`
+    r""":math:`\max|C - C^{FD}| / \max|C^{FD}|` per point, central differences with step :math:`\epsilon^{1/3}`
     ``scale``."""
     C_fd, _ = finite_difference_tangent(fn, x, "central", convention, richardson=False, scale=scale)
     err = (C - C_fd).abs().amax(dim=(-1, -2, -3, -4))

@@ -143,8 +143,10 @@ def export_state(
 
     3D: :func:`constitutive.notation.to_notation` in the code's (notation, order). 2D (Abaqus):
     :func:`constitutive.notation.reduce` -- plane strain / axisymmetric keep the 4x4 block of slots 11 22 33 12,
-    plane stress condenses σ33 = 0: :math:`\\bar D = D_{aa} - D_{a3} D_{33}^{-1} D_{3a}`.
+    plane stress condenses σ33 = 0: :math:`\\bar D = D_{aa} - D_{a3} D_{33}^{-1} D_{3a}`. ``units`` (e.g.
+    ``"MPa, mm, s"``) goes into the header; ``None``: ``"unspecified"``.
     """
+    units = _checked_units(units)
     lay = layout(code)
     _check_hypothesis(lay, hypothesis)
     s = as_tensor(stress)
