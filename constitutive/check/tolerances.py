@@ -1,19 +1,19 @@
-"""Default pass thresholds of the tangent check per floating-point type, and the checks of user thresholds.
+r"""Default pass thresholds of the tangent check per floating-point type, and the checks of user thresholds.
 
-Rule (stated once): a correct tangent compared with central differences (step :math:`\\epsilon^{1/3} s`) agrees to
-about :math:`\\epsilon^{2/3}` relative, a few times more where the model's own arithmetic loses digits. The default
+Rule (stated once): a correct tangent compared with central differences (step :math:`\epsilon^{1/3} s`) agrees to
+about :math:`\epsilon^{2/3}` relative, a few times more where the model's own arithmetic loses digits. The default
 relative tolerance is therefore a fixed multiple of the round-off of the dtype:
 
 ==================  ============  ==========================================================================
 dtype               rtol          why
 ==================  ============  ==========================================================================
-float64/complex128  1e-6          as always (:math:`\\epsilon^{2/3} \\approx 4\\cdot10^{-11}`; ample margin)
-float32/complex64   1e-3          :math:`\\epsilon^{2/3} \\approx 2.5\\cdot10^{-5}`; float32 models lose a few digits more
+float64/complex128  1e-6          as always (:math:`\epsilon^{2/3} \approx 4\cdot10^{-11}`; ample margin)
+float32/complex64   1e-3          :math:`\epsilon^{2/3} \approx 2.5\cdot10^{-5}`; models lose a few digits more
 float16/bfloat16    5e-2          half precision: only gross errors are detectable
 ==================  ============  ==========================================================================
 
 A wrong tangent -- e.g. doubled shear columns -- is wrong by O(1) relative and fails at every one of them. The
-absolute tolerance defaults to :math:`100\\epsilon` times the largest reference entry of the batch.
+absolute tolerance defaults to :math:`100\epsilon` times the largest reference entry of the batch.
 """
 
 from __future__ import annotations
