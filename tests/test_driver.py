@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import math
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -646,3 +647,96 @@ def test_float64_tangent_tolerance_default_unchanged_and_bad_values_refused() ->
     for bad in (-1.0, 0.0, float("nan")):
         with pytest.raises(ValueError, match="tangent_tolerance must be a positive finite number"):
             drive(LinearElastic(200e3, 0.3), paths.uniaxial_stress([0.01]), check_tangent=True, tangent_tolerance=bad)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Stateful finite-strain paths and cutbacks by a suggested ratio (issue 11 follow-up)
+# --------------------------------------------------------------------------------------------------------------
+
+_UMAT_DIR = Path(__file__).resolve().parent / "umat"
+_needs_gfortran = pytest.mark.skipif(shutil.which("gfortran") is None, reason="gfortran is not installed")
+
+
+@pytest.fixture
+def umat_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONSTITUTIVE_UMAT_CACHE", str(tmp_path / "umat_cache"))
+
+
+def _umat(name: str, props: list[float], **kw):
+    from constitutive.umat import UMAT
+
+    return UMAT(_UMAT_DIR / name, props, **kw)
+
+
+@_needs_gfortran
+def test_finite_strain_umat_carries_its_state_along_the_path(umat_cache) -> None:
+    # softening.f: neo-Hookean scaled by 1 + a, a accumulating the log-strain increments (history-dependent).
+    u = _umat("softening.f", [0.5, 40.0, 2.0], nstatv=1, finite_strain=True)
+    path = paths.uniaxial_stress([0.3], increments=5, kinematics="finite")
+    res = drive(u, path, check_tangent=True)
+    assert res.completed and "tangent check: PASS" in res.summary()
+    assert res.state["kinc"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    # the driver's per-increment state and stress equal a hand loop over first_piola_update at its F's
+    state = u.initial_state()
+    for k in range(1, res.n_steps + 1):
+        P, state, _ = u.first_piola_update(res.strain[k], state, float(res.time[k] - res.time[k - 1]))
+        assert torch.equal(P, res.stress[k])
+        assert torch.equal(state["statev"], res.state["statev"][k])
+    assert float(res.state["statev"][-1, 0]) > 0.5
+    # history matters: one increment from the virgin state to the final F gives another stress
+    virgin = u.first_piola(res.strain[-1])
+    assert float((virgin - res.stress[-1]).abs().max()) > 0.1 * float(res.stress[-1].abs().max())
+    # the uniaxial condition holds at every step
+    assert float(res.stress[1:, 1, 1].abs().max()) <= 1e-10
+
+
+@_needs_gfortran
+def test_finite_strain_neo_hookean_umat_matches_the_package_model_step_by_step(umat_cache) -> None:
+    u = _umat("neohooke.f", [0.5, 40.0], finite_strain=True)
+    path = paths.uniaxial_stress([0.4], increments=4, kinematics="finite")
+    ru, rm = drive(u, path), drive(NeoHookean(0.5, 40.0), path)
+    assert float((ru.stress - rm.stress).abs().max()) <= 1e-12 * float(rm.stress.abs().max())
+    assert ru.state["kinc"][-1] == 4  # stateful: one UMAT increment per converged step
+    small = _umat("neohooke.f", [0.5, 40.0])  # a small-strain UMAT on a finite path: a clear error up front
+    with pytest.raises(ValueError, match="finite_strain=False"):
+        drive(small, path)
+
+
+@_needs_gfortran
+def test_pnewdt_cuts_the_step_by_the_requested_ratio(umat_cache) -> None:
+    # cutback.f asks for PNEWDT = 0.25 when an increment exceeds 2e-3: the failed step becomes four quarter steps
+    # at once (a halving would need two cuts and leave 3e-3 steps to fail again).
+    u = _umat("cutback.f", [210e3, 0.3, 2e-3])
+    res = drive(u, paths.uniaxial_strain([0.006], increments=1), cutbacks=2)
+    assert res.completed and res.n_steps == 4
+    assert res.extra["cutbacks"] == 2  # a cut into four counts two halvings
+    assert torch.allclose(res.strain[1:, 0, 0], torch.tensor([0.0015, 0.003, 0.0045, 0.006], dtype=torch.float64))
+    # failed attempts leave no trace in the state: one UMAT increment per converged step
+    assert res.state["kinc"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    # the budget is in halvings: a cut into four does not fit in one
+    with pytest.raises(DriverError, match="PNEWDT"):
+        drive(u, paths.uniaxial_strain([0.006], increments=1), cutbacks=1)
+
+
+def test_substeps_from_a_suggested_ratio() -> None:
+    from constitutive.driver.core import substeps
+    from constitutive.driver.newton import StepFailure
+
+    def failure(cause: object) -> StepFailure:
+        err = StepFailure("failed")
+        err.__cause__ = cause  # type: ignore[assignment]
+        return err
+
+    class Suggests(RuntimeError):
+        def __init__(self, ratio: object) -> None:
+            super().__init__("cut")
+            self.suggested_step_ratio = ratio
+
+    assert substeps(failure(None)) == 2  # plain halving
+    assert substeps(failure(RuntimeError("no suggestion"))) == 2
+    assert substeps(failure(Suggests(0.25))) == 4
+    assert substeps(failure(Suggests(0.3))) == 4  # every sub-step at most 0.3 of the failed one
+    assert substeps(failure(Suggests(0.01))) == 10  # bounded below by 0.1
+    assert substeps(failure(Suggests(0.9))) == 2  # never above 0.5: a cut at least halves
+    assert substeps(failure(Suggests(float("nan")))) == 2
+    assert substeps(failure(Suggests("soon"))) == 2

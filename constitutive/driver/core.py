@@ -4,6 +4,7 @@ every converged step (the Newton iterations of a step are in :mod:`.newton`)."""
 from __future__ import annotations
 
 import contextlib
+import math
 import time as _time
 from collections.abc import Callable
 from dataclasses import replace
@@ -15,10 +16,31 @@ from ..check.tolerances import check_positive, default_rtol
 from ..models.base import PathDependentMaterial
 from ..paths import LoadPath, labels_for
 from ..tensor import Tensor
-from .kinematics import FiniteStrain, SmallStrain, TangentFn, model_evaluator
+from .kinematics import FiniteStrain, SmallStrain, TangentFn, finite_history, model_evaluator
 from .newton import Control, NewtonSettings, StepFailure, StepResult, StepStart, implicit_correction, newton_step
 from .result import DriverError, DriveResult, Recorder
 from .tangent_errors import newton_tangent_errors
+
+#: Bounds of a step ratio suggested by a failing model (``suggested_step_ratio``): never below 0.1 (at most ten
+#: sub-steps per cut), never above 0.5 (a cut at least halves the step).
+MIN_STEP_RATIO, MAX_STEP_RATIO = 0.1, 0.5
+
+
+def substeps(failure: BaseException) -> int:
+    """Equal sub-steps replacing a failed step: 2 (halving), or ``ceil(1/r)`` for the ratio ``r`` that the model's
+    error suggests through a ``suggested_step_ratio`` attribute (e.g. a UMAT's PNEWDT < 1), ``r`` clamped to
+    [:data:`MIN_STEP_RATIO`, :data:`MAX_STEP_RATIO`]; so every sub-step is at most ``r`` times the failed one. The
+    driver reads the attribute on the failure's cause (any model error), without knowing the error class."""
+    ratio = getattr(failure.__cause__, "suggested_step_ratio", None)
+    try:
+        r = float(ratio) if ratio is not None else MAX_STEP_RATIO
+    except (TypeError, ValueError):
+        r = MAX_STEP_RATIO
+    if not math.isfinite(r):
+        r = MAX_STEP_RATIO
+    r = min(max(r, MIN_STEP_RATIO), MAX_STEP_RATIO)
+    return math.ceil(1.0 / r - 1e-9)
+
 
 #: Callback ``progress(step, n_steps)`` called after every converged step.
 Progress = Callable[[int, int], None]
@@ -62,8 +84,12 @@ def drive(
     line_search:
         at most this many halvings of a Newton step that does not reduce the residual norm (0: plain Newton).
     cutbacks:
-        a step that fails is split into two half steps, recursively, at most this many times (0: fail at once).
-        The result then has more steps than the path; ``result.extra["cutbacks"]`` counts the splits.
+        a step that fails is split into equal sub-steps, recursively: two halves, or, when the model's error
+        suggests a step ratio r (a ``suggested_step_ratio`` attribute, e.g. a UMAT's PNEWDT), ``ceil(1/r)``
+        sub-steps with r clamped to [0.1, 0.5] (:func:`substeps`). ``cutbacks`` bounds the reduction in halvings:
+        a step may shrink to 2**-cutbacks of the path's step; a cut into n sub-steps costs log2(n) of it (0: fail at
+        once). The result then has more steps than the path; ``result.extra["cutbacks"]`` counts the halvings
+        spent (a cut into four counts 2).
     tangent:
         ``None``/'consistent': the model's (consistent) tangent. 'continuum': ``model.continuum_tangent``. A
         callable ``tangent(strain, state_n, dt)`` (small strain) replaces the Newton matrix, to study convergence;
@@ -155,7 +181,8 @@ class _Drive:
         self.labels = labels_for(path.kinematics)
         self.x0 = kin.reference(batch)
         self.x, self.y = self.x0.clone(), torch.zeros_like(self.x0)
-        is_history = isinstance(model, PathDependentMaterial) and kin.kind == "small"
+        # Small strain: every path-dependent model; finite strain: those with first_piola_update (a stateful F map).
+        is_history = isinstance(model, PathDependentMaterial) and (kin.kind == "small" or finite_history(model))
         self.state = model.initial_state(batch) if is_history else None
         self.K_prev: Tensor | None = None
         self.t = 0.0
@@ -210,13 +237,15 @@ class _Drive:
             try:
                 out = self.solve(target, split, dt, self.settings.predictor and f_cur > 0.0)
             except StepFailure as err:
-                if level < self.cutbacks:
-                    pending += [(f_new, level + 1), (0.5 * (f_cur + f_new), level + 1)]
-                    self.n_cutbacks += 1
+                n_sub = substeps(err)
+                cost = math.log2(n_sub)
+                if level + cost <= self.cutbacks + 1e-9:
+                    pending += [(f_cur + (f_new - f_cur) * k / n_sub, level + cost) for k in range(n_sub, 0, -1)]
+                    self.n_cutbacks += math.ceil(cost - 1e-9)
                     continue
                 return self.fail(
                     f"step {self.step + 1} (segment {seg_index + 1}, t = {t_new:.6g}"
-                    + (f", after {level} cutback(s)" if level else "")
+                    + (f", after {level:.3g} cutback(s)" if level else "")
                     + f"): {err}",
                     err.__cause__,
                     step=self.step + 1,

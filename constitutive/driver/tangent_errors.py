@@ -56,8 +56,13 @@ def newton_tangent_errors(model: Any, kin: SmallStrain | FiniteStrain, rec: Reco
     for dt in torch.unique(dts).tolist():
         idx = torch.nonzero(dts == dt).flatten()
         xi = x[idx]
-        if kin.kind == "finite":
+        if kin.kind == "finite" and rec.states[0] is None:
             fn = model.first_piola
+        elif kin.kind == "finite":
+            start = {name: torch.stack([rec.states[k][name] for k in idx.tolist()]) for name in rec.states[0]}
+
+            def fn(F: Tensor, start: dict[str, Tensor] = start, dt: float = dt) -> Tensor:
+                return model.first_piola_update(F, start, dt)[0]
         elif isinstance(model, PathDependentMaterial):
             start = {name: torch.stack([rec.states[k][name] for k in idx.tolist()]) for name in rec.states[0]}
 
