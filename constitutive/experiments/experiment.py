@@ -11,7 +11,7 @@ import torch
 
 from ..models.base import Material
 from ..tensor import Tensor
-from .columns import RUBBER_MODES, check_finite_column, check_monotonic
+from .columns import RUBBER_MODES, check_finite_column, check_monotonic, plausibility_warnings
 from .responses import AXIS_LABELS, RESPONSES, ResponseFn
 
 # --------------------------------------------------------------------------------------------------------------
@@ -27,9 +27,12 @@ class Experiment:
     ``"pure_shear"``: rubber stretch → nominal stress; ``"uniaxial_stress"``: axial (true) strain → axial (true)
     stress) unless a custom ``response(model, x) -> y`` is given. ``monotonic``: the load path must increase
     strictly (checked). ``settings``: keywords for the response (e.g. ``{"route": "incremental"}`` for
-    :func:`uniaxial_stress_response`). ``weight`` multiplies the experiment's squared residuals. Validation raises
-    ``ValueError`` for mismatched lengths, NaN/inf, a non-monotonic path where monotonic is required, a
-    non-positive weight, or an unknown mode.
+    :func:`uniaxial_stress_response`). ``weight`` multiplies the experiment's squared residuals. ``stress_unit``:
+    the unit of the measured stresses (default ``"MPa"``, the unit of the shipped data); the default axis label
+    and the calibration report use it, and :meth:`plausibility` checks the data against it
+    (:func:`constitutive.experiments.columns.plausibility_warnings`). Validation raises ``ValueError`` for
+    mismatched lengths, NaN/inf, a non-monotonic path where monotonic is required, a non-positive weight, an
+    empty unit, or an unknown mode.
     """
 
     name: str
@@ -43,8 +46,12 @@ class Experiment:
     monotonic: bool = True
     response: ResponseFn | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    stress_unit: str = "MPa"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.stress_unit, str) or not self.stress_unit.strip():
+            raise ValueError(f"experiment {self.name!r}: stress_unit must be a non-empty string such as 'MPa'")
+        self.stress_unit = self.stress_unit.strip()
         if self.response is None and self.mode not in RESPONSES:
             raise ValueError(
                 f"experiment {self.name!r}: unknown mode {self.mode!r}; known modes {sorted(RESPONSES)} "
@@ -56,16 +63,25 @@ class Experiment:
             raise ValueError(f"experiment {self.name!r}: x has {x.size} points but y has {y.size}")
         if self.monotonic:
             check_monotonic(x, f"experiment {self.name!r}: load path x")
-        if not (math.isfinite(self.weight) and self.weight > 0):
+        try:
+            weight = float(self.weight)
+        except (TypeError, ValueError):
+            raise ValueError(f"experiment {self.name!r}: weight must be a number, got {self.weight!r}") from None
+        if isinstance(self.weight, bool) or not (math.isfinite(weight) and weight > 0):
             raise ValueError(f"experiment {self.name!r}: weight must be positive and finite, got {self.weight}")
         self.x = torch.as_tensor(x, dtype=torch.float64)
         self.y = torch.as_tensor(y, dtype=torch.float64)
         default = AXIS_LABELS.get(self.mode, ("x", "y"))
         self.x_label = self.x_label or default[0]
-        self.y_label = self.y_label or default[1]
+        self.y_label = self.y_label or default[1].replace("(MPa)", f"({self.stress_unit})")
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
+
+    def plausibility(self) -> list[str]:
+        """Messages for data implausible in :attr:`stress_unit` (kPa data, strain in percent ...; the rule is
+        :func:`constitutive.experiments.columns.plausibility_warnings`); empty when plausible."""
+        return plausibility_warnings(self.mode, as_numpy(self.x), as_numpy(self.y), self.stress_unit, self.name)
 
     @classmethod
     def rubber(cls, mode: str, stretch: Any, nominal_stress: Any, **kwargs: Any) -> Experiment:
@@ -107,6 +123,7 @@ class Experiment:
             monotonic=self.monotonic,
             response=self.response,
             settings=dict(self.settings),
+            stress_unit=self.stress_unit,
         )
 
 
