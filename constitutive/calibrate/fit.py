@@ -93,6 +93,12 @@ def calibrate(
     from scipy.optimize import least_squares
 
     experiments = _check_inputs(experiments, error, jacobian)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"dtype must be a floating-point torch dtype (float64 default), got {dtype!r}")
+    if not isinstance(initial, Mapping) or not initial:
+        raise ValueError(f"initial must be a non-empty mapping of parameter names to starting values, got {initial!r}")
+    if options is not None and not isinstance(options, Mapping):
+        raise ValueError(f"options must be a mapping of constructor keywords, got {options!r}")
     if not (isinstance(relative_floor, (int, float)) and math.isfinite(relative_floor) and relative_floor > 0):
         raise ValueError(f"relative_floor must be a positive finite number, got {relative_floor!r}")
     if max_nfev is not None and (isinstance(max_nfev, bool) or int(max_nfev) != max_nfev or max_nfev < 1):

@@ -87,6 +87,12 @@ def _resolve(
 ) -> tuple[Callable[[Tensor], Tensor], Tensor]:
     """(batched stress function, tangent in ``convention`` broadcast to ``(..., 3, 3, 3, 3)``)."""
     batch = strain.shape[:-2]
+    _check_dt(dt)
+    if not _is_path_dependent(fn_or_model) and (state is not None or dt is not None):
+        raise ValueError(
+            "state and dt apply to path-dependent models (with initial_state/update) only; "
+            f"{type(fn_or_model).__name__} has no history"
+        )
     if _is_path_dependent(fn_or_model):
         model = fn_or_model
         start = dict(model.initial_state(batch)) if state is None else dict(state)
@@ -137,6 +143,18 @@ def _resolve(
             f"tangent of shape {tuple(C.shape)} does not match the strain batch {tuple(batch)} (+ (3, 3, 3, 3))"
         ) from None
     return stress, C.to(strain.dtype) if not strain.is_complex() else C
+
+
+def _check_dt(dt: float | Tensor | None) -> None:
+    """``ValueError`` unless ``dt`` is None or finite and non-negative (a number or a tensor)."""
+    if dt is None:
+        return
+    try:
+        t = as_tensor(dt, dtype=torch.float64) if not isinstance(dt, Tensor) else dt.detach()
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"dt must be a non-negative number or tensor, got {dt!r}") from None
+    if t.is_complex() or not bool(torch.isfinite(t).all()) or bool((t < 0).any()):
+        raise ValueError(f"dt must be finite and non-negative, got {dt!r}")
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import time as _time
 from collections.abc import Callable
 from dataclasses import replace
@@ -114,6 +115,27 @@ def drive(
         values). Default ``False``: detached CPU results, as always.
     """
     _check_options(path, on_failure, max_iter, cutbacks, line_search)
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be a finite non-negative number, got {value!r}")
+    for name, flag in (("predictor", predictor), ("check_tangent", check_tangent), ("differentiable", differentiable)):
+        if not isinstance(flag, bool):
+            raise ValueError(f"{name} must be True or False, got {flag!r}")
+    if progress is not None and not callable(progress):
+        raise ValueError(f"progress must be a callable progress(step, n_steps) or None, got {progress!r}")
+    try:
+        batch_shape = torch.Size(batch_shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"batch_shape must be a tuple of non-negative integers, got {batch_shape!r}") from None
+    if any(n < 0 for n in batch_shape):
+        raise ValueError(f"batch_shape must be a tuple of non-negative integers, got {tuple(batch_shape)}")
+    try:
+        torch.broadcast_shapes(batch_shape, path.batch_shape())
+    except RuntimeError:
+        raise ValueError(
+            f"batch_shape {tuple(batch_shape)} does not broadcast with the path's target batch "
+            f"{tuple(path.batch_shape())}"
+        ) from None
     dtype = getattr(model, "dtype", torch.float64)
     settings = NewtonSettings(
         max_iter=max_iter,
@@ -140,10 +162,10 @@ def _check_options(path: LoadPath, on_failure: str, max_iter: int, cutbacks: int
         raise ValueError(f"on_failure must be 'raise' or 'return', got {on_failure!r}")
     if not isinstance(path, LoadPath):
         raise ValueError(f"path must be a constitutive.paths.LoadPath, got {type(path).__name__}")
-    if int(max_iter) < 1:
-        raise ValueError(f"max_iter must be at least 1, got {max_iter}")
-    if int(cutbacks) < 0 or int(line_search) < 0:
-        raise ValueError(f"cutbacks and line_search must be non-negative, got {cutbacks} and {line_search}")
+    for name, value, least in (("max_iter", max_iter, 1), ("cutbacks", cutbacks, 0), ("line_search", line_search, 0)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+            kind = "a positive integer" if least else "a non-negative integer"
+            raise ValueError(f"{name} must be {kind}, got {value!r}")
 
 
 class _Drive:

@@ -49,6 +49,14 @@ class Experiment:
     stress_unit: str = "MPa"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ValueError(f"an experiment needs a non-empty name, got {self.name!r}")
+        if self.response is not None and not callable(self.response):
+            raise ValueError(
+                f"experiment {self.name!r}: response must be a callable response(model, x), got {self.response!r}"
+            )
+        if not isinstance(self.settings, dict):
+            raise ValueError(f"experiment {self.name!r}: settings must be a dict of keywords, got {self.settings!r}")
         if not isinstance(self.stress_unit, str) or not self.stress_unit.strip():
             raise ValueError(f"experiment {self.name!r}: stress_unit must be a non-empty string such as 'MPa'")
         self.stress_unit = self.stress_unit.strip()
@@ -63,6 +71,9 @@ class Experiment:
             raise ValueError(f"experiment {self.name!r}: x has {x.size} points but y has {y.size}")
         if self.monotonic:
             check_monotonic(x, f"experiment {self.name!r}: load path x")
+        if self.response is None and self.mode in RUBBER_MODES and bool((x <= 0).any()):
+            k = int(np.flatnonzero(x <= 0)[0])
+            raise ValueError(f"experiment {self.name!r}: stretches must be positive, got {x[k]!r} at index {k}")
         try:
             weight = float(self.weight)
         except (TypeError, ValueError):
@@ -99,17 +110,21 @@ class Experiment:
 
     def predict(self, model: Material, x: Tensor | None = None) -> Tensor:
         """The model's response ``(n,)`` along this experiment's load path (or along ``x``)."""
+        if not isinstance(model, Material):
+            raise TypeError(
+                f"experiment {self.name!r}: model must be a constitutive Material, got {type(model).__name__}"
+            )
         fn = self.response or RESPONSES[self.mode]
         xs = self.x if x is None else torch.as_tensor(x, dtype=torch.float64)
         return fn(model, xs.to(dtype=model.dtype, device=model.device), **self.settings)
 
     def subsample(self, points: int) -> Experiment:
         """A copy with at most ``points`` points, evenly spaced in index, always keeping the last one."""
+        if isinstance(points, bool) or not isinstance(points, (int, np.integer)) or points < 2:
+            raise ValueError(f"points must be >= 2 (an integer), got {points!r}")
         n = len(self)
         if points >= n:
             return self
-        if points < 2:
-            raise ValueError(f"points must be >= 2, got {points}")
         idx = np.unique(np.round(np.linspace(0, n - 1, points)).astype(int))
         return Experiment(
             name=self.name,

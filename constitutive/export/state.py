@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .. import notation
-from ..tensor import Tensor, TensorLike, as_tensor, check_shape
+from ..tensor import Tensor, TensorLike, as_tensor, check_finite, check_shape
 from .layouts import _SIZES, HYPOTHESES, CodeLayout, _labels, layout, pack_upper
 
 #: What the header says when the units are not known.
@@ -153,6 +153,24 @@ def export_state(
     C = as_tensor(tangent)
     check_shape(s, (3, 3), "stress")
     check_shape(C, (3, 3, 3, 3), "tangent")
+    check_finite(s, "stress")
+    check_finite(C, "tangent")
+    shapes = [s.shape[:-2], C.shape[:-4]]
+    if strain is not None:
+        strain = as_tensor(strain)
+        check_shape(strain, (3, 3), "strain")
+        shapes.append(strain.shape[:-2])
+    try:
+        batch = torch.broadcast_shapes(*shapes)
+    except RuntimeError:
+        raise ValueError(
+            f"the batch shapes of stress {tuple(shapes[0])}, tangent {tuple(shapes[1])}"
+            + (f" and strain {tuple(shapes[2])}" if strain is not None else "")
+            + " do not broadcast"
+        ) from None
+    s, C = s.expand(*batch, 3, 3), C.expand(*batch, 3, 3, 3, 3)
+    if strain is not None:
+        strain = strain.expand(*batch, 3, 3)
     e = None
     if hypothesis == "3d":
         sv = notation.to_notation(s, "stress", lay.notation, lay.order)
@@ -240,6 +258,7 @@ def export_model(
     from ..models.base import PathDependentMaterial
 
     _require_model(model)
+    _check_dt(dt)
     if units is None:
         units = getattr(model, "units", None)
     if hypothesis == "plane_stress":
@@ -263,6 +282,19 @@ def export_model(
         metadata={"model": model.to_dict()},
         units=units,
     )
+
+
+def _check_dt(dt: Any) -> None:
+    if dt is None:
+        return
+    if isinstance(dt, bool):
+        raise ValueError(f"dt must be a finite non-negative time increment, got {dt!r}")
+    try:
+        t = as_tensor(dt, dtype=torch.float64) if not isinstance(dt, Tensor) else dt.detach()
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"dt must be a finite non-negative time increment, got {dt!r}") from None
+    if not bool(torch.isfinite(t).all()) or bool((t < 0).any()):
+        raise ValueError(f"dt must be a finite non-negative time increment, got {dt!r}")
 
 
 def _require_model(model: Any) -> None:
@@ -411,6 +443,15 @@ def export_finite_strain(model: Any, F: TensorLike, code: str = "abaqus") -> Exp
       (``model.material_tangent(F)``), with E the Green-Lagrange strain.
     """
     lay = layout(code)
+    needed = {"abaqus": ("cauchy", "abaqus_tangent"), "calculix": ("second_piola", "material_tangent")}
+    if lay.code not in needed:
+        raise ValueError(f"finite-strain export is defined for 'abaqus' and 'calculix', not {code!r}")
+    missing = [name for name in (*needed[lay.code], "to_dict") if not callable(getattr(model, name, None))]
+    if missing:
+        raise ValueError(
+            f"a finite-strain export to {lay.code} needs a finite-strain (hyperelastic) model with "
+            f"{', '.join(needed[lay.code])}; {type(model).__name__} lacks {', '.join(missing)}"
+        )
     F = as_tensor(F)
     meta = {"model": model.to_dict(), "F": _np(F).tolist()}
     if lay.code == "abaqus":
