@@ -26,6 +26,9 @@ Fortran storage. ``DDSDDE(I, J)`` = ∂Δσ_I/∂Δε_J is stored column-major, 
 
 Two-dimensional hypotheses (Abaqus NTENS): ``"3d"`` (6), ``"plane_strain"`` and ``"axisymmetric"`` (4: 11 22 33 12),
 ``"plane_stress"`` (3: 11 22 12, σ33 = 0 condensed statically by :func:`constitutive.notation.reduce`).
+:func:`export_model` with ``hypothesis="plane_stress"`` takes the in-plane strain of any model, solves ε33, ε13, ε23
+for σ33 = σ13 = σ23 = 0 with the driver's Newton step and returns the condensed consistent tangent
+(:func:`plane_stress_strain` gives the solved 3D strain back). Every header states the ``units``.
 """
 
 from __future__ import annotations
