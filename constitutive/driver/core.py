@@ -247,7 +247,7 @@ class _Drive:
         end = torch.where(is_strain, kin.from_components(values, "strain"), kin.from_components(values, "stress"))
         begin = torch.where(is_strain, self.x, self.y)
         # Steps to take, as fractions of the segment (a stack; a failed step is split in two when cutbacks allow).
-        pending = [(k / seg.increments, 0) for k in range(seg.increments, 0, -1)]
+        pending: list[tuple[float, float]] = [(k / seg.increments, 0.0) for k in range(seg.increments, 0, -1)]
         t_start, f_cur = self.t, 0.0
         while pending:
             f_new, level = pending.pop()
