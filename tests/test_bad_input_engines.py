@@ -17,7 +17,7 @@ import torch
 
 from constitutive import data, paths
 from constitutive import export as ex
-from constitutive.calibrate import Experiment, calibrate, experiment_from_config, uniaxial_stress_response
+from constitutive.calibrate import Experiment, calibrate, experiment_from_config, run_config, uniaxial_stress_response
 from constitutive.check import check_tangent, finite_difference_tangent, taylor_remainder
 from constitutive.driver import drive
 from constitutive.models import J2Plasticity, LinearElastic, NeoHookean
@@ -287,6 +287,18 @@ CASES: list[tuple[str, Callable[[], Any], type[BaseException], str]] = [
     ),
     ("calibrate error measure", lambda: _cal(error="squared"), ValueError, "error measure"),
     ("config not a table", lambda: experiment_from_config([1]), Exception, ""),
+    ("run_config of a number", lambda: run_config(3), ValueError, "config must be a path"),
+    ("calibrate bounds list", lambda: _cal(bounds=[1, 2]), ValueError, "bounds must be a mapping"),
+    ("calibrate fixed number", lambda: _cal(fixed=3), ValueError, "fixed must be"),
+    ("calibrate callback number", lambda: _cal(callback=3), ValueError, "callback must be"),
+    ("experiment text data", lambda: Experiment.uniaxial_stress("abc", [1.0]), ValueError, "must be numbers"),
+    (
+        "uniaxial response negative dt",
+        lambda: uniaxial_stress_response(J2, torch.tensor([1e-3]), route="incremental", dt=-1.0),
+        ValueError,
+        "dt must hold finite non-negative",
+    ),
+    ("check richardson text", lambda: check_tangent(LE, EPS, richardson="no"), ValueError, "richardson"),
     (
         "config missing file",
         lambda: experiment_from_config({"file": "nope.csv", "mode": "uniaxial"}),

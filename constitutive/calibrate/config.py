@@ -127,6 +127,8 @@ def run_config(
     ``[metadata]`` (copied into the parameter file) and ``[[experiments]]`` (:func:`experiment_from_config`).
     ``overrides`` replace ``[fit]`` entries.
     """
+    if not isinstance(config, (str, Path, Mapping)):
+        raise ValueError(f"config must be a path to a TOML file or a mapping, got {type(config).__name__}")
     if isinstance(config, Mapping):
         cfg, base_dir = dict(config), Path(base or ".")
         stem_default = "calibration"

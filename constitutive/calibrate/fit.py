@@ -97,6 +97,12 @@ def calibrate(
         raise ValueError(f"dtype must be a floating-point torch dtype (float64 default), got {dtype!r}")
     if not isinstance(initial, Mapping) or not initial:
         raise ValueError(f"initial must be a non-empty mapping of parameter names to starting values, got {initial!r}")
+    if bounds is not None and not isinstance(bounds, Mapping):
+        raise ValueError(f"bounds must be a mapping {{name: (lower, upper)}}, got {bounds!r}")
+    if fixed is not None and (isinstance(fixed, (str, bytes)) or not isinstance(fixed, (Mapping, Iterable))):
+        raise ValueError(f"fixed must be a list of parameter names or a mapping of held values, got {fixed!r}")
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be a callable callback(info) or None, got {callback!r}")
     if options is not None and not isinstance(options, Mapping):
         raise ValueError(f"options must be a mapping of constructor keywords, got {options!r}")
     if not (isinstance(relative_floor, (int, float)) and math.isfinite(relative_floor) and relative_floor > 0):

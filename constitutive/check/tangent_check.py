@@ -217,6 +217,8 @@ def check_tangent(
     Returns a :class:`TangentCheckReport`. Raises ``ValueError`` for a non-symmetric strain (unless 'full'), NaN
     in the strain, the tangent or any function value, and shape mismatches.
     """
+    if not isinstance(richardson, bool):
+        raise ValueError(f"richardson must be True or False, got {richardson!r}")
     x = _checked_strain(strain, method, convention)
     real = x.real.dtype if x.is_complex() else x.dtype
     rtol = default_rtol(real) if rtol is None else check_positive(rtol, "rtol")

@@ -12,7 +12,10 @@ RUBBER_MODES = ("uniaxial", "equibiaxial", "pure_shear")
 
 def check_finite_column(values: Any, name: str) -> np.ndarray:
     """``values`` as a 1-d float64 array; ``ValueError`` naming ``name`` and the first bad index otherwise."""
-    a = np.asarray(values, dtype=np.float64)
+    try:
+        a = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be numbers: {err}") from None
     if a.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {a.shape}")
     if a.size == 0:

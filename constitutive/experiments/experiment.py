@@ -65,8 +65,13 @@ class Experiment:
                 f"experiment {self.name!r}: unknown mode {self.mode!r}; known modes {sorted(RESPONSES)} "
                 "(or pass response=)"
             )
-        x = check_finite_column(as_numpy(self.x), f"experiment {self.name!r}: x (load path)")
-        y = check_finite_column(as_numpy(self.y), f"experiment {self.name!r}: y (measured response)")
+        x = check_finite_column(
+            self.x if not isinstance(self.x, Tensor) else as_numpy(self.x), f"experiment {self.name!r}: x (load path)"
+        )
+        y = check_finite_column(
+            self.y if not isinstance(self.y, Tensor) else as_numpy(self.y),
+            f"experiment {self.name!r}: y (measured response)",
+        )
         if x.shape != y.shape:
             raise ValueError(f"experiment {self.name!r}: x has {x.size} points but y has {y.size}")
         if self.monotonic:

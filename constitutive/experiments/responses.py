@@ -134,6 +134,8 @@ def _uniaxial_driven(model: Any, strain: Tensor, tol: float, max_iter: int, dt: 
         durations: float | list[float] = 1.0
     else:
         dts = torch.as_tensor(dt, dtype=torch.float64).detach().cpu().reshape(-1)
+        if not bool(torch.isfinite(dts).all()) or bool((dts < 0).any()):
+            raise ValueError(f"dt must hold finite non-negative time increments, got {dt!r}")
         if dts.numel() not in (1, n):
             raise ValueError(f"dt must be one time increment or one per point ({n}), got {dts.numel()}")
         durations = [float(v) for v in dts.expand(n)]
