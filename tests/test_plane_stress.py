@@ -155,3 +155,19 @@ def test_cli_hypothesis_plane_stress(tmp_path) -> None:
     # ε33 = 0.5 given on the command line is ignored and solved for: σ33 = 0 needs ε33 ≈ -ν/(1-ν) ε11 (elastic)
     oop = data["header"]["metadata"]["plane_stress"]["out_of_plane_strain"]
     assert -1e-3 < oop[0] < 0.0
+
+
+def test_material_units_from_parameter_files(tmp_path) -> None:
+    from constitutive.export import material_units
+
+    assert material_units("steel_s355") == "MPa"  # the shipped files say "MPa"
+    assert material_units("no_such_material") == "unspecified"
+    f = tmp_path / "mine.toml"
+    f.write_text('[material]\nmodel = "LinearElastic"\nunits = "MPa, mm, s"\n[parameters]\nE = 1.0\nnu = 0.3\n')
+    assert material_units(f) == "MPa, mm, s"
+    assert (
+        export_model(
+            LinearElastic(E=E, nu=NU), [1e-3, 0, 0], "abaqus", "plane_stress", units=material_units(f)
+        ).header()["units"]
+        == "MPa, mm, s"
+    )

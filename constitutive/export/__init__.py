@@ -47,7 +47,15 @@ from .layouts import (
     pack_upper,
     unpack_upper,
 )
-from .state import UNSPECIFIED, ExportedState, export_finite_strain, export_model, export_state, plane_stress_strain
+from .state import (
+    UNSPECIFIED,
+    ExportedState,
+    export_finite_strain,
+    export_model,
+    export_state,
+    material_units,
+    plane_stress_strain,
+)
 
 __all__ = [
     "CodeLayout",
@@ -60,6 +68,7 @@ __all__ = [
     "export_model",
     "export_finite_strain",
     "plane_stress_strain",
+    "material_units",
     "UNSPECIFIED",
     "from_fortran_flat",
     "pack_upper",

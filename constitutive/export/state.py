@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -205,6 +206,22 @@ def export_state(
         metadata=dict(metadata or {}),
         units=units,
     )
+
+
+def material_units(path: str | Path) -> str:
+    """The ``[material] units`` entry of a material parameter file (a path, or the stem of a file in the
+    repository's ``materials/`` folder, as :func:`constitutive.models.load` resolves it), e.g. ``"MPa, mm, s"``;
+    ``"unspecified"`` when the file has none or no such file exists (a model given by class name and parameters).
+    ``export_model(model, ..., units=material_units(path))`` writes it in the export header."""
+    from ..models.base import read_toml
+
+    p = Path(path)
+    if not p.exists():
+        p = Path(__file__).resolve().parents[2] / "materials" / f"{p.stem}.toml"
+        if Path(path).suffix or not p.exists():
+            return UNSPECIFIED
+    units = read_toml(p).get("material", {}).get("units")
+    return units.strip() if isinstance(units, str) and units.strip() else UNSPECIFIED
 
 
 def _checked_units(units: str | None) -> str:
