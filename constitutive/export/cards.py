@@ -96,7 +96,8 @@ def _is_orthotropic(D: np.ndarray) -> bool:
 def abaqus_elastic_card(model_or_stiffness: Any, elastic_type: str | None = None) -> str:
     r"""An Abaqus ``*ELASTIC`` card for a linear elastic model (or a ``(3, 3, 3, 3)`` stiffness tensor).
 
-    ``elastic_type`` (default: the most specific that is exact):
+    ``elastic_type`` (default: the most specific that is exact; with ``"engineering_constants"`` an ``Orthotropic``
+    model in the global axes writes its own nine constants, exactly):
 
     * ``"isotropic"``: ``E, ν``  with :math:`\mu = D_{1212}`, :math:`\lambda = D_{1122}`,
       :math:`E = \mu(3\lambda + 2\mu)/(\lambda + \mu)`, :math:`\nu = \lambda / (2(\lambda + \mu))`;
@@ -110,11 +111,19 @@ def abaqus_elastic_card(model_or_stiffness: Any, elastic_type: str | None = None
     elastic behavior'); non-orthotropic stiffness refuses the orthotropic types with ``ValueError``.
     """
     D = _elastic_stiffness(model_or_stiffness)
+    from ..models.elastic import LinearElastic, Orthotropic
+
     iso = _isotropic_moduli(D)
-    if iso is not None and type(model_or_stiffness).__name__ == "LinearElastic":
+    if iso is not None and isinstance(model_or_stiffness, LinearElastic):
         # The model's own (E, ν) are exact; the ones recovered from D carry round-off.
         iso = (_scalar(model_or_stiffness, "E"), _scalar(model_or_stiffness, "nu"))
     ortho = _is_orthotropic(D)
+    own_constants = None  # an Orthotropic model in the global axes: its own nine constants are exact
+    if isinstance(model_or_stiffness, Orthotropic):
+        axes = torch.as_tensor(model_or_stiffness.parameters["axes"]).detach().cpu()
+        if torch.equal(axes, torch.eye(3, dtype=axes.dtype)):
+            names = ("E1", "E2", "E3", "nu12", "nu13", "nu23", "G12", "G13", "G23")
+            own_constants = [_scalar(model_or_stiffness, n) for n in names]
     if elastic_type is None:
         elastic_type = "isotropic" if iso is not None else ("orthotropic" if ortho else "anisotropic")
     kind = elastic_type.lower().replace(" ", "_")
@@ -124,6 +133,8 @@ def abaqus_elastic_card(model_or_stiffness: Any, elastic_type: str | None = None
         return "*ELASTIC, TYPE=ISOTROPIC\n" + "\n".join(_data_lines(iso)) + "\n"
     if kind in ("engineering_constants", "orthotropic") and not ortho:
         raise ValueError(f"TYPE={kind.upper()} needs an orthotropic stiffness in the global axes; use 'anisotropic'")
+    if kind == "engineering_constants" and own_constants is not None:
+        return "*ELASTIC, TYPE=ENGINEERING CONSTANTS\n" + "\n".join(_data_lines(own_constants)) + "\n"
     if kind == "engineering_constants":
         S = np.linalg.inv(D)
         E = 1.0 / np.diag(S)[:3]
@@ -387,7 +398,9 @@ def plastic_table(
             )
         mids = 0.5 * (knots[:-1] + knots[1:])[bad]
         knots = np.sort(np.concatenate([knots, mids]))
-    stress = _flow_stress(model, knots)
+    # The table holds exactly what the card prints (_fmt shortens a text over 20 characters).
+    knots = np.array([float(_fmt(k)) for k in knots])
+    stress = np.array([float(_fmt(v)) for v in _flow_stress(model, knots)])
     if np.any(np.diff(stress) < -1e-12 * np.abs(stress).max()):
         raise ValueError("the flow stress decreases with plastic strain; *PLASTIC tables here are for hardening laws")
     if np.allclose(stress, stress[0], rtol=0.0, atol=0.0):
