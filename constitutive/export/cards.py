@@ -371,8 +371,9 @@ def plastic_table(
     tol = 1e-4 * abs(s0) if tolerance is None else float(tolerance)
     if not (math.isfinite(tol) and tol > 0):
         raise ValueError(f"tolerance must be finite and > 0 (stress units), got {tolerance!r}")
-    law = getattr(model, "_user_R", None)  # a table read from a card (TabulatedHardening): its own points, exact
-    if model.options.get("hardening") == "user" and hasattr(law, "strain") and hasattr(law, "stress"):
+    # A table read from a card (TabulatedHardening, held by the model's UserLaw): its own points, exactly.
+    law = getattr(getattr(model, "law", None), "fn", None)
+    if hasattr(law, "strain") and hasattr(law, "stress"):
         if _scalar(model, "H") == 0.0:
             strain = np.asarray(law.strain, dtype=np.float64)
             return PlasticTable(strain, s0 - law.stress[0] + np.asarray(law.stress, dtype=np.float64), 0.0, tol)
