@@ -428,3 +428,14 @@ def test_tabulated_hardening_slope_is_the_segment_slope():
     a = torch.tensor([0.05, 0.3, 0.7], dtype=torch.float64)
     _, slope = torch.func.jvp(law, (a,), (torch.ones_like(a),))
     np.testing.assert_allclose(slope.numpy(), [1000.0, 50.0, 0.0], rtol=1e-12)
+
+
+def test_read_combined_card_in_the_documented_spelling():
+    """Abaqus's manual spells the parameters DATA TYPE and NUMBER BACKSTRESSES; blanks in keyword lines are
+    ignored, so both spellings read the same."""
+    text = (
+        "*ELASTIC\n210000.0, 0.3\n*PLASTIC, HARDENING=COMBINED, DATA TYPE=PARAMETERS, NUMBER BACKSTRESSES=2\n"
+        "355.0, 40000.0, 400.0, 3000.0, 20.0\n*CYCLIC HARDENING, PARAMETERS\n355.0, 80.0, 8.0\n"
+    )
+    model = ex.read_card(text)
+    assert _content(ex.abaqus_card(model)) == _content(ex.abaqus_card(plasticity.J2Plasticity(**CHABOCHE)))

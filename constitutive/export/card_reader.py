@@ -176,7 +176,7 @@ def _isotropic_law(strain: np.ndarray, stress: np.ndarray) -> dict[str, Any]:
 def _plastic(blocks: list[dict[str, Any]], E: float, nu: float) -> Any:
     plastic = _one(blocks, "PLASTIC")
     assert plastic is not None
-    opts = plastic["options"]
+    opts = {k.replace(" ", ""): v for k, v in plastic["options"].items()}  # Abaqus ignores blanks: DATA TYPE
     hardening = (opts.get("HARDENING") or "ISOTROPIC").upper()
     kwargs: dict[str, Any] = {}
     if hardening == "ISOTROPIC":
@@ -184,7 +184,7 @@ def _plastic(blocks: list[dict[str, Any]], E: float, nu: float) -> Any:
             raise ValueError("*CYCLIC HARDENING goes with *PLASTIC, HARDENING=COMBINED")
         kwargs.update(_isotropic_law(*_table(plastic)))
     elif hardening == "COMBINED" and (opts.get("DATATYPE") or "").upper() == "PARAMETERS":
-        n = int(opts.get("NUMBER BACKSTRESSES", "1"))
+        n = int(opts.get("NUMBERBACKSTRESSES", "1"))
         vals = _count(plastic, 1 + 2 * n, f"HARDENING=COMBINED with {n} back stresses")
         sy, C, gamma = vals[0], vals[1::2], vals[2::2]
         kwargs.update(sigma_y=sy, C=C, gamma=gamma)
