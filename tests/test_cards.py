@@ -38,7 +38,7 @@ def _content(card: str) -> list[str]:
 # ------------------------------------------------------------------------------------------------ the registry
 
 
-class Spring(Material):
+class Spring(Material, abstract=True):  # abstract: kept out of the model registry MODELS
     """A user model defined outside the package (a one-parameter isotropic 'spring')."""
 
     strain_measure = "Hencky strain (user)"
@@ -64,7 +64,7 @@ def test_user_model_joins_the_card_registry():
         assert _data(card, "ELASTIC") == [6.0, 0.0]
         assert "Spring" in ex.card_kinds()
 
-        class StiffSpring(Spring):  # a subclass finds its parent's writer along the MRO
+        class StiffSpring(Spring, abstract=True):  # a subclass finds its parent's writer along the MRO
             pass
 
         assert ex.card_writer_for(StiffSpring(1.0)) is spring_card
@@ -83,10 +83,10 @@ def test_user_model_joins_the_card_registry():
 
 
 def test_subclass_of_a_package_model_gets_its_card():
-    class MyElastic(elastic.LinearElastic):
+    class CardTestElastic(elastic.LinearElastic, abstract=True):
         pass
 
-    assert _data(ex.abaqus_card(MyElastic(E=100.0, nu=0.2)), "ELASTIC") == [100.0, 0.2]
+    assert _data(ex.abaqus_card(CardTestElastic(E=100.0, nu=0.2)), "ELASTIC") == [100.0, 0.2]
 
 
 def test_bad_inputs_name_the_problem():
