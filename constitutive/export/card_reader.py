@@ -94,8 +94,9 @@ def _no_more_terms(D: list[float], what: str) -> float:
     return D[0]
 
 
-def _K(D1: float) -> dict[str, float]:
-    return {} if D1 == 0.0 else {"K": 2.0 / D1}
+def _K(D1: float) -> float | None:
+    """K = 2/D1; D1 = 0 is incompressible (no K)."""
+    return None if D1 == 0.0 else 2.0 / D1
 
 
 def _hyperelastic(block: dict[str, Any]) -> Any:
@@ -111,20 +112,20 @@ def _hyperelastic(block: dict[str, Any]) -> Any:
         return hyperelastic.NeoHookean(mu, 2.0 / D1 - 2.0 * mu / 3.0, form="isochoric")
     if kind in ("MOONEY-RIVLIN", "MOONEY RIVLIN") or (kind == "POLYNOMIAL" and n == 1):
         C10, C01, D1 = _count(block, 3, kind)
-        return hyperelastic.MooneyRivlin(C10, C01, **_K(D1))
+        return hyperelastic.MooneyRivlin(C10, C01, K=_K(D1))
     if kind == "YEOH" or (kind == "REDUCED POLYNOMIAL" and n == 3):
         vals = _count(block, 6, kind)
         D1 = _no_more_terms(vals[3:], kind)
-        return hyperelastic.Yeoh(*vals[:3], **_K(D1))
+        return hyperelastic.Yeoh(vals[0], vals[1], vals[2], K=_K(D1))
     if kind == "OGDEN":
         vals = _count(block, 3 * n, f"OGDEN, N={n}")
         mu_i, alpha = vals[0 : 2 * n : 2], vals[1 : 2 * n : 2]
         D1 = _no_more_terms(vals[2 * n :], "OGDEN")
-        return hyperelastic.Ogden(mu=[2.0 * m / a for m, a in zip(mu_i, alpha)], alpha=alpha, **_K(D1))
+        return hyperelastic.Ogden(mu=[2.0 * m / a for m, a in zip(mu_i, alpha)], alpha=alpha, K=_K(D1))
     if kind in ("ARRUDA-BOYCE", "ARRUDA BOYCE"):
         mu, lam_m, D = _count(block, 3, kind)
-        extra = {} if D == 0.0 else {"K": 2.0 / D, "volumetric": "simo_taylor"}
-        return hyperelastic.ArrudaBoyce(mu, lam_m * lam_m, **extra)
+        vol = "quadratic" if D == 0.0 else "simo_taylor"  # incompressible: no volumetric term at all
+        return hyperelastic.ArrudaBoyce(mu, lam_m * lam_m, K=_K(D), volumetric=vol)
     raise ValueError(
         f"*HYPERELASTIC, {kind}{'' if 'N' not in opts else f', N={n}'} has no package model here; read are NEO HOOKE, "
         "MOONEY-RIVLIN (POLYNOMIAL N=1), YEOH (REDUCED POLYNOMIAL N=3), OGDEN, ARRUDA-BOYCE"

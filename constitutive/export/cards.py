@@ -146,7 +146,7 @@ def abaqus_elastic_card(model_or_stiffness: Any, elastic_type: str | None = None
         values = [D[I, J] for I, J in ORTHOTROPIC_ORDER]
         return "*ELASTIC, TYPE=ORTHOTROPIC\n" + "\n".join(_data_lines(values)) + "\n"
     if kind == "anisotropic":
-        return "*ELASTIC, TYPE=ANISOTROPIC\n" + "\n".join(_data_lines(pack_upper(D))) + "\n"
+        return "*ELASTIC, TYPE=ANISOTROPIC\n" + "\n".join(_data_lines(list(pack_upper(D)))) + "\n"
     raise ValueError(
         f"unknown *ELASTIC type {elastic_type!r}; choose isotropic, engineering_constants, orthotropic, anisotropic"
     )
@@ -225,13 +225,13 @@ def abaqus_hyperelastic_card(model: Any, code: str = "abaqus") -> str:
     a ``ValueError`` that asks for a bulk modulus (CalculiX has no incompressible hyperelasticity).
     """
     _check_code(code)
-    writer = _HYPERELASTIC_FORMS.get(_lookup(type(model), _HYPERELASTIC_FORMS)) if _is_class_of(model) else None
-    if writer is None:
+    found = _lookup(type(model), _HYPERELASTIC_FORMS) if _is_class_of(model) else None
+    if found is None:
         raise ValueError(
             f"no Abaqus *HYPERELASTIC card for {type(model).__name__}; hyperelastic cards exist for "
             f"{', '.join(sorted(c.__name__ for c in _HYPERELASTIC_FORMS))}"
         )
-    return writer(model, code) + "\n"
+    return _HYPERELASTIC_FORMS[found](model, code) + "\n"
 
 
 def _neo_hooke_card(model: Any, code: str) -> str:
@@ -373,7 +373,7 @@ def plastic_table(
         raise ValueError(f"tolerance must be finite and > 0 (stress units), got {tolerance!r}")
     # A table read from a card (TabulatedHardening, held by the model's UserLaw): its own points, exactly.
     law = getattr(getattr(model, "law", None), "fn", None)
-    if hasattr(law, "strain") and hasattr(law, "stress"):
+    if law is not None and hasattr(law, "strain") and hasattr(law, "stress"):
         if _scalar(model, "H") == 0.0:
             strain = np.asarray(law.strain, dtype=np.float64)
             return PlasticTable(strain, s0 - law.stress[0] + np.asarray(law.stress, dtype=np.float64), 0.0, tol)
@@ -652,10 +652,10 @@ def _viscoelastic_writer(model: Any, *, code: str = "abaqus", **_: Any) -> str:
 def _register_builtin_writers() -> None:
     from ..models import elastic, hyperelastic, plasticity, viscoelastic
 
-    for cls in (elastic.LinearElastic, elastic.TransverselyIsotropic, elastic.Orthotropic, elastic.Cubic):
+    linear: tuple[type, ...] = (elastic.LinearElastic, elastic.TransverselyIsotropic, elastic.Orthotropic)
+    for cls in (*linear, elastic.Cubic, elastic.Anisotropic):
         register_card_writer(cls, _elastic_writer)
-    register_card_writer(elastic.Anisotropic, _elastic_writer)
-    forms = {
+    forms: dict[type, Callable[[Any, str], str]] = {
         hyperelastic.NeoHookean: _neo_hooke_card,
         hyperelastic.MooneyRivlin: _mooney_rivlin_card,
         hyperelastic.Yeoh: _yeoh_card,
