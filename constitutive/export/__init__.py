@@ -33,7 +33,22 @@ for σ33 = σ13 = σ23 = 0 with the driver's Newton step and returns the condens
 
 from __future__ import annotations
 
-from .cards import abaqus_card, abaqus_elastic_card, abaqus_hyperelastic_card, parse_abaqus_card
+from .card_reader import TabulatedHardening, read_card
+from .cards import (
+    CARD_CODES,
+    PlasticTable,
+    abaqus_card,
+    abaqus_elastic_card,
+    abaqus_hyperelastic_card,
+    abaqus_plastic_card,
+    abaqus_rate_dependent_card,
+    abaqus_viscoelastic_card,
+    card_kinds,
+    card_writer_for,
+    parse_abaqus_card,
+    plastic_table,
+    register_card_writer,
+)
 from .files import read, write
 from .layouts import (
     ANISOTROPIC_ORDER,
@@ -81,4 +96,15 @@ __all__ = [
     "abaqus_hyperelastic_card",
     "abaqus_card",
     "parse_abaqus_card",
+    "abaqus_plastic_card",
+    "abaqus_rate_dependent_card",
+    "abaqus_viscoelastic_card",
+    "plastic_table",
+    "PlasticTable",
+    "register_card_writer",
+    "card_writer_for",
+    "card_kinds",
+    "CARD_CODES",
+    "read_card",
+    "TabulatedHardening",
 ]
