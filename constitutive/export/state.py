@@ -213,12 +213,13 @@ def material_units(path: str | Path) -> str:
     repository's ``materials/`` folder, as :func:`constitutive.models.load` resolves it), e.g. ``"MPa, mm, s"``;
     ``"unspecified"`` when the file has none or no such file exists (a model given by class name and parameters).
     ``export_model(model, ..., units=material_units(path))`` writes it in the export header."""
-    from ..models.base import read_toml
+    from ..resources import material_file, read_toml
 
     p = Path(path)
-    if not p.exists():
-        p = Path(__file__).resolve().parents[2] / "materials" / f"{p.stem}.toml"
-        if Path(path).suffix or not p.exists():
+    if not p.is_file():
+        try:
+            p = material_file(str(path))
+        except (FileNotFoundError, ValueError):
             return UNSPECIFIED
     units = read_toml(p).get("material", {}).get("units")
     return units.strip() if isinstance(units, str) and units.strip() else UNSPECIFIED
