@@ -116,8 +116,6 @@ class CalibrationResult:
         if self.warnings:
             lines += ["", "## Warnings", ""] + [f"- WARNING: {w}" for w in self.warnings]
         lines += ["", "## Parameters", "", self.parameter_table(), "", "## Errors", "", self.error_table(), ""]
-        if self.stress_unit and self.stress_unit != "unspecified":
-            info["units"] = self.stress_unit  # the fitted moduli are in the data's stress unit
         sources = sorted({source_line(e.source) for e in self.experiments if e.source.strip()})
         if sources:
             lines += ["## Data", ""] + [f"- {s}" for s in sources] + [""]
