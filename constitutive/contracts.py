@@ -10,6 +10,8 @@ Three kinds of model:
 * :class:`PathDependentModel` -- a :class:`SmallStrainModel` with history: ``state_shapes()``,
   ``initial_state(batch)``, ``check_state(state, batch)`` and ``update(strain, state, dt) -> (stress, new_state,
   consistent tangent)``, the state a ``dict[str, Tensor]`` with the batch axes in front.
+* :class:`FiniteHistoryModel` -- a :class:`PathDependentModel` that also updates its history along F-controlled
+  paths (``first_piola_update(F, state, dt)``; a finite-strain UMAT).
 * :class:`FiniteStrainModel` -- a hyperelastic model driven by the deformation gradient :math:`F` ``(..., 3, 3)``:
   first Piola :math:`P` and first elasticity :math:`\mathbb{A} = \partial P/\partial F` (the driver's
   finite-strain paths need only these two: :class:`FirstPiolaModel`), :math:`S` and :math:`\partial S/\partial
@@ -39,6 +41,7 @@ __all__ = [
     "StressTangentMap",
     "SmallStrainModel",
     "PathDependentModel",
+    "FiniteHistoryModel",
     "NominalStressModel",
     "FirstPiolaModel",
     "FiniteStrainModel",
@@ -90,6 +93,16 @@ class PathDependentModel(SmallStrainModel, Protocol):
 
     def update(
         self, strain: Any, state: Mapping[str, Tensor], dt: float | Tensor | None = ...
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor]: ...
+
+
+@runtime_checkable
+class FiniteHistoryModel(PathDependentModel, Protocol):
+    """A path-dependent model that also carries its history along F-controlled paths (a finite-strain
+    :class:`constitutive.umat.UMAT`): ``first_piola_update(F, state, dt) -> (P, new_state, A)``."""
+
+    def first_piola_update(
+        self, F: Any, state: Mapping[str, Tensor], dt: float | Tensor | None = ...
     ) -> tuple[Tensor, dict[str, Tensor], Tensor]: ...
 
 

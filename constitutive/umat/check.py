@@ -426,9 +426,7 @@ class ComparisonReport:
 
 
 def _model_response(model: Any, x: Tensor, state: Any, dt: float) -> tuple[Tensor, Any, Tensor]:
-    from ..models.base import PathDependentMaterial
-
-    if isinstance(model, PathDependentMaterial):
+    if is_path_dependent(model):
         return model.update(x, state, dt)
     return model.stress(x), None, model.tangent(x)
 
