@@ -320,8 +320,8 @@ def hessian(
     ``notation`` the stress comes back as a Voigt/Mandel stress vector and the tangent as the stiffness matrix.
     For a hyperelastic energy :math:`\psi(E)` this gives :math:`S` and :math:`\mathrm{d}S/\mathrm{d}E`.
 
-    Raises ``ValueError`` when the second derivative is NaN or infinite where the gradient is finite, e.g. ``torch.linalg.det(I + 2E)`` at
-    ``E = 0``, pointing at :func:`constitutive.tensor.det`.
+    Raises ``ValueError`` when the second derivative is NaN or infinite where the gradient is finite, e.g.
+    ``torch.linalg.det(I + 2E)`` at ``E = 0``, pointing at :func:`constitutive.tensor.det`.
     """
     if mode not in ("forward", "reverse"):
         raise ValueError(f"unknown mode {mode!r}; choose 'reverse' or 'forward'")
