@@ -473,9 +473,14 @@ class J2Plasticity(PathDependentMaterial):
         """Rate-independent: ``dt`` is accepted and ignored."""
         return None
 
-    def _run(self, eps: Tensor, st: dict[str, Tensor], dt: Tensor | None) -> tuple[Tensor, dict, dict, Tensor, Any]:
+    def _run(
+        self, eps: Tensor, st: dict[str, Tensor], dt: Tensor | None, plastic: Tensor | None = None
+    ) -> tuple[Tensor, dict, dict, Tensor, Any]:
+        """The tensor-form return map; ``plastic``: the yield decision when already made (by the Mandel kernel,
+        so that both agree at points on the yield surface, where round-off decides)."""
         ctx = self._context(eps, st, dt)
-        plastic = (ctx["f_tr"] > 0).detach()
+        if plastic is None:
+            plastic = (ctx["f_tr"] > 0).detach()
         if self._linear_residual():
             z_star, dr_star = None, None
         else:
@@ -498,11 +503,7 @@ class J2Plasticity(PathDependentMaterial):
         eps, st, dtt = self._prepare(strain, state, dt)
         if self._fast_eligible() and not self._needs_graph(eps, *st.values()):
             # no autograd graph wanted: the Mandel kernel, converted at the edges (same results to round-off)
-            with torch.no_grad():
-                s6, st6, C6 = self._fast_mandel(
-                    tensor_to_mandel(eps), self.state_to_mandel(st), eps.shape[:-2], need_tangent, None, None
-                )
-            return mandel_to_tensor(s6), self.state_from_mandel(st6), None if C6 is None else mandel_to_tensor4(C6)
+            return self._fast_tensor(eps, st, dtt, need_tangent, ad=self.tangent_method == "ad")
         stress, new_state, fctx, plastic, (z_star, dr_star) = self._run(eps, st, dtt)
         if not need_tangent:
             return stress, new_state, None
@@ -544,11 +545,31 @@ class J2Plasticity(PathDependentMaterial):
             "backstress": mandel_to_tensor(state["backstress"]),
         }
 
+    def _fast_tensor(
+        self, eps: Tensor, st: dict[str, Tensor], dtt: Tensor | None, need_tangent: bool, ad: bool
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
+        """Tensor-form update through the Mandel kernel; ``ad``: the tangent by AD through the tensor return map
+        (:meth:`_ad_tangent`) with the kernel's yield decision."""
+        batch = eps.shape[:-2]
+        plastic = torch.empty(batch, dtype=torch.bool, device=eps.device) if ad else None
+        with torch.no_grad():
+            s6, st6, C6 = self._fast_mandel(
+                tensor_to_mandel(eps), self.state_to_mandel(st), batch, need_tangent and not ad, None, None, plastic
+            )
+        stress, new_state = mandel_to_tensor(s6), self.state_from_mandel(st6)
+        if not need_tangent:
+            return stress, new_state, None
+        if not ad:
+            assert C6 is not None
+            return stress, new_state, mandel_to_tensor4(C6)
+        _, _, _, plastic, (z_star, dr_star) = self._run(eps, st, dtt, plastic)
+        return stress, new_state, self._ad_tangent(eps, st, dtt, z_star, dr_star, plastic)
+
     def _fast_eligible(self) -> bool:
         """Whether the hand-fused Mandel kernel applies: the rate-independent J2 return map (not a subclass that
-        changes the residual, e.g. :class:`Perzyna`), scalar parameters, the ``"auto"`` tangent."""
+        changes the residual, e.g. :class:`Perzyna`), scalar parameters."""
         cls = type(self)
-        if not self._use_fast or self.tangent_method != "auto" or any(
+        if not self._use_fast or any(
             getattr(cls, m) is not getattr(J2Plasticity, m)
             for m in ("_residual", "_dalpha", "_elastic_part", "_check_dt_arg", "_finish", "_context")
         ):
@@ -599,7 +620,7 @@ class J2Plasticity(PathDependentMaterial):
         st, batch = self._check_mandel_state(state, e6.shape[:-1])
         if chunk is not None and (not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1):
             raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
-        if not self._fast_eligible() or self._needs_graph(e6, *st.values()):
+        if not self._fast_eligible() or self.tangent_method != "auto" or self._needs_graph(e6, *st.values()):
             stress, new_state, C = self._update(mandel_to_tensor(e6), self.state_from_mandel(st), dt, need_tangent)
             res = (
                 tensor_to_mandel(stress),
@@ -668,8 +689,10 @@ class J2Plasticity(PathDependentMaterial):
         need_tangent: bool,
         chunk: int | None,
         out: tuple[Tensor, Mapping[str, Tensor], Tensor | None] | None,
+        plastic_out: Tensor | None = None,
     ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
-        """The in-place Mandel kernel over chunks of points (no autograd; inputs already checked)."""
+        """The in-place Mandel kernel over chunks of points (no autograd; inputs already checked); ``plastic_out``
+        (bool, batch shape): receives the yield decision."""
         N = int(math.prod(batch))
         nk = self.n_backstress
         dtype, device = self.dtype, self.device
@@ -701,6 +724,7 @@ class J2Plasticity(PathDependentMaterial):
         fs = o_s.view(N, 6)
         fep, fal, fX = o_st["eps_p"].view(N, 6), o_st["alpha"].view(N), o_st["backstress"].view(N, nk, 6)
         fC = o_C.view(N, 6, 6) if o_C is not None else None
+        fP = plastic_out.view(N) if plastic_out is not None else None
         Kb, G = (float(t) for t in self.moduli())
         C = self.C.detach() if nk else None
         gam = self.gamma.detach() if nk else None
@@ -716,14 +740,14 @@ class J2Plasticity(PathDependentMaterial):
 
             self._mandel_chunk(
                 e[a:b], ep[a:b], al[a:b], X[a:b], fs[a:b], fep[a:b], fal[a:b], fX[a:b],
-                None if fC is None else fC[a:b], Kb, G, C, gam, where,
+                None if fC is None else fC[a:b], Kb, G, C, gam, where, None if fP is None else fP[a:b],
             )  # fmt: skip
         return o_s, o_st, o_C
 
     def _mandel_chunk(
         self, e: Tensor, ep: Tensor, al: Tensor, X: Tensor, o_s: Tensor, o_ep: Tensor, o_al: Tensor, o_X: Tensor,
         o_C: Tensor | None, Kb: float, G: float, C: Tensor | None, gam: Tensor | None,
-        where: Callable[[Tensor], list[tuple[int, ...]]],
+        where: Callable[[Tensor], list[tuple[int, ...]]], o_P: Tensor | None = None,
     ) -> None:  # fmt: skip
         r"""Radial return of one chunk of ``n`` points in Mandel form, writing into the ``o_*`` views.
 
@@ -746,6 +770,8 @@ class J2Plasticity(PathDependentMaterial):
         f_tr = q_tr - sf_n
         plastic = f_tr > 0
         pm = plastic.to(e.dtype)
+        if o_P is not None:
+            o_P.copy_(plastic)
         kin_sum = float(C.sum()) if C is not None else 0.0
 
         def xi_at(x: Tensor) -> tuple[Tensor, Tensor]:  # AF: ξ(Δα) and θ_k(Δα)
@@ -863,6 +889,10 @@ class J2Plasticity(PathDependentMaterial):
     ) -> tuple[Tensor, dict[str, Tensor], Tensor]:
         """:meth:`update` with the tangent always by automatic differentiation (for cross-checks)."""
         eps, st, dtt = self._prepare(strain, state, dt)
+        if self._fast_eligible() and not self._needs_graph(eps, *st.values()):
+            out = self._fast_tensor(eps, st, dtt, True, ad=True)  # the same stress and state as update
+            assert out[2] is not None
+            return out[0], out[1], out[2]
         stress, new_state, _, plastic, (z_star, dr_star) = self._run(eps, st, dtt)
         return stress, new_state, self._ad_tangent(eps, st, dtt, z_star, dr_star, plastic)
 
