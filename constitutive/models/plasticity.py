@@ -19,6 +19,11 @@ State (a ``dict`` of tensors, batch shape ``B`` in front):
 * ``"alpha"`` ``(*B)`` -- equivalent plastic strain α ≥ 0;
 * ``"backstress"`` ``(*B, n, 3, 3)`` -- the ``n`` back stresses :math:`X_k` (``n = 0`` without kinematic hardening).
 
+Fast path: without an autograd graph (no input or parameter requires grad) :meth:`J2Plasticity.update` runs the
+in-place, chunked Mandel-native kernel (:meth:`J2Plasticity.update_mandel`, which takes and returns Mandel vectors,
+convention :data:`MANDEL_ORDER`) and converts at the end; with one, the out-of-place tensor formulation below (same
+results to round-off; ``docs/performance.md``).
+
 Integration: backward Euler, solved as a *scalar* equation in the increment Δα of the equivalent plastic strain,
 even with Armstrong--Frederick back stresses (their implicit update is solved in closed form for a given Δα), by a
 bracketed Newton iteration vectorised over points. Converged points stop changing; points still unconverged after
@@ -131,9 +136,10 @@ class J2Plasticity(PathDependentMaterial):
         ``None``, :class:`~.hardening.Prager`, :class:`~.hardening.ArmstrongFrederick`,
         :class:`~.hardening.Chaboche`, or a list of them; equivalently the 1-d parameters ``C`` and ``gamma``.
     tangent_method:
-        ``"auto"`` (closed form where one exists: any isotropic law with Prager back stresses; automatic
-        differentiation through the converged return map otherwise) or ``"ad"`` (always automatic
-        differentiation; for cross-checks).
+        ``"auto"`` (closed form: without autograd the Mandel kernel's, for every law and kinematic term; with
+        autograd the tensor formulation's for isotropic laws with Prager back stresses, automatic differentiation
+        through the converged return map with Armstrong--Frederick ones) or ``"ad"`` (always automatic
+        differentiation through the tensor return map; for cross-checks).
     tol, max_iter:
         Local Newton: converged when :math:`|r| \le \text{tol}\cdot q^{trial}` (default tol 1e-11 in float64,
         1e-5 in float32); at most ``max_iter`` Newton updates.
@@ -607,7 +613,8 @@ class J2Plasticity(PathDependentMaterial):
         Without autograd (no input or parameter requires grad, or grad mode off) a hand-fused radial return runs
         over chunks of ``chunk`` points (default :data:`DEFAULT_CHUNK`) with in-place operations, the 6×6 tangent
         built in place (closed form also with Armstrong--Frederick back stresses:
-        :math:`C = K\,m\otimes m + 2G\beta\,\mathbb{I}^{dev} + u \otimes n`, see ``docs/path-dependent.md``).
+        :math:`C = K\,m\otimes m + 2G\beta\,\mathbb{I}^{dev} + u \otimes n`, see :meth:`_mandel_chunk` and
+        ``docs/performance.md``).
         ``out=(stress, state, tangent)``: preallocated outputs of the result's shapes, dtype and device to write into
         (reused across steps; they must not overlap the inputs; on an error their contents are undefined, the
         inputs are untouched). With autograd, or for models the kernel does not cover (:class:`Perzyna`, per-point
@@ -1062,20 +1069,29 @@ def tensor_to_mandel(x: Tensor) -> Tensor:
     """Symmetric ``(..., 3, 3)`` -> Mandel ``(..., 6)`` (:data:`MANDEL_ORDER`; the symmetric part, as
     :func:`constitutive.notation.to_mandel`, without its checks)."""
     idx_ij, idx_ji, w, _, _, _ = _conversion(x.dtype, x.device)
-    f = x.reshape(*x.shape[:-2], 9)
-    return 0.5 * (f[..., idx_ij] + f[..., idx_ji]) * w
+    f = x.reshape(-1, 9)
+    if x.requires_grad and torch.is_grad_enabled():
+        v = 0.5 * (f[:, idx_ij] + f[:, idx_ji]) * w
+    else:  # index_select is faster than advanced indexing
+        v = torch.index_select(f, 1, idx_ij).add_(torch.index_select(f, 1, idx_ji)).mul_(0.5 * w)
+    return v.reshape(*x.shape[:-2], 6)
 
 
 def mandel_to_tensor(v: Tensor) -> Tensor:
     """Mandel ``(..., 6)`` -> symmetric ``(..., 3, 3)`` (inverse of :func:`tensor_to_mandel`)."""
     _, _, w, _, _, idx9 = _conversion(v.dtype, v.device)
-    return (v / w)[..., idx9].reshape(*v.shape[:-1], 3, 3)
+    return torch.index_select((v / w).reshape(-1, 6), 1, idx9).reshape(*v.shape[:-1], 3, 3)
 
 
 def mandel_to_tensor4(C: Tensor) -> Tensor:
     """Mandel ``(..., 6, 6)`` -> ``(..., 3, 3, 3, 3)`` (one gather: :math:`C_{ijkl} = C_{IJ}/(w_I w_J)`)."""
     _, _, _, idx81, w81, _ = _conversion(C.dtype, C.device)
-    return (C.reshape(*C.shape[:-2], 36)[..., idx81] * w81).reshape(*C.shape[:-2], 3, 3, 3, 3)
+    f = C.reshape(-1, 36)
+    if C.requires_grad and torch.is_grad_enabled():
+        out = f[:, idx81] * w81
+    else:
+        out = torch.index_select(f, 1, idx81).mul_(w81)
+    return out.reshape(*C.shape[:-2], 3, 3, 3, 3)
 
 
 def tensor4_to_mandel(C: Tensor) -> Tensor:
