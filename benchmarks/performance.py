@@ -18,8 +18,9 @@ Cases: ``j2-linear`` (H = 1000), ``j2-voce`` (Q = 100, b = 20), ``chaboche`` (Vo
 stresses), all from the virgin state with 94 % of the points plastic. Results are compared before timing (they
 must agree to round-off). Reports points/s (best of ``--repeat``), the fraction of the bound, the log-log slope of
 time per point against N, and the peak memory per point: the growth of the resident set's high-water mark
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss``) during one update, measured in a fresh subprocess per (case, N)
-after the inputs exist, plus the inputs' own bytes. NEML2 is not installed here and is not measured.
+(``VmHWM`` of ``/proc/self/status``, reset to the current RSS through ``/proc/self/clear_refs`` just before the
+update) during one update, measured in a fresh subprocess per (case, N) after the inputs exist, plus the inputs'
+own bytes. NEML2 is not installed here and is not measured.
 
 Usage: ``python benchmarks/performance.py [--max-n 1e6] [--repeat 3] [--out out/performance] [--docs]
 [--profile] [--compile]``; ``--max-n 1e7`` for the full table (a few GB). ``THP_MEM_ALLOC_ENABLE=1`` (transparent
@@ -164,17 +165,43 @@ def variants(case: str, N: int, max_ref: int) -> tuple[dict[str, Callable[[], ob
     return fns, plastic
 
 
+def _rss_kib(field: str) -> int:
+    """``VmRSS`` (current) or ``VmHWM`` (peak since the last reset) of this process, KiB (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def _peak_since_reset() -> int:
+    """Peak RSS (KiB) since the last :func:`_reset_peak`, or ``ru_maxrss`` where the peak cannot be reset."""
+    try:
+        return _rss_kib("VmHWM")
+    except (OSError, RuntimeError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _reset_peak() -> int:
+    """Reset the RSS high-water mark to the current RSS (``/proc/self/clear_refs`` ← 5); returns the current RSS."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return _rss_kib("VmRSS")
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def child_memory(case: str, N: int, variant: str) -> dict[str, float]:
-    """Run in a fresh process: peak-RSS growth of one update after the inputs exist, per point."""
+    """Run in a fresh process: peak-RSS growth of one update after the inputs exist, per point (the high-water
+    mark ``VmHWM`` reset through ``/proc/self/clear_refs`` just before the update)."""
     model = make_model(case)
     model.update_mandel(make_strain(64), model.initial_state_mandel((64,)))  # warm up (lazy initialisation)
-    before_inputs = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before_inputs = _reset_peak()
     e6 = make_strain(N)
     st6 = model.initial_state_mandel((N,))
     if variant == "tensor":
         eps, st = mandel_to_tensor(e6), model.initial_state((N,))
         del e6, st6
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss0 = _reset_peak()
     if variant == "mandel":
         res = model.update_mandel(e6, st6)
     elif variant == "tensor":
@@ -182,9 +209,9 @@ def child_memory(case: str, N: int, variant: str) -> dict[str, float]:
     else:  # tensor_ref
         model._use_fast = False
         eps, st = mandel_to_tensor(e6), model.initial_state((N,))
-        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        rss0 = _reset_peak()
         res = model.update(eps, st)
-    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss1 = _peak_since_reset()
     del res
     kib = 1024.0  # ru_maxrss is in KiB on Linux
     return {
