@@ -847,8 +847,9 @@ class J2Plasticity(PathDependentMaterial):
                 w = v - (n * v).sum(1, keepdim=True) * n
                 u.addcmul_(w, (g6 * x / nrm_safe)[:, None])
             torch.mul(u[:, :, None], n[:, None, :], out=o_C)
-            o_C[:, :3, :3] += c_vol[:, None, None]
-            o_C.diagonal(dim1=1, dim2=2).add_(c_sym[:, None])
+            # + c_sym I + c_vol m⊗m as one contiguous (n, 2) @ (2, 36) product (strided slice/diagonal updates of
+            # the 6×6 blocks are several times slower)
+            o_C.view(-1, 36).addmm_(torch.stack((c_sym, c_vol), 1), _iso_basis(o_C.dtype, o_C.device))
         # the stress last: its buffer held s_tr
         s.addcmul_(n, (-2.0 * G * dg)[:, None])
         s[:, :3] += (Kb * tr)[:, None]
@@ -1063,6 +1064,19 @@ def _conversion(dtype: torch.dtype, device: torch.device) -> tuple[Tensor, Tenso
             w81 = (1.0 / (w[idx9][:, None] * w[idx9][None, :])).reshape(81)
             _CONVERSIONS[key] = (idx_ij, idx_ji, w, idx81, w81, idx9)
     return _CONVERSIONS[key]
+
+
+_ISO_BASES: dict[tuple[torch.dtype, torch.device], Tensor] = {}
+
+
+def _iso_basis(dtype: torch.dtype, device: torch.device) -> Tensor:
+    """``(2, 36)``: the 6×6 identity and m⊗m (m the Mandel identity), flattened."""
+    key = (dtype, device)
+    if key not in _ISO_BASES:
+        with torch.inference_mode(False):
+            m = torch.tensor([1.0, 1.0, 1.0, 0.0, 0.0, 0.0], dtype=dtype, device=device)
+            _ISO_BASES[key] = torch.stack((torch.eye(6, dtype=dtype, device=device), m[:, None] * m)).reshape(2, 36)
+    return _ISO_BASES[key]
 
 
 def tensor_to_mandel(x: Tensor) -> Tensor:
