@@ -53,6 +53,7 @@ E, NU, SY, H = 200e3, 0.3, 250.0, 1000.0
 SQ32 = math.sqrt(1.5)
 DOUBLES = {"j2-linear": (13, 49), "j2-voce": (13, 49), "chaboche": (25, 61)}  # (in, out) per point, Mandel form
 CASES = tuple(DOUBLES)
+COLORS = {"mandel": "C0", "mandel_out": "C1", "tensor": "C2", "tensor_ref": "C3", "baseline": "C4"}
 
 
 def make_model(case: str) -> J2Plasticity:
@@ -282,7 +283,7 @@ def figure(results: dict[str, Any], path: Path) -> None:
         for v in data["variants"]:
             pts = [(r["N"], r["pts_s"][v]) for r in data["rows"] if v in r["pts_s"]]
             if pts:
-                ax.loglog(*zip(*pts), "o-", label=v)
+                ax.loglog(*zip(*pts), "o-", label=v, color=COLORS.get(v))
         ax.axhline(data["bound_pts_s"], color="k", ls="--", label="bandwidth bound")
         ax.set_title(case)
         ax.set_xlabel("points N")
