@@ -137,6 +137,25 @@ def test_parameter_gradients_match_tensor_path(param):
     torch.testing.assert_close(g_m, g_t, rtol=1e-12, atol=0)
 
 
+def test_forward_mode_takes_the_differentiable_route():
+    """torch.func.jvp (forward mode, not stopped by no_grad) through update_mandel and update agree."""
+    eps = _tiled(J2_CASES[0].strains, 1)[1]
+    e6 = to_mandel(eps, "strain")
+
+    def stress(E: torch.Tensor, mandel: bool) -> torch.Tensor:
+        model = J2Plasticity(E, 0.3, 250.0, hardening=Voce(300.0, 20.0))
+        with torch.no_grad():
+            if mandel:
+                return from_mandel(model.update_mandel(e6, model.initial_state_mandel((4,)))[0], "stress")
+            return model.update(eps, model.initial_state((4,)))[0]
+
+    E0, dE = torch.tensor(200e3, dtype=DT), torch.tensor(1.0, dtype=DT)
+    _, t_m = torch.func.jvp(lambda E: stress(E, True), (E0,), (dE,))
+    _, t_t = torch.func.jvp(lambda E: stress(E, False), (E0,), (dE,))
+    assert float(t_t.abs().max()) > 0
+    torch.testing.assert_close(t_m, t_t, rtol=1e-12, atol=1e-15)
+
+
 def test_out_buffers_and_need_tangent():
     """``out=`` buffers receive the result (the same as fresh outputs) and are returned; wrong buffers raise."""
     model = J2Plasticity(200e3, 0.3, 250.0, 1000.0, hardening=Voce(100.0, 20.0))

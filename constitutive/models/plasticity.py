@@ -37,12 +37,14 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal, overload
 
 import torch
+import torch.autograd.forward_ad as fwAD
 
 from ..notation import components
 from ..tensor import (
     DEFAULT_DTYPE,
     Tensor,
     TensorLike,
+    _is_functorch_wrapped,
     as_tensor,
     check_finite,
     check_shape,
@@ -583,11 +585,15 @@ class J2Plasticity(PathDependentMaterial):
         return all(t.numel() == 1 for k, t in self._params.items() if k not in ("C", "gamma"))
 
     def _needs_graph(self, *tensors: Tensor) -> bool:
-        """Whether an autograd graph is wanted (inputs or parameters require grad, grad mode on): then the
+        """Whether derivatives are wanted: an autograd graph (inputs or parameters require grad, grad mode on), or
+        forward mode (dual tensors or ``torch.func`` transforms, which ``no_grad`` does not stop). Then the
         differentiable out-of-place formulation runs instead of the in-place kernel."""
+        everything = (*tensors, *self._params.values())
+        if any(_is_functorch_wrapped(t) or fwAD.unpack_dual(t).tangent is not None for t in everything):
+            return True
         if not torch.is_grad_enabled():
             return False
-        if any(t.requires_grad for t in tensors) or any(t.requires_grad for t in self._params.values()):
+        if any(t.requires_grad for t in everything):
             return True
         if isinstance(self.law, UserLaw):  # a callable may close over tensors that require grad
             return bool(self.law.value(torch.zeros(1, dtype=self.dtype, device=self.device)).requires_grad)
@@ -667,6 +673,8 @@ class J2Plasticity(PathDependentMaterial):
             common = torch.broadcast_shapes(*shapes)
         except RuntimeError as exc:
             raise ValueError(f"state batch shapes do not match the strain batch shape {tuple(batch)}: {exc}") from None
+        if any(_is_functorch_wrapped(t) for t in out.values()):  # no data-dependent checks inside torch.func
+            return {key: t.expand((*common, *tails[key])) for key, t in out.items()}, common
         # value checks with one synchronisation: min alpha; largest entry and largest trace of eps_p, backstress
         stats = [out["alpha"].detach().amin().reshape(1) if out["alpha"].numel() else _NEG_INF(out["alpha"])]
         for key in ("eps_p", "backstress"):
