@@ -8,7 +8,8 @@ Everything runs in one process, side by side, float64 on the CPU (``--threads``,
   Chaboche with two back stresses reads 25 and writes 61: 688 B.
 * ``mandel``: ``J2Plasticity.update_mandel`` (the in-place Mandel kernel, chunked), fresh outputs each call;
 * ``mandel_out``: the same writing into preallocated ``out=`` buffers reused across calls (what a driver does);
-* ``tensor``: ``J2Plasticity.update`` on ``(N, 3, 3)`` tensors (the kernel plus the conversions to the tensor form);
+* ``tensor``: ``J2Plasticity.update`` on ``(N, 3, 3)`` tensors with ``_fast_tensor_update = True`` (the kernel plus
+  the conversions to the tensor form; the closed-form linear case keeps the tensor formulation);
 * ``tensor_ref``: the out-of-place tensor formulation that ``update`` used before the Mandel kernel (kept as the
   differentiable path; ``model._use_fast = False``) -- "today's" package;
 * ``baseline``: a plain-torch minimal radial return written directly on Mandel 6-vectors with the 6×6 tangent
@@ -134,6 +135,7 @@ def stream_bandwidth(nbytes: int = 1 << 28) -> float:
 def variants(case: str, N: int, max_ref: int) -> tuple[dict[str, Callable[[], object]], float]:
     """The timed callables for one (case, N), checked against each other first; also the plastic fraction."""
     model = make_model(case)
+    model._fast_tensor_update = True  # the tensor-form update through the kernel where it applies
     e6 = make_strain(N)
     st6 = model.initial_state_mandel((N,))
     eps = mandel_to_tensor(e6)

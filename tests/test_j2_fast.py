@@ -42,6 +42,7 @@ def test_mandel_path_equals_tensor_path(case):
     kernel converted) equal the out-of-place tensor path to round-off at every step; with Armstrong--Frederick back
     stresses the closed-form Mandel tangent equals the AD tangent through the tensor return map to 1e-12."""
     model = case.make(DT)
+    model._fast_tensor_update = True  # the tensor-form update through the kernel too
     ref = case.make(DT)
     ref._use_fast = False
     strains = _tiled(case.strains, 9)
