@@ -639,10 +639,25 @@ class J2Plasticity(PathDependentMaterial):
     ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
         r""":meth:`update` on Mandel vectors: ``(stress (..., 6), new_state, C_alg (..., 6, 6))``.
 
-        ``strain`` ``(..., 6)`` and the state (:meth:`mandel_state_shapes`: ``eps_p`` ``(..., 6)``, ``alpha``
-        ``(...)``, ``backstress`` ``(..., n, 6)``) are in the Mandel convention :data:`MANDEL_ORDER` (order 11, 22,
-        33, 23, 13, 12, √2 on shear slots, as :func:`constitutive.notation.to_mandel`); the tangent is
-        :math:`C_{IJ} = w_I w_J C_{ijkl}` (dσ_M = C dε_M). Equal to :meth:`update` converted (to round-off).
+        Vectors and state are in the Mandel convention :data:`MANDEL_ORDER` (order 11, 22, 33, 23, 13, 12, √2 on
+        shear slots, as :func:`constitutive.notation.to_mandel`); the tangent is :math:`C_{IJ} = w_I w_J C_{ijkl}`
+        (dσ_M = C dε_M). Equal to :meth:`update` converted (to round-off).
+
+        Parameters
+        ----------
+        strain:
+            Total strain at the end of the step, Mandel vectors ``(..., 6)``.
+        state:
+            The converged state at the start of the step (:meth:`mandel_state_shapes`: ``eps_p`` ``(..., 6)``,
+            ``alpha`` ``(...)``, ``backstress`` ``(..., n, 6)``); never modified.
+        dt:
+            Time increment (unused by rate-independent J2; accepted for the common interface).
+        need_tangent:
+            ``False`` skips the tangent (returned as ``None``), for residual-only calls.
+        chunk:
+            Points per chunk of the fused kernel (default :data:`DEFAULT_CHUNK`): temporaries stay in cache.
+        out:
+            Preallocated ``(stress, state, tangent)`` outputs to write into (see below).
 
         Without autograd (no input or parameter requires grad, or grad mode off) a hand-fused radial return runs
         over chunks of ``chunk`` points (default :data:`DEFAULT_CHUNK`) with in-place operations, the 6×6 tangent
