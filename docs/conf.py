@@ -23,7 +23,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(DOCS / "api"))
 
 import _pages  # noqa: E402
-from sphinx_gallery.sorting import FileNameSortKey  # noqa: E402
 
 import constitutive  # noqa: E402
 
@@ -99,7 +98,7 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(int|float|str|bool|dict|list|tuple|set|bytes|object|type|None|Exception|ValueError|RuntimeError)"),
     (r"py:.*", r"(TensorLike|TangentFn|Progress|PathLike|ArrayLike)"),
     # private helpers that docstrings mention for developers; private names get no API entry by design
-    (r"py:.*", r"(.*\.)?_[A-Za-z]\w*(\..*)?"),
+    (r"py:.*", r"(.*\.)?_+[A-Za-z]\w*(\..*)?"),
 ]
 
 # -- the galleries --------------------------------------------------------------------------------------------------
@@ -111,7 +110,7 @@ sphinx_gallery_conf = {
     # that every examples/*.py has one, so no example can drop out silently).
     "filename_pattern": r"/(lesson|example)_",
     "ignore_pattern": r"(__init__|_helpers)\.py",
-    "within_subsection_order": FileNameSortKey,
+    "within_subsection_order": "sphinx_gallery.sorting.FileNameSortKey",
     "abort_on_example_error": True,
     "only_warn_on_example_error": False,
     "image_scrapers": ("matplotlib",),

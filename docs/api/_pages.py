@@ -122,10 +122,13 @@ def _data_block(full: str, obj: Any, home: str | None, name: str) -> str:
             lines = [f"A ``dict`` with {len(obj)} entries, keyed by {keys}."]
         elif isinstance(obj, (str, int, float, bool, tuple, frozenset)):
             lines = [f"``{obj!r}``"]
+        elif type(obj).__module__ in ("typing", "collections.abc", "types"):
+            lines = [f"Type alias: ``{obj!r}``."]
         else:
             lines = [f"A ``{kind}``."]
     body = "\n".join(f"   {line}".rstrip() for line in lines)
-    return f".. py:data:: {full}\n\n{body}\n"
+    module, _, short = full.rpartition(".")
+    return f".. py:data:: {short}\n   :module: {module}\n\n{body}\n"
 
 
 def _directive(full: str, obj: Any, home: str | None, name: str) -> str:
@@ -135,7 +138,7 @@ def _directive(full: str, obj: Any, home: str | None, name: str) -> str:
         option = (
             f"   :inherited-members: {', '.join(public_bases)}\n" if len(public_bases) < len(obj.__mro__) - 1 else ""
         )
-        return f".. autoclass:: {full}\n   :members:\n{option}"
+        return f".. autoclass:: {full}\n   :members:\n   :undoc-members:\n{option}"
     if inspect.isfunction(obj) or inspect.isbuiltin(obj):
         return f".. autofunction:: {full}\n"
     return _data_block(full, obj, home, name)
@@ -161,6 +164,9 @@ def write_api_pages(outdir: Path) -> list[Path]:
         canonical[(key, name)] = f"{canonical_module(name, obj, mods, defined)}.{name}"
         for m in mods:
             ALIASES[f"{m}.{name}"] = canonical[(key, name)]
+        home = home_module(name, obj, defined)
+        if home is not None:
+            ALIASES.setdefault(f"{home}.{name}", canonical[(key, name)])
         if inspect.isclass(obj):
             CLASSES[canonical[(key, name)]] = obj
         if (inspect.isclass(obj) or inspect.isfunction(obj)) and getattr(obj, "__module__", None):
@@ -217,6 +223,13 @@ def resolve_reexport(app: Any, env: Any, node: Any, contnode: Any) -> Any:
         modname = _parent(modname)
     if node.get("refspecific") or "." not in target:
         candidates += sorted(a for a in ALIASES if a.endswith("." + target))
+        # a bare method name in a module docstring: a member of a class defined in that module
+        here = node.get("py:module")
+        candidates += [
+            f"{canon}.{target}"
+            for canon, cls in sorted(CLASSES.items())
+            if cls.__module__ == here and hasattr(cls, target.partition(".")[0])
+        ]
     domain = env.get_domain("py")
     for cand in candidates:
         for full in _canonical_candidates(cand):

@@ -45,7 +45,7 @@ for convention in ("full", "symmetric", "components"):
 
 # %%
 # Why :math:`\mathbb{I}^{\mathrm s}` appears
-# -----------------------------------------
+# ------------------------------------------
 # Take the identity map :math:`Y = X`. Its full derivative is :math:`\delta_{ik}\delta_{jl}`, which is not
 # minor-symmetric: it "knows" which of :math:`X_{12}`, :math:`X_{21}` moved. Restricted to symmetric tensors, the
 # only minor-symmetric map that returns every symmetric increment unchanged is :math:`\mathbb{I}^{\mathrm s}` --
