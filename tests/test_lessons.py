@@ -6,7 +6,10 @@ second route (the package's own implementation, a closed form, or automatic diff
 
 from __future__ import annotations
 
+import ast
 import math
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -345,3 +348,72 @@ def test_lesson6_exercise2_uniaxial_fit_has_no_small_strain_stiffness() -> None:
 def test_lesson6_exercise3_correlation_from_the_design_matrix(joint_fit) -> None:  # noqa: ANN001
     _, corr = lesson6_linear_joint_fit()
     assert joint_fit.correlation[0, 1] == pytest.approx(corr[0, 1], rel=1e-5)
+
+
+# -- Lesson 7: checking a Fortran UMAT -------------------------------------------------------------------------------
+LESSON7 = Path(__file__).resolve().parents[1] / "docs" / "lessons" / "lesson_07_checking_a_umat.py"
+needs_gfortran = pytest.mark.skipif(
+    shutil.which("gfortran") is None, reason="gfortran is not installed (apt-get install -y gfortran)"
+)
+
+
+def _lesson7_source() -> str:
+    """The lesson's UMAT source (the string constant SOURCE), read without running the lesson."""
+    for node in ast.parse(LESSON7.read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "SOURCE" for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise AssertionError("the lesson defines no SOURCE")
+
+
+@pytest.fixture(scope="module")
+def lesson7_umats(tmp_path_factory):  # noqa: ANN001, ANN201
+    from constitutive.umat import UMAT
+
+    work = tmp_path_factory.mktemp("lesson7")
+    (work / "elastic.f90").write_text(_lesson7_source())
+    return {f: UMAT(work / "elastic.f90", [210e3, 0.3, f], nstatv=1, cache=work) for f in (1.0, 2.0)}
+
+
+def lesson7_ddsdde(umat, eps: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
+    """DDSDDE of one increment from the initial state, as the Abaqus-order 6x6 matrix."""
+    return umat.tangent_to_matrix(umat.update(eps, umat.initial_state())[2])
+
+
+@needs_gfortran
+def test_lesson7_exercise1_ddsdde_is_the_abaqus_stiffness(lesson7_umats) -> None:  # noqa: ANN001
+    from constitutive.models import LinearElastic
+
+    eps = T.sym(1e-3 * torch.tensor([[1.0, 0.4, -0.2], [0.0, -0.5, 0.3], [0.0, 0.0, 0.7]], dtype=torch.float64))
+    D = lesson7_ddsdde(lesson7_umats[1.0], eps)
+    expected = to_voigt(LinearElastic(E=210e3, nu=0.3).tangent(eps), "stiffness", order="abaqus")
+    assert torch.allclose(D, expected, rtol=1e-14, atol=1e-9)
+
+
+def lesson7_predicted_iterations(factor: float, rtol: float = 1e-12) -> int:
+    """Residual × |1 - 1/f| per correction: iterations until it falls below rtol (relative to the first)."""
+    return math.ceil(math.log(rtol) / math.log(abs(1 - 1 / factor)))
+
+
+@needs_gfortran
+def test_lesson7_exercise2_linear_convergence_rate(lesson7_umats) -> None:  # noqa: ANN001
+    zero = {c: 0.0 for c in ("11", "22", "33", "13", "23")}
+    path = LoadPath([Segment({}, {**zero, "12": 100.0}, increments=1)])
+    result = drive(lesson7_umats[2.0], path, max_iter=100)
+    r = result.residuals[1]
+    r = r[torch.isfinite(r)]
+    assert torch.allclose(r[1:6] / r[:5], torch.full((5,), 0.5, dtype=torch.float64), rtol=1e-8)
+    assert abs(int(result.iterations[1]) - lesson7_predicted_iterations(2.0)) <= 1
+    assert int(drive(lesson7_umats[1.0], path).iterations[1]) == 1
+
+
+@needs_gfortran
+def test_lesson7_exercise3_flagged_entries(lesson7_umats) -> None:  # noqa: ANN001
+    from constitutive.umat.check import check_umat
+
+    report = check_umat(lesson7_umats[2.0], increments=2)
+    assert not report.passed
+    for inc in report.increments:
+        assert inc.worst[0] == inc.worst[1] and inc.worst[0] >= 4  # a shear diagonal entry, 1-based
+        assert inc.value / inc.reference == pytest.approx(2.0, rel=1e-6)
+        assert inc.taylor_order == pytest.approx(1.0, abs=0.05)
+    assert check_umat(lesson7_umats[1.0], increments=2).passed
