@@ -12,7 +12,6 @@ module's ``__all__``; see ``_pages.py``). Every formula is rendered by MathJax; 
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -35,6 +34,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    # MathJax 3 copied into _static/mathjax: formulas render offline (a course handout, a CI machine, a laptop
+    # on a train), not only with a CDN in reach.
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "myst_parser",
     "sphinx_gallery.gen_gallery",
@@ -69,6 +71,9 @@ exclude_patterns = [
 html_theme = "furo"
 html_title = f"constitutive {release}"
 html_css_files = ["custom.css"]
+# Search results without the text snippet: the snippet is fetched from each result page, which browsers refuse for
+# file:// pages (a site opened from disk, a course handout) -- with it, every search logs CORS errors there.
+html_show_search_summary = False
 
 # -- Markdown (the hand-written pages docs/*.md) ----------------------------------------------------------------------
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
@@ -101,6 +106,10 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(.*\.)?_+[A-Za-z]\w*(\..*)?"),
 ]
 
+# Programs in examples/ without a gallery page, each with the reason (tests/test_docs_site.py checks that every
+# other example has its wrapper in docs/gallery/). None: every example is in the gallery.
+EXAMPLES_NOT_IN_GALLERY: dict[str, str] = {}
+
 # -- the galleries --------------------------------------------------------------------------------------------------
 sphinx_gallery_conf = {
     "examples_dirs": ["lessons", "gallery"],
@@ -119,7 +128,6 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "backreferences_dir": None,
     "show_memory": False,
-    "plot_gallery": os.environ.get("CONSTITUTIVE_DOCS_PLOT_GALLERY", "True"),
     "min_reported_time": 1,
     "first_notebook_cell": "%matplotlib inline",
 }

@@ -144,8 +144,10 @@ def _directive(full: str, obj: Any, home: str | None, name: str) -> str:
     return _data_block(full, obj, home, name)
 
 
-def write_api_pages(outdir: Path) -> list[Path]:
-    """Write ``outdir/generated/<module>.rst`` for every public module; return the files (stale ones removed)."""
+def plan() -> tuple[dict[str, ModuleType], dict[str, list[str]], dict[tuple[str, str], str], dict[str, list[str]]]:
+    """``(modules, exports, canonical, defined)``: every module by name, each public module's exported names,
+    ``canonical[(module, name)]`` the documented path of each exported name (a module's own name for a
+    submodule), and the names each module binds itself. Fills :data:`ALIASES` and :data:`CLASSES`."""
     modules = {m: importlib.import_module(m) for m in all_modules()}
     defined = {m: _defined_names(mod) for m, mod in modules.items()}
     public = [m for m in modules if _is_public(m)]
@@ -155,23 +157,31 @@ def write_api_pages(outdir: Path) -> list[Path]:
     for m in public:
         for name in exports[m]:
             exporters.setdefault((id(getattr(modules[m], name)), name), []).append(m)
-    canonical: dict[tuple[int, str], str] = {}
-    for (key, name), mods in exporters.items():
+    canonical: dict[tuple[str, str], str] = {}
+    for (_, name), mods in exporters.items():
         obj = getattr(modules[mods[0]], name)
         if inspect.ismodule(obj):
-            canonical[(key, name)] = obj.__name__
-            continue
-        canonical[(key, name)] = f"{canonical_module(name, obj, mods, defined)}.{name}"
+            full = obj.__name__
+        else:
+            full = f"{canonical_module(name, obj, mods, defined)}.{name}"
+            for m in mods:
+                ALIASES[f"{m}.{name}"] = full
+            home = home_module(name, obj, defined)
+            if home is not None:
+                ALIASES.setdefault(f"{home}.{name}", full)
+            if inspect.isclass(obj):
+                CLASSES[full] = obj
+            if (inspect.isclass(obj) or inspect.isfunction(obj)) and getattr(obj, "__module__", None):
+                ALIASES.setdefault(f"{obj.__module__}.{obj.__qualname__}", full)
         for m in mods:
-            ALIASES[f"{m}.{name}"] = canonical[(key, name)]
-        home = home_module(name, obj, defined)
-        if home is not None:
-            ALIASES.setdefault(f"{home}.{name}", canonical[(key, name)])
-        if inspect.isclass(obj):
-            CLASSES[canonical[(key, name)]] = obj
-        if (inspect.isclass(obj) or inspect.isfunction(obj)) and getattr(obj, "__module__", None):
-            ALIASES.setdefault(f"{obj.__module__}.{obj.__qualname__}", canonical[(key, name)])
+            canonical[(m, name)] = full
+    return modules, exports, canonical, defined
 
+
+def write_api_pages(outdir: Path) -> list[Path]:
+    """Write ``outdir/generated/<module>.rst`` for every public module; return the files (stale ones removed)."""
+    modules, exports, canonical, defined = plan()
+    public = list(exports)
     gen = outdir / "generated"
     gen.mkdir(parents=True, exist_ok=True)
     written = []
@@ -180,7 +190,7 @@ def write_api_pages(outdir: Path) -> list[Path]:
         own, elsewhere, submodules = [], [], []
         for name in exports[m]:
             obj = getattr(modules[m], name)
-            full = canonical[(id(obj), name)]
+            full = canonical[(m, name)]
             if inspect.ismodule(obj):
                 submodules.append(f"* :py:mod:`{full}`")
             elif full == f"{m}.{name}":
