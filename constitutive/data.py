@@ -39,6 +39,7 @@ import numpy as np
 
 # The column checks and the Experiment live below this module and calibrate (no data <-> calibrate cycle).
 from .experiments import RUBBER_MODES, Experiment, check_finite_column, check_monotonic
+from .resources import data_dir
 
 __all__ = [
     "DATA_DIR",
@@ -55,8 +56,9 @@ __all__ = [
     "data_path",
 ]
 
-#: The repository's data folder (``materials/data``).
-DATA_DIR = Path(__file__).resolve().parents[1] / "materials" / "data"
+#: The shipped data folder (``materials/data`` of the source tree, ``constitutive/materials/data`` when
+#: installed; :func:`constitutive.resources.data_dir`).
+DATA_DIR = data_dir()
 
 #: 1 kgf/cm² in MPa (standard gravity 9.80665 m/s² over 100 mm²/cm²).
 KGF_PER_CM2_TO_MPA = 0.0980665
@@ -122,8 +124,11 @@ def read_csv(path: str | Path, *, required: tuple[str, ...] | list[str] = (), al
     """Read a plain or Instron-export CSV file (see the module docstring) into a :class:`Table`.
 
     ``required`` column names are checked up front. Empty, non-numeric or NaN cells raise ``ValueError`` naming
-    the column and the file line (unless ``allow_nan``, which keeps NaN for empty cells). Rows of bare commas at
-    the end of a file are ignored.
+    the column and the file line (unless ``allow_nan``, which keeps NaN for empty cells), and so does a row with
+    more non-empty cells than the header has names. Rows of bare separators at the end of a file are ignored.
+
+    Separators: a comma, or -- when the header line holds semicolons and no comma (the spreadsheet export of
+    decimal-comma locales) -- a semicolon, with a decimal comma accepted in the numbers (``1,5`` reads 1.5).
     """
     p = data_path(path)
     with open(p, newline="", encoding="utf-8-sig") as fh:
@@ -146,7 +151,9 @@ def read_csv(path: str | Path, *, required: tuple[str, ...] | list[str] = (), al
             i += 1
     if i >= len(raw):
         raise ValueError(f"{p}: no header line of column names")
-    names = [c.strip() for c in next(csv.reader([raw[i]]))]
+    # ';' separates the columns of decimal-comma (European locale) exports; a decimal comma is then read as '.'
+    delim = ";" if ";" in raw[i] and "," not in raw[i] else ","
+    names = [c.strip() for c in next(csv.reader([raw[i]], delimiter=delim))]
     while names and not names[-1]:
         names.pop()
     if not names or any(not n for n in names):
@@ -155,7 +162,7 @@ def read_csv(path: str | Path, *, required: tuple[str, ...] | list[str] = (), al
         raise ValueError(f"{p}, line {i + 1}: duplicate column names in header {names}")
     i += 1
     if i < len(raw):
-        cells = [c.strip() for c in next(csv.reader([raw[i]]))]
+        cells = [c.strip() for c in next(csv.reader([raw[i]], delimiter=delim))]
         if cells and all(c.startswith("(") and c.endswith(")") for c in cells[: len(names)] if c):
             units = {n: c[1:-1] for n, c in zip(names, cells)}
             i += 1
@@ -163,9 +170,16 @@ def read_csv(path: str | Path, *, required: tuple[str, ...] | list[str] = (), al
     line_numbers: list[int] = []
     for j in range(i, len(raw)):
         line = raw[j]
-        if line.startswith("#") or not line.replace(",", "").strip():
+        if line.startswith("#") or not line.replace(delim, "").strip():
             continue
-        cells = [c.strip() for c in next(csv.reader([line]))]
+        cells = [c.strip() for c in next(csv.reader([line], delimiter=delim))]
+        extra = [c for c in cells[len(names) :] if c]
+        if extra:
+            hint = " (decimal commas? write decimal points, or separate columns by ';')" if delim == "," else ""
+            raise ValueError(
+                f"{p}, line {j + 1}: {len(cells)} cells but the header names {len(names)} columns {names}; "
+                f"extra cell(s) {extra[:3]}{hint}"
+            )
         if len(cells) < len(names):
             cells += [""] * (len(names) - len(cells))
         values = []
@@ -176,7 +190,7 @@ def read_csv(path: str | Path, *, required: tuple[str, ...] | list[str] = (), al
                 values.append(math.nan)
                 continue
             try:
-                v = float(cell)
+                v = float(cell.replace(",", ".", 1) if delim == ";" and cell.count(",") == 1 else cell)
             except ValueError:
                 raise ValueError(f"{p}, line {j + 1}: column {name!r} holds {cell!r}, not a number") from None
             if math.isnan(v) and not allow_nan:

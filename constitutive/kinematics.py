@@ -31,6 +31,7 @@ from .tensor import (
     _is_functorch_wrapped,
     as_tensor,
     check_finite,
+    check_real,
     check_shape,
     det,
     eye,
@@ -83,9 +84,10 @@ def check_deformation_gradient(F: TensorLike, name: str = "F") -> Tensor:
     """
     F = as_tensor(F)
     check_shape(F, (3, 3), name)
+    check_real(F, name)
     check_finite(F, name)
     if not _is_functorch_wrapped(F):
-        J = det(F)
+        J = det(F).real
         bad = J <= 0
         if bool(bad.any()):
             idx = tuple(int(i) for i in torch.nonzero(bad)[0]) if bad.ndim else ()
@@ -171,23 +173,37 @@ def _FJ(F: TensorLike) -> tuple[Tensor, Tensor]:
 
 
 def _second(x: TensorLike, name: str) -> Tensor:
-    """A stress argument as a tensor of shape ``(..., 3, 3)`` (a shape check only: no device synchronisation)."""
+    """A stress argument as a real tensor of shape ``(..., 3, 3)`` (no value checks: no device synchronisation)."""
     x = as_tensor(x)
     check_shape(x, (3, 3), name)
+    check_real(x, name)
     return x
 
 
 def _fourth(x: TensorLike, name: str) -> Tensor:
-    """A tangent argument as a tensor of shape ``(..., 3, 3, 3, 3)``."""
+    """A tangent argument as a real tensor of shape ``(..., 3, 3, 3, 3)``."""
     x = as_tensor(x)
     check_shape(x, (3, 3, 3, 3), name)
+    check_real(x, name)
     return x
+
+
+def _agree(ref: Tensor, **args: Tensor) -> None:
+    """``ValueError`` unless every argument has the dtype and device of ``ref`` (F, or the tangent ``c``)."""
+    ref_name = "the tangent c" if ref.ndim >= 4 and ref.shape[-4:] == (3, 3, 3, 3) else "F"
+    for name, x in args.items():
+        if x.dtype != ref.dtype or x.device != ref.device:
+            raise ValueError(
+                f"{name} is {x.dtype} on {x.device} but {ref_name} is {ref.dtype} on {ref.device}; give both the same "
+                "dtype and device"
+            )
 
 
 def pk2_to_pk1(S: Tensor, F: TensorLike) -> Tensor:
     r""":math:`P = F S`."""
     S = _second(S, "S")
     F, _ = _FJ(F)
+    _agree(F, S=S)
     return F @ S
 
 
@@ -195,6 +211,7 @@ def pk1_to_pk2(P: Tensor, F: TensorLike) -> Tensor:
     r""":math:`S = F^{-1} P` (symmetrised: exact for a :math:`P` that satisfies the balance of angular momentum)."""
     P = _second(P, "P")
     F, _ = _FJ(F)
+    _agree(F, P=P)
     return sym(inv(F) @ P)
 
 
@@ -202,6 +219,7 @@ def pk1_to_cauchy(P: Tensor, F: TensorLike) -> Tensor:
     r""":math:`\sigma = J^{-1} P F^T`."""
     P = _second(P, "P")
     F, J = _FJ(F)
+    _agree(F, P=P)
     return sym(P @ F.transpose(-1, -2)) / J
 
 
@@ -209,6 +227,7 @@ def cauchy_to_pk1(sigma: Tensor, F: TensorLike) -> Tensor:
     r""":math:`P = J \sigma F^{-T}`."""
     sigma = _second(sigma, "sigma")
     F, J = _FJ(F)
+    _agree(F, sigma=sigma)
     return J * sigma @ inv(F).transpose(-1, -2)
 
 
@@ -216,6 +235,7 @@ def pk2_to_cauchy(S: Tensor, F: TensorLike) -> Tensor:
     r""":math:`\sigma = J^{-1} F S F^T`."""
     S = _second(S, "S")
     F, J = _FJ(F)
+    _agree(F, S=S)
     return sym(F @ S @ F.transpose(-1, -2)) / J
 
 
@@ -223,6 +243,7 @@ def cauchy_to_pk2(sigma: Tensor, F: TensorLike) -> Tensor:
     r""":math:`S = J F^{-1} \sigma F^{-T}`."""
     sigma = _second(sigma, "sigma")
     F, J = _FJ(F)
+    _agree(F, sigma=sigma)
     Fi = inv(F)
     return sym(J * Fi @ sigma @ Fi.transpose(-1, -2))
 
@@ -231,6 +252,7 @@ def pk2_to_kirchhoff(S: Tensor, F: TensorLike) -> Tensor:
     r""":math:`\tau = F S F^T`."""
     S = _second(S, "S")
     F, _ = _FJ(F)
+    _agree(F, S=S)
     return sym(F @ S @ F.transpose(-1, -2))
 
 
@@ -238,6 +260,7 @@ def kirchhoff_to_pk2(tau: Tensor, F: TensorLike) -> Tensor:
     r""":math:`S = F^{-1} \tau F^{-T}`."""
     tau = _second(tau, "tau")
     F, _ = _FJ(F)
+    _agree(F, tau=tau)
     Fi = inv(F)
     return sym(Fi @ tau @ Fi.transpose(-1, -2))
 
@@ -246,6 +269,7 @@ def pk1_to_kirchhoff(P: Tensor, F: TensorLike) -> Tensor:
     r""":math:`\tau = P F^T`."""
     P = _second(P, "P")
     F, _ = _FJ(F)
+    _agree(F, P=P)
     return sym(P @ F.transpose(-1, -2))
 
 
@@ -253,6 +277,7 @@ def kirchhoff_to_pk1(tau: Tensor, F: TensorLike) -> Tensor:
     r""":math:`P = \tau F^{-T}`."""
     tau = _second(tau, "tau")
     F, _ = _FJ(F)
+    _agree(F, tau=tau)
     return tau @ inv(F).transpose(-1, -2)
 
 
@@ -260,6 +285,7 @@ def cauchy_to_kirchhoff(sigma: Tensor, F: TensorLike) -> Tensor:
     r""":math:`\tau = J \sigma`."""
     sigma = _second(sigma, "sigma")
     _, J = _FJ(F)
+    _agree(J, sigma=sigma)
     return J * sigma
 
 
@@ -267,6 +293,7 @@ def kirchhoff_to_cauchy(tau: Tensor, F: TensorLike) -> Tensor:
     r""":math:`\sigma = \tau / J`."""
     tau = _second(tau, "tau")
     _, J = _FJ(F)
+    _agree(J, tau=tau)
     return tau / J
 
 
@@ -288,6 +315,7 @@ def material_to_first_elasticity(CC: Tensor, S: Tensor, F: TensorLike) -> Tensor
     """
     CC, S = _fourth(CC, "CC (the material tangent)"), _second(S, "S")
     F, _ = _FJ(F)
+    _agree(F, CC=CC, S=S)
     batch = torch.broadcast_shapes(F.shape[:-2], CC.shape[:-4])
     F = F.expand(*batch, 3, 3)
     I = eye(F.dtype, F.device)
@@ -304,6 +332,7 @@ def push_forward_tangent(CC: Tensor, F: TensorLike) -> Tensor:
     deformation)."""
     CC = _fourth(CC, "CC (the material tangent)")
     F, J = _FJ(F)
+    _agree(F, CC=CC)
     return transform4(F, CC) / J[..., None, None]
 
 
@@ -312,6 +341,7 @@ def pull_back_tangent(c: Tensor, F: TensorLike) -> Tensor:
     F^{-1}_{Ll} c_{ijkl}`."""
     c = _fourth(c, "c (the spatial tangent)")
     F, J = _FJ(F)
+    _agree(F, c=c)
     return transform4(inv(F), c) * J[..., None, None]
 
 
@@ -329,6 +359,7 @@ def spatial_to_jaumann_tangent(c: Tensor, sigma: Tensor) -> Tensor:
     :math:`\mathbb{C}^{\tau J}_{ijkl} \approx [\tau_{ij}(F + \delta F) - \tau_{ij}(F)] / (J \epsilon)`.
     """
     c, sigma = _fourth(c, "c (the spatial tangent)"), _second(sigma, "sigma")
+    _agree(c, sigma=sigma)
     I = eye(sigma.dtype, sigma.device)
     t1 = I[:, None, :, None] * sigma[..., None, :, None, :]  # δ_ik σ_jl
     t2 = sigma[..., :, None, :, None] * I[None, :, None, :]  # σ_ik δ_jl

@@ -282,16 +282,30 @@ def plane_stress_condense(M: TensorLike, keep: list[int], drop: list[int]) -> Te
     r"""Static condensation :math:`M_{kk} - M_{kd} M_{dd}^{-1} M_{dk}` of a stiffness matrix ``(..., n, n)``.
 
     Imposes zero stress on the ``drop`` slots (their strains become dependent) and returns the ``(..., k, k)``
-    tangent of the ``keep`` slots.
+    tangent of the ``keep`` slots. ``ValueError`` when ``M`` is not a batch of square matrices holding those slots,
+    or when the ``drop`` block :math:`M_{dd}` is singular (e.g. a zero C3333: no plane-stress state exists).
     """
     M = as_tensor(M)
+    check_finite(M, "the stiffness matrix")
+    if M.ndim < 2 or M.shape[-1] != M.shape[-2]:
+        raise ValueError(f"static condensation needs square matrices (..., n, n), got shape {tuple(M.shape)}")
+    if min(keep + drop) < 0 or max(keep + drop) >= M.shape[-1] or set(keep) & set(drop):
+        raise ValueError(f"slots keep={keep}, drop={drop} must be distinct indices below n = {M.shape[-1]}")
     k = torch.tensor(keep, device=M.device)
     d = torch.tensor(drop, device=M.device)
     Mkk = M.index_select(-2, k).index_select(-1, k)
     Mkd = M.index_select(-2, k).index_select(-1, d)
     Mdk = M.index_select(-2, d).index_select(-1, k)
     Mdd = M.index_select(-2, d).index_select(-1, d)
-    return Mkk - Mkd @ torch.linalg.solve(Mdd, Mdk)
+    X, info = torch.linalg.solve_ex(Mdd, Mdk)
+    if not _is_functorch_wrapped(info) and bool((info != 0).any()):
+        first = tuple(int(i) for i in torch.nonzero(info)[0]) if info.ndim else ()
+        raise ValueError(
+            f"cannot condense out slots {drop}: their block of the stiffness is singular"
+            f"{f' at batch entry {first}' if first else ''} (e.g. C3333 = 0 for plane stress); no state with zero "
+            "stress on those slots exists"
+        )
+    return Mkk - Mkd @ X
 
 
 def reduce(x: TensorLike, quantity: str, kind: str, notation: str = "voigt", *, rtol: float | None = None) -> Tensor:

@@ -20,7 +20,9 @@ Fourth-order conventions (written once, here):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,6 +36,8 @@ DEFAULT_DTYPE = torch.float64
 __all__ = [
     "DEFAULT_DTYPE",
     "as_tensor",
+    "allow_complex",
+    "check_real",
     "check_shape",
     "check_finite",
     "check_symmetric",
@@ -92,26 +96,77 @@ def as_tensor(x: TensorLike, dtype: torch.dtype | None = None, device: torch.dev
     """Convert ``x`` to a torch tensor.
 
     Floating and complex torch tensors and numpy arrays keep their dtype (and device) unless ``dtype``/``device``
-    are given, except float16 arrays; lists, integer and float16 arrays and integer tensors become ``float64``
-    (:data:`DEFAULT_DTYPE`).
+    are given, except float16 arrays; lists, integer and float16 arrays and integer (and bool) tensors become
+    ``float64`` (:data:`DEFAULT_DTYPE`). Other inputs (``None``, strings, mappings, ragged or non-numeric
+    sequences) raise ``TypeError``/``ValueError`` naming the problem.
     """
     if isinstance(x, Tensor):
         t = x
         if dtype is None and not (t.is_floating_point() or t.is_complex()):
             dtype = DEFAULT_DTYPE
     elif isinstance(x, np.ndarray):
+        if x.dtype.kind not in "biufc":
+            raise TypeError(f"expected a numeric array, got a numpy array of dtype {x.dtype}")
         t = torch.from_numpy(np.ascontiguousarray(x))
         if dtype is None and not (t.is_floating_point() or t.is_complex()):
             dtype = DEFAULT_DTYPE
         if dtype is None and t.dtype == torch.float16:
             dtype = DEFAULT_DTYPE
     else:
-        t = torch.as_tensor(np.asarray(x, dtype=np.float64) if not _is_complex_seq(x) else np.asarray(x))
+        if x is None or isinstance(x, (str, bytes, Mapping)):
+            raise TypeError(f"expected a tensor, an array or (nested) numbers, got {type(x).__name__}")
+        try:
+            arr = np.asarray(x) if _is_complex_seq(x) else np.asarray(x, dtype=np.float64)
+        except (ValueError, TypeError) as err:
+            raise ValueError(
+                f"cannot make a tensor of this {type(x).__name__} (ragged nesting or non-numeric entries?): {err}"
+            ) from None
+        if arr.dtype.kind not in "biufc":
+            raise TypeError(f"expected numbers, got entries of type {arr.dtype}")
+        t = torch.as_tensor(arr)
         if dtype is None and not t.is_complex():
             dtype = DEFAULT_DTYPE
     if dtype is not None or device is not None:
         t = t.to(dtype=dtype if dtype is not None else t.dtype, device=device if device is not None else t.device)
     return t
+
+
+_COMPLEX_ALLOWED: contextvars.ContextVar[bool] = contextvars.ContextVar("constitutive_complex_allowed", default=False)
+
+
+@contextlib.contextmanager
+def allow_complex() -> Iterator[None]:
+    """Within this block, :func:`check_real` (and hence :func:`check_symmetric`) accepts complex tensors: for the
+    complex-step derivative check (:mod:`constitutive.check`), which evaluates real-analytic models at
+    :math:`X + i h E` on purpose. Everywhere else a complex strain is refused, since most models would drop its
+    imaginary part."""
+    token = _COMPLEX_ALLOWED.set(True)
+    try:
+        yield
+    finally:
+        _COMPLEX_ALLOWED.reset(token)
+
+
+def _check_data(x: Tensor, name: str) -> None:
+    """Tensors that hold no data (meta) or whose precision no computation here supports (float16, bfloat16)."""
+    if x.is_meta:
+        raise ValueError(f"{name} is a meta tensor (shape only, no data); evaluate on a real device ('cpu', 'cuda')")
+    if x.dtype in (torch.float16, torch.bfloat16, torch.complex32):
+        raise ValueError(
+            f"{name} is {x.dtype}: half precision (3 significant digits) is not supported -- tangents, symmetry "
+            "tests and return mapping need float32 or float64; convert with .double() or .float()"
+        )
+
+
+def check_real(x: Tensor, name: str = "input") -> None:
+    """Raise ``ValueError`` if ``x`` is complex (outside :func:`allow_complex`), a meta tensor, or half precision."""
+    _check_data(x, name)
+    if x.is_complex() and not _COMPLEX_ALLOWED.get():
+        raise ValueError(
+            f"{name} is complex ({x.dtype}); strains and stresses are real (a model would drop the imaginary "
+            "part): pass x.real. The complex-step check enables complex input itself "
+            "(constitutive.tensor.allow_complex)"
+        )
 
 
 def _is_complex_seq(x: Any) -> bool:
@@ -130,9 +185,11 @@ def check_shape(x: Tensor, trailing: Sequence[int], name: str = "input") -> None
 
 
 def check_finite(x: Tensor, name: str = "input") -> None:
-    """Raise ``ValueError`` if ``x`` contains NaN or infinite entries (skipped inside ``torch.func`` transforms)."""
+    """Raise ``ValueError`` if ``x`` contains NaN or infinite entries, or is a meta or half-precision tensor
+    (skipped inside ``torch.func`` transforms)."""
     if _is_functorch_wrapped(x):
         return
+    _check_data(x, name)
     # Fast path: NaN and inf propagate through a sum (one cheap reduction); only a non-finite sum, or finite
     # values so large that their sum overflows, needs the elementwise test.
     if x.numel() == 0 or bool(torch.isfinite(x.sum())):
@@ -151,10 +208,13 @@ def symmetry_tolerance(dtype: torch.dtype) -> float:
 def check_symmetric(x: Tensor, name: str = "input", rtol: float | None = None) -> None:
     r"""Raise ``ValueError`` unless every ``(..., 3, 3)`` tensor in ``x`` is symmetric.
 
-    The test is :math:`\max|x - x^T| \le \text{rtol}\,\max(|x|, \text{tiny})` per batch entry.
+    The test is :math:`\max|x - x^T| \le \text{rtol}\,\max(|x|, \text{tiny})` per batch entry. A complex ``x``
+    is refused as well (:func:`check_real`) except inside :func:`allow_complex`, as are meta and half-precision
+    tensors.
     """
     if _is_functorch_wrapped(x):
         return
+    check_real(x, name)
     # Fast path: exactly symmetric input (the common case) needs three comparisons of strided views only.
     if all(torch.equal(x[..., i, j], x[..., j, i]) for i, j in ((0, 1), (0, 2), (1, 2))):
         return
@@ -177,6 +237,14 @@ def _is_functorch_wrapped(x: Tensor) -> bool:
         return torch._C._functorch.is_functorch_wrapped_tensor(x)  # type: ignore[attr-defined]
     except AttributeError:  # pragma: no cover - older torch
         return False
+
+
+def _operand(A: Any, name: str = "A") -> None:
+    """Cheap guard of the algebra's operands (no device synchronisation): a torch tensor of shape (..., 3, 3)."""
+    if not isinstance(A, Tensor):
+        raise TypeError(f"{name} must be a torch tensor (..., 3, 3), got {type(A).__name__}; convert with as_tensor")
+    if A.ndim < 2 or A.shape[-2:] != (3, 3):
+        raise ValueError(f"{name} must have shape (..., 3, 3), got {tuple(A.shape)}")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -208,6 +276,7 @@ def skew(A: Tensor) -> Tensor:
 
 def trace(A: Tensor) -> Tensor:
     """Trace :math:`A_{ii}`; ``(..., 3, 3) -> (...)``."""
+    _operand(A)
     return A.diagonal(dim1=-2, dim2=-1).sum(-1)
 
 
@@ -228,6 +297,7 @@ def det(A: Tensor) -> Tensor:
     everywhere, including the identity and singular tensors (``torch.linalg.det`` differentiates through an LU
     factorisation whose second derivatives are not finite at singular points).
     """
+    _operand(A)
     a = A
     return (
         a[..., 0, 0] * (a[..., 1, 1] * a[..., 2, 2] - a[..., 1, 2] * a[..., 2, 1])
@@ -238,6 +308,7 @@ def det(A: Tensor) -> Tensor:
 
 def cofactor(A: Tensor) -> Tensor:
     r"""Cofactor matrix :math:`\operatorname{cof} A = \det(A) A^{-T}` as a polynomial (finite for singular A)."""
+    _operand(A)
     a = A
     c00 = a[..., 1, 1] * a[..., 2, 2] - a[..., 1, 2] * a[..., 2, 1]
     c01 = a[..., 1, 2] * a[..., 2, 0] - a[..., 1, 0] * a[..., 2, 2]
@@ -264,7 +335,7 @@ def inv(A: Tensor) -> Tensor:
     Raises ``ValueError`` for a singular tensor (outside ``torch.func`` transforms).
     """
     d = det(A)
-    if not _is_functorch_wrapped(d) and bool((d == 0).any()):
+    if not _is_functorch_wrapped(d) and not d.is_meta and bool((d == 0).any()):
         raise ValueError("cannot invert a singular tensor (det = 0)")
     return cofactor(A).transpose(-1, -2) / d[..., None, None]
 
@@ -427,8 +498,13 @@ def eigh_sym(A: Tensor) -> tuple[Tensor, Tensor]:
     The eigenvectors of a repeated eigenvalue are any orthonormal basis of its eigenspace; quantities built by
     :func:`eigenprojections`, :func:`sym_function` and :func:`spectral_derivative` do not depend on that choice.
     Gradients of these eigenvectors are singular at repeated eigenvalues: use :func:`spectral_derivative` for
-    derivatives of isotropic functions instead of differentiating through this function.
+    derivatives of isotropic functions instead of differentiating through this function. ``ValueError`` for NaN or
+    infinite entries, half precision and non-floating dtypes (LAPACK would fail with a less helpful message).
     """
+    _operand(A)
+    if not (A.is_floating_point() or A.is_complex()):
+        raise ValueError(f"eigenvalues need a floating dtype, got {A.dtype}; convert with as_tensor or .double()")
+    check_finite(A, "the tensor to diagonalise")
     return torch.linalg.eigh(A)
 
 

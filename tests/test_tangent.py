@@ -96,8 +96,9 @@ def test_float32_and_chunked_batches() -> None:
     assert C.dtype == torch.float32 and C.shape == (40, 3, 3, 3, 3)
     J = square_full(X.double())
     torch.testing.assert_close(C.double(), 0.5 * (J + J.transpose(-1, -2)), rtol=1e-5, atol=1e-5)
-    C_val, Y = jacobian(lambda A: A @ A, X, return_value=True)
+    Y, C_val = jacobian(lambda A: A @ A, X, return_value=True)  # value first, like hessian's (gradient, hessian)
     torch.testing.assert_close(Y, X @ X)
+    torch.testing.assert_close(C_val, C)
 
 
 def test_exp_and_log_closed_forms_with_repeated_eigenvalues() -> None:
@@ -270,13 +271,36 @@ class _NoJvp(torch.autograd.Function):
         return 3 * X**2 * g
 
 
-def test_auto_mode_falls_back_to_reverse() -> None:
+class _NoVjp(torch.autograd.Function):
+    """X -> X^3 with a hand-written forward-mode formula and no backward."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(X):
+        return X**3
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_forward(inputs[0])
+
+    @staticmethod
+    def jvp(ctx, dX):
+        (X,) = ctx.saved_tensors
+        return 3 * X**2 * dX
+
+
+def test_auto_mode_uses_the_mode_the_function_supports() -> None:
     X = random_sym(3)
+    expected = jacobian(lambda A: A**3, X)
     with pytest.raises((RuntimeError, NotImplementedError)):
         jacobian(_NoJvp.apply, X, mode="forward")
-    C = jacobian(_NoJvp.apply, X, mode="auto")
-    expected = jacobian(lambda A: A**3, X)
-    torch.testing.assert_close(C, expected)
+    torch.testing.assert_close(jacobian(_NoJvp.apply, X, mode="auto"), expected)  # reverse, the default route
+    torch.testing.assert_close(jacobian(_NoJvp.apply, X), expected)
+    with pytest.raises((RuntimeError, NotImplementedError)):
+        jacobian(_NoVjp.apply, X)  # reverse by default: no backward formula
+    torch.testing.assert_close(jacobian(_NoVjp.apply, X, mode="auto"), expected)  # falls back to forward
+    torch.testing.assert_close(jacobian(_NoVjp.apply, X, mode="forward"), expected)
 
 
 def test_parameter_jacobian_rejects_unknown_mode() -> None:
@@ -285,5 +309,25 @@ def test_parameter_jacobian_rejects_unknown_mode() -> None:
         parameter_jacobian(lambda A: A @ A, random_sym(2), mode="sideways")
     X = random_sym(2)
     torch.testing.assert_close(
-        parameter_jacobian(lambda A: A @ A, X, mode="reverse"), parameter_jacobian(lambda A: A @ A, X)
-    )
+        parameter_jacobian(lambda A: A @ A, X, mode="forward"), parameter_jacobian(lambda A: A @ A, X)
+    )  # the default (reverse) and forward mode agree on a polynomial map
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_hessian_modes_agree_with_the_closed_form(mode: str) -> None:
+    """psi = lam/2 tr(X)^2 + mu X:X gives S = lam tr(X) I + 2 mu X and C = lam I x I + 2 mu I^s in both modes."""
+    X = random_sym(4)
+    S, C = hessian(lambda A: 0.5 * LAM * torch.trace(A) ** 2 + MU * (A * A).sum(), X, mode=mode)
+    I = torch.eye(3, dtype=torch.float64)
+    torch.testing.assert_close(S, LAM * T.trace(X)[..., None, None] * I + 2 * MU * X)
+    torch.testing.assert_close(C, (LAM * T.dyad(I, I) + 2 * MU * T.identity4_sym()).expand(4, 3, 3, 3, 3))
+    with pytest.raises(ValueError, match="unknown mode"):
+        hessian(lambda A: (A * A).sum(), X, mode="sideways")
+
+
+def test_parameter_jacobian_of_linalg_det_is_right_on_batches() -> None:
+    """The default (reverse) route of parameter_jacobian is exact for torch.linalg.det on a batch."""
+    X = random_sym(5, scale=0.1) + torch.eye(3, dtype=torch.float64)
+    M = parameter_jacobian(lambda A: torch.linalg.det(A) * A, X)
+    ref = parameter_jacobian(lambda A: T.det(A) * A, X)
+    torch.testing.assert_close(M, ref, rtol=1e-12, atol=1e-12)
