@@ -12,6 +12,7 @@ module's ``__all__``; see ``_pages.py``). Every formula is rendered by MathJax; 
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -133,11 +134,45 @@ sphinx_gallery_conf = {
 }
 
 
-def _attribute_docstring(app, what, name, obj, options, lines):  # noqa: ANN001, ANN202 -- Sphinx's event signature
-    """Napoleon reads the first line of an attribute's docstring as ``type: description``; these docstrings are
-    prose ("Two-dimensional reductions: ..."), so shield that line with a leading blank line."""
-    if what in ("attribute", "data", "property") and lines and ":" in lines[0]:
-        lines.insert(0, "")
+# -- the package's docstring dialect, for napoleon ------------------------------------------------------------------
+# Docstrings use numpy-style "Parameters" sections, then go on in prose ("Returns a report. Raises ValueError
+# ...") without a section header; napoleon would read that prose as one more parameter. Attribute docstrings are
+# prose whose first line may hold a colon, which napoleon would read as "type: description".
+_PARAM_ENTRY = re.compile(r"^\*{0,2}[A-Za-z_]\w*(\s*,\s*\*{0,2}[A-Za-z_]\w*)*\s*(:.*)?$")
+_ORIGINAL: dict[str, list[str]] = {}
+
+
+def _before_napoleon(app, what, name, obj, options, lines):  # noqa: ANN001, ANN202 -- Sphinx's event signature
+    """Give prose after a Parameters section its own "Notes" header; keep attribute docstrings for restoring."""
+    if what in ("attribute", "data", "property"):
+        _ORIGINAL[name] = list(lines)
+        return
+    in_parameters, i = False, 0
+    while i < len(lines):
+        if i + 1 < len(lines) and lines[i].strip() and set(lines[i + 1].strip()) == {"-"}:
+            in_parameters = lines[i].strip() in ("Parameters", "Other Parameters")
+            i += 2
+            continue
+        line = lines[i]
+        if (
+            in_parameters
+            and line
+            and not line[0].isspace()
+            and not lines[i - 1].strip()
+            and not _PARAM_ENTRY.match(line)
+        ):
+            lines[i:i] = ["Notes", "-----", ""]
+            in_parameters = False
+            i += 3
+        i += 1
+
+
+def _after_napoleon(app, what, name, obj, options, lines):  # noqa: ANN001, ANN202 -- Sphinx's event signature
+    """Undo napoleon's "type: description" reading of an attribute's prose first line."""
+    original = _ORIGINAL.pop(name, None)
+    if original is not None and any(ln.startswith(":type: ") for ln in lines):
+        if not any(ln.startswith(":type: ") for ln in original):
+            lines[:] = original
 
 
 def _public_bases(app, name, obj, options, bases):  # noqa: ANN001, ANN202 -- Sphinx's event signature
@@ -151,7 +186,8 @@ def _public_bases(app, name, obj, options, bases):  # noqa: ANN001, ANN202 -- Sp
 
 
 def setup(app):  # noqa: ANN001, ANN201 -- Sphinx's extension hook
-    app.connect("autodoc-process-docstring", _attribute_docstring, priority=400)  # before napoleon (500)
+    app.connect("autodoc-process-docstring", _before_napoleon, priority=400)  # napoleon runs at 500
+    app.connect("autodoc-process-docstring", _after_napoleon, priority=600)
     app.connect("autodoc-process-bases", _public_bases)
     app.connect("builder-inited", lambda app: _pages.write_api_pages(DOCS / "api"))
     app.connect("missing-reference", _pages.resolve_reexport)
