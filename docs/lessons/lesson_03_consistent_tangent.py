@@ -11,10 +11,16 @@ are two candidates:
 * the **consistent** (algorithmic) tangent :math:`\partial\sigma_{n+1}/\partial\varepsilon_{n+1}` of the
   *discrete* backward-Euler update (Simo and Taylor, 1985). For linear isotropic hardening
 
-  .. math:: \mathbb{C}^{alg} = K\,\mathbf 1\otimes\mathbf 1 + 2G\theta\,\mathbb{I}^{\mathrm{dev}}
-            - 2G\bar\theta\, n\otimes n,\qquad
-            \theta = 1 - \frac{2G\Delta\gamma}{\|s^{trial}\|},\quad
-            \bar\theta = \frac{1}{1 + H/(3G)} - (1 - \theta).
+  .. math::
+
+     \mathbb{C}^{alg} = K\,\mathbf 1\otimes\mathbf 1 + 2G\theta\,\mathbb{I}^{\mathrm{dev}}
+     - 2G\bar\theta\, n\otimes n,
+
+     \theta = 1 - \frac{2G\Delta\gamma}{\|s^{trial}\|},\qquad
+     \bar\theta = \frac{1}{1 + H/(3G)} - (1 - \theta),
+
+  with :math:`\Delta\gamma = \sqrt{3/2}\,\Delta\bar\varepsilon^p` the plastic multiplier of the step
+  (:math:`\Delta\bar\varepsilon^p` the increment of equivalent plastic strain).
 
 Both give the same stress -- the stress is the model's -- but only the consistent tangent is the derivative of the
 residual, so only it gives Newton's quadratic convergence. This lesson measures the difference.
