@@ -12,6 +12,7 @@ module's ``__all__``; see ``_pages.py``). Every formula is rendered by MathJax; 
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from pathlib import Path
@@ -111,6 +112,9 @@ nitpick_ignore_regex = [
 # other example has its wrapper in docs/gallery/). None: every example is in the gallery.
 EXAMPLES_NOT_IN_GALLERY: dict[str, str] = {}
 
+# scikit-fem logs every assembly and solve at INFO: thousands of lines in the build log of the two FE examples.
+logging.getLogger("skfem").setLevel(logging.WARNING)
+
 # -- the galleries --------------------------------------------------------------------------------------------------
 sphinx_gallery_conf = {
     "examples_dirs": ["lessons", "gallery"],
@@ -119,7 +123,6 @@ sphinx_gallery_conf = {
     # themselves are not gallery sources: each has a thin wrapper in docs/gallery (tests/test_docs_site.py checks
     # that every examples/*.py has one, so no example can drop out silently).
     "filename_pattern": r"/(lesson|example)_",
-    "ignore_pattern": r"(__init__|_helpers)\.py",
     "within_subsection_order": "sphinx_gallery.sorting.FileNameSortKey",
     "abort_on_example_error": True,
     "only_warn_on_example_error": False,

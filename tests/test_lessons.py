@@ -62,9 +62,10 @@ def test_lesson1_exercise2_components_double_the_shear() -> None:
     assert torch.allclose(g[:3], stress.diagonal(), rtol=1e-14)
     assert torch.allclose(g[3:], 2 * torch.stack([stress[1, 2], stress[0, 2], stress[0, 1]]), rtol=1e-14)
     assert float(g[5]) == pytest.approx(4 * mu * float(eps[0, 1]), rel=1e-14)
-    # the package's six-parameter Jacobian of the stress map doubles the same columns
+    # the package's six-parameter Jacobian of the stress map: the Voigt stiffness with its shear columns doubled
     P = parameter_jacobian(lambda x: 2 * mu * x, eps)
-    assert torch.allclose(P, 2 * mu * torch.diag(torch.tensor([1.0, 1, 1, 1, 1, 1], dtype=torch.float64)))
+    doubling = torch.diag(torch.tensor([1.0, 1.0, 1.0, 2.0, 2.0, 2.0], dtype=torch.float64))
+    assert torch.allclose(P, to_voigt(2 * mu * T.identity4_sym(), "stiffness") @ doubling, rtol=1e-14)
 
 
 def test_lesson1_exercise3_symmetric_identity_in_voigt_and_mandel() -> None:
@@ -100,7 +101,7 @@ def test_lesson2_exercise1_abaqus_order_is_a_permutation() -> None:
 
 
 def lesson2_isotropic_eigenvalues(K: float, G: float) -> torch.Tensor:
-    """3K once and 2G five times, ascending (2G < 3K for ν > 0... sorted anyway)."""
+    """The eigenvalues of an isotropic stiffness on Sym: 3K (dilatation) once, 2G (deviators) five times; ascending."""
     return torch.tensor(sorted([3 * K] + [2 * G] * 5), dtype=torch.float64)
 
 
