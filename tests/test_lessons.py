@@ -7,9 +7,14 @@ second route (the package's own implementation, a closed form, or automatic diff
 from __future__ import annotations
 
 import ast
+import json
 import math
 import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,6 +30,7 @@ from constitutive.notation import reorder, to_mandel, to_voigt
 from constitutive.paths import LoadPath, Segment
 from constitutive.tangent import jacobian, parameter_jacobian
 
+ROOT = Path(__file__).resolve().parents[1]
 X_FORUM = torch.tensor([[1.0, 3.0, 5.0], [3.0, 1.0, 7.0], [5.0, 7.0, 1.0]], dtype=torch.float64)
 
 
@@ -352,10 +358,13 @@ def test_lesson6_exercise3_correlation_from_the_design_matrix(joint_fit) -> None
 
 
 # -- Lesson 7: checking a Fortran UMAT -------------------------------------------------------------------------------
+# The lesson's UMAT is compiled and called in a child process: a process keeps the first UMAT support library it
+# loads (XIT/STOP handling), and tests/test_umat.py, later in the run, uses its own cache directory.
 LESSON7 = Path(__file__).resolve().parents[1] / "docs" / "lessons" / "lesson_07_checking_a_umat.py"
 needs_gfortran = pytest.mark.skipif(
     shutil.which("gfortran") is None, reason="gfortran is not installed (apt-get install -y gfortran)"
 )
+LESSON7_EPS = [[1e-3, 4e-4, -2e-4], [4e-4, -5e-4, 3e-4], [-2e-4, 3e-4, 7e-4]]
 
 
 def _lesson7_source() -> str:
@@ -366,28 +375,64 @@ def _lesson7_source() -> str:
     raise AssertionError("the lesson defines no SOURCE")
 
 
-@pytest.fixture(scope="module")
-def lesson7_umats(tmp_path_factory):  # noqa: ANN001, ANN201
+def lesson7_umats(workdir: Path) -> dict[float, Any]:
+    """The lesson's UMAT with the shear factor 1 (correct) and 2 (the planted error)."""
     from constitutive.umat import UMAT
 
-    work = tmp_path_factory.mktemp("lesson7")
-    (work / "elastic.f90").write_text(_lesson7_source())
-    return {f: UMAT(work / "elastic.f90", [210e3, 0.3, f], nstatv=1, cache=work) for f in (1.0, 2.0)}
+    (workdir / "elastic.f90").write_text(_lesson7_source())
+    return {f: UMAT(workdir / "elastic.f90", [210e3, 0.3, f], nstatv=1) for f in (1.0, 2.0)}
 
 
-def lesson7_ddsdde(umat, eps: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
+def lesson7_ddsdde(umat: Any, eps: torch.Tensor) -> torch.Tensor:
     """DDSDDE of one increment from the initial state, as the Abaqus-order 6x6 matrix."""
     return umat.tangent_to_matrix(umat.update(eps, umat.initial_state())[2])
 
 
+def lesson7_shear_run(umat: Any) -> tuple[list[float], int]:
+    """Residual ratios of the first Newton iterations and the iteration count, stress-controlled shear."""
+    zero = {c: 0.0 for c in ("11", "22", "33", "13", "23")}
+    result = drive(umat, LoadPath([Segment({}, {**zero, "12": 100.0}, increments=1)]), max_iter=100)
+    r = result.residuals[1]
+    r = r[torch.isfinite(r)]
+    return (r[1:6] / r[:5]).tolist(), int(result.iterations[1])
+
+
+def _lesson7_child() -> None:
+    """Run in the child: print the lesson-7 quantities as JSON."""
+    from constitutive.umat.check import check_umat
+
+    umats = lesson7_umats(Path(tempfile.mkdtemp(prefix="lesson7-")))
+    eps = torch.tensor(LESSON7_EPS, dtype=torch.float64)
+    bad_ratios, bad_iterations = lesson7_shear_run(umats[2.0])
+    report = check_umat(umats[2.0], increments=2)
+    out = {
+        "ddsdde": lesson7_ddsdde(umats[1.0], eps).tolist(),
+        "bad_ratios": bad_ratios,
+        "bad_iterations": bad_iterations,
+        "good_iterations": lesson7_shear_run(umats[1.0])[1],
+        "good_passed": check_umat(umats[1.0], increments=2).passed,
+        "bad_passed": report.passed,
+        "flagged": [[*inc.worst, inc.value, inc.reference, inc.taylor_order] for inc in report.increments],
+    }
+    print(json.dumps(out))
+
+
+@pytest.fixture(scope="module")
+def lesson7() -> dict[str, Any]:
+    code = f"import sys; sys.path[:0] = [{str(ROOT)!r}, {str(Path(__file__).parent)!r}]; "
+    code += "import test_lessons; test_lessons._lesson7_child()"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 @needs_gfortran
-def test_lesson7_exercise1_ddsdde_is_the_abaqus_stiffness(lesson7_umats) -> None:  # noqa: ANN001
+def test_lesson7_exercise1_ddsdde_is_the_abaqus_stiffness(lesson7: dict[str, Any]) -> None:
     from constitutive.models import LinearElastic
 
-    eps = T.sym(1e-3 * torch.tensor([[1.0, 0.4, -0.2], [0.0, -0.5, 0.3], [0.0, 0.0, 0.7]], dtype=torch.float64))
-    D = lesson7_ddsdde(lesson7_umats[1.0], eps)
+    eps = torch.tensor(LESSON7_EPS, dtype=torch.float64)
     expected = to_voigt(LinearElastic(E=210e3, nu=0.3).tangent(eps), "stiffness", order="abaqus")
-    assert torch.allclose(D, expected, rtol=1e-14, atol=1e-9)
+    assert torch.allclose(torch.tensor(lesson7["ddsdde"], dtype=torch.float64), expected, rtol=1e-14, atol=1e-9)
 
 
 def lesson7_predicted_iterations(factor: float, rtol: float = 1e-12) -> int:
@@ -396,25 +441,17 @@ def lesson7_predicted_iterations(factor: float, rtol: float = 1e-12) -> int:
 
 
 @needs_gfortran
-def test_lesson7_exercise2_linear_convergence_rate(lesson7_umats) -> None:  # noqa: ANN001
-    zero = {c: 0.0 for c in ("11", "22", "33", "13", "23")}
-    path = LoadPath([Segment({}, {**zero, "12": 100.0}, increments=1)])
-    result = drive(lesson7_umats[2.0], path, max_iter=100)
-    r = result.residuals[1]
-    r = r[torch.isfinite(r)]
-    assert torch.allclose(r[1:6] / r[:5], torch.full((5,), 0.5, dtype=torch.float64), rtol=1e-8)
-    assert abs(int(result.iterations[1]) - lesson7_predicted_iterations(2.0)) <= 1
-    assert int(drive(lesson7_umats[1.0], path).iterations[1]) == 1
+def test_lesson7_exercise2_linear_convergence_rate(lesson7: dict[str, Any]) -> None:
+    assert lesson7["bad_ratios"] == pytest.approx([0.5] * 5, rel=1e-8)
+    assert abs(lesson7["bad_iterations"] - lesson7_predicted_iterations(2.0)) <= 1
+    assert lesson7["good_iterations"] == 1
 
 
 @needs_gfortran
-def test_lesson7_exercise3_flagged_entries(lesson7_umats) -> None:  # noqa: ANN001
-    from constitutive.umat.check import check_umat
-
-    report = check_umat(lesson7_umats[2.0], increments=2)
-    assert not report.passed
-    for inc in report.increments:
-        assert inc.worst[0] == inc.worst[1] and inc.worst[0] >= 4  # a shear diagonal entry, 1-based
-        assert inc.value / inc.reference == pytest.approx(2.0, rel=1e-6)
-        assert inc.taylor_order == pytest.approx(1.0, abs=0.05)
-    assert check_umat(lesson7_umats[1.0], increments=2).passed
+def test_lesson7_exercise3_flagged_entries(lesson7: dict[str, Any]) -> None:
+    assert lesson7["good_passed"] and not lesson7["bad_passed"]
+    assert lesson7["flagged"]
+    for i, j, value, reference, order in lesson7["flagged"]:
+        assert i == j and i >= 4  # a shear diagonal entry of DDSDDE, 1-based
+        assert value / reference == pytest.approx(2.0, rel=1e-6)
+        assert order == pytest.approx(1.0, abs=0.05)

@@ -65,8 +65,8 @@ end subroutine umat
 workdir = Path(tempfile.mkdtemp(prefix="constitutive-lesson7-"))
 (workdir / "elastic.f90").write_text(SOURCE)
 E, NU = 210e3, 0.3  # MPa
-good = UMAT(workdir / "elastic.f90", [E, NU, 1.0], nstatv=1, cache=workdir)
-bad = UMAT(workdir / "elastic.f90", [E, NU, 2.0], nstatv=1, cache=workdir)
+good = UMAT(workdir / "elastic.f90", [E, NU, 1.0], nstatv=1)
+bad = UMAT(workdir / "elastic.f90", [E, NU, 2.0], nstatv=1)
 print(good)
 print(bad)
 
