@@ -3,6 +3,7 @@ uniaxial stress by closed form or by the driver)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -64,7 +65,24 @@ def uniaxial_stress_response(
     r"""Axial stress ``(n,)`` along an axial-strain history ``strain`` ``(n,)`` under uniaxial stress:
     :math:`\varepsilon_{11}` prescribed, the other five stress components zero.
 
-    ``route``:
+    Parameters
+    ----------
+    model:
+        Any small-strain model; path-dependent ones go through ``update(strain, state, dt)``, others through
+        ``stress_and_tangent``.
+    strain:
+        ``(n,)`` axial strain history ε11.
+    route:
+        ``"auto"`` (default), ``"flow_stress"`` or ``"incremental"`` (below).
+    tol, max_iter:
+        Incremental route: the driver's relative Newton tolerance (default 1e-10) and the most iterations per step
+        (default 50); the flow-stress route's scalar Newton uses them likewise.
+    dt:
+        The time increment of every step (a number) or of each step (``(n,)``), for rate-dependent models;
+        ``None`` (default) gives rate-independent models a unit increment and a rate-dependent model's own
+        ``ValueError``.
+
+    Routes:
 
     * ``"flow_stress"`` -- closed form for rate-independent J2 plasticity with isotropic hardening under monotonic
       loading (:func:`has_uniaxial_closed_form`): with :math:`\alpha = \varepsilon^p_{11}`,
@@ -79,10 +97,7 @@ def uniaxial_stress_response(
     (:func:`constitutive.paths.uniaxial_stress`) with one segment of one increment ending at each point, from the
     unloaded virgin state: :math:`\varepsilon_{11}` prescribed, Newton on the five other strain components
     (Mandel notation, the model's consistent tangent) until :math:`\sigma_K = 0` (K = 22, 33, 23, 13, 12) to the
-    driver's relative tolerance ``tol``, at most ``max_iter`` iterations per step. Path-dependent models go through
-    ``update(strain, state, dt)``, others through ``stress_and_tangent``. ``dt``: the time increment of every step
-    (a number) or of each step (``(n,)``), for rate-dependent models; ``None`` gives rate-independent models a unit
-    increment and a rate-dependent model's own ``ValueError``. A step that does not converge raises
+    driver's relative tolerance ``tol``, at most ``max_iter`` iterations per step. A step that does not converge raises
     :class:`constitutive.models.ConvergenceError` (the driver's diagnostics, the point and its axial strain); a
     model that rejects its input, ``ValueError``.
 
@@ -92,9 +107,19 @@ def uniaxial_stress_response(
     (``jacobian="reverse"`` in :func:`calibrate`); forward mode (``torch.func.jacfwd``) is not stopped by
     ``no_grad`` and differentiates the Newton iterations themselves, which agrees once they have converged.
     """
+    if not isinstance(model, Material):
+        raise TypeError(f"model must be a constitutive Material, got {type(model).__name__}")
     strain = torch.as_tensor(strain, dtype=model.dtype, device=model.device)
     if strain.ndim != 1:
         raise ValueError(f"strain must be a 1-d history (n,), got shape {tuple(strain.shape)}")
+    if strain.numel() == 0:
+        raise ValueError("strain history is empty")
+    if not bool(torch.isfinite(strain.detach()).all()):
+        raise ValueError("strain history holds NaN or Inf")
+    if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be a positive finite number, got {tol!r}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
+        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
     if route not in UNIAXIAL_ROUTES:
         raise ValueError(f"unknown uniaxial-stress route {route!r}; choose one of {UNIAXIAL_ROUTES}")
     monotonic = bool((strain >= 0).all()) and bool((torch.diff(strain.detach()) >= 0).all())
@@ -123,6 +148,8 @@ def _uniaxial_driven(model: Any, strain: Tensor, tol: float, max_iter: int, dt: 
         durations: float | list[float] = 1.0
     else:
         dts = torch.as_tensor(dt, dtype=torch.float64).detach().cpu().reshape(-1)
+        if not bool(torch.isfinite(dts).all()) or bool((dts < 0).any()):
+            raise ValueError(f"dt must hold finite non-negative time increments, got {dt!r}")
         if dts.numel() not in (1, n):
             raise ValueError(f"dt must be one time increment or one per point ({n}), got {dts.numel()}")
         durations = [float(v) for v in dts.expand(n)]

@@ -116,6 +116,11 @@ class UMATCutback(UMATError):
         super().__init__(message, increment=increment, point=point, reason="PNEWDT")
         self.pnewdt = pnewdt
 
+    @property
+    def suggested_step_ratio(self) -> float:
+        """The step ratio the UMAT asks for (``pnewdt``): the driver's cutbacks read this generic attribute."""
+        return self.pnewdt
+
 
 def _ptr(a: np.ndarray) -> int:
     return a.ctypes.data
@@ -147,6 +152,8 @@ class UMAT(PathDependentMaterial, abstract=True):
         initial ``STATEV`` (default zeros; what a ``SDVINI`` would set).
     temp, coords, celent, noel, npt:
         ``TEMP`` (constant, ``DTEMP`` = 0), ``COORDS``, ``CELENT``, ``NOEL``, ``NPT`` passed to every call.
+    dtype, device:
+        Floating-point dtype of the parameters and computations (default float64) and their device (default CPU).
 
     State (``initial_state(batch)``; batch axes first): ``stress (..., NTENS)`` the Abaqus stress vector,
     ``stran (..., NTENS)`` the strain vector (engineering shear), ``statev (..., NSTATV)``, ``energy (..., 3)``
