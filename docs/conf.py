@@ -102,7 +102,7 @@ nitpick_ignore_regex = [
     ),
     # builtins that Python's domain has no target for without intersphinx
     (r"py:.*", r"(Path|Tensor|Callable|Any|Iterable|Iterator|Sequence|Mapping|Figure|Axes|NamedTuple|Enum)"),
-    (r"py:.*", r"(int|float|str|bool|dict|list|tuple|set|bytes|object|type|None|Exception|ValueError|RuntimeError)"),
+    (r"py:.*", r"(int|float|str|bool|dict|list|tuple|set|bytes|object|type|None|open|Exception|[A-Za-z]*Error)"),
     (r"py:.*", r"(TensorLike|TangentFn|Progress|PathLike|ArrayLike)"),
     # private helpers that docstrings mention for developers; private names get no API entry by design
     (r"py:.*", r"(.*\.)?_+[A-Za-z]\w*(\..*)?"),

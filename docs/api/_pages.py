@@ -57,22 +57,34 @@ def _defined_names(module: ModuleType) -> list[str]:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.append(node.name)
         elif isinstance(node, ast.Assign):
-            names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+            for t in node.targets:
+                elts = t.elts if isinstance(t, ast.Tuple) else [t]
+                names += [e.id for e in elts if isinstance(e, ast.Name)]
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             names.append(node.target.id)
     return names
 
 
 def exported_names(module: ModuleType) -> list[str]:
-    """``__all__``, or the public functions and classes the module defines."""
-    if hasattr(module, "__all__"):
-        return list(module.__all__)
-    out = []
+    """``__all__`` (or the public functions and classes the module defines), then the public module-level data it
+    binds itself (constants, type aliases) that ``__all__`` leaves out: docstrings refer to those too."""
+    names = list(module.__all__) if hasattr(module, "__all__") else []
     for name in _defined_names(module):
         obj = getattr(module, name, None)
-        if not name.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj)):
-            out.append(name)
-    return out
+        if name.startswith("_") or name in names or inspect.ismodule(obj):
+            continue
+        if hasattr(module, "__all__") and (inspect.isfunction(obj) or inspect.isclass(obj)):
+            continue  # a helper the module keeps out of its API
+        names.append(name)
+    return names
+
+
+def _key(module: str, name: str, obj: Any, defined: dict[str, list[str]]) -> tuple[Any, str]:
+    """Identity of an exported object: the object for functions, classes and modules; for data, where it is bound
+    (two modules may bind equal small ints or strings, which Python shares)."""
+    if inspect.isfunction(obj) or inspect.isclass(obj) or inspect.ismodule(obj):
+        return (id(obj), name)
+    return (home_module(name, obj, defined) or module, name)
 
 
 def _parent(modname: str) -> str:
@@ -153,10 +165,10 @@ def plan() -> tuple[dict[str, ModuleType], dict[str, list[str]], dict[tuple[str,
     public = [m for m in modules if _is_public(m)]
     exports = {m: exported_names(modules[m]) for m in public}
 
-    exporters: dict[tuple[int, str], list[str]] = {}
+    exporters: dict[tuple[Any, str], list[str]] = {}
     for m in public:
         for name in exports[m]:
-            exporters.setdefault((id(getattr(modules[m], name)), name), []).append(m)
+            exporters.setdefault(_key(m, name, getattr(modules[m], name), defined), []).append(m)
     canonical: dict[tuple[str, str], str] = {}
     for (_, name), mods in exporters.items():
         obj = getattr(modules[mods[0]], name)
