@@ -10,7 +10,7 @@ Conventions (see ``docs/path-dependent.md`` for the derivations):
 * yield function :math:`f = q(\eta) - \sigma_f(\alpha)`, :math:`\eta = \operatorname{dev}\sigma - \sum_k X_k`,
   :math:`q(\eta) = \sqrt{3/2}\,\|\eta\|` (von Mises equivalent stress), associative flow
   :math:`\dot\varepsilon^p = \dot\gamma\, n`, :math:`n = \eta/\|\eta\|`, :math:`\dot\alpha = \sqrt{2/3}\,\dot\gamma`
-  (so α is the equivalent plastic strain; in uniaxial stress α = |ε^p_11|).
+  (so α is the equivalent plastic strain; in uniaxial stress :math:`\alpha = |\varepsilon^p_{11}|`).
 * hardening laws: :mod:`constitutive.models.hardening`.
 
 State (a ``dict`` of tensors, batch shape ``B`` in front):
