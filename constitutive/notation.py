@@ -2,17 +2,17 @@ r"""One notation layer: full tensors <-> Voigt and Mandel vectors and matrices, 
 
 The quantity is always stated, never guessed from the shape:
 
-=============  =====================================  ======================================================
-quantity       Voigt                                  Mandel
-=============  =====================================  ======================================================
-``stress``     :math:`\sigma_I = \sigma_{ij}`         :math:`\sigma_I = w_I \sigma_{ij}`
-``strain``     :math:`\varepsilon_I = w^\gamma_I       :math:`\varepsilon_I = w_I \varepsilon_{ij}`
-               \varepsilon_{ij}` (engineering shear
-               :math:`\gamma = 2\varepsilon`)
-``stiffness``  :math:`C_{IJ} = C_{ijkl}` (no factors)  :math:`C_{IJ} = w_I w_J C_{ijkl}`
-``compliance`` :math:`S_{IJ} = w^\gamma_I w^\gamma_J   :math:`S_{IJ} = w_I w_J S_{ijkl}`
-               S_{ijkl}` (factors 2 and 4)
-=============  =====================================  ======================================================
+==============  =========================================  ============================================
+quantity        Voigt                                      Mandel
+==============  =========================================  ============================================
+``stress``      :math:`\sigma_I = \sigma_{ij}`             :math:`\sigma_I = w_I \sigma_{ij}`
+``strain``      :math:`\varepsilon_I = w^\gamma_I          :math:`\varepsilon_I = w_I \varepsilon_{ij}`
+                \varepsilon_{ij}` (engineering shear
+                :math:`\gamma = 2\varepsilon`)
+``stiffness``   :math:`C_{IJ} = C_{ijkl}` (no factors)     :math:`C_{IJ} = w_I w_J C_{ijkl}`
+``compliance``  :math:`S_{IJ} = w^\gamma_I w^\gamma_J      :math:`S_{IJ} = w_I w_J S_{ijkl}`
+                S_{ijkl}` (factors 2 and 4)
+==============  =========================================  ============================================
 
 with :math:`w^\gamma = (1, 1, 1, 2, 2, 2)` and the Mandel weight :math:`w = (1, 1, 1, \sqrt2, \sqrt2, \sqrt2)`.
 With these, :math:`\sigma:\varepsilon = \sigma_V\cdot\varepsilon_V = \sigma_M\cdot\varepsilon_M`,

@@ -425,3 +425,14 @@ def test_first_piola_update_from_a_history_state_matches_finite_differences():
     assert _rel(A, A_fd) <= 1e-8
     copy = u.with_parameters(props=[0.6, 40.0])
     assert copy.finite_strain and copy.to_dict()["options"]["source"].endswith("neohooke.f")
+
+
+def test_compare_is_relative_to_the_path_scale_where_the_stress_crosses_zero():
+    # The reversal path passes through zero stress: relative to the stress of that increment alone, round-off
+    # read as a difference of order 1e287; relative to the largest stress of the path it is round-off.
+    from constitutive.umat.check import compare_umat
+
+    rep = compare_umat(_umat("elastic.f", [E, NU]), LinearElastic(E=E, nu=NU))
+    reversal = [r for r in rep.rows if r["path"] == "reversal"]
+    assert reversal and max(r["stress"] for r in reversal) <= 1e-13
+    assert max(r["stress"] for r in rep.rows) <= 1e-13 and max(r["tangent"] for r in rep.rows) <= 1e-13

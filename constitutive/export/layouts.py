@@ -108,10 +108,10 @@ HYPOTHESES = ("3d", "plane_strain", "axisymmetric", "plane_stress")
 _SIZES = {"3d": (6, 3, 3), "plane_strain": (4, 3, 1), "axisymmetric": (4, 3, 1), "plane_stress": (3, 2, 1)}
 FORMATS = ("json", "csv", "npz")
 
-#: Abaqus *ELASTIC, TYPE=ANISOTROPIC data order: the upper triangle of D (Abaqus order) column by column.
-#: Also CalculiX stiff(21) and *ELASTIC,TYPE=ANISO.
+#: Abaqus ``*ELASTIC, TYPE=ANISOTROPIC`` data order: the upper triangle of D (Abaqus order) column by column.
+#: Also CalculiX stiff(21) and ``*ELASTIC,TYPE=ANISO``.
 ANISOTROPIC_ORDER: tuple[tuple[int, int], ...] = tuple((I, J) for J in range(6) for I in range(J + 1))
-#: Abaqus *ELASTIC, TYPE=ORTHOTROPIC data order: D1111 D1122 D2222 D1133 D2233 D3333 D1212 D1313 D2323.
+#: Abaqus ``*ELASTIC, TYPE=ORTHOTROPIC`` data order: D1111 D1122 D2222 D1133 D2233 D3333 D1212 D1313 D2323.
 ORTHOTROPIC_ORDER: tuple[tuple[int, int], ...] = tuple(zip((0, 0, 1, 0, 1, 2, 3, 4, 5), (0, 1, 1, 2, 2, 2, 3, 4, 5)))
 
 

@@ -301,7 +301,7 @@ def export_model(
     (equal to :func:`constitutive.notation.reduce` ``(..., "plane_stress")``, which condenses 33 only, whenever
     13/23 do not couple to the in-plane slots: isotropy, in-plane orthotropy, J2 under in-plane stress).
     ``metadata["plane_stress"]`` holds the solved ``out_of_plane_strain`` (ε33, ε13, ε23, tensor components,
-    nested by batch), the largest ``residual_stress`` |σ_c| and the Newton ``iterations``; for a path-dependent
+    nested by batch), the largest ``residual_stress`` ``|σ_c|`` and the Newton ``iterations``; for a path-dependent
     model ``ExportedState.metadata`` does not hold the new state (call ``model.update`` at the 3D strain
     ``plane_stress_strain(exported)`` for it). Raises :class:`~constitutive.models.base.ConvergenceError` when the
     solve does not converge.

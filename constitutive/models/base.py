@@ -441,14 +441,16 @@ def write_toml(data: Mapping[str, Any], path: str | Path, *, overwrite: bool = F
 
 
 def save(model: Material, path: str | Path, *, overwrite: bool = False, **metadata: Any) -> Path:
-    """Write ``model`` as a TOML parameter file::
+    """Write ``model`` as a TOML parameter file; returns its path.
 
-    [material]            # free metadata: name, source, units, notes ...
-    model = "NeoHookean"
-    [parameters]
-    mu = 0.4
-    lmbda = 200.0
-    [options]             # only when the model has options
+    The file's layout::
+
+        [material]            # free metadata: name, source, units, notes ...
+        model = "NeoHookean"
+        [parameters]
+        mu = 0.4
+        lmbda = 200.0
+        [options]             # only when the model has options
     """
     d = model.to_dict()
     material = {"model": d["model"], **metadata}

@@ -457,7 +457,9 @@ def compare_umat(
     increments: int = 8,
 ) -> ComparisonReport:
     r"""Drive ``umat`` (by :func:`check_umat`'s rules) and ``model`` along the same paths and compare per increment:
-    relative stress difference :math:`\max|σ_U - σ_M| / \max|σ_M|` and tangent difference likewise, both in the
+    relative stress difference :math:`\max|σ_U - σ_M|` over the largest :math:`|σ_M|` of the path so far (so a
+    stress passing through zero on a reversal is not divided by itself), tangent difference
+    :math:`\max|D_U - D_M| / \max|D_M|`, both in the
     UMAT's slots (plane stress: the model's tangent condensed for σ33 = 0 at the 3D strain where its σ33 = 0,
     solved by Newton). Finite strain: ``model.cauchy_and_abaqus_tangent(F)`` (a hyperelastic model).
 
@@ -488,6 +490,7 @@ def compare_umat(
         y = np.zeros(umat.ntens)
         kinc = 0
         e33 = 0.0
+        stress_scale, state_scale = 0.0, {}
         for seg in path.segments:
             target, mask = _segment_targets(umat, seg, path.kinematics)
             begin = x.copy() if umat.finite_strain else np.where(mask, y, x)
@@ -525,10 +528,13 @@ def compare_umat(
                         sm, new_m, Cm = _model_response(model, eps, mstate, dt)
                         sv, Dm = umat.to_vector(sm, "stress"), umat.tangent_to_matrix(Cm)
                 su, Du = s.numpy(), D.numpy()
+                # Relative to the largest value seen along the path so far: where the stress (or a state variable)
+                # passes through zero on a reversal, its own size would turn round-off into a huge "difference".
+                stress_scale = max(stress_scale, float(np.abs(sv.numpy()).max()))
                 row: dict[str, Any] = {
                     "path": path.name,
                     "increment": kinc,
-                    "stress": float(np.abs(su - sv.numpy()).max() / max(np.abs(sv.numpy()).max(), 1e-300)),
+                    "stress": float(np.abs(su - sv.numpy()).max() / max(stress_scale, 1e-300)),
                     "tangent": float(np.abs(Du - Dm.numpy()).max() / max(np.abs(Dm.numpy()).max(), 1e-300)),
                     "state": {},
                 }
@@ -536,7 +542,8 @@ def compare_umat(
                     if new_m is None or key not in new_m:
                         raise ValueError(f"the model has no state entry {key!r}")
                     a, b = float(new_u["statev"][idx]), float(new_m[key])
-                    row["state"][key] = abs(a - b) / max(abs(b), 1e-300)
+                    state_scale[key] = max(state_scale.get(key, 0.0), abs(b))
+                    row["state"][key] = abs(a - b) / max(state_scale[key], 1e-300)
                     row.setdefault("state_values", {})[key] = b
                 rep.rows.append(row)
                 x, y, ustate, mstate = xn, su, new_u, new_m

@@ -1,0 +1,49 @@
+r"""Hyperelastic models against Treloar's data
+==========================================
+
+``examples/hyperelastic_response.py``: nominal stress against stretch in uniaxial, equibiaxial and pure-shear
+tension for the hyperelastic models (Ogden's published fit and the joint fits of ``examples/calibrate_treloar.py``
+read from ``materials/``), against Treloar's (1944) data.
+"""
+
+# Gallery wrapper of examples/hyperelastic_response.py (see docs/gallery/README.rst).
+import importlib.util
+import sys
+import tempfile
+from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot as plt
+
+import constitutive
+
+EXAMPLES = Path(constitutive.__file__).resolve().parents[1] / "examples"
+OUTDIR = Path(tempfile.mkdtemp(prefix="constitutive-gallery-"))  # never docs/figures
+
+
+def load_example(name: str):
+    """Import ``examples/<name>.py`` as a module (it selects the Agg backend; the current one is restored)."""
+    backend = matplotlib.get_backend()
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    plt.switch_backend(backend)
+    return module
+
+
+def show(png) -> None:
+    """Display a figure the example wrote, pixel for pixel."""
+    image = plt.imread(png)
+    fig = plt.figure(figsize=(image.shape[1] / 100, image.shape[0] / 100), dpi=100)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.imshow(image)
+    ax.set_axis_off()
+
+
+# %%
+example = load_example("hyperelastic_response")
+figure = example.main(OUTDIR)
+
+# %%
+show(figure)
