@@ -490,7 +490,8 @@ def compare_umat(
         y = np.zeros(umat.ntens)
         kinc = 0
         e33 = 0.0
-        stress_scale, state_scale = 0.0, {}
+        stress_scale = 0.0
+        state_scale: dict[str, float] = {}
         for seg in path.segments:
             target, mask = _segment_targets(umat, seg, path.kinematics)
             begin = x.copy() if umat.finite_strain else np.where(mask, y, x)
