@@ -477,3 +477,25 @@ def test_axes_from_scipy_rotation() -> None:
     n = torch.tensor([math.cos(math.pi / 6), math.sin(math.pi / 6), 0.0], dtype=F64)  # material axis 1
     nn = torch.outer(n, n)
     assert math.isclose(1.0 / float(ddot(nn, ddot42(m.compliance(), nn))), ORTHO["E1"], rel_tol=1e-12)
+
+
+def test_integer_dtype_and_float16_overflow_are_refused():
+    """Issue 9: dtype=torch.int64 would truncate nu = 0.3 to 0 (zero stress); float16 overflow is named."""
+    with pytest.raises(ValueError, match="floating-point torch dtype"):
+        LinearElastic(200e3, 0.3, dtype=torch.int64)
+    with pytest.raises(ValueError, match="overflows torch.float16"):
+        LinearElastic(200e3, 0.3, dtype=torch.float16)
+    m = LinearElastic(2e3, 0.3, dtype=torch.float16)
+    assert m.E.dtype == torch.float16 and float(m.nu) == pytest.approx(0.3, abs=1e-3)
+    decl = LinearElastic.declared_parameters()
+    assert list(decl) == ["E", "nu"] and decl["nu"].bounds() == (-1.0, 0.5)
+
+
+def test_alternative_spellings_as_classmethods():
+    ref = LinearElastic(lmbda=115.0, mu=77.0)
+    assert LinearElastic.from_lame(115.0, 77.0).to_dict() == ref.to_dict()
+    K, G = float(ref.K), float(ref.G)
+    torch.testing.assert_close(LinearElastic.from_bulk_shear(K, G).E, ref.E)
+    torch.testing.assert_close(LinearElastic.from_bulk_shear(K, G).nu, ref.nu)
+    with pytest.raises(ValueError, match="'K' must be positive"):
+        LinearElastic.from_bulk_shear(-1.0, 1.0)

@@ -614,7 +614,10 @@ def test_F_methods_refuse_bad_F(method: str) -> None:
         (lambda: Ogden([0.5, 0.1], [1.0]), "equal length"),
         (lambda: Ogden([0.5], [0.0]), "'alpha' must have non-zero"),
         (lambda: Ogden([0.5], [float("nan")]), "'alpha' must be finite"),
-        (lambda: ArrudaBoyce(0.3, 0.0), "'N' must be positive"),
+        (lambda: ArrudaBoyce(0.3, 0.0), "'N' must be greater than 1"),
+        (lambda: ArrudaBoyce(0.3, 0.5), "'N' must be greater than 1"),
+        (lambda: ArrudaBoyce(0.3, 0.01, K=2.0), "'N' must be greater than 1"),
+        (lambda: ArrudaBoyce(0.3, 1.0), "'N' must be greater than 1"),
         (lambda: Gent(0.5, 0.0), "'Jm' must be positive"),
         (lambda: Gent(0.5, -3.0, K=2.0), "'Jm' must be positive"),
     ],
@@ -710,3 +713,20 @@ def test_constructors_and_responses_under_vmap_over_one_parameter() -> None:
 def test_scalar_parameters_must_be_scalars(make, name: str) -> None:
     with pytest.raises(ValueError, match=f"parameter '{name}' must have shape"):
         make()
+
+
+def test_integer_dtype_refused_and_volumetric_terms_registered():
+    """Issue 9: non-floating dtypes are refused; the volumetric functions are registered VolumetricTerm classes."""
+    from constitutive.models import VOLUMETRIC_TERMS
+
+    with pytest.raises(ValueError, match="floating-point torch dtype"):
+        NeoHookean(0.5, 2.0, dtype=torch.int64)
+    assert set(VOLUMETRIC_TERMS) >= {"quadratic", "log", "simo_taylor"}
+    assert VOLUMETRIC_FUNCTIONS["log"].startswith("U = K/2 (ln J)^2")
+    J = torch.tensor([0.8, 1.0, 1.3], dtype=torch.float64)
+    K = torch.tensor(3.0, dtype=torch.float64)
+    torch.testing.assert_close(VOLUMETRIC_TERMS["quadratic"]().energy(J, K), 1.5 * (J - 1) ** 2)
+    with pytest.raises(ValueError, match="'volumetric'"):
+        Gent(0.5, 20.0, K=2.0, volumetric="cubic")
+    assert ArrudaBoyce.declared_parameters()["N"].range_text == "> 1"
+    assert MooneyRivlin(0.3, 0.1).parameter_declarations().keys() == {"C10", "C01"}

@@ -154,3 +154,20 @@ def test_registry_holds_concrete_models_only() -> None:
         assert get_model(name).__name__ == name
     with pytest.raises(ValueError, match="known models"):
         get_model("PathDependentMaterial")
+
+
+def test_misspelled_j2_parameter_in_a_file_is_named():
+    """J2 takes the flat parameters of any registered hardening law: a key that is neither the model's nor the
+    law's is still a ValueError naming it."""
+    from constitutive.models import J2Plasticity
+
+    data = {"model": "J2Plasticity", "parameters": {"E": 2e5, "nu": 0.3, "sigma_yy": 250.0}}
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['sigma_yy'\]"):
+        Material.from_dict(data)
+    data = {"model": "J2Plasticity", "parameters": {"E": 2e5, "nu": 0.3, "sigma_y": 250.0, "Q": 1.0, "bb": 2.0}}
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['bb'\].*Voce"):
+        Material.from_dict({**data, "options": {"hardening": "voce"}})
+    good = {**data["parameters"], "b": 2.0}
+    del good["bb"]
+    model = Material.from_dict({**data, "parameters": good, "options": {"hardening": "voce"}})
+    assert isinstance(model, J2Plasticity) and model.hardening == "voce" and float(model.b) == 2.0

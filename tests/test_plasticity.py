@@ -493,14 +493,17 @@ def test_kinematic_moduli_as_0d_tensors():
 
 
 def test_swift_default_sigma_y_names_the_bad_swift_parameter():
-    """σ_y = K ε0^n is derived from the Swift parameters: a bad one is named, not reported as a NaN σ_y."""
-    for bad, name in (
-        (Swift(600.0, -0.004, 0.18), "eps0"),
-        (Swift(-600.0, 0.004, 0.18), "K"),
-        (Swift(600.0, 0.004, 0.0), "'n'"),
+    """σ_y = K ε0^n is derived from the Swift parameters: a bad one is named, not reported as a NaN σ_y (the law
+    object validates its parameters when built; the flat keywords are checked the same way)."""
+    for args, name in (
+        ((600.0, -0.004, 0.18), "eps0"),
+        ((-600.0, 0.004, 0.18), "K"),
+        ((600.0, 0.004, 0.0), "'n'"),
     ):
         with pytest.raises(ValueError, match=name):
-            J2Plasticity(E, NU, None, hardening=bad)
+            J2Plasticity(E, NU, None, hardening=Swift(*args))
+        with pytest.raises(ValueError, match=name):
+            J2Plasticity(E, NU, None, hardening="swift", **dict(zip(("K", "eps0", "n"), args)))
 
 
 def test_kinematic_records_may_hold_differentiable_tensors():
@@ -526,3 +529,93 @@ def test_kinematic_records_may_hold_differentiable_tensors():
         ),
         ref,
     )
+
+
+def test_bad_state_values_are_refused_and_nothing_changes():
+    """Issue 9: a negative accumulated plastic strain, a plastic strain with a trace or an asymmetry, and back
+    stresses that are not symmetric and deviatoric are refused (tolerances scaled to the dtype), naming the entry."""
+    model = J2Plasticity(E, NU, SY, kinematic=Prager(1e4))
+    st = model.initial_state((2,))
+    eps = diag(3e-3, -1e-3, -1e-3).expand(2, 3, 3)
+    bad_alpha = {**st, "alpha": torch.tensor([0.0, -1e-4], dtype=DT)}
+    bad_trace = {**st, "eps_p": diag(1e-3, 0, 0).expand(2, 3, 3).clone()}
+    asym = torch.zeros(2, 3, 3, dtype=DT)
+    asym[1, 0, 1] = 1e-3
+    bad_sym = {**st, "eps_p": asym}
+    X = torch.zeros(2, 1, 3, 3, dtype=DT)
+    X[0, 0, 0, 1] = 10.0
+    bad_X_sym = {**st, "backstress": X}
+    bad_X_dev = {**st, "backstress": diag(10.0, 10.0, 10.0).expand(2, 1, 3, 3).clone()}
+    for state, match in (
+        (bad_alpha, r"alpha.*non-negative"),
+        (bad_trace, r"eps_p.*deviatoric"),
+        (bad_sym, r"eps_p.*symmetric"),
+        (bad_X_sym, r"backstress.*symmetric"),
+        (bad_X_dev, r"backstress.*deviatoric"),
+    ):
+        before = {k: v.clone() for k, v in state.items()}
+        with pytest.raises(ValueError, match=match):
+            model.update(eps, state)
+        for k in state:
+            assert torch.equal(state[k], before[k])
+    # round-off-sized traces (a state after many steps) pass, in float64 and float32
+    ok = {**st, "eps_p": diag(1e-3 + 1e-18, -5e-4, -5e-4).expand(2, 3, 3).clone()}
+    model.update(eps, ok)
+    m32 = J2Plasticity(E, NU, SY, dtype=torch.float32)
+    m32.update(eps.float(), {**m32.initial_state((2,)), "eps_p": diag(1e-3 + 1e-10, -5e-4, -5e-4).float()})
+
+
+def test_need_tangent_false_skips_the_tangent_and_returns_the_same_step():
+    """update(..., need_tangent=False) (residual-only calls) returns (stress, new_state, None), identical to the full
+    update, for J2 with every kind of hardening and for Perzyna."""
+    eps = 0.01 * _directions()
+    for model, dt in (
+        (J2Plasticity(E, NU, SY, 500.0), None),
+        (J2Plasticity(E, NU, SY, hardening=Voce(300.0, 15.0), kinematic=ArmstrongFrederick(2e4, 100.0)), None),
+        (Perzyna(E, NU, SY, 100.0, eta=0.1, m=2.0), 0.05),
+    ):
+        st = model.initial_state((eps.shape[0],))
+        s_full, new_full, C = model.update(eps, st, dt)
+        s, new, none = model.update(eps, st, dt, need_tangent=False)
+        assert none is None and C is not None
+        torch.testing.assert_close(s, s_full, rtol=0, atol=0)
+        for k in new_full:
+            torch.testing.assert_close(new[k], new_full[k], rtol=0, atol=0)
+
+
+def test_integer_and_overflowing_dtypes_are_refused():
+    """Issue 9: an integer dtype would truncate nu = 0.3 to 0; a float16 overflow is reported as one."""
+    with pytest.raises(ValueError, match="floating-point torch dtype"):
+        J2Plasticity(E, NU, SY, dtype=torch.int64)
+    with pytest.raises(ValueError, match="floating-point torch dtype"):
+        Perzyna(E, NU, SY, eta=1.0, dtype=torch.int32)
+    with pytest.raises(ValueError, match=r"'E' = 200000.0 overflows torch.float16"):
+        J2Plasticity(E, NU, SY, dtype=torch.float16)
+    with pytest.raises(ValueError, match=r"'nu' must be in \(-1, 0.5\), got 0.7"):
+        J2Plasticity(E, 0.7, SY)
+
+
+def test_hardening_laws_are_objects_with_declared_parameters():
+    """Voce/Swift/Linear are HardeningLaw objects registered by name; the model holds the law's parameters (the very
+    tensors: gradients reach them) and lists their declarations next to its own."""
+    from constitutive.models import HARDENING_LAWS, HardeningLaw
+
+    assert {"linear", "voce", "swift", "user"} <= set(HARDENING_LAWS)
+    law = Voce(300.0, 15.0)
+    assert isinstance(law, HardeningLaw) and float(law.Q) == 300.0 and law.name == "voce"
+    alpha = torch.tensor([0.0, 0.01, 0.1], dtype=DT)
+    R, dR = law.flow_stress(alpha)
+    torch.testing.assert_close(R, 300.0 * (1 - torch.exp(-15.0 * alpha)))
+    torch.testing.assert_close(dR, 4500.0 * torch.exp(-15.0 * alpha))
+    Q = torch.tensor(300.0, dtype=DT, requires_grad=True)
+    model = J2Plasticity(E, NU, SY, hardening="voce", Q=Q, b=15.0)
+    assert model.parameters["Q"] is Q and model.law.parameters["Q"] is Q
+    decl = model.parameter_declarations()
+    assert list(decl) == ["E", "nu", "sigma_y", "H", "Q", "b"]
+    assert decl["b"].range_text == "> 0" and decl["Q"].unit == "stress"
+    with pytest.raises(ValueError, match="once"):
+        J2Plasticity(E, NU, SY, hardening=Voce(300.0, 15.0), Q=10.0)
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['Q'\]"):
+        J2Plasticity(E, NU, SY, hardening="swift", K=600.0, eps0=0.01, n=0.2, Q=10.0)
+    with pytest.raises(ValueError, match="sigma_y"):
+        J2Plasticity(E, NU, None, hardening=Voce(300.0, 15.0))

@@ -216,3 +216,15 @@ def test_energy_only_subclass_stress_needs_first_derivatives_only(monkeypatch: p
     s, C = model.stress_and_tangent(eps)
     assert calls["hessian"] == 1
     assert _close(s, ref.stress(eps)) and _close(C, ref.tangent(eps))
+
+
+def test_user_model_parameters_are_declared() -> None:
+    """from_energy/from_stress classes declare their parameters (defaults, positivity) like the built-in models, so
+    describe_models() and calibration bounds see them."""
+    cls = type(from_energy(linear_psi, {"lmbda": 100.0, "mu": 80.0}, name="UserDeclared", positive=["mu"]))
+    decl = cls.declared_parameters()
+    assert list(decl) == ["lmbda", "mu"] and decl["mu"].bounds() == (0.0, math.inf) and decl["lmbda"].default == 100.0
+    assert cls(mu=3.0).parameter_declarations()["mu"] is decl["mu"] and float(cls(mu=3.0).mu) == 3.0
+    with pytest.raises(ValueError, match="'mu' must be positive"):
+        cls(mu=-1.0)
+    MODELS.pop("UserDeclared", None)

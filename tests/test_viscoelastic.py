@@ -142,3 +142,36 @@ def test_dt_shape_that_does_not_broadcast_is_a_value_error():
     m = model()
     with pytest.raises(ValueError, match="dt"):
         m.update(direction().expand(2, 3, 3), m.initial_state((2,)), torch.tensor([0.1, 0.2, 0.3], dtype=DT))
+
+
+def test_bad_state_values_and_need_tangent():
+    """Issue 9 for the viscoelastic state: a non-symmetric strain or a shear branch stress with a trace is refused;
+    need_tangent=False returns the same step without the tangent."""
+    m = model()
+    st = m.initial_state((2,))
+    eps = torch.diag(torch.tensor([1e-3, 0.0, 0.0], dtype=DT)).expand(2, 3, 3)
+    h = st["shear_stress"].clone()
+    h[..., 0, 0, 0] = 5.0
+    with pytest.raises(ValueError, match=r"shear_stress.*deviatoric"):
+        m.update(eps, {**st, "shear_stress": h}, dt=0.1)
+    s = st["strain"].clone()
+    s[1, 0, 2] = 1e-3
+    with pytest.raises(ValueError, match=r"strain.*symmetric"):
+        m.update(eps, {**st, "strain": s}, dt=0.1)
+    full = m.update(eps, st, dt=0.1)
+    part = m.update(eps, st, dt=0.1, need_tangent=False)
+    assert part[2] is None and full[2] is not None
+    torch.testing.assert_close(part[0], full[0], rtol=0, atol=0)
+    with pytest.raises(ValueError, match="floating-point torch dtype"):
+        GeneralizedMaxwell(K_inf=K_INF, G_inf=G_INF, dtype=torch.int64)
+    with pytest.raises(ValueError, match=r"'shear_times' must be positive"):
+        GeneralizedMaxwell(K_inf=K_INF, G_inf=G_INF, prony_shear=[(1.0, -2.0)])
+    decl = m.parameter_declarations()
+    assert decl["shear_times"].unit == "time" and decl["K_inf"].range_text == "> 0"
+
+
+def test_from_prony_classmethod():
+    m = GeneralizedMaxwell.from_prony(K_INF, G_INF, shear=SHEAR, bulk=BULK)
+    assert m.to_dict() == model().to_dict()
+    only_shear = GeneralizedMaxwell.from_prony(K_INF, G_INF, shear=SHEAR)
+    assert only_shear.n_bulk == 0 and only_shear.n_shear == len(SHEAR)

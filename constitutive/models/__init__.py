@@ -1,17 +1,21 @@
 """Material models. Every model class is registered by name in :data:`MODELS` (see :mod:`.base`)."""
 
 from .base import (
+    CARD_WRITERS,
     MODELS,
     ConvergenceError,
     Material,
     PathDependentMaterial,
+    card_writer,
     get_model,
     load,
     read_toml,
     register,
+    register_card_writer,
     save,
     write_toml,
 )
+from .catalog import describe_models
 from .elastic import (
     Anisotropic,
     Cubic,
@@ -23,8 +27,21 @@ from .elastic import (
     reuss_average,
     voigt_average,
 )
-from .hardening import ArmstrongFrederick, Chaboche, Linear, Prager, Swift, Voce
+from .hardening import (
+    HARDENING_LAWS,
+    KINEMATIC_TERMS,
+    ArmstrongFrederick,
+    Chaboche,
+    HardeningLaw,
+    KinematicTerm,
+    Linear,
+    Prager,
+    Swift,
+    UserLaw,
+    Voce,
+)
 from .hyperelastic import (
+    VOLUMETRIC_TERMS,
     ArrudaBoyce,
     Gent,
     HyperelasticMaterial,
@@ -32,8 +49,10 @@ from .hyperelastic import (
     NeoHookean,
     Ogden,
     SaintVenantKirchhoff,
+    VolumetricTerm,
     Yeoh,
 )
+from .parameters import OptionalParameter, Parameter, Parametrised
 from .plasticity import J2Plasticity, Perzyna
 from .user import from_energy, from_stress
 from .viscoelastic import GeneralizedMaxwell
@@ -49,6 +68,20 @@ __all__ = [
     "register",
     "save",
     "write_toml",
+    "CARD_WRITERS",
+    "register_card_writer",
+    "card_writer",
+    "describe_models",
+    "Parameter",
+    "OptionalParameter",
+    "Parametrised",
+    "HARDENING_LAWS",
+    "KINEMATIC_TERMS",
+    "HardeningLaw",
+    "KinematicTerm",
+    "UserLaw",
+    "VOLUMETRIC_TERMS",
+    "VolumetricTerm",
     "LinearElastic",
     "TransverselyIsotropic",
     "Orthotropic",

@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, cast, overload
 
 import torch
 from torch.func import grad, vmap
 
 from ..resources import material_file, read_toml
 from ..tangent import hessian, jacobian
-from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, as_tensor, check_finite, check_shape, check_symmetric
+from ..tensor import Tensor, TensorLike, as_tensor, check_finite, check_shape, check_symmetric
 from ..tensor import _is_functorch_wrapped as _wrapped
+from .parameters import Parametrised
 
 __all__ = [
     "MODELS",
@@ -40,6 +41,9 @@ __all__ = [
     "save",
     "read_toml",
     "write_toml",
+    "CARD_WRITERS",
+    "register_card_writer",
+    "card_writer",
 ]
 
 #: Registry of model classes by class name (filled by :meth:`Material.__init_subclass__`).
@@ -67,10 +71,12 @@ def get_model(name: str) -> type[Material]:
     return MODELS[name]
 
 
-class Material:
+class Material(Parametrised):
     """Base class of every model.
 
-    Subclasses validate their parameters in ``__init__`` through :meth:`_param` and implement :meth:`stress`
+    Parameters are declared on the class (:class:`~.parameters.Parameter`); a subclass either keeps the
+    declaration-driven constructor or writes its own ``__init__`` storing each value with :meth:`_param` (which
+    validates it against its declaration). Subclasses implement :meth:`stress`
     (or :meth:`energy` only: the stress then comes from automatic differentiation). :meth:`tangent` defaults to
     automatic differentiation (:func:`constitutive.tangent.hessian` of the energy when the subclass defines one,
     :func:`constitutive.tangent.jacobian` of the stress otherwise); subclasses override it with a closed form.
@@ -87,68 +93,6 @@ class Material:
         super().__init_subclass__(**kwargs)
         if not abstract and not cls.__name__.startswith("_"):
             register(cls)
-
-    def __init__(self, *, dtype: torch.dtype = DEFAULT_DTYPE, device: torch.device | str | None = None) -> None:
-        self.dtype = dtype
-        self.device = torch.device(device) if device is not None else torch.device("cpu")
-        self._params: dict[str, Tensor] = {}
-        self._options: dict[str, Any] = {}
-
-    # ----------------------------------------------------------------------------------------------- parameters
-    def _param(
-        self,
-        name: str,
-        value: TensorLike,
-        *,
-        positive: bool = False,
-        nonnegative: bool = False,
-        below: float | None = None,
-        above: float | None = None,
-        shape: tuple[int, ...] | None = None,
-    ) -> Tensor:
-        """Validate and store a parameter as a tensor attribute; ``ValueError`` names the parameter.
-
-        Tensors that require grad are kept as they are (no copy), so gradients flow to the caller's leaves.
-        Checks that need concrete values are skipped inside ``torch.func`` transforms.
-        """
-        if value is None:
-            raise ValueError(f"parameter {name!r} is required")
-        t = value if isinstance(value, Tensor) and value.dtype == self.dtype else as_tensor(value, dtype=self.dtype)
-        t = t.to(self.device)
-        if shape is not None and tuple(t.shape) != shape:
-            raise ValueError(f"parameter {name!r} must have shape {shape}, got {tuple(t.shape)}")
-        if not _wrapped(t):
-            if not bool(torch.isfinite(t).all()):
-                raise ValueError(f"parameter {name!r} must be finite, got {_show(t)}")
-            if positive and bool((t <= 0).any()):
-                raise ValueError(f"parameter {name!r} must be positive, got {_show(t)}")
-            if nonnegative and bool((t < 0).any()):
-                raise ValueError(f"parameter {name!r} must be non-negative, got {_show(t)}")
-            if below is not None and bool((t >= below).any()):
-                raise ValueError(f"parameter {name!r} must be below {below}, got {_show(t)}")
-            if above is not None and bool((t <= above).any()):
-                raise ValueError(f"parameter {name!r} must be above {above}, got {_show(t)}")
-        self._params[name] = t
-        setattr(self, name, t)
-        return t
-
-    def _option(self, name: str, value: Any, choices: tuple[Any, ...] | None = None) -> Any:
-        """Store a non-numeric option (e.g. a volumetric function's name); saved with the parameters."""
-        if choices is not None and value not in choices:
-            raise ValueError(f"option {name!r} must be one of {choices}, got {value!r}")
-        self._options[name] = value
-        setattr(self, name, value)
-        return value
-
-    @property
-    def parameters(self) -> dict[str, Tensor]:
-        """The model's parameters, by name, as tensors (in constructor order)."""
-        return dict(self._params)
-
-    @property
-    def options(self) -> dict[str, Any]:
-        """Non-numeric settings, by name."""
-        return dict(self._options)
 
     def with_parameters(self, **changes: TensorLike) -> Material:
         """A new model of the same class with some parameters replaced (validated again)."""
@@ -186,7 +130,7 @@ class Material:
         strain = self.check_strain(strain)
         if self.has_energy() and type(self).stress is Material.stress:
             return hessian(self._energy_point, strain)[1]
-        return jacobian(self.stress, strain)
+        return cast(Tensor, jacobian(self.stress, strain))  # return_value=False: the tangent alone
 
     def stress_and_tangent(self, strain: TensorLike) -> tuple[Tensor, Tensor]:
         """Both at once (subclasses may share work; an energy-only model gets both from one Hessian pass)."""
@@ -330,10 +274,43 @@ class PathDependentMaterial(Material, abstract=True):
             raise ValueError(f"state batch shapes do not match the strain batch shape {tuple(batch)}: {exc}") from None
         return {key: t.expand((*common, *tails[key])) for key, t in out.items()}, common
 
+    @overload
     def update(
-        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None = None
-    ) -> tuple[Tensor, dict[str, Tensor], Tensor]:
-        """One increment: ``(stress, new_state, consistent tangent)`` at ``strain`` ``(..., 3, 3)``."""
+        self,
+        strain: TensorLike,
+        state: Mapping[str, Tensor],
+        dt: float | Tensor | None = None,
+        need_tangent: Literal[True] = True,
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor]: ...
+    @overload
+    def update(
+        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None, need_tangent: Literal[False]
+    ) -> tuple[Tensor, dict[str, Tensor], None]: ...
+    @overload
+    def update(
+        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None = None, *,
+        need_tangent: Literal[False],
+    ) -> tuple[Tensor, dict[str, Tensor], None]: ...  # fmt: skip
+    @overload
+    def update(
+        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None = None,
+        need_tangent: bool = True,
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]: ...  # fmt: skip
+    def update(
+        self,
+        strain: TensorLike,
+        state: Mapping[str, Tensor],
+        dt: float | Tensor | None = None,
+        need_tangent: bool = True,
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
+        """One increment: ``(stress, new_state, consistent tangent)`` at ``strain`` ``(..., 3, 3)``;
+        ``need_tangent=False`` (residual-only calls, e.g. a line search) returns ``None`` for the tangent and skips
+        its work. Subclasses implement :meth:`_update` (or override ``update`` itself)."""
+        return self._update(strain, state, dt, need_tangent)
+
+    def _update(
+        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None, need_tangent: bool
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
         raise TypeError(f"{type(self).__name__} must define update")
 
     def stress(self, strain: TensorLike) -> Tensor:
@@ -343,6 +320,103 @@ class PathDependentMaterial(Material, abstract=True):
     def tangent(self, strain: TensorLike) -> Tensor:
         strain = self.check_strain(strain)
         return self.update(strain, self.initial_state(strain.shape[:-2]))[2]
+
+
+_OFF = ((0, 1), (0, 2), (1, 2))
+
+
+def check_state_tensor(
+    t: Tensor, name: str, *, nonnegative: bool = False, symmetric: bool = False, deviatoric: bool = False
+) -> None:
+    """Value checks of one state entry (see :func:`check_state_values`)."""
+    kind = "nonnegative" if nonnegative else "deviatoric" if deviatoric else "symmetric" if symmetric else ""
+    if kind:
+        check_state_values((t, name, kind))
+
+
+def check_state_values(*entries: tuple[Tensor, str, str]) -> None:
+    """Value checks of state entries ``(tensor, name, kind)``, ``ValueError`` naming the entry: ``kind`` is
+    ``"nonnegative"``, ``"symmetric"`` or ``"deviatoric"`` (symmetric and traceless ``(..., 3, 3)``), the last two to
+    a tolerance of sqrt(machine epsilon) of the dtype relative to the largest entry (round-off accumulated over many
+    steps passes; a wrong state does not). One synchronisation for all entries (this runs on every update); skipped
+    inside ``torch.func`` transforms."""
+    stats: list[Tensor] = []
+    layout: list[tuple[str, str, int, float]] = []
+    for t, name, kind in entries:
+        if _wrapped(t) or t.numel() == 0:
+            continue
+        d = t.detach()
+        start = sum(x.numel() for x in stats)
+        if kind == "nonnegative":
+            stats.append(d.min().reshape(1))
+        else:
+            # few operations (this runs on every update): the extremes of the entries, and of the three
+            # asymmetries and the trace as one (n, 9) @ (9, 4) product
+            # (torch.aminmax is slow on small tensors: plain abs/amax)
+            a = d.reshape(-1, 9)
+            stats += [a.abs().amax().reshape(1), (a @ _check_matrix(d.dtype, d.device)).abs().amax(0)]
+        layout.append((name, kind, start, math.sqrt(torch.finfo(d.dtype).eps)))
+    if not stats:
+        return
+    v = torch.cat([x.to(stats[0].dtype) for x in stats]).tolist()  # one synchronisation
+    for name, kind, i, tol in layout:
+        if kind == "nonnegative":
+            if v[i] < 0:
+                raise ValueError(f"{name} must be non-negative, got a minimum of {v[i]:.6g}")
+            continue
+        scale, asym, tr = v[i], max(v[i + 1 : i + 4]), v[i + 4]  # columns: 3 asymmetries, trace
+        if asym > tol * scale:
+            raise ValueError(f"{name} must be symmetric, got an asymmetry of {asym:.3e} (largest entry {scale:.3e})")
+        if kind == "deviatoric" and tr > tol * scale:
+            raise ValueError(
+                f"{name} must be deviatoric (traceless), got a trace of {tr:.3e} (largest entry {scale:.3e})"
+            )
+
+
+_CHECK_MATRICES: dict[tuple[torch.dtype, torch.device], Tensor] = {}
+
+
+def _check_matrix(dtype: torch.dtype, device: torch.device) -> Tensor:
+    """``(9, 4)``: a flattened 3x3 tensor times it gives A01 - A10, A02 - A20, A12 - A21 and tr A (exact: the
+    coefficients are 0 and ±1)."""
+    key = (dtype, device)
+    if key not in _CHECK_MATRICES:
+        M = torch.zeros(9, 4, dtype=dtype, device=device)
+        for col, (i, j) in enumerate(_OFF):
+            M[3 * i + j, col], M[3 * j + i, col] = 1.0, -1.0
+        M[[0, 4, 8], 3] = 1.0
+        _CHECK_MATRICES[key] = M
+    return _CHECK_MATRICES[key]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# FE-code card writers: the hook the export package consults
+# --------------------------------------------------------------------------------------------------------------
+
+#: Card writers by (model class, FE code): ``fn(model, **options) -> str``. Looked up along the MRO by
+#: :func:`card_writer`, so a subclass inherits its parent's writer unless it registers its own.
+CARD_WRITERS: dict[tuple[type, str], Callable[..., str]] = {}
+
+
+def register_card_writer(cls: type[Material], fn: Callable[..., str] | None = None, *, code: str = "abaqus") -> Any:
+    """Register ``fn(model, **options) -> str`` as the ``code`` card writer of ``cls`` and its subclasses
+    (usable as a decorator: ``@register_card_writer(MyModel)``); returns ``fn``."""
+
+    def deco(f: Callable[..., str]) -> Callable[..., str]:
+        CARD_WRITERS[(cls, code)] = f
+        return f
+
+    return deco if fn is None else deco(fn)
+
+
+def card_writer(model: Material | type[Material], code: str = "abaqus") -> Callable[..., str] | None:
+    """The ``code`` card writer registered for ``model``'s class or its nearest base class; ``None`` if none."""
+    klass = model if isinstance(model, type) else type(model)
+    for base in klass.__mro__:
+        fn = CARD_WRITERS.get((base, code))
+        if fn is not None:
+            return fn
+    return None
 
 
 # --------------------------------------------------------------------------------------------------------------

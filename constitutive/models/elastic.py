@@ -61,6 +61,7 @@ from ..tensor import (
 )
 from ..tensor import _is_functorch_wrapped as _wrapped
 from .base import Material
+from .parameters import Parameter
 
 __all__ = [
     "LinearElastic",
@@ -322,6 +323,9 @@ class LinearElastic(_LinearElasticity):
 
     isotropic: ClassVar[bool] = True
 
+    E = Parameter("Young's modulus", unit="stress", lower=0.0, lower_open=True, shape=None)
+    nu = Parameter("Poisson's ratio", unit="1", lower=-1.0, upper=0.5, lower_open=True, upper_open=True, shape=None)
+
     def __init__(
         self,
         E: TensorLike | None = None,
@@ -336,9 +340,22 @@ class LinearElastic(_LinearElasticity):
     ) -> None:
         super().__init__(dtype=dtype, device=device)
         given = {"E": E, "nu": nu, "lmbda": lmbda, "mu": mu, "K": K, "G": G}
-        E_, nu_ = _to_E_nu({k: v for k, v in given.items() if v is not None}, dtype=self.dtype)
-        self._param("E", E_, positive=True)
-        self._param("nu", nu_, below=0.5, above=-1.0)
+        # half precision: convert in float64, so that an overflow is reported as one when E, nu are stored
+        work = torch.float64 if self.dtype in (torch.float16, torch.bfloat16) else self.dtype
+        E_, nu_ = _to_E_nu({k: v for k, v in given.items() if v is not None}, dtype=work)
+        self._param("E", E_)
+        self._param("nu", nu_)
+
+    # alternative spellings (the constructor keywords do the same; E and nu are what is stored)
+    @classmethod
+    def from_lame(cls, lmbda: TensorLike, mu: TensorLike, **kwargs: Any) -> LinearElastic:
+        """From the Lamé constants λ, μ."""
+        return cls(lmbda=lmbda, mu=mu, **kwargs)
+
+    @classmethod
+    def from_bulk_shear(cls, K: TensorLike, G: TensorLike, **kwargs: Any) -> LinearElastic:
+        """From the bulk and shear moduli K, G."""
+        return cls(K=K, G=G, **kwargs)
 
     # derived constants (differentiable functions of E and nu)
     @property
@@ -434,6 +451,13 @@ class TransverselyIsotropic(_LinearElasticity):
     ``ValueError``.
     """
 
+    E_p = Parameter("Young's modulus in the plane of isotropy", unit="stress", lower=0.0, lower_open=True)
+    E_t = Parameter("Young's modulus along the axis", unit="stress", lower=0.0, lower_open=True)
+    nu_p = Parameter("in-plane Poisson's ratio", unit="1", lower=-1.0, upper=1.0, lower_open=True, upper_open=True)
+    nu_pt = Parameter("Poisson's ratio, in-plane load, axial contraction", unit="1")
+    G_t = Parameter("shear modulus in planes containing the axis", unit="stress", lower=0.0, lower_open=True)
+    axis = Parameter("axis of isotropy (a non-zero vector)", unit="1", default=None, shape=(3,))
+
     def __init__(
         self,
         E_p: TensorLike,
@@ -447,12 +471,12 @@ class TransverselyIsotropic(_LinearElasticity):
         device: torch.device | str | None = None,
     ) -> None:
         super().__init__(dtype=dtype, device=device)
-        self._param("E_p", E_p, positive=True, shape=())
-        self._param("E_t", E_t, positive=True, shape=())
-        self._param("nu_p", nu_p, below=1.0, above=-1.0, shape=())
-        self._param("nu_pt", nu_pt, shape=())
-        self._param("G_t", G_t, positive=True, shape=())
-        a = self._param("axis", axis, shape=(3,))
+        self._param("E_p", E_p)
+        self._param("E_t", E_t)
+        self._param("nu_p", nu_p)
+        self._param("nu_pt", nu_pt)
+        self._param("G_t", G_t)
+        a = self._param("axis", axis)
         if not _wrapped(a) and float(torch.linalg.vector_norm(a.detach())) == 0.0:
             raise ValueError("parameter 'axis' must be a non-zero vector")
         _check_positive_definite(
@@ -513,6 +537,17 @@ class Orthotropic(_LinearElasticity):
     :math:`1 - \nu_{12}\nu_{21} - \nu_{23}\nu_{32} - \nu_{13}\nu_{31} - 2\nu_{21}\nu_{32}\nu_{13} > 0`).
     """
 
+    E1 = Parameter("Young's modulus along material axis 1", unit="stress", lower=0.0, lower_open=True)
+    E2 = Parameter("Young's modulus along material axis 2", unit="stress", lower=0.0, lower_open=True)
+    E3 = Parameter("Young's modulus along material axis 3", unit="stress", lower=0.0, lower_open=True)
+    nu12 = Parameter("Poisson's ratio: load along 1, contraction along 2", unit="1")
+    nu13 = Parameter("Poisson's ratio: load along 1, contraction along 3", unit="1")
+    nu23 = Parameter("Poisson's ratio: load along 2, contraction along 3", unit="1")
+    G12 = Parameter("shear modulus in the 1-2 plane", unit="stress", lower=0.0, lower_open=True)
+    G13 = Parameter("shear modulus in the 1-3 plane", unit="stress", lower=0.0, lower_open=True)
+    G23 = Parameter("shear modulus in the 2-3 plane", unit="stress", lower=0.0, lower_open=True)
+    axes = Parameter("material axes (rows: unit vectors; identity by default)", unit="1", shape=(3, 3))
+
     def __init__(
         self,
         E1: TensorLike,
@@ -531,12 +566,12 @@ class Orthotropic(_LinearElasticity):
     ) -> None:
         super().__init__(dtype=dtype, device=device)
         for name, value in (("E1", E1), ("E2", E2), ("E3", E3)):
-            self._param(name, value, positive=True, shape=())
+            self._param(name, value)
         for name, value in (("nu12", nu12), ("nu13", nu13), ("nu23", nu23)):
-            self._param(name, value, shape=())
+            self._param(name, value)
         for name, value in (("G12", G12), ("G13", G13), ("G23", G23)):
-            self._param(name, value, positive=True, shape=())
-        A = self._param("axes", torch.eye(3) if axes is None else axes, shape=(3, 3))
+            self._param(name, value)
+        A = self._param("axes", torch.eye(3) if axes is None else axes)
         _check_axes(A, "axes")
         _check_positive_definite(
             to_mandel(from_voigt(self.compliance_matrix(), "compliance"), "compliance"),
@@ -582,6 +617,11 @@ class Cubic(_LinearElasticity):
     Zener's anisotropy ratio :math:`A = 2C_{44}/(C_{11} - C_{12})` is 1 for an isotropic material.
     """
 
+    C11 = Parameter("stiffness C11 (cube axes)", unit="stress", lower=0.0, lower_open=True)
+    C12 = Parameter("stiffness C12 (cube axes)", unit="stress")
+    C44 = Parameter("stiffness C44 (cube axes)", unit="stress", lower=0.0, lower_open=True)
+    axes = Parameter("cube axes (rows: unit vectors; identity by default)", unit="1", shape=(3, 3))
+
     def __init__(
         self,
         C11: TensorLike,
@@ -593,10 +633,10 @@ class Cubic(_LinearElasticity):
         device: torch.device | str | None = None,
     ) -> None:
         super().__init__(dtype=dtype, device=device)
-        self._param("C11", C11, positive=True, shape=())
-        self._param("C12", C12, shape=())
-        self._param("C44", C44, positive=True, shape=())
-        A = self._param("axes", torch.eye(3) if axes is None else axes, shape=(3, 3))
+        self._param("C11", C11)
+        self._param("C12", C12)
+        self._param("C44", C44)
+        A = self._param("axes", torch.eye(3) if axes is None else axes)
         _check_axes(A, "axes")
         _check_positive_definite(
             to_mandel(from_voigt(self.stiffness_matrix(), "stiffness"), "stiffness"),
@@ -630,6 +670,9 @@ class Cubic(_LinearElasticity):
 
 
 class Anisotropic(_LinearElasticity):
+    notation: str
+    order: str
+
     r"""General (triclinic) anisotropy from a 6x6 stiffness matrix or its 21 independent constants.
 
     ``stiffness_matrix``: ``(6, 6)`` symmetric, or ``(21,)`` -- the upper triangle read row by row,
@@ -640,6 +683,8 @@ class Anisotropic(_LinearElasticity):
     converted to the fourth-order tensor by :func:`constitutive.notation.from_notation`; its Mandel eigenvalues must
     be positive (``ValueError`` otherwise).
     """
+
+    stiffness_matrix = Parameter("stiffness matrix, (6, 6) or its 21-entry upper triangle", unit="stress", shape=None)
 
     def __init__(
         self,

@@ -65,9 +65,16 @@ from ..tensor import (
 )
 from ..tensor import _is_functorch_wrapped as _wrapped
 from .base import Material
+from .parameters import OptionalParameter, Parameter
+
+#: The bulk modulus declaration shared by the split models (``None``: incompressible).
+BULK_MODULUS = OptionalParameter("bulk modulus K (None: incompressible)", unit="stress", lower=0.0, lower_open=True)
 
 __all__ = [
     "VOLUMETRIC_FUNCTIONS",
+    "VOLUMETRIC_TERMS",
+    "VolumetricTerm",
+    "BULK_MODULUS",
     "LOADING_MODES",
     "volumetric_energy",
     "incompressible_stretches",
@@ -81,28 +88,73 @@ __all__ = [
     "Gent",
 ]
 
-#: Volumetric energies :math:`U(J)` selectable by name; each has :math:`U(1) = U'(1) = 0`, :math:`U''(1) = K`.
-VOLUMETRIC_FUNCTIONS: dict[str, str] = {
-    "quadratic": "U = K/2 (J - 1)^2  (Abaqus D1 = 2/K form)",
-    "log": "U = K/2 (ln J)^2  (Simo-Miehe, Bonet-Wood)",
-    "simo_taylor": "U = K/4 (J^2 - 1 - 2 ln J)  (Simo-Taylor 1982, Ciarlet-Geymonat)",
-}
+
+class VolumetricTerm:
+    r"""Base class of volumetric energies :math:`U(J; K)` with :math:`U(1) = U'(1) = 0`, :math:`U''(1) = K`.
+
+    A subclass implements :meth:`energy` and registers itself by name
+    (``class MyU(VolumetricTerm, name="my_u", description="...")``); models select it with ``volumetric="my_u"``
+    (saved as that option). The stress and tangent follow from the energy by the invariant route.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+
+    def __init_subclass__(cls, name: str | None = None, description: str = "", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        key = name or cls.__name__.lower()
+        cls.name, cls.description = key, description or (cls.__doc__ or "").strip().splitlines()[0]
+        VOLUMETRIC_TERMS[key] = cls
+        VOLUMETRIC_FUNCTIONS[key] = cls.description
+
+    def energy(self, J: Tensor, K: Tensor) -> Tensor:
+        """:math:`U(J)` ``(...)`` for ``J`` ``(...)`` and the bulk modulus ``K``."""
+        raise TypeError(f"{type(self).__name__} must define energy(J, K)")
+
+
+#: Volumetric term classes by name (filled by :meth:`VolumetricTerm.__init_subclass__`).
+VOLUMETRIC_TERMS: dict[str, type[VolumetricTerm]] = {}
+#: Volumetric energies :math:`U(J)` selectable by name, with their formula; each has :math:`U(1) = U'(1) = 0`,
+#: :math:`U''(1) = K` (one line per :class:`VolumetricTerm`, filled on registration).
+VOLUMETRIC_FUNCTIONS: dict[str, str] = {}
+
+
+class QuadraticVolumetric(VolumetricTerm, name="quadratic", description="U = K/2 (J - 1)^2  (Abaqus D1 = 2/K form)"):
+    """:math:`U = \tfrac K2 (J - 1)^2`."""
+
+    def energy(self, J: Tensor, K: Tensor) -> Tensor:
+        d = J - 1.0
+        return 0.5 * K * d * d
+
+
+class LogVolumetric(VolumetricTerm, name="log", description="U = K/2 (ln J)^2  (Simo-Miehe, Bonet-Wood)"):
+    """:math:`U = \tfrac K2 (\\ln J)^2`."""
+
+    def energy(self, J: Tensor, K: Tensor) -> Tensor:
+        lnJ = torch.log(J)
+        return 0.5 * K * lnJ * lnJ
+
+
+class SimoTaylorVolumetric(
+    VolumetricTerm,
+    name="simo_taylor",
+    description="U = K/4 (J^2 - 1 - 2 ln J)  (Simo-Taylor 1982, Ciarlet-Geymonat)",
+):
+    """:math:`U = \tfrac K4 (J^2 - 1 - 2\\ln J)`."""
+
+    def energy(self, J: Tensor, K: Tensor) -> Tensor:
+        return 0.25 * K * (J * J - 1.0 - 2.0 * torch.log(J))
+
 
 #: Homogeneous incompressible loading modes of :meth:`HyperelasticMaterial.nominal_stress`.
 LOADING_MODES: tuple[str, ...] = ("uniaxial", "equibiaxial", "pure_shear")
 
 
 def volumetric_energy(J: Tensor, K: Tensor, name: str) -> Tensor:
-    r"""Volumetric energy :math:`U(J)` by name (see :data:`VOLUMETRIC_FUNCTIONS`); ``J`` ``(...)``."""
-    if name == "quadratic":
-        d = J - 1.0
-        return 0.5 * K * d * d
-    if name == "log":
-        lnJ = torch.log(J)
-        return 0.5 * K * lnJ * lnJ
-    if name == "simo_taylor":
-        return 0.25 * K * (J * J - 1.0 - 2.0 * torch.log(J))
-    raise ValueError(f"unknown volumetric function {name!r}; choose one of {tuple(VOLUMETRIC_FUNCTIONS)}")
+    r"""Volumetric energy :math:`U(J)` by name (see :data:`VOLUMETRIC_TERMS`); ``J`` ``(...)``."""
+    if name not in VOLUMETRIC_TERMS:
+        raise ValueError(f"unknown volumetric function {name!r}; choose one of {tuple(VOLUMETRIC_TERMS)}")
+    return VOLUMETRIC_TERMS[name]().energy(J, K)
 
 
 def incompressible_stretches(stretch: Tensor, mode: str) -> tuple[Tensor, int]:
@@ -189,7 +241,7 @@ class HyperelasticMaterial(Material, abstract=True):
         K = self._params.get("K")
         if K is None:
             return torch.zeros_like(J)
-        return volumetric_energy(J, K, self._options.get("volumetric", "quadratic"))
+        return VOLUMETRIC_TERMS[self._options.get("volumetric", "quadratic")]().energy(J, K)
 
     # --------------------------------------------------------------------------------------- moduli & limits
     @property
@@ -213,8 +265,9 @@ class HyperelasticMaterial(Material, abstract=True):
         r"""The small-strain limit :math:`\mathbb{C}_0 = \lambda_0 I\otimes I + 2\mu_0 \mathbb{I}^s` with
         :math:`\lambda_0 = K_0 - \tfrac23\mu_0`, ``(3, 3, 3, 3)`` (linear elasticity with the initial moduli)."""
         self._require_compressible("an initial 3-D tangent")
-        mu0 = self.initial_shear_modulus
-        lam0 = self.initial_bulk_modulus - 2.0 * mu0 / 3.0
+        mu0, K0 = self.initial_shear_modulus, self.initial_bulk_modulus
+        assert K0 is not None  # compressible, checked above
+        lam0 = K0 - 2.0 * mu0 / 3.0
         I = torch.eye(3, dtype=self.dtype, device=self.device)
         return lam0 * dyad(I, I) + 2.0 * mu0 * identity4_sym(self.dtype, self.device)
 
@@ -260,10 +313,12 @@ class HyperelasticMaterial(Material, abstract=True):
 
     def tangent(self, strain: TensorLike) -> Tensor:
         r"""Material tangent :math:`\partial S/\partial E` ``(..., 3, 3, 3, 3)``."""
-        return self._response(strain, tangent=True)[1]
+        return self.stress_and_tangent(strain)[1]
 
     def stress_and_tangent(self, strain: TensorLike) -> tuple[Tensor, Tensor]:
-        return self._response(strain, tangent=True)
+        S, CC = self._response(strain, tangent=True)
+        assert CC is not None  # tangent=True
+        return S, CC
 
     def _response(self, strain: TensorLike, tangent: bool) -> tuple[Tensor, Tensor | None]:
         self._require_compressible("a 3-D stress")
@@ -307,7 +362,7 @@ class HyperelasticMaterial(Material, abstract=True):
         g, H = _scalar_derivatives(self._psi_principal, c, tangent)
         y = 2.0 * g  # principal values of S
         S = sym((Q * y[..., None, :]) @ Q.transpose(-1, -2))
-        if not tangent:
+        if H is None:
             return S, None
         # dS/dE = 2 dS/dC; dS/dC from the principal values y_a(c) and dy_a/dc_b = 2 d2psi/dc_a dc_b.
         return S, 2.0 * spectral_derivative(c, Q, y, 2.0 * H)
@@ -422,12 +477,15 @@ class SaintVenantKirchhoff(HyperelasticMaterial):
     Linear elasticity written in :math:`(E, S)`; not polyconvex, unstable in strong compression.
     """
 
+    lmbda = Parameter("Lamé's first constant λ (K = λ + 2μ/3 > 0)", unit="stress")
+    mu = Parameter("shear modulus μ", unit="stress", lower=0.0, lower_open=True)
+
     def __init__(
         self, lmbda: TensorLike, mu: TensorLike, *, dtype: torch.dtype = DEFAULT_DTYPE, device: Any = None
     ) -> None:
         super().__init__(dtype=dtype, device=device)
-        self._param("lmbda", lmbda, shape=())
-        self._param("mu", mu, positive=True, shape=())
+        self._param("lmbda", lmbda)
+        self._param("mu", mu)
         _check_bulk(self.lmbda, self.mu)
 
     @property
@@ -468,6 +526,9 @@ NEO_HOOKEAN_FORMS: dict[str, str] = {
 
 
 class NeoHookean(HyperelasticMaterial):
+    form: str
+    volumetric: str
+
     r"""Compressible Neo-Hookean solid, shear modulus ``mu``, Lamé ``lmbda`` (:math:`K_0 = \lambda + 2\mu/3`).
 
     ``form`` selects the energy:
@@ -484,6 +545,9 @@ class NeoHookean(HyperelasticMaterial):
     only). All forms have the initial moduli :math:`\mu_0 = \mu`, :math:`\lambda_0 = \lambda`.
     """
 
+    mu = Parameter("shear modulus μ", unit="stress", lower=0.0, lower_open=True)
+    lmbda = OptionalParameter("Lamé's first constant λ (None: incompressible)", unit="stress")
+
     def __init__(
         self,
         mu: TensorLike,
@@ -495,14 +559,11 @@ class NeoHookean(HyperelasticMaterial):
         device: Any = None,
     ) -> None:
         super().__init__(dtype=dtype, device=device)
-        self._param("mu", mu, positive=True, shape=())
+        self._param("mu", mu)
         if lmbda is not None:
-            self._param("lmbda", lmbda, shape=())
-            _check_bulk(self.lmbda, self.mu)
-        else:
-            self.lmbda = None
+            _check_bulk(self._param("lmbda", lmbda), self.mu)
         self._option("form", form, tuple(NEO_HOOKEAN_FORMS))
-        self._option("volumetric", volumetric, tuple(VOLUMETRIC_FUNCTIONS))
+        self._option("volumetric", volumetric, tuple(VOLUMETRIC_TERMS))
 
     @property
     def initial_shear_modulus(self) -> Tensor:
@@ -546,6 +607,10 @@ class MooneyRivlin(HyperelasticMaterial):
     uniaxial nominal stress :math:`P = 2(\lambda - \lambda^{-2})(C_{10} + C_{01}/\lambda)`.
     """
 
+    C10 = Parameter("coefficient of (I1bar - 3); 2(C10 + C01) > 0", unit="stress")
+    C01 = Parameter("coefficient of (I2bar - 3)", unit="stress")
+    K = BULK_MODULUS
+
     def __init__(
         self,
         C10: TensorLike,
@@ -557,8 +622,8 @@ class MooneyRivlin(HyperelasticMaterial):
         device: Any = None,
     ) -> None:
         super().__init__(dtype=dtype, device=device)
-        self._param("C10", C10, shape=())
-        self._param("C01", C01, shape=())
+        self._param("C10", C10)
+        self._param("C01", C01)
         if not (_wrapped(self.C10) or _wrapped(self.C01)) and float((self.C10 + self.C01).detach()) <= 0:
             raise ValueError(
                 f"parameters 'C10' + 'C01' must be positive (initial shear modulus 2(C10 + C01) > 0), got "
@@ -578,6 +643,11 @@ class MooneyRivlin(HyperelasticMaterial):
 class Yeoh(HyperelasticMaterial):
     r"""Yeoh (1993): :math:`\psi = \sum_{i=1}^{3} C_{i0}(\bar I_1 - 3)^i + U(J)`; :math:`\mu_0 = 2C_{10} > 0`."""
 
+    C10 = Parameter("coefficient of (I1bar - 3) (μ0 = 2 C10)", unit="stress", lower=0.0, lower_open=True)
+    C20 = Parameter("coefficient of (I1bar - 3)^2", unit="stress")
+    C30 = Parameter("coefficient of (I1bar - 3)^3", unit="stress")
+    K = BULK_MODULUS
+
     def __init__(
         self,
         C10: TensorLike,
@@ -590,9 +660,9 @@ class Yeoh(HyperelasticMaterial):
         device: Any = None,
     ) -> None:
         super().__init__(dtype=dtype, device=device)
-        self._param("C10", C10, positive=True, shape=())
-        self._param("C20", C20, shape=())
-        self._param("C30", C30, shape=())
+        self._param("C10", C10)
+        self._param("C20", C20)
+        self._param("C30", C30)
         _volumetric_part(self, K, volumetric)
 
     @property
@@ -618,6 +688,10 @@ class ArrudaBoyce(HyperelasticMaterial):
     \tfrac{42039}{67375N^4})`.
     """
 
+    mu = Parameter("shear modulus parameter μ", unit="stress", lower=0.0, lower_open=True)
+    N = Parameter("chain segments (locking stretch sqrt(N))", unit="1", lower=1.0, lower_open=True)
+    K = BULK_MODULUS
+
     def __init__(
         self,
         mu: TensorLike,
@@ -629,8 +703,8 @@ class ArrudaBoyce(HyperelasticMaterial):
         device: Any = None,
     ) -> None:
         super().__init__(dtype=dtype, device=device)
-        self._param("mu", mu, positive=True, shape=())
-        self._param("N", N, positive=True, shape=())
+        self._param("mu", mu)
+        self._param("N", N)
         _volumetric_part(self, K, volumetric)
 
     @property
@@ -652,6 +726,10 @@ class Gent(HyperelasticMaterial):
     limiting chain extensibility raise ``ValueError``). Tends to Neo-Hookean as :math:`J_m\to\infty`.
     """
 
+    mu = Parameter("shear modulus μ", unit="stress", lower=0.0, lower_open=True)
+    Jm = Parameter("locking parameter (I1bar - 3 < Jm)", unit="1", lower=0.0, lower_open=True)
+    K = BULK_MODULUS
+
     def __init__(
         self,
         mu: TensorLike,
@@ -663,8 +741,8 @@ class Gent(HyperelasticMaterial):
         device: Any = None,
     ) -> None:
         super().__init__(dtype=dtype, device=device)
-        self._param("mu", mu, positive=True, shape=())
-        self._param("Jm", Jm, positive=True, shape=())
+        self._param("mu", mu)
+        self._param("Jm", Jm)
         _volumetric_part(self, K, volumetric)
 
     @property
@@ -698,6 +776,10 @@ class Ogden(HyperelasticMaterial):
     """
 
     _principal_model: ClassVar[bool] = True
+
+    mu = Parameter("Ogden moduli μ_p", unit="stress", shape="series")
+    alpha = Parameter("Ogden exponents α_p (non-zero)", unit="1", shape="series")
+    K = BULK_MODULUS
 
     def __init__(
         self,
@@ -751,8 +833,6 @@ def _check_bulk(lmbda: Tensor, mu: Tensor) -> None:
 
 def _volumetric_part(model: HyperelasticMaterial, K: TensorLike | None, volumetric: str) -> None:
     """The bulk modulus ``K`` (``None``: incompressible) and the volumetric function's name, validated and stored."""
-    if K is None:
-        model.K = None
-    else:
-        model._param("K", K, positive=True, shape=())
-    model._option("volumetric", volumetric, tuple(VOLUMETRIC_FUNCTIONS))
+    if K is not None:
+        model._param("K", K)
+    model._option("volumetric", volumetric, tuple(VOLUMETRIC_TERMS))

@@ -28,16 +28,28 @@ bracketed Newton iteration vectorised over points. Converged points stop changin
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal, overload
 
 import torch
 
 from ..notation import components
 from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, as_tensor, dev, eye, identity4_sym, trace
-from ..tensor import _is_functorch_wrapped as _wrapped
-from .base import ConvergenceError, PathDependentMaterial
-from .hardening import ArmstrongFrederick, Chaboche, Linear, Prager, Swift, Voce, kinematic_terms
+from .base import ConvergenceError, PathDependentMaterial, check_state_values
+from .hardening import (
+    ArmstrongFrederick,
+    Chaboche,
+    HardeningLaw,
+    Linear,
+    Prager,
+    Swift,
+    UserLaw,
+    Voce,
+    _vector,
+    kinematic_terms,
+    make_hardening_law,
+)
+from .parameters import Parameter
 
 __all__ = [
     "J2Plasticity",
@@ -116,6 +128,17 @@ class J2Plasticity(PathDependentMaterial):
         1e-5 in float32); at most ``max_iter`` Newton updates.
     """
 
+    E = Parameter("Young's modulus", unit="stress", lower=0.0, lower_open=True, shape=None)
+    nu = Parameter("Poisson's ratio", unit="1", lower=-1.0, upper=0.5, lower_open=True, upper_open=True, shape=None)
+    sigma_y = Parameter("initial yield stress (von Mises)", unit="stress", lower=0.0, lower_open=True, shape=None)
+    H = Parameter("linear isotropic hardening modulus", unit="stress", lower=0.0, default=0.0, shape=None)
+    C = Parameter("kinematic hardening moduli C_k", unit="stress", lower=0.0, shape="series", required=False)
+    gamma = Parameter("dynamic recovery rates gamma_k", unit="1", lower=0.0, shape="series", required=False)
+    hardening: str  # options (saved with the parameters)
+    tangent_method: str
+    tol: float
+    max_iter: int
+
     def __init__(
         self,
         E: TensorLike,
@@ -137,58 +160,37 @@ class J2Plasticity(PathDependentMaterial):
         max_iter: int = 50,
         dtype: torch.dtype = DEFAULT_DTYPE,
         device: torch.device | str | None = None,
+        **law_parameters: TensorLike,
     ) -> None:
         super().__init__(dtype=dtype, device=device)
-        self._param("E", E, positive=True)
-        self._param("nu", nu, below=0.5, above=-1.0)
-        self._user_R: Callable[[Tensor], Tensor] | None = None
-
-        law: str
-        if hardening is None or (isinstance(hardening, str) and hardening == "linear"):
-            law = "linear"
-        elif isinstance(hardening, Linear):
-            if not _is_zero(H):
+        self._param("E", E)
+        self._param("nu", nu)
+        flat = {k: v for k, v in (("Q", Q), ("b", b), ("K", K), ("eps0", eps0), ("n", n)) if v is not None}
+        for k in law_parameters:
+            if k in flat:  # cannot happen through keywords; guards a dict merged by hand
+                raise ValueError(f"parameter {k!r} given twice")
+        law = make_hardening_law(hardening, {**flat, **law_parameters}, self.dtype, self.device)
+        for name, value in law.model_parameters().items():  # Linear(H) sets the model's H
+            if name == "H" and not _is_zero(H):
                 raise ValueError("give the linear hardening modulus once: either H=... or hardening=Linear(H)")
-            law, H = "linear", hardening.H
-        elif isinstance(hardening, Voce):
-            law, Q, b = "voce", hardening.Q, hardening.b
-        elif isinstance(hardening, Swift):
-            law, K, eps0, n = "swift", hardening.K, hardening.eps0, hardening.n
-        elif isinstance(hardening, str) and hardening in ("voce", "swift"):
-            law = hardening
-        elif isinstance(hardening, str) and hardening == "user":
-            raise ValueError("hardening='user' needs the callable itself: pass hardening=R with R(alpha) -> Tensor")
-        elif callable(hardening):
-            law, self._user_R = "user", hardening
-        else:
-            raise ValueError(
-                "hardening must be None, 'linear', 'voce', 'swift', Linear(...), Voce(...), Swift(...) or a "
-                f"callable R(alpha), got {hardening!r}"
-            )
-
-        if law == "swift":
-            for name, value in (("K", K), ("eps0", eps0), ("n", n)):
-                if value is None:
-                    raise ValueError(f"Swift hardening needs parameter {name!r}")
+            H = value
         if sigma_y is None:
-            if law != "swift":
-                raise ValueError("parameter 'sigma_y' is required (it may be omitted with Swift hardening only)")
-            swift = {name: as_tensor(v, dtype=self.dtype) for name, v in (("K", K), ("eps0", eps0), ("n", n))}
-            for name, t in swift.items():  # checked here, before they make σ_y (stored, in order, below)
-                if not _wrapped(t) and not bool((torch.isfinite(t) & (t > 0)).all()):
-                    raise ValueError(f"parameter {name!r} must be finite and positive, got {t.detach().cpu().tolist()}")
-            sigma_y = swift["K"] * swift["eps0"] ** swift["n"]
-        self._param("sigma_y", sigma_y, positive=True)
-        self._param("H", H, nonnegative=True)
-        if law == "voce":
-            if Q is None or b is None:
-                raise ValueError("Voce hardening needs parameters 'Q' and 'b'")
-            self._param("Q", Q, nonnegative=True)
-            self._param("b", b, positive=True)
-        elif law == "swift":
-            self._param("K", K, positive=True)
-            self._param("eps0", eps0, positive=True)
-            self._param("n", n, positive=True)
+            sigma_y = law.default_sigma_y()
+            if sigma_y is None:
+                raise ValueError(
+                    f"parameter 'sigma_y' is required (it may be omitted only with a law that defines it, such as "
+                    f"Swift; {law.name} does not)"
+                )
+        self._param("sigma_y", sigma_y)
+        self._param("H", H)
+        own = type(self).declared_parameters()
+        clash = [k for k in law.parameters if k in own]
+        if clash:
+            raise ValueError(f"hardening law {law.name!r} declares parameter(s) {clash} that the model already has")
+        decls = law.parameter_declarations()
+        for name, value in law.parameters.items():  # the law's tensors themselves: gradients reach the leaves
+            self._param(name, value, decls[name])
+        self.law: HardeningLaw = law
 
         if kinematic is not None and (C is not None or gamma is not None):
             raise ValueError("give kinematic hardening once: either kinematic=... or C=..., gamma=...")
@@ -200,12 +202,12 @@ class J2Plasticity(PathDependentMaterial):
             if Gt.shape != Ct.shape:
                 raise ValueError(f"parameters 'C' and 'gamma' must have the same length, got {Ct.shape} and {Gt.shape}")
             if Ct.numel() > 0:
-                self._param("C", Ct, nonnegative=True)
-                self._param("gamma", Gt.reshape(-1), nonnegative=True)
+                self._param("C", Ct)
+                self._param("gamma", Gt.reshape(-1))
         elif gamma is not None:
             raise ValueError("parameter 'gamma' needs the kinematic moduli 'C'")
 
-        self._option("hardening", law)
+        self._option("hardening", law.name)
         self._option("tangent_method", tangent_method, choices=("auto", "ad"))
         if tol is not None and not (isinstance(tol, (int, float)) and 0 < tol < 1):
             raise ValueError(f"option 'tol' must be a number in (0, 1), got {tol!r}")
@@ -234,29 +236,22 @@ class J2Plasticity(PathDependentMaterial):
         n = torch.zeros((*batch_shape, 3, 3), dtype=self.dtype, device=self.device)
         return isotropic_rank_one_tangent(Kb - 2.0 * G / 3.0 + z, 2.0 * G + z, z, n)
 
+    @overload
+    def flow_stress(self, alpha: Tensor, slope: Literal[True] = True) -> tuple[Tensor, Tensor]: ...
+    @overload
+    def flow_stress(self, alpha: Tensor, slope: bool) -> tuple[Tensor, Tensor | None]: ...
     def flow_stress(self, alpha: Tensor, slope: bool = True) -> tuple[Tensor, Tensor | None]:
         r"""Flow stress :math:`\sigma_f(\alpha)` and its slope :math:`\sigma_f'(\alpha)` (``None`` if not asked),
         elementwise on ``alpha`` ``(...)``."""
         sf = self.sigma_y + self.H * alpha
         d = self.H.expand_as(alpha) if slope else None
-        law = self.hardening
-        if law == "voce":
-            e = torch.exp(-self.b * alpha)
-            sf = sf + self.Q * (1.0 - e)
-            if slope:
-                d = d + self.Q * self.b * e
-        elif law == "swift":
-            base = self.eps0 + alpha
-            sf = sf + self.K * (base**self.n - self.eps0**self.n)
-            if slope:
-                d = d + self.K * self.n * base ** (self.n - 1.0)
-        elif law == "user":
-            assert self._user_R is not None
-            if slope:
-                R, dR = torch.func.jvp(self._user_R, (alpha,), (torch.ones_like(alpha),))
+        law = self.law
+        if not law.linear:  # the law's increase R(alpha), R(0) = 0, over sigma_y + H alpha
+            if d is not None:
+                R, dR = law.flow_stress(alpha)
                 sf, d = sf + R, d + dR
             else:
-                sf = sf + self._user_R(alpha)
+                sf = sf + law.value(alpha)
         return sf, d
 
     def state_shapes(self) -> dict[str, tuple[int, ...]]:
@@ -266,8 +261,8 @@ class J2Plasticity(PathDependentMaterial):
 
     def with_parameters(self, **changes: TensorLike) -> J2Plasticity:
         kwargs: dict[str, Any] = {**self._params, **self._options, **changes}
-        if self._user_R is not None and kwargs.get("hardening") == "user":
-            kwargs["hardening"] = self._user_R
+        if isinstance(self.law, UserLaw) and kwargs.get("hardening") == "user":
+            kwargs["hardening"] = self.law.fn
         return type(self)(**kwargs, dtype=self.dtype, device=self.device)
 
     # ----------------------------------------------------------------------------------------- the return map
@@ -325,7 +320,7 @@ class J2Plasticity(PathDependentMaterial):
         - \sigma_f(\alpha_n + \Delta\alpha)` and :math:`dr/d\Delta\alpha` (here the Newton unknown z is Δα)."""
         rho, drho = self._elastic_part(z, ctx, plastic, slope)
         sf, dsf = self.flow_stress(ctx["alpha_n"] + z, slope=slope)
-        return rho - sf, (drho - dsf) if slope else drho
+        return rho - sf, (drho - dsf) if dsf is not None else drho
 
     def _dalpha(self, z: Tensor, ctx: Mapping[str, Any]) -> tuple[Tensor, Tensor]:
         """Δα and dΔα/dz for the Newton unknown z (here z = Δα)."""
@@ -340,7 +335,7 @@ class J2Plasticity(PathDependentMaterial):
 
     def _linear_residual(self) -> bool:
         """Whether r is linear in Δα (linear isotropic + Prager): then Δα has a closed form."""
-        return self.hardening == "linear" and self._has_closed_tangent()
+        return self.law.linear and self._has_closed_tangent()
 
     def _closed_form(self, ctx: Mapping[str, Any], plastic: Tensor) -> Tensor | None:
         """Δα in closed form when the residual is linear in it, else ``None``."""
@@ -401,6 +396,7 @@ class J2Plasticity(PathDependentMaterial):
             assert z is not None
         else:
             r, _ = self._residual(z_star, ctx, plastic, slope=False)
+            assert dr_star is not None  # comes with z_star
             z = torch.where(plastic, z_star - r / dr_star, zero)
         x, _ = self._dalpha(z, ctx)
         x = torch.where(plastic, x, zero)
@@ -436,6 +432,11 @@ class J2Plasticity(PathDependentMaterial):
                     f"shape {tuple(batch)}"
                 ) from None
         st, batch = self.check_state(state, batch)
+        check_state_values(
+            (st["alpha"], "state['alpha'] (equivalent plastic strain)", "nonnegative"),
+            (st["eps_p"], "state['eps_p'] (plastic strain)", "deviatoric"),
+            (st["backstress"], "state['backstress'] (back stresses)", "deviatoric"),
+        )
         return eps.expand(*batch, 3, 3), st, dtt
 
     def _check_dt_arg(self, dt: float | Tensor | None) -> Tensor | None:
@@ -455,16 +456,19 @@ class J2Plasticity(PathDependentMaterial):
             dr_star = (-(3.0 * fctx["G"] + self.H + kin) + torch.zeros_like(fctx["q_tr"])).detach()
         return stress, new_state, fctx, plastic, (z_star, dr_star)
 
-    def update(
-        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None = None
-    ) -> tuple[Tensor, dict[str, Tensor], Tensor]:
+    def _update(
+        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None, need_tangent: bool
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
         """One increment from ``state`` to total strain ``strain`` ``(..., 3, 3)``: ``(stress, new_state, C_alg)``.
 
         ``C_alg`` is the consistent (algorithmic) tangent ``(..., 3, 3, 3, 3)`` of the backward-Euler update, in the
-        'symmetric' convention. The inputs are not modified; on a :class:`ConvergenceError` nothing is returned.
+        'symmetric' convention (``None`` with ``need_tangent=False``). The inputs are not modified; on a
+        :class:`ConvergenceError` nothing is returned.
         """
         eps, st, dtt = self._prepare(strain, state, dt)
         stress, new_state, fctx, plastic, (z_star, dr_star) = self._run(eps, st, dtt)
+        if not need_tangent:
+            return stress, new_state, None
         if self.tangent_method == "ad" or not self._has_closed_tangent():
             C = self._ad_tangent(eps, st, dtt, z_star, dr_star, plastic)
         else:
@@ -571,6 +575,9 @@ class Perzyna(J2Plasticity):
     automatic differentiation through the return map with Armstrong--Frederick back stresses.
     """
 
+    eta = Parameter("relaxation time (unit of dt)", unit="time", lower=0.0, lower_open=True, shape=None)
+    m = Parameter("overstress exponent", unit="1", lower=1.0, default=1.0, shape=None)
+
     def __init__(
         self,
         E: TensorLike,
@@ -594,15 +601,15 @@ class Perzyna(J2Plasticity):
         max_iter: int = 50,
         dtype: torch.dtype = DEFAULT_DTYPE,
         device: torch.device | str | None = None,
+        **law_parameters: TensorLike,
     ) -> None:
         super().__init__(
             E, nu, sigma_y, H, hardening=hardening, kinematic=kinematic, Q=Q, b=b, K=K, eps0=eps0, n=n, C=C,
             gamma=gamma, tangent_method=tangent_method, tol=tol, max_iter=max_iter, dtype=dtype, device=device,
+            **law_parameters,
         )  # fmt: skip
-        self._param("eta", eta, positive=True)
+        self._param("eta", eta)
         self._param("m", m)
-        if not _wrapped_or_ge(self.m, 1.0):
-            raise ValueError(f"parameter 'm' must be >= 1, got {float(self.m)}")
 
     def _check_dt_arg(self, dt: float | Tensor | None) -> Tensor | None:
         return _check_dt(dt, self.dtype, self.device, type(self).__name__)
@@ -618,7 +625,7 @@ class Perzyna(J2Plasticity):
         rho, drho = self._elastic_part(x, ctx, plastic, slope)
         sf, dsf = self.flow_stress(ctx["alpha_n"] + x, slope=slope)
         r = rho - sf * (1.0 + z)
-        if not slope:
+        if dsf is None:
             return r, torch.zeros_like(r)
         return r, (drho - dsf * (1.0 + z)) * dx - sf
 
@@ -637,21 +644,6 @@ class Perzyna(J2Plasticity):
         return self.elastic_tangent(eps.shape[:-2])
 
 
-def _vector(values: Any, dtype: torch.dtype) -> Tensor:
-    """A 1-d tensor from a tensor, a number or a sequence of them (e.g. the C list of kinematic records), keeping
-    the autograd graph of tensor entries (calibration leaves)."""
-    if isinstance(values, Tensor):
-        return values.reshape(-1)
-    if isinstance(values, (list, tuple)) and any(isinstance(v, Tensor) for v in values):
-        device = next(v.device for v in values if isinstance(v, Tensor))  # numbers join the tensors' device
-        return torch.stack([as_tensor(v, dtype=dtype, device=device).reshape(()) for v in values])
-    return as_tensor(values, dtype=dtype).reshape(-1)
-
-
 def _is_zero(v: TensorLike) -> bool:
     t = as_tensor(v) if not isinstance(v, Tensor) else v
     return bool((t == 0).all())
-
-
-def _wrapped_or_ge(t: Tensor, bound: float) -> bool:
-    return _wrapped(t) or bool((t >= bound).all())

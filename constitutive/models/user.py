@@ -33,7 +33,7 @@ defined it (the function itself is code, not data: it is not written to the file
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import torch
 from torch.func import grad, vmap
@@ -41,6 +41,7 @@ from torch.func import grad, vmap
 from ..tangent import hessian, jacobian
 from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, check_finite
 from .base import MODELS, Material
+from .parameters import Parameter
 
 __all__ = ["from_energy", "from_stress"]
 
@@ -135,7 +136,7 @@ class _UserStressMaterial(_UserMaterial):
     def tangent(self, strain: TensorLike) -> Tensor:
         """:func:`constitutive.tangent.jacobian` of the stress, 'symmetric' convention, ``(..., 3, 3, 3, 3)``."""
         eps, _ = self._point_strain(strain)
-        return jacobian(self._stress_point, eps)
+        return cast(Tensor, jacobian(self._stress_point, eps))  # return_value=False: the tangent alone
 
     def stress_and_tangent(self, strain: TensorLike) -> tuple[Tensor, Tensor]:
         eps, _ = self._point_strain(strain)
@@ -180,6 +181,15 @@ def _make_class(
         "__doc__": (function.__doc__ or f"User-defined model {name}."),
         "__module__": getattr(function, "__module__", __name__),
     }
+    for p, value in defaults.items():  # declarations: what describe_models() and calibration bounds read
+        namespace[p] = Parameter(
+            f"parameter {p} of the user-defined model",
+            unit="user units",
+            lower=0.0 if p in positive else None,
+            lower_open=True,
+            default=value if isinstance(value, (int, float)) and not isinstance(value, bool) else None,
+            shape=None,
+        )
     if strain_measure is not None:
         namespace["strain_measure"] = strain_measure
     if stress_measure is not None:

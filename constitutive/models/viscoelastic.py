@@ -40,10 +40,14 @@ from typing import Any
 import torch
 
 from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, as_tensor, dev, eye, trace
-from .base import PathDependentMaterial
+from .base import PathDependentMaterial, check_state_values
+from .parameters import Parameter
 from .plasticity import _check_dt, isotropic_rank_one_tangent
 
 __all__ = ["GeneralizedMaxwell"]
+
+#: Prony series: 1-d, absent when the model has no term of that kind.
+_SERIES: dict[str, Any] = {"shape": "series", "required": False}
 
 
 def _series(
@@ -80,6 +84,13 @@ class GeneralizedMaxwell(PathDependentMaterial):
         parameters).
     """
 
+    K_inf = Parameter("long-term bulk modulus", unit="stress", lower=0.0, lower_open=True, shape=None)
+    G_inf = Parameter("long-term shear modulus", unit="stress", lower=0.0, shape=None)
+    shear_moduli = Parameter("shear Prony moduli g_i", unit="stress", lower=0.0, lower_open=True, **_SERIES)
+    shear_times = Parameter("shear relaxation times", unit="time", lower=0.0, lower_open=True, **_SERIES)
+    bulk_moduli = Parameter("bulk Prony moduli k_j", unit="stress", lower=0.0, lower_open=True, **_SERIES)
+    bulk_times = Parameter("bulk relaxation times", unit="time", lower=0.0, lower_open=True, **_SERIES)
+
     def __init__(
         self,
         E_inf: TensorLike | None = None,
@@ -111,8 +122,8 @@ class GeneralizedMaxwell(PathDependentMaterial):
             K_inf, G_inf = E / (3.0 * (1.0 - 2.0 * nu)), E / (2.0 * (1.0 + nu))
         if K_inf is None or G_inf is None:
             raise ValueError("the long-term moduli are required: (E_inf, nu_inf) or (K_inf, G_inf)")
-        self._param("K_inf", K_inf, positive=True)
-        self._param("G_inf", G_inf, nonnegative=True)
+        self._param("K_inf", K_inf)
+        self._param("G_inf", G_inf)
         for what, pairs, mod, tau in (
             ("shear", prony_shear, shear_moduli, shear_times),
             ("bulk", prony_bulk, bulk_moduli, bulk_times),
@@ -127,8 +138,21 @@ class GeneralizedMaxwell(PathDependentMaterial):
                     f"{what}_moduli and {what}_times must have the same length, got {m.numel()}, {t.numel()}"
                 )
             if m.numel():
-                self._param(f"{what}_moduli", m, positive=True)
-                self._param(f"{what}_times", t, positive=True)
+                self._param(f"{what}_moduli", m)
+                self._param(f"{what}_times", t)
+
+    @classmethod
+    def from_prony(
+        cls,
+        K_inf: TensorLike,
+        G_inf: TensorLike,
+        shear: Sequence[Sequence[float]] = (),
+        bulk: Sequence[Sequence[float]] = (),
+        **kwargs: Any,
+    ) -> GeneralizedMaxwell:
+        """From the long-term moduli and Prony pairs ``[(modulus, tau), ...]`` (the constructor's
+        ``prony_shear``/``prony_bulk``; an empty list: no term of that kind)."""
+        return cls(K_inf=K_inf, G_inf=G_inf, prony_shear=list(shear) or None, prony_bulk=list(bulk) or None, **kwargs)
 
     @property
     def n_shear(self) -> int:
@@ -161,14 +185,18 @@ class GeneralizedMaxwell(PathDependentMaterial):
         safe = torch.where(x > 0, x, torch.ones_like(x))  # x underflows to 0 for dt -> 0: phi -> 1
         return torch.exp(-x), torch.where(x > 0, -torch.expm1(-safe) / safe, torch.ones_like(x))
 
-    def update(
-        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None = None
-    ) -> tuple[Tensor, dict[str, Tensor], Tensor]:
+    def _update(
+        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None, need_tangent: bool
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
         """One step of length ``dt`` (scalar or ``(...)``) to total strain ``strain`` ``(..., 3, 3)``, the strain
         varying linearly in time over the step: ``(stress, new_state, tangent)`` (see the module docstring)."""
         eps = self.check_strain(strain).to(dtype=self.dtype, device=self.device)
         dtt = _check_dt(dt, self.dtype, self.device, type(self).__name__)
         st, batch = self.check_state(state, eps.shape[:-2])
+        check_state_values(
+            (st["strain"], "state['strain']", "symmetric"),
+            (st["shear_stress"], "state['shear_stress'] (shear branch stresses)", "deviatoric"),
+        )
         try:  # a per-point dt may carry batch axes of its own
             batch = torch.broadcast_shapes(batch, dtt.shape)
         except RuntimeError:
@@ -204,6 +232,8 @@ class GeneralizedMaxwell(PathDependentMaterial):
         else:
             new_state["bulk_stress"] = st["bulk_stress"].expand(*batch, 0).clone()
         stress = mean[..., None, None] * eye(self.dtype, self.device) + s
+        if not need_tangent:
+            return stress, new_state, None
         zero = torch.zeros((*batch, 3, 3), dtype=self.dtype, device=self.device)
         tangent = isotropic_rank_one_tangent(K_alg - 2.0 * G_alg / 3.0, 2.0 * G_alg, torch.zeros_like(G_alg), zero)
         return stress, new_state, tangent
