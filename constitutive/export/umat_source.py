@@ -1,0 +1,756 @@
+r"""Generated UMATs: standalone Fortran source of an Abaqus/Standard UMAT implementing a package model exactly.
+
+:func:`umat_source` returns the text of a fixed-form Fortran file (``.f``) holding ``SUBROUTINE UMAT`` (and the
+helper routines it calls), which needs no library at run time: compile it with the analysis (``abaqus job=...
+user=material.f``) or drive it with :class:`constitutive.umat.UMAT`. :func:`generate_umat` returns the same source
+with what a caller needs beside it: the ``PROPS`` values of the model, ``NSTATV``, and whether the analysis must be
+NLGEOM.
+
+Conventions of the generated code, stated once:
+
+* **Form.** Fixed form, every line within 72 columns (so any compiler's default fixed-form setting takes it;
+  continuation ``&`` in column 6), ``INCLUDE 'ABA_PARAM.INC'`` (``REAL*8`` by the implicit rule) and explicit
+  ``DIMENSION``/``COMPLEX*16`` declarations. It compiles with ``gfortran -Wall -Werror``: the interface arguments a
+  model does not read are referenced once in a branch that is never taken (NTENS < 0).
+* **PROPS carry the parameter values**, in the order of the header comment (one source serves any parameter set);
+  the header also shows the ``*USER MATERIAL`` and ``*DEPVAR`` cards with the values of the model it was generated
+  from. The code checks ``NPROPS`` and ``NSTATV`` and stops with ``STDB_ABQERR`` (LOP = -3) when they do not match.
+* **Components** are Abaqus's: 11 22 33 12 13 23, engineering shear in ``STRAN``/``DSTRAN``; ``DDSDDE(I, J)`` =
+  ∂Δσ_I/∂Δε_J. 3-D (NTENS 6), plane strain and axisymmetric (NTENS 4: 11 22 33 12, NDI 3) elements; plane stress
+  (NDI 2) is refused at run time. The model computes the 3-D response (out-of-plane shear strains zero in 2-D) and
+  returns the NTENS slots.
+* **Units** are the model's: the parameters' units (header) are consistent with the units of the analysis (stress
+  parameters in the unit of ``STRESS``); nothing is converted.
+* Small-strain models read the total strain ``STRAN + DSTRAN`` and return the total stress (no accumulation of
+  increments). Finite-strain (hyperelastic) models read ``DFGRD1`` only and return the Cauchy stress and the
+  tangent of the Jaumann rate of Kirchhoff stress over J (NLGEOM=YES); that tangent is computed by the complex
+  step inside the Fortran, column kl = Im τ(F + (ih/2)(e_k⊗e_l + e_l⊗e_k)F) / (J h), h = 1e-30: exact to
+  round-off (no difference is taken), with τ(F) written in closed form from the energy's first derivatives.
+
+Generators are looked up by the model's class along its MRO (:func:`register_umat_generator`), so a subclass of a
+generated model, or a user's class with its own generator, joins. A model without one (a user model from Python
+functions) raises :class:`UMATGenerationError` saying so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..models.base import Material
+from ..models.elastic import Anisotropic, Cubic, LinearElastic, Orthotropic, TransverselyIsotropic
+from ..models.hyperelastic import (
+    ArrudaBoyce,
+    Gent,
+    HyperelasticMaterial,
+    MooneyRivlin,
+    NeoHookean,
+    SaintVenantKirchhoff,
+    Yeoh,
+)
+from .layouts import ANISOTROPIC_ORDER
+
+__all__ = [
+    "UMATGenerationError",
+    "GeneratedUMAT",
+    "generate_umat",
+    "umat_source",
+    "register_umat_generator",
+    "umat_generator",
+    "INTERFACES",
+    "LINE_LENGTH",
+]
+
+#: The interfaces :func:`umat_source` writes (Abaqus/Standard UMAT).
+INTERFACES: tuple[str, ...] = ("abaqus",)
+#: Fixed form: every generated line fits in 72 columns.
+LINE_LENGTH = 72
+
+#: The arguments of SUBROUTINE UMAT, in Abaqus's order.
+UMAT_ARGUMENTS: tuple[str, ...] = (
+    "STRESS", "STATEV", "DDSDDE", "SSE", "SPD", "SCD", "RPL", "DDSDDT", "DRPLDE", "DRPLDT", "STRAN", "DSTRAN",
+    "TIME", "DTIME", "TEMP", "DTEMP", "PREDEF", "DPRED", "CMNAME", "NDI", "NSHR", "NTENS", "NSTATV", "PROPS",
+    "NPROPS", "COORDS", "DROT", "PNEWDT", "CELENT", "DFGRD0", "DFGRD1", "NOEL", "NPT", "LAYER", "KSPT", "JSTEP",
+    "KINC",
+)  # fmt: skip
+# How each argument is referenced when a model does not read it (the never-taken branch).
+_DUMMY_USE = {"TIME": "TIME(1)", "PREDEF": "PREDEF(1)", "DPRED": "DPRED(1)", "COORDS": "COORDS(1)",
+              "DROT": "DROT(1,1)", "DFGRD0": "DFGRD0(1,1)", "DFGRD1": "DFGRD1(1,1)", "STRAN": "STRAN(1)",
+              "DSTRAN": "DSTRAN(1)", "STATEV": "STATEV(1)", "DDSDDT": "DDSDDT(1)", "DRPLDE": "DRPLDE(1)",
+              "JSTEP": "DBLE(JSTEP(1))", "CMNAME": "DBLE(LEN(CMNAME))", "NOEL": "DBLE(NOEL)", "NPT": "DBLE(NPT)",
+              "LAYER": "DBLE(LAYER)", "KSPT": "DBLE(KSPT)", "KINC": "DBLE(KINC)", "NSHR": "DBLE(NSHR)"}  # fmt: skip
+
+
+class UMATGenerationError(ValueError):
+    """The model (or this configuration of it) has no UMAT generator; the message says which and why."""
+
+
+@dataclass
+class GeneratedUMAT:
+    """A generated UMAT: its Fortran ``source`` and what goes with it.
+
+    ``props``: the PROPS values of the model it was generated from (``NPROPS = len(props)``); ``prop_docs``:
+    ``(name, meaning, unit)`` per PROPS entry; ``statev``: ``(name, meaning)`` per STATEV entry (``NSTATV =
+    len(statev)``); ``finite_strain``: the UMAT reads DFGRD1 and needs NLGEOM (drive it with
+    ``UMAT(..., finite_strain=True)``).
+    """
+
+    model: str
+    title: str
+    props: list[float]
+    prop_docs: list[tuple[str, str, str]]
+    statev: list[tuple[str, str]]
+    finite_strain: bool
+    body: list[str]
+    declarations: list[str] = field(default_factory=list)
+    routines: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    source: str = ""
+
+    @property
+    def nprops(self) -> int:
+        return len(self.props)
+
+    @property
+    def nstatv(self) -> int:
+        return len(self.statev)
+
+
+Generator = Callable[[Any], GeneratedUMAT]
+_GENERATORS: dict[type, Generator] = {}
+
+
+def register_umat_generator(cls: type, fn: Generator | None = None) -> Any:
+    """Register ``fn(model) -> GeneratedUMAT`` (with ``body`` etc. filled; the source is assembled here) as the
+    generator of ``cls`` and its subclasses (found along the MRO). Usable as a decorator:
+    ``@register_umat_generator(MyModel)``."""
+
+    def deco(f: Generator) -> Generator:
+        _GENERATORS[cls] = f
+        return f
+
+    return deco if fn is None else deco(fn)
+
+
+def umat_generator(model: Any) -> Generator | None:
+    """The generator registered for the model's class or its nearest base class, ``None`` if none."""
+    for klass in type(model).__mro__:
+        if klass in _GENERATORS:
+            return _GENERATORS[klass]
+    return None
+
+
+def generate_umat(model: Material, *, interface: str = "abaqus") -> GeneratedUMAT:
+    """Generate the UMAT of ``model``: a :class:`GeneratedUMAT` with the source, PROPS values, NSTATV.
+
+    ``UMATGenerationError`` for a model without a generator (user models from Python functions, ...) or a
+    configuration its generator does not cover (the message names it)."""
+    if interface not in INTERFACES:
+        raise ValueError(f"unknown interface {interface!r}; choose one of {INTERFACES}")
+    gen = umat_generator(model)
+    if gen is None:
+        raise UMATGenerationError(
+            f"no UMAT generator for {type(model).__name__}: UMATs are generated for the package's elastic, "
+            "hyperelastic and plasticity models (a model defined by Python functions, such as from_energy/"
+            "from_stress user models, cannot be translated to Fortran); register one with "
+            "constitutive.export.umat_source.register_umat_generator"
+        )
+    g = gen(model)
+    g.source = _assemble(g)
+    return g
+
+
+def umat_source(model: Material, *, interface: str = "abaqus") -> str:
+    """Standalone fixed-form Fortran source of an Abaqus UMAT implementing ``model`` (see the module docstring;
+    :func:`generate_umat` returns the PROPS values and NSTATV with it)."""
+    return generate_umat(model, interface=interface).source
+
+
+# ------------------------------------------------------------------------------------------------- assembly
+def _version() -> str:
+    from .. import __version__
+
+    return str(__version__)
+
+
+def _comment(text: str) -> list[str]:
+    """Comment lines ``C     ...`` wrapped at :data:`LINE_LENGTH`."""
+    import textwrap
+
+    if not text:
+        return ["C"]
+    return ["C     " + t for t in textwrap.wrap(text, LINE_LENGTH - 6, break_on_hyphens=False)] or ["C"]
+
+
+def _fixed(statement: str) -> list[str]:
+    """One statement (6-space indented, possibly deeper) as fixed-form lines: broken at spaces outside string
+    literals before column 72, continued with ``&`` in column 6 (spaces are insignificant in fixed form)."""
+    if statement.startswith("C"):
+        return _comment(statement[1:].strip())
+    if not statement.strip():
+        return []
+    lines: list[str] = []
+    s = statement
+    first = True
+    while True:
+        prefix_len = 0 if first else 9  # "     &   "
+        if prefix_len + len(s) <= LINE_LENGTH:
+            lines.append(("     &   " if not first else "") + s)
+            return lines
+        limit = LINE_LENGTH - prefix_len
+        in_str = False
+        cut = -1
+        for i, ch in enumerate(s[:limit]):
+            if ch == "'":
+                in_str = not in_str
+            elif ch == " " and not in_str and i > (6 if first else 0) and s[:i].strip():
+                cut = i
+        if cut < 0:
+            raise AssertionError(f"cannot break the Fortran statement {statement!r} at {LINE_LENGTH} columns")
+        lines.append(("     &   " if not first else "") + s[:cut].rstrip())
+        s = s[cut:].lstrip()
+        first = False
+
+
+def _assemble(g: GeneratedUMAT) -> str:
+    n, m = g.nprops, g.nstatv
+    out: list[str] = ["C " + "=" * (LINE_LENGTH - 2)]
+    out += _comment(f"UMAT generated by constitutive {_version()} (constitutive.export.umat_source).")
+    out += _comment(f"Model: {g.model}")
+    out += _comment(g.title)
+    out += ["C"]
+    out += _comment(
+        "Fixed form, 72 columns; INCLUDE 'ABA_PARAM.INC' (REAL*8). Abaqus components 11 22 33 12 13 23 "
+        "(engineering shear strains); 3-D (NTENS 6), plane-strain and axisymmetric (NTENS 4, NDI 3) elements; "
+        "plane stress is refused."
+    )
+    if g.finite_strain:
+        out += _comment(
+            "Finite strain: needs NLGEOM=YES. Reads DFGRD1 only; returns the Cauchy stress and DDSDDE = the "
+            "tangent of the Jaumann rate of Kirchhoff stress over J, by the complex step (exact to round-off)."
+        )
+    else:
+        out += _comment("Small strain: total strain STRAN + DSTRAN in, total stress out.")
+    out += ["C"]
+    out += _comment(
+        f"PROPS (NPROPS = {n}) carry the parameter values, in this order, in consistent units (stress "
+        "parameters in the unit of STRESS):"
+    )
+    for k, ((name, meaning, unit), v) in enumerate(zip(g.prop_docs, g.props), 1):
+        out += _comment(f"  PROPS({k}) {name} = {v!r}: {meaning} [{unit or '1'}]")
+    out += ["C"]
+    if m:
+        out += _comment(f"STATEV (NSTATV = {m}, zero initially):")
+        for k, (name, meaning) in enumerate(g.statev, 1):
+            out += _comment(f"  STATEV({k}) {name}: {meaning}")
+    else:
+        out += _comment("STATEV: none (NSTATV = 0 accepted).")
+    for note in g.notes:
+        out += ["C"] + _comment(note)
+    out += ["C"]
+    out += _comment(
+        f"Abaqus input: *USER MATERIAL, CONSTANTS={n} with the PROPS values above (the model it was generated "
+        "from), eight per data line" + (f"; *DEPVAR with {m}." if m else ".")
+    )
+    out += ["C " + "=" * (LINE_LENGTH - 2)]
+    out += [
+        "      SUBROUTINE UMAT(STRESS,STATEV,DDSDDE,SSE,SPD,SCD,",
+        "     1 RPL,DDSDDT,DRPLDE,DRPLDT,",
+        "     2 STRAN,DSTRAN,TIME,DTIME,TEMP,DTEMP,PREDEF,DPRED,CMNAME,",
+        "     3 NDI,NSHR,NTENS,NSTATV,PROPS,NPROPS,COORDS,DROT,PNEWDT,",
+        "     4 CELENT,DFGRD0,DFGRD1,NOEL,NPT,LAYER,KSPT,JSTEP,KINC)",
+        "C",
+        "      INCLUDE 'ABA_PARAM.INC'",
+        "C",
+        "      CHARACTER*80 CMNAME",
+        "      DIMENSION STRESS(NTENS),STATEV(NSTATV),",
+        "     1 DDSDDE(NTENS,NTENS),DDSDDT(NTENS),DRPLDE(NTENS),",
+        "     2 STRAN(NTENS),DSTRAN(NTENS),TIME(2),PREDEF(1),DPRED(1),",
+        "     3 PROPS(NPROPS),COORDS(3),DROT(3,3),DFGRD0(3,3),DFGRD1(3,3),",
+        "     4 JSTEP(4)",
+        "      DIMENSION INTV(4), REALV(1), S6(6), D6(6,6)",
+        "      CHARACTER*8 CHARV(1)",
+    ]
+    for d in g.declarations:
+        out += _fixed(d)
+    checks = [
+        "C",
+        "C     The element and the material definition must match this UMAT.",
+        "      REALV(1) = 0.0D0",
+        "      CHARV(1) = ' '",
+        "      INTV(1) = NPROPS",
+        "      INTV(2) = NSTATV",
+        "      INTV(3) = NOEL",
+        "      INTV(4) = NPT",
+        f"      IF (NPROPS .NE. {n} .OR. NSTATV .LT. {m}) THEN",
+        "         CALL STDB_ABQERR(-3, "
+        + _fstr(
+            f"UMAT {_short(g.model)}: NPROPS %I, NSTATV %I (element %I, point %I); expected NPROPS {n}, NSTATV >= {m}"
+        )
+        + ", INTV, REALV, CHARV)",
+        "         RETURN",
+        "      END IF",
+        "      IF (NDI .NE. 3) THEN",
+        "         CALL STDB_ABQERR(-3, "
+        + _fstr(f"UMAT {_short(g.model)}: plane stress (NDI = 2) is not supported (element %I, point %I)")
+        + ", INTV(3), REALV, CHARV)",
+        "         RETURN",
+        "      END IF",
+        "C     Not coupled to temperature: the thermal outputs are zero.",
+        "      RPL = 0.0D0",
+        "      DRPLDT = 0.0D0",
+        "      DO I = 1, NTENS",
+        "         DDSDDT(I) = 0.0D0",
+        "         DRPLDE(I) = 0.0D0",
+        "      END DO",
+    ]
+    body = g.body + [
+        "C",
+        "C     The NTENS slots of the 3-D response: 11 22 33 12 (13 23).",
+        "      DO I = 1, NTENS",
+        "         STRESS(I) = S6(I)",
+        "         DO J = 1, NTENS",
+        "            DDSDDE(I,J) = D6(I,J)",
+        "         END DO",
+        "      END DO",
+    ]
+    used = " ".join(checks + body)
+    unused = [a for a in UMAT_ARGUMENTS if not re.search(rf"\b{a}\b", used)]
+    for c in checks:
+        out += _fixed(c)
+    if unused:
+        terms = " + ".join(_DUMMY_USE.get(a, a) for a in unused)
+        out += _comment("Arguments this model does not read, referenced in a branch never taken (NTENS >= 1), so "
+                        "that compilers report no unused arguments:")  # fmt: skip
+        out += ["      IF (NTENS .LT. 0) THEN"]
+        out += _fixed(f"         SCD = {terms}")
+        out += ["      END IF"]
+    for b in body:
+        out += _fixed(b)
+    out += ["      RETURN", "      END"]
+    for routine in g.routines:
+        out += ["C"]
+        for line in routine.strip("\n").split("\n"):
+            out += _fixed(line) if not line.startswith("C") else _comment(line[1:].strip())
+    text = "\n".join(out) + "\n"
+    too_long = [ln for ln in text.split("\n") if len(ln) > LINE_LENGTH]
+    if too_long:
+        raise AssertionError(f"generated lines exceed {LINE_LENGTH} columns: {too_long[:3]}")
+    return text
+
+
+def _fstr(text: str, width: int = 40) -> str:
+    """A Fortran character constant, as a concatenation of pieces short enough for fixed-form lines."""
+    pieces = [text[k : k + width] for k in range(0, len(text), width)]
+    return " // ".join("'" + p.replace("'", "''") + "'" for p in pieces)
+
+
+def _short(name: str) -> str:
+    return name.split("(")[0]
+
+
+def _value(t: torch.Tensor) -> list[float]:
+    return [float(v) for v in t.detach().cpu().double().reshape(-1).tolist()]
+
+
+def _declared(model: Material) -> dict[str, tuple[str, str]]:
+    """``name -> (meaning, unit)`` from the model's parameter declarations."""
+    out: dict[str, tuple[str, str]] = {}
+    for name, decl in model.parameter_declarations().items():
+        d = decl.describe()
+        out[name] = (str(d.get("meaning") or name), str(d.get("unit") or ""))
+    return out
+
+
+def _props_from_parameters(model: Material, names: Sequence[str]) -> tuple[list[float], list[tuple[str, str, str]]]:
+    """PROPS = the named parameters' values in order (series expanded, ``name(k)``), with their declarations."""
+    decl = _declared(model)
+    props: list[float] = []
+    docs: list[tuple[str, str, str]] = []
+    for name in names:
+        vals = _value(model.parameters[name])
+        meaning, unit = decl.get(name, (name, ""))
+        series = model.parameters[name].ndim > 0
+        for k, v in enumerate(vals, 1):
+            props.append(v)
+            docs.append((f"{name}({k})" if series else name, meaning, unit))
+    return props, docs
+
+
+def _model_repr(model: Material) -> str:
+    ps = ", ".join(
+        f"{k}={_value(v)[0]:.6g}" if v.ndim == 0 else f"{k}={[round(x, 6) for x in _value(v)]}"
+        for k, v in model.parameters.items()
+    )
+    opts = ", ".join(f"{k}={v!r}" for k, v in model.options.items() if k not in ("tol", "max_iter", "tangent_method"))
+    return f"{type(model).__name__}({ps}{', ' + opts if opts else ''})"
+
+
+# ----------------------------------------------------------------------------------------- linear elasticity
+_LOAD_D6_ANISO = [
+    "C     D6 = the Abaqus-order stiffness from its 21 upper-triangle entries (the *ELASTIC, TYPE=ANISO order: "
+    "D1111 D1122 D2222 D1133 D2233 D3333 D1112 ...).",
+    "      K = 0",
+    "      DO J = 1, 6",
+    "         DO I = 1, J",
+    "            K = K + 1",
+    "            D6(I,J) = PROPS(K)",
+    "            D6(J,I) = PROPS(K)",
+    "         END DO",
+    "      END DO",
+]
+_ELASTIC_STRESS = [
+    "C     Total strain (engineering shear; 13 23 zero in 2-D) and S6 = D6 E6.",
+    "      DO I = 1, 6",
+    "         E6(I) = 0.0D0",
+    "      END DO",
+    "      DO I = 1, NTENS",
+    "         E6(I) = STRAN(I) + DSTRAN(I)",
+    "      END DO",
+    "      SSE = 0.0D0",
+    "      DO I = 1, 6",
+    "         S6(I) = 0.0D0",
+    "         DO J = 1, 6",
+    "            S6(I) = S6(I) + D6(I,J)*E6(J)",
+    "         END DO",
+    "         SSE = SSE + 0.5D0*S6(I)*E6(I)",
+    "      END DO",
+]
+
+
+@register_umat_generator(LinearElastic)
+def _gen_isotropic(model: LinearElastic) -> GeneratedUMAT:
+    props, docs = _props_from_parameters(model, ["E", "nu"])
+    body = [
+        "C     Isotropic: lambda = E nu/((1 + nu)(1 - 2 nu)), mu = E/(2(1 + nu)), D6 = lambda 1 x 1 + 2 mu I "
+        "(shear rows mu).",
+        "      E = PROPS(1)",
+        "      ANU = PROPS(2)",
+        "      ALAM = E*ANU/((1.0D0 + ANU)*(1.0D0 - 2.0D0*ANU))",
+        "      AMU = E/(2.0D0*(1.0D0 + ANU))",
+        "      DO I = 1, 6",
+        "         DO J = 1, 6",
+        "            D6(I,J) = 0.0D0",
+        "         END DO",
+        "      END DO",
+        "      DO I = 1, 3",
+        "         DO J = 1, 3",
+        "            D6(I,J) = ALAM",
+        "         END DO",
+        "         D6(I,I) = ALAM + 2.0D0*AMU",
+        "         D6(I+3,I+3) = AMU",
+        "      END DO",
+        *_ELASTIC_STRESS,
+    ]
+    return GeneratedUMAT(
+        _model_repr(model),
+        "Isotropic linear elasticity, sigma = lambda tr(eps) I + 2 mu eps.",
+        props,
+        docs,
+        [],
+        False,
+        body,
+        declarations=["      DIMENSION E6(6)"],
+        notes=["SSE = the elastic strain energy density 1/2 sigma : eps."],
+    )
+
+
+def _gen_anisotropic(model: Any, title: str) -> GeneratedUMAT:
+    from ..notation import to_voigt
+
+    D = to_voigt(model.stiffness(), "stiffness", order="abaqus")
+    D = np.asarray(D.detach().cpu().double())
+    props = [float(D[i, j]) for i, j in ANISOTROPIC_ORDER]
+    labels = ["11", "22", "33", "12", "13", "23"]
+    docs = [(f"D{labels[i]}{labels[j]}", f"stiffness DDSDDE({i + 1},{j + 1}) in global axes", "stress")
+            for i, j in ANISOTROPIC_ORDER]  # fmt: skip
+    return GeneratedUMAT(
+        _model_repr(model),
+        title,
+        props,
+        docs,
+        [],
+        False,
+        [*_LOAD_D6_ANISO, *_ELASTIC_STRESS],
+        declarations=["      DIMENSION E6(6)"],
+        notes=[
+            "PROPS are the 21 upper-triangle entries of the stiffness matrix in global components and Abaqus order "
+            "(the material axes are applied when generating: the same numbers an *ELASTIC, TYPE=ANISO card takes, "
+            "computed from the model's constants).",
+            "SSE = the elastic strain energy density 1/2 sigma : eps.",
+        ],
+    )
+
+
+for _cls, _title in (
+    (TransverselyIsotropic, "Transversely isotropic linear elasticity, sigma = C : eps."),
+    (Orthotropic, "Orthotropic linear elasticity, sigma = C : eps."),
+    (Cubic, "Cubic linear elasticity, sigma = C : eps."),
+    (Anisotropic, "Anisotropic linear elasticity, sigma = C : eps."),
+):
+    register_umat_generator(_cls, lambda m, _t=_title: _gen_anisotropic(m, _t))
+
+
+# ------------------------------------------------------------------------------------------- hyperelasticity
+# Kirchhoff stress tau(F) in complex arithmetic: tau = 2 psi1 b + 2 psi2 (I1 b - b^2) + J psiJ 1 with psi_a the
+# derivatives of psi(I1, I2, J) (I1, I2 the invariants of b = F F^T); each model contributes the lines that set
+# PSI1, PSI2, PSIJ from AI1, AI2, AJ and the PROPS array P.
+_TAU_ROUTINE = """
+C     Kirchhoff stress TAU(F) = 2 psi1 b + 2 psi2 (I1 b - b b) + J psiJ 1
+C     (b = F F^T, psi(I1, I2, J)), in complex arithmetic so that the
+C     UMAT's complex step differentiates it exactly.
+      SUBROUTINE UGTAU(F, P, TAU)
+      INCLUDE 'ABA_PARAM.INC'
+      COMPLEX*16 F(3,3), TAU(3,3), B(3,3), BB(3,3)
+      COMPLEX*16 AI1, AI2, AJ, PSI1, PSI2, PSIJ
+{decl}
+      DIMENSION P(*)
+      DO I = 1, 3
+         DO J = 1, 3
+            B(I,J) = (0.0D0, 0.0D0)
+            DO K = 1, 3
+               B(I,J) = B(I,J) + F(I,K)*F(J,K)
+            END DO
+         END DO
+      END DO
+      DO I = 1, 3
+         DO J = 1, 3
+            BB(I,J) = (0.0D0, 0.0D0)
+            DO K = 1, 3
+               BB(I,J) = BB(I,J) + B(I,K)*B(K,J)
+            END DO
+         END DO
+      END DO
+      AI1 = B(1,1) + B(2,2) + B(3,3)
+      AI2 = 0.5D0*(AI1*AI1 - (BB(1,1) + BB(2,2) + BB(3,3)))
+      AJ = F(1,1)*(F(2,2)*F(3,3) - F(2,3)*F(3,2))
+     &   - F(1,2)*(F(2,1)*F(3,3) - F(2,3)*F(3,1))
+     &   + F(1,3)*(F(2,1)*F(3,2) - F(2,2)*F(3,1))
+{psi}
+      DO I = 1, 3
+         DO J = 1, 3
+            TAU(I,J) = 2.0D0*PSI1*B(I,J)
+     &         + 2.0D0*PSI2*(AI1*B(I,J) - BB(I,J))
+         END DO
+         TAU(I,I) = TAU(I,I) + AJ*PSIJ
+      END DO
+      RETURN
+      END
+"""
+
+_HYPER_BODY = [
+    "C     F = DFGRD1; Cauchy stress sigma = tau(F)/J.",
+    "      DO I = 1, 3",
+    "         DO J = 1, 3",
+    "            ZF(I,J) = DCMPLX(DFGRD1(I,J), 0.0D0)",
+    "         END DO",
+    "      END DO",
+    "      DJ = DFGRD1(1,1)*(DFGRD1(2,2)*DFGRD1(3,3) - DFGRD1(2,3)*DFGRD1(3,2)) - DFGRD1(1,2)*(DFGRD1(2,1)*"
+    "DFGRD1(3,3) - DFGRD1(2,3)*DFGRD1(3,1)) + DFGRD1(1,3)*(DFGRD1(2,1)*DFGRD1(3,2) - DFGRD1(2,2)*DFGRD1(3,1))",
+    "      IF (DJ .LE. 0.0D0) THEN",
+    "         PNEWDT = 0.25D0",
+    "         RETURN",
+    "      END IF",
+    "{domain}",
+    "      CALL UGTAU(ZF, PROPS, ZT)",
+    "      DO M = 1, 6",
+    "         S6(M) = DBLE(ZT(IA(M),JA(M)))/DJ",
+    "      END DO",
+    "C     DDSDDE column (k, l) = d tau / J along dF = (1/2)(e_k e_l + e_l e_k) F: complex step of size H.",
+    "      H = 1.0D-30",
+    "      DO N = 1, 6",
+    "         K = IA(N)",
+    "         L = JA(N)",
+    "         DO I = 1, 3",
+    "            DO J = 1, 3",
+    "               ZP(I,J) = ZF(I,J)",
+    "            END DO",
+    "         END DO",
+    "         DO J = 1, 3",
+    "            ZP(K,J) = ZP(K,J) + DCMPLX(0.0D0, 0.5D0*H*DFGRD1(L,J))",
+    "            ZP(L,J) = ZP(L,J) + DCMPLX(0.0D0, 0.5D0*H*DFGRD1(K,J))",
+    "         END DO",
+    "         CALL UGTAU(ZP, PROPS, ZT)",
+    "         DO M = 1, 6",
+    "            D6(M,N) = DIMAG(ZT(IA(M),JA(M)))/(DJ*H)",
+    "         END DO",
+    "      END DO",
+]
+_HYPER_DECL = [
+    "      COMPLEX*16 ZF(3,3), ZP(3,3), ZT(3,3)",
+    "      DIMENSION IA(6), JA(6)",
+    "      DATA IA /1, 2, 3, 1, 1, 2/",
+    "      DATA JA /1, 2, 3, 2, 3, 3/",
+]
+
+# Volumetric terms U(J) by name: the line setting DU = U'(J) (complex) from AJ and the bulk modulus AK.
+_VOLUMETRIC_DU = {
+    "quadratic": "      DU = AK*(AJ - 1.0D0)",
+    "log": "      DU = AK*LOG(AJ)/AJ",
+    "simo_taylor": "      DU = 0.5D0*AK*(AJ - 1.0D0/AJ)",
+}
+_VOLUMETRIC_TEXT = {
+    "quadratic": "U = K/2 (J - 1)^2",
+    "log": "U = K/2 (ln J)^2",
+    "simo_taylor": "U = K/4 (J^2 - 1 - 2 ln J)",
+}
+
+
+def _isochoric_psi(pbar: list[str], volumetric: str, k_expr: str) -> tuple[list[str], str]:
+    """psi = psibar(I1bar, I2bar) + U(J): lines computing PSI1, PSI2, PSIJ from the model's PB1, PB2 (the
+    derivatives of psibar, set by ``pbar`` from AI1B, AI2B) and U'(J)."""
+    if volumetric not in _VOLUMETRIC_DU:
+        raise UMATGenerationError(
+            f"UMAT not generated yet for the volumetric term {volumetric!r} (generated: {sorted(_VOLUMETRIC_DU)})"
+        )
+    lines = [
+        "      AJM23 = AJ**(-2.0D0/3.0D0)",
+        "      AI1B = AJM23*AI1",
+        "      AI2B = AJM23*AJM23*AI2",
+        *pbar,
+        f"      AK = {k_expr}",
+        _VOLUMETRIC_DU[volumetric],
+        "      PSI1 = AJM23*PB1",
+        "      PSI2 = AJM23*AJM23*PB2",
+        "      PSIJ = -(2.0D0/3.0D0)*(AI1B*PB1 + 2.0D0*AI2B*PB2)/AJ + DU",
+    ]
+    x = ", X" if any(re.search(r"\bX\b", ln) for ln in pbar) else ""
+    return lines, f"      COMPLEX*16 AJM23, AI1B, AI2B, PB1, PB2, DU{x}\n      DOUBLE PRECISION AK"
+
+
+def _hyper(
+    model: HyperelasticMaterial,
+    names: list[str],
+    title: str,
+    psi: list[str],
+    decl: str,
+    domain: list[str] | None = None,
+) -> GeneratedUMAT:
+    if not model.compressible:
+        raise UMATGenerationError(
+            f"{type(model).__name__} without a bulk modulus is incompressible: a UMAT needs a 3-D stress; give the "
+            "model a bulk modulus (K, or lmbda for NeoHookean) to generate one"
+        )
+    props, docs = _props_from_parameters(model, names)
+    routine = _TAU_ROUTINE.replace("{decl}", decl).replace("{psi}", "\n".join(psi))
+    body = []
+    for line in _HYPER_BODY:
+        if line == "{domain}":
+            body += domain or []
+        else:
+            body.append(line)
+    return GeneratedUMAT(
+        _model_repr(model),
+        title,
+        props,
+        docs,
+        [],
+        True,
+        body,
+        declarations=list(_HYPER_DECL),
+        routines=[routine],
+        notes=[
+            "psi is the strain energy per unit reference volume; invariants of b = F F^T: I1 = tr b, "
+            "I2 = (I1^2 - tr b^2)/2, J = det F, I1bar = J^(-2/3) I1, I2bar = J^(-4/3) I2.",
+            "det F <= 0 sets PNEWDT = 0.25 (the increment is retried smaller). SSE, SPD, SCD are not updated.",
+        ],
+    )
+
+
+def _names(model: Material, *names: str) -> list[str]:
+    return [n for n in names if n in model.parameters]
+
+
+@register_umat_generator(NeoHookean)
+def _gen_neohookean(model: NeoHookean) -> GeneratedUMAT:
+    form = model.form
+    if model.lmbda is None:
+        _hyper(model, [], "", [], "")  # raises the incompressible error
+    if form == "ciarlet":
+        psi = ["      PSI1 = 0.5D0*P(1)", "      PSI2 = (0.0D0, 0.0D0)", "      PSIJ = (P(2)*LOG(AJ) - P(1))/AJ"]
+        return _hyper(model, ["mu", "lmbda"], "Neo-Hookean (Ciarlet): psi = mu/2 (I1 - 3) - mu ln J + "
+                      "lmbda/2 (ln J)^2.", psi, "")  # fmt: skip
+    if form == "ciarlet_geymonat":
+        psi = [
+            "      PSI1 = 0.5D0*P(1)",
+            "      PSI2 = (0.0D0, 0.0D0)",
+            "      PSIJ = -P(1)/AJ + 0.5D0*P(2)*(AJ - 1.0D0/AJ)",
+        ]
+        return _hyper(model, ["mu", "lmbda"], "Neo-Hookean (Ciarlet-Geymonat): psi = mu/2 (I1 - 3) - mu ln J + "
+                      "lmbda/4 (J^2 - 1 - 2 ln J).", psi, "")  # fmt: skip
+    vol = model.volumetric
+    lines, decl = _isochoric_psi(["      PB1 = 0.5D0*P(1)", "      PB2 = (0.0D0, 0.0D0)"], vol,
+                                 "P(2) + 2.0D0*P(1)/3.0D0")  # fmt: skip
+    return _hyper(model, ["mu", "lmbda"], f"Neo-Hookean (isochoric): psi = mu/2 (I1bar - 3) + U(J), "
+                  f"{_VOLUMETRIC_TEXT[vol]}, K = lmbda + 2 mu/3.", lines, decl)  # fmt: skip
+
+
+@register_umat_generator(SaintVenantKirchhoff)
+def _gen_svk(model: SaintVenantKirchhoff) -> GeneratedUMAT:
+    # psi = lmbda/2 (tr E)^2 + mu E:E: psi1 = lmbda tr E/2 + mu (I1 - 1)/2, psi2 = -mu/2, tr E = (I1 - 3)/2.
+    psi = [
+        "      PSI1 = 0.25D0*P(1)*(AI1 - 3.0D0) + 0.5D0*P(2)*(AI1 - 1.0D0)",
+        "      PSI2 = -0.5D0*P(2)",
+        "      PSIJ = (0.0D0, 0.0D0)",
+    ]
+    return _hyper(model, ["lmbda", "mu"], "Saint Venant-Kirchhoff: psi = lmbda/2 (tr E)^2 + mu E:E.", psi, "")
+
+
+def _vol(model: Material) -> str:
+    return str(model.options.get("volumetric", "quadratic"))
+
+
+@register_umat_generator(MooneyRivlin)
+def _gen_mooney(model: MooneyRivlin) -> GeneratedUMAT:
+    lines, decl = _isochoric_psi(["      PB1 = P(1)", "      PB2 = P(2)"], _vol(model), "P(3)")
+    return _hyper(model, _names(model, "C10", "C01", "K"), "Mooney-Rivlin: psi = C10 (I1bar - 3) + C01 (I2bar - 3) "
+                  f"+ U(J), {_VOLUMETRIC_TEXT.get(_vol(model), '')}.", lines, decl)  # fmt: skip
+
+
+@register_umat_generator(Yeoh)
+def _gen_yeoh(model: Yeoh) -> GeneratedUMAT:
+    pbar = [
+        "      X = AI1B - 3.0D0",
+        "      PB1 = P(1) + 2.0D0*P(2)*X + 3.0D0*P(3)*X*X",
+        "      PB2 = (0.0D0, 0.0D0)",
+    ]
+    lines, decl = _isochoric_psi(pbar, _vol(model), "P(4)")
+    return _hyper(model, _names(model, "C10", "C20", "C30", "K"), "Yeoh: psi = sum_i Ci0 (I1bar - 3)^i + U(J), "
+                  f"{_VOLUMETRIC_TEXT.get(_vol(model), '')}.", lines, decl)  # fmt: skip
+
+
+@register_umat_generator(ArrudaBoyce)
+def _gen_arruda_boyce(model: ArrudaBoyce) -> GeneratedUMAT:
+    # psi = mu sum_i a_i / N^(i-1) (I1bar^i - 3^i), a = (1/2, 1/20, 11/1050, 19/7000, 519/673750)
+    pbar = [
+        "      PB1 = P(1)*(0.5D0 + 2.0D0*(1.0D0/20.0D0)*AI1B/P(2)",
+        "     &   + 3.0D0*(11.0D0/1050.0D0)*AI1B**2/P(2)**2",
+        "     &   + 4.0D0*(19.0D0/7000.0D0)*AI1B**3/P(2)**3",
+        "     &   + 5.0D0*(519.0D0/673750.0D0)*AI1B**4/P(2)**4)",
+        "      PB2 = (0.0D0, 0.0D0)",
+    ]
+    lines, decl = _isochoric_psi(pbar, _vol(model), "P(3)")
+    return _hyper(model, _names(model, "mu", "N", "K"), "Arruda-Boyce (five-term series): psi = mu sum_i a_i/N^(i-1) "
+                  f"(I1bar^i - 3^i) + U(J), {_VOLUMETRIC_TEXT.get(_vol(model), '')}.", lines, decl)  # fmt: skip
+
+
+@register_umat_generator(Gent)
+def _gen_gent(model: Gent) -> GeneratedUMAT:
+    pbar = ["      X = AI1B - 3.0D0", "      PB1 = 0.5D0*P(1)/(1.0D0 - X/P(2))", "      PB2 = (0.0D0, 0.0D0)"]
+    lines, decl = _isochoric_psi(pbar, _vol(model), "P(3)")
+    domain = [
+        "C     Gent: I1bar - 3 must stay below Jm (limiting chain extensibility), else retry smaller.",
+        "      TRB = DFGRD1(1,1)**2 + DFGRD1(1,2)**2 + DFGRD1(1,3)**2 + DFGRD1(2,1)**2 + DFGRD1(2,2)**2 "
+        "+ DFGRD1(2,3)**2 + DFGRD1(3,1)**2 + DFGRD1(3,2)**2 + DFGRD1(3,3)**2",
+        "      IF (TRB*DJ**(-2.0D0/3.0D0) - 3.0D0 .GE. PROPS(2)) THEN",
+        "         PNEWDT = 0.25D0",
+        "         RETURN",
+        "      END IF",
+    ]
+    return _hyper(model, _names(model, "mu", "Jm", "K"), "Gent: psi = -mu Jm/2 ln(1 - (I1bar - 3)/Jm) + U(J), "
+                  f"{_VOLUMETRIC_TEXT.get(_vol(model), '')}.", lines, decl, domain)  # fmt: skip
