@@ -53,6 +53,8 @@ from ..models.hyperelastic import (
     SaintVenantKirchhoff,
     Yeoh,
 )
+from ..models.hardening import Linear, Swift, UserLaw, Voce
+from ..models.plasticity import J2Plasticity, Perzyna
 from .layouts import ANISOTROPIC_ORDER
 
 __all__ = [
@@ -63,6 +65,8 @@ __all__ = [
     "register_umat_generator",
     "umat_generator",
     "INTERFACES",
+    "NOT_GENERATED_YET",
+    "HARDENING_FORTRAN",
     "LINE_LENGTH",
 ]
 
@@ -122,6 +126,11 @@ class GeneratedUMAT:
 
 
 Generator = Callable[[Any], GeneratedUMAT]
+#: Package models without a generator yet, and why.
+NOT_GENERATED_YET: dict[str, str] = {
+    "Ogden": "principal-stretch model: the complex-step Kirchhoff stress needs eigenvectors, not written yet",
+    "GeneralizedMaxwell": "Prony-series viscoelasticity is not written yet",
+}
 _GENERATORS: dict[type, Generator] = {}
 
 
@@ -154,11 +163,21 @@ def generate_umat(model: Material, *, interface: str = "abaqus") -> GeneratedUMA
         raise ValueError(f"unknown interface {interface!r}; choose one of {INTERFACES}")
     gen = umat_generator(model)
     if gen is None:
+        name = type(model).__name__
+        if name in NOT_GENERATED_YET:
+            raise UMATGenerationError(
+                f"UMAT not generated yet for {name} ({NOT_GENERATED_YET[name]}); generated: "
+                f"{', '.join(sorted(c.__name__ for c in _GENERATORS))}"
+            )
+        if type(model).__module__.endswith("models.user"):
+            raise UMATGenerationError(
+                f"no UMAT can be generated for {name}: a user model defined by Python functions (from_energy/"
+                "from_stress) cannot be translated to Fortran; write its UMAT by hand and check it with "
+                "constitutive umat check, or register a generator (register_umat_generator)"
+            )
         raise UMATGenerationError(
-            f"no UMAT generator for {type(model).__name__}: UMATs are generated for the package's elastic, "
-            "hyperelastic and plasticity models (a model defined by Python functions, such as from_energy/"
-            "from_stress user models, cannot be translated to Fortran); register one with "
-            "constitutive.export.umat_source.register_umat_generator"
+            f"no UMAT generator for {name}; generated: {', '.join(sorted(c.__name__ for c in _GENERATORS))} "
+            "(register one with constitutive.export.umat_source.register_umat_generator)"
         )
     g = gen(model)
     g.source = _assemble(g)
@@ -754,3 +773,353 @@ def _gen_gent(model: Gent) -> GeneratedUMAT:
     ]
     return _hyper(model, _names(model, "mu", "Jm", "K"), "Gent: psi = -mu Jm/2 ln(1 - (I1bar - 3)/Jm) + U(J), "
                   f"{_VOLUMETRIC_TEXT.get(_vol(model), '')}.", lines, decl, domain)  # fmt: skip
+
+
+# -------------------------------------------------------------------------------------------- J2 plasticity
+# Isotropic hardening laws by class: Fortran lines setting SF = sigma_f(A) and DSF = sigma_f'(A) in UGFLOW, where
+# sigma_f = sigma_y + H alpha + R(alpha) (hardening.py); {name} stands for the PROPS entry of parameter `name`.
+HARDENING_FORTRAN: dict[type, list[str]] = {
+    Linear: [],
+    Voce: [
+        "      EB = EXP(-P({b})*A)",
+        "      SF = SF + P({Q})*(1.0D0 - EB)",
+        "      DSF = DSF + P({Q})*P({b})*EB",
+    ],
+    Swift: [
+        "      BS = P({eps0}) + A",
+        "      SF = SF + P({K})*(BS**P({n}) - P({eps0})**P({n}))",
+        "      DSF = DSF + P({K})*P({n})*BS**(P({n}) - 1.0D0)",
+    ],
+}
+
+_J2_ROUTINES = """
+C     Flow stress SF = sigma_f(A) and its slope DSF at alpha = A.
+      SUBROUTINE UGFLOW(A, P, SF, DSF)
+      INCLUDE 'ABA_PARAM.INC'
+      DIMENSION P(*)
+      SF = P({sigma_y}) + P({H})*A
+      DSF = P({H})
+{law}
+      RETURN
+      END
+C
+C     Residual of the return map at the Newton unknown Z and its slope DR
+C     (the same equations as J2Plasticity/Perzyna): X = Delta alpha(Z),
+C     DX = dX/dZ, TH(k) = 1/(1 + gamma_k X), XI = s_trial - sum TH_k X_k,n
+C     (tensor components, Abaqus order), XN = |XI|, FN = XI/XN, and
+C     W = sum gamma_k TH_k^2 X_k,n.
+      SUBROUTINE UGRES(Z, P, G, A0, DT, STR, BX, R, DR, X, DX, XI, XN,
+     &   FN, TH, W)
+      INCLUDE 'ABA_PARAM.INC'
+      PARAMETER (NBD = {nbd})
+      DIMENSION P(*), STR(6), BX(6,NBD), XI(6), FN(6), TH(NBD), W(6)
+      DIMENSION WT(6)
+      DATA WT /1.0D0, 1.0D0, 1.0D0, 2.0D0, 2.0D0, 2.0D0/
+      SQ32 = SQRT(1.5D0)
+C     NB back stresses (a variable: no zero-trip loops at compile time).
+      NB = {nb}
+{dalpha}
+      DO I = 1, 6
+         XI(I) = STR(I)
+         W(I) = 0.0D0
+      END DO
+      AKIN = 0.0D0
+      GT2C = 0.0D0
+      DO KB = 1, NB
+         TH(KB) = 1.0D0/(1.0D0 + P({gamma} + KB - 1)*X)
+         AKIN = AKIN + TH(KB)*P({C} + KB - 1)
+         GT2 = P({gamma} + KB - 1)*TH(KB)*TH(KB)
+         GT2C = GT2C + GT2*P({C} + KB - 1)
+         DO I = 1, 6
+            XI(I) = XI(I) - TH(KB)*BX(I,KB)
+            W(I) = W(I) + GT2*BX(I,KB)
+         END DO
+      END DO
+      XN = 0.0D0
+      DO I = 1, 6
+         XN = XN + WT(I)*XI(I)*XI(I)
+      END DO
+      XN = SQRT(XN)
+      FNW = 0.0D0
+      DO I = 1, 6
+         FN(I) = XI(I)/XN
+         FNW = FNW + WT(I)*FN(I)*W(I)
+      END DO
+      RHO = SQ32*XN - (3.0D0*G + AKIN)*X
+      DRHO = SQ32*FNW - 3.0D0*G - AKIN + GT2C*X
+      CALL UGFLOW(A0 + X, P, SF, DSF)
+{residual}
+      RETURN
+      END
+"""
+_J2_DALPHA = "      X = Z\n      DX = 1.0D0\n      IF (DT .LT. 0.0D0) X = 0.0D0"
+_J2_RESIDUAL = "      R = RHO - SF\n      DR = DRHO - DSF"
+_PERZYNA_DALPHA = "      CR = DT/P({eta})\n      X = CR*Z**P({m})\n      DX = CR*P({m})*Z**(P({m}) - 1.0D0)"
+_PERZYNA_RESIDUAL = "      R = RHO - SF*(1.0D0 + Z)\n      DR = (DRHO - DSF*(1.0D0 + Z))*DX - SF"
+
+_J2_BODY = """
+C     Elastic moduli and the total strain (tensor components).
+      BK = PROPS({E})/(3.0D0*(1.0D0 - 2.0D0*PROPS({nu})))
+      G = PROPS({E})/(2.0D0*(1.0D0 + PROPS({nu})))
+      DO I = 1, 6
+         ET(I) = 0.0D0
+      END DO
+      DO I = 1, NTENS
+         ET(I) = STRAN(I) + DSTRAN(I)
+      END DO
+      DO I = 4, 6
+         ET(I) = 0.5D0*ET(I)
+      END DO
+      TR = ET(1) + ET(2) + ET(3)
+C     The state at the start of the increment.
+      DO I = 1, 6
+         EP(I) = STATEV(I)*WI(I)
+      END DO
+      A0 = STATEV(7)
+      DO KB = 1, NB
+         DO I = 1, 6
+            BX(I,KB) = STATEV(7 + 6*(KB - 1) + I)
+         END DO
+      END DO
+C     Trial state: s_trial = 2 G (dev eps - eps_p), q_trial, f_trial.
+      DO I = 1, 6
+         STR(I) = 2.0D0*G*(ET(I) - EP(I))
+      END DO
+      DO I = 1, 3
+         STR(I) = STR(I) - 2.0D0*G*TR/3.0D0
+      END DO
+      DO I = 1, 6
+         XI(I) = STR(I)
+      END DO
+      DO KB = 1, NB
+         DO I = 1, 6
+            XI(I) = XI(I) - BX(I,KB)
+         END DO
+      END DO
+      QTR = 0.0D0
+      DO I = 1, 6
+         QTR = QTR + WT(I)*XI(I)*XI(I)
+      END DO
+      QTR = SQ32*SQRT(QTR)
+      CALL UGFLOW(A0, PROPS, SFN, DSF)
+      FTR = QTR - SFN
+      DO I = 1, 6
+         DO J = 1, 6
+            D6(I,J) = 2.0D0*G*DEV(I,J)
+         END DO
+      END DO
+      DO I = 1, 3
+         DO J = 1, 3
+            D6(I,J) = D6(I,J) + BK
+         END DO
+      END DO
+      IF (FTR .LE. 0.0D0) THEN
+C        Elastic step: the state is unchanged.
+         DO I = 1, 6
+            S6(I) = STR(I)
+         END DO
+         DO I = 1, 3
+            S6(I) = S6(I) + BK*TR
+         END DO
+         RETURN_STATE = 0
+      ELSE
+C        Bracketed Newton iteration on the scalar unknown Z, from Z = 0.
+         SN = 0.0D0
+         DO I = 1, 6
+            SN = SN + WT(I)*STR(I)*STR(I)
+         END DO
+         SN = SQRT(SN)
+         DO KB = 1, NB
+            BN = 0.0D0
+            DO I = 1, 6
+               BN = BN + WT(I)*BX(I,KB)*BX(I,KB)
+            END DO
+            SN = SN + SQRT(BN)
+         END DO
+         ZHI = MAX(SQ32*SN - SFN, 0.0D0)/(3.0D0*G){upper}
+         ZLO = 0.0D0
+         Z = 0.0D0
+         DO IT = 0, {maxit}
+            CALL UGRES(Z, PROPS, G, A0, DT, STR, BX, R, DR, X, DX, XI,
+     &         XN, FN, TH, W)
+            IF (ABS(R) .LE. {tol}*QTR) GO TO 10
+            IF (R .GT. 0.0D0) THEN
+               ZLO = Z
+            ELSE
+               ZHI = Z
+            END IF
+            ZS = Z - R/DR
+            IF (ZS .GT. ZLO .AND. ZS .LT. ZHI) THEN
+               Z = ZS
+            ELSE
+               Z = 0.5D0*(ZLO + ZHI)
+            END IF
+         END DO
+C        Not converged: ask for a smaller increment.
+         PNEWDT = 0.5D0
+         RETURN
+   10    CONTINUE
+C        One more Newton step with the slope held (as the Python model),
+C        keeping the direction and slope at the converged iterate.
+         DRS = DR
+         DO I = 1, 6
+            FNS(I) = FN(I)
+         END DO
+         Z = Z - R/DRS
+         CALL UGRES(Z, PROPS, G, A0, DT, STR, BX, R, DR, X, DX, XI, XN,
+     &      FN, TH, W)
+C        Stress and state at the end of the increment.
+         DO I = 1, 6
+            S6(I) = STR(I) - 2.0D0*G*SQ32*X*FN(I)
+            EP(I) = EP(I) + SQ32*X*FN(I)
+         END DO
+         DO I = 1, 3
+            S6(I) = S6(I) + BK*TR
+         END DO
+         DO KB = 1, NB
+            DO I = 1, 6
+               BX(I,KB) = TH(KB)*(BX(I,KB)
+     &            + SQ23*P_C(KB)*X*FN(I))
+            END DO
+         END DO
+C        Consistent tangent: dsigma = K tr(deps) 1 + 2G deps_dev
+C        - 2G sqrt(3/2) (dX FN + X dFN), dX = A : deps,
+C        A = DX sqrt(6) G / (-DRS) FNS, dFN = (1 - FN FN)(2G deps_dev
+C        + W dX)/XN.
+         FNW = 0.0D0
+         DO I = 1, 6
+            FNW = FNW + WT(I)*FN(I)*W(I)
+         END DO
+         DO I = 1, 6
+            AV(I) = DX*SQRT(6.0D0)*G/(-DRS)*FNS(I)
+            WP(I) = W(I) - FNW*FN(I)
+         END DO
+         RATIO = X/XN
+         DO I = 1, 6
+            DO J = 1, 6
+               D6(I,J) = D6(I,J) - 2.0D0*G*SQ32*(FN(I)*AV(J)
+     &            + RATIO*(2.0D0*G*(DEV(I,J) - FN(I)*FN(J))
+     &            + WP(I)*AV(J)))
+            END DO
+         END DO
+         RETURN_STATE = 1
+      END IF
+      IF (RETURN_STATE .GT. 0.5D0) THEN
+         DO I = 1, 6
+            STATEV(I) = EP(I)/WI(I)
+         END DO
+         STATEV(7) = A0 + X
+         DO KB = 1, NB
+            DO I = 1, 6
+               STATEV(7 + 6*(KB - 1) + I) = BX(I,KB)
+            END DO
+         END DO
+      END IF
+"""
+
+
+def _j2_indices(model: Any) -> dict[str, int]:
+    idx: dict[str, int] = {}
+    k = 1
+    for name, v in model.parameters.items():
+        idx[name] = k
+        k += int(v.numel())
+    return idx
+
+
+@register_umat_generator(J2Plasticity)
+def _gen_j2(model: J2Plasticity) -> GeneratedUMAT:
+    law = model.law
+    snippet = HARDENING_FORTRAN.get(type(law))
+    if snippet is None:
+        what = "a Python callable" if isinstance(law, UserLaw) else f"the hardening law {type(law).__name__}"
+        raise UMATGenerationError(
+            f"UMAT not generated for {type(model).__name__} with {what}: generated isotropic laws are "
+            f"{', '.join(c.__name__ for c in HARDENING_FORTRAN)} (a law defined by Python code cannot be translated; "
+            "add its Fortran lines to constitutive.export.umat_source.HARDENING_FORTRAN)"
+        )
+    perzyna = isinstance(model, Perzyna)
+    idx = _j2_indices(model)
+    nb = model.n_backstress
+    names = list(model.parameters)
+    props, docs = _props_from_parameters(model, names)
+    sub = {k: str(v) for k, v in idx.items()}
+    sub.setdefault("C", "1")
+    sub.setdefault("gamma", "1")
+    law_lines = [ln.format(**sub) for ln in snippet]
+    routines = _J2_ROUTINES.replace("{law}", "\n".join(law_lines))
+    routines = routines.replace("{dalpha}", (_PERZYNA_DALPHA if perzyna else _J2_DALPHA).format(**sub))
+    routines = routines.replace("{residual}", _PERZYNA_RESIDUAL if perzyna else _J2_RESIDUAL)
+    for key in ("sigma_y", "H", "C", "gamma"):
+        routines = routines.replace("{" + key + "}", sub[key])
+    routines = routines.replace("{nb}", str(nb)).replace("{nbd}", str(max(nb, 1)))
+    body = _J2_BODY
+    for key in ("E", "nu"):
+        body = body.replace("{" + key + "}", sub[key])
+    body = body.replace("{maxit}", str(int(model.max_iter))).replace("{tol}", f"{float(model.tol):.17g}".upper())
+    body = body.replace("{upper}", "*3.0D0*G/SFN" if perzyna else "")
+    body = body.replace("P_C(KB)", f"PROPS({sub['C']} + KB - 1)")
+    body_lines = body.strip("\n").split("\n")
+    dt_line = ["      DT = DTIME"]
+    if perzyna:
+        dt_line += [
+            "      IF (DTIME .LE. 0.0D0) THEN",
+            "         CALL STDB_ABQERR(-3, "
+            + _fstr(f"UMAT {type(model).__name__}: rate-dependent, needs DTIME > 0 (element %I, point %I)")
+            + ", INTV(3), REALV, CHARV)",
+            "         RETURN",
+            "      END IF",
+        ]
+    decl = [
+        f"      PARAMETER (NBD = {max(nb, 1)})",
+        "      DIMENSION ET(6), EP(6), STR(6), XI(6), FN(6), FNS(6), W(6), WP(6), AV(6), BX(6,NBD), TH(NBD)",
+        "      DIMENSION WT(6), WI(6), DEV(6,6)",
+        "      DATA WT /1.0D0, 1.0D0, 1.0D0, 2.0D0, 2.0D0, 2.0D0/",
+        "      DATA WI /1.0D0, 1.0D0, 1.0D0, 0.5D0, 0.5D0, 0.5D0/",
+        "      DATA DEV /0.6666666666666666D0, -0.3333333333333333D0, -0.3333333333333333D0, 0.0D0, 0.0D0, 0.0D0,"
+        " -0.3333333333333333D0, 0.6666666666666666D0, -0.3333333333333333D0, 0.0D0, 0.0D0, 0.0D0,"
+        " -0.3333333333333333D0, -0.3333333333333333D0, 0.6666666666666666D0, 0.0D0, 0.0D0, 0.0D0,"
+        " 0.0D0, 0.0D0, 0.0D0, 0.5D0, 0.0D0, 0.0D0, 0.0D0, 0.0D0, 0.0D0, 0.0D0, 0.5D0, 0.0D0,"
+        " 0.0D0, 0.0D0, 0.0D0, 0.0D0, 0.0D0, 0.5D0/",
+    ]
+    pre = [
+        f"      NB = {nb}",
+        "      SQ32 = SQRT(1.5D0)",
+        "      SQ23 = SQRT(2.0D0/3.0D0)",
+        "      X = 0.0D0",
+        *dt_line,
+    ]
+    statev = [(f"eps_p {lab}", "plastic strain" + (" (engineering shear)" if lab[0] != lab[1] else ""))
+              for lab in ("11", "22", "33", "12", "13", "23")]  # fmt: skip
+    statev.append(("alpha", "equivalent plastic strain"))
+    for k in range(1, nb + 1):
+        statev += [(f"X{k} {lab}", f"back stress {k}") for lab in ("11", "22", "33", "12", "13", "23")]
+    kin = "" if nb == 0 else (" Armstrong-Frederick/Chaboche" if bool((model.gamma != 0).any()) else " Prager")
+    lawname = type(law).__name__
+    title = (
+        f"{'Perzyna viscoplasticity' if perzyna else 'J2 (von Mises) plasticity'}, {lawname} isotropic hardening"
+        f"{',' + kin + ' kinematic hardening (' + str(nb) + ' back stresses)' if nb else ''}: backward Euler "
+        "return map (scalar Newton in the plastic multiplier) and its consistent tangent in closed form."
+    )
+    notes = [
+        "Units: the parameters' units above (stress in the unit of STRESS"
+        + ("; eta in the unit of time of the step (DTIME))." if perzyna else ")."),
+        f"Local Newton: converged when |r| <= {float(model.tol):g} q_trial, at most {int(model.max_iter)} "
+        "iterations, else PNEWDT = 0.5 (the increment is retried smaller).",
+    ]
+    if nb and bool((model.gamma != 0).any()):
+        notes.append("The tangent is not symmetric: declare *USER MATERIAL, UNSYMM.")
+    # "RETURN_STATE" is a real flag (implicit typing), 1 when the state changed
+    body_lines = [ln.replace("RETURN_STATE", "RSTATE") for ln in body_lines]
+    return GeneratedUMAT(
+        _model_repr(model),
+        title,
+        props,
+        docs,
+        statev,
+        False,
+        [*pre, *body_lines],
+        declarations=decl,
+        routines=[routines],
+        notes=notes,
+    )
