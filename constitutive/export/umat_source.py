@@ -44,6 +44,7 @@ import torch
 
 from ..models.base import Material
 from ..models.elastic import Anisotropic, Cubic, LinearElastic, Orthotropic, TransverselyIsotropic
+from ..models.hardening import Linear, Swift, UserLaw, Voce
 from ..models.hyperelastic import (
     ArrudaBoyce,
     Gent,
@@ -53,7 +54,6 @@ from ..models.hyperelastic import (
     SaintVenantKirchhoff,
     Yeoh,
 )
-from ..models.hardening import Linear, Swift, UserLaw, Voce
 from ..models.plasticity import J2Plasticity, Perzyna
 from .layouts import ANISOTROPIC_ORDER
 
