@@ -45,6 +45,7 @@ from .layouts import (
     unpack_upper,
 )
 from .state import ExportedState, export_finite_strain, export_model, export_state
+from .umat_source import UMATGenerationError, generate_umat, umat_source
 
 __all__ = [
     "CodeLayout",
@@ -67,4 +68,7 @@ __all__ = [
     "abaqus_hyperelastic_card",
     "abaqus_card",
     "parse_abaqus_card",
+    "umat_source",
+    "generate_umat",
+    "UMATGenerationError",
 ]

@@ -55,6 +55,8 @@ from ..models.hyperelastic import (
     Yeoh,
 )
 from ..models.plasticity import J2Plasticity, Perzyna
+from ..models.user import _UserMaterial
+from ..models.viscoelastic import GeneralizedMaxwell
 from .layouts import ANISOTROPIC_ORDER
 
 __all__ = [
@@ -129,7 +131,6 @@ Generator = Callable[[Any], GeneratedUMAT]
 #: Package models without a generator yet, and why.
 NOT_GENERATED_YET: dict[str, str] = {
     "Ogden": "principal-stretch model: the complex-step Kirchhoff stress needs eigenvectors, not written yet",
-    "GeneralizedMaxwell": "Prony-series viscoelasticity is not written yet",
 }
 _GENERATORS: dict[type, Generator] = {}
 
@@ -169,7 +170,7 @@ def generate_umat(model: Material, *, interface: str = "abaqus") -> GeneratedUMA
                 f"UMAT not generated yet for {name} ({NOT_GENERATED_YET[name]}); generated: "
                 f"{', '.join(sorted(c.__name__ for c in _GENERATORS))}"
             )
-        if type(model).__module__.endswith("models.user"):
+        if isinstance(model, _UserMaterial):
             raise UMATGenerationError(
                 f"no UMAT can be generated for {name}: a user model defined by Python functions (from_energy/"
                 "from_stress) cannot be translated to Fortran; write its UMAT by hand and check it with "
@@ -1122,4 +1123,131 @@ def _gen_j2(model: J2Plasticity) -> GeneratedUMAT:
         declarations=decl,
         routines=[routines],
         notes=notes,
+    )
+
+
+# ---------------------------------------------------------------------------------------- viscoelasticity
+_PRONY_BODY = """
+      IF (DTIME .LE. 0.0D0) THEN
+         CALL STDB_ABQERR(-3, {msg}, INTV(3), REALV, CHARV)
+         RETURN
+      END IF
+C     Total strain and its increment (tensor components, Abaqus order).
+      DO I = 1, 6
+         ET(I) = 0.0D0
+         DE(I) = 0.0D0
+      END DO
+      DO I = 1, NTENS
+         ET(I) = STRAN(I) + DSTRAN(I)
+         DE(I) = DSTRAN(I)
+      END DO
+      DO I = 4, 6
+         ET(I) = 0.5D0*ET(I)
+         DE(I) = 0.5D0*DE(I)
+      END DO
+      TR = ET(1) + ET(2) + ET(3)
+      TRD = DE(1) + DE(2) + DE(3)
+      DO I = 1, 3
+         ET(I) = ET(I) - TR/3.0D0
+         DE(I) = DE(I) - TRD/3.0D0
+      END DO
+C     Long-term branch, then the Maxwell branches: h_i = a_i h_i,n
+C     + 2 g_i phi_i dev(d eps), p_j = a_j p_j,n + k_j phi_j tr(d eps),
+C     a = exp(-dt/tau), phi = (tau/dt)(1 - a) (by expm1, see UGPHI).
+      GA = PROPS(2)
+      AKA = PROPS(1)
+      DO I = 1, 6
+         S6(I) = 2.0D0*PROPS(2)*ET(I)
+      END DO
+      SM = PROPS(1)*TR
+      NS = {ns}
+      NBK = {nbk}
+      DO KT = 1, NS
+         CALL UGPHI(DTIME/PROPS({st} + KT - 1), A, PHI)
+         GP = PROPS({sm} + KT - 1)*PHI
+         GA = GA + GP
+         DO I = 1, 6
+            H = A*STATEV(6*(KT - 1) + I) + 2.0D0*GP*DE(I)
+            STATEV(6*(KT - 1) + I) = H
+            S6(I) = S6(I) + H
+         END DO
+      END DO
+      DO KT = 1, NBK
+         CALL UGPHI(DTIME/PROPS({bt} + KT - 1), A, PHI)
+         AKP = PROPS({bm} + KT - 1)*PHI
+         AKA = AKA + AKP
+         PJ = A*STATEV(6*NS + KT) + AKP*TRD
+         STATEV(6*NS + KT) = PJ
+         SM = SM + PJ
+      END DO
+      DO I = 1, 3
+         S6(I) = S6(I) + SM
+      END DO
+C     Consistent tangent: K_alg 1 x 1 + 2 G_alg I_dev (constant for DTIME).
+      DO I = 1, 6
+         DO J = 1, 6
+            D6(I,J) = 0.0D0
+         END DO
+      END DO
+      DO I = 1, 3
+         DO J = 1, 3
+            D6(I,J) = AKA - 2.0D0*GA/3.0D0
+         END DO
+         D6(I,I) = D6(I,I) + 2.0D0*GA
+         D6(I+3,I+3) = GA
+      END DO
+"""
+_PRONY_ROUTINE = """
+C     A = exp(-X) and PHI = (1 - exp(-X))/X for X = dt/tau >= 0, with
+C     1 - exp(-X) = -expm1(-X) = -2t/(1 - t), t = tanh(-X/2): accurate for
+C     small X (PHI = 1 at X = 0).
+      SUBROUTINE UGPHI(X, A, PHI)
+      INCLUDE 'ABA_PARAM.INC'
+      A = EXP(-X)
+      IF (X .GT. 0.0D0) THEN
+         T = TANH(-0.5D0*X)
+         PHI = -2.0D0*T/((1.0D0 - T)*X)
+      ELSE
+         PHI = 1.0D0
+      END IF
+      RETURN
+      END
+"""
+
+
+@register_umat_generator(GeneralizedMaxwell)
+def _gen_maxwell(model: GeneralizedMaxwell) -> GeneratedUMAT:
+    idx = _j2_indices(model)
+    ns, nbk = model.n_shear, model.n_bulk
+    props, docs = _props_from_parameters(model, list(model.parameters))
+    sub = {
+        "ns": str(ns),
+        "nbk": str(nbk),
+        "sm": str(idx.get("shear_moduli", 1)),
+        "st": str(idx.get("shear_times", 1)),
+        "bm": str(idx.get("bulk_moduli", 1)),
+        "bt": str(idx.get("bulk_times", 1)),
+        "msg": _fstr(f"UMAT {type(model).__name__}: rate-dependent, needs DTIME > 0 (element %I, point %I)"),
+    }
+    body = _PRONY_BODY
+    for k, v in sub.items():
+        body = body.replace("{" + k + "}", v)
+    statev = [(f"h{k} {lab}", f"shear branch {k} stress") for k in range(1, ns + 1)
+              for lab in ("11", "22", "33", "12", "13", "23")]  # fmt: skip
+    statev += [(f"p{k}", f"bulk branch {k} mean stress") for k in range(1, nbk + 1)]
+    return GeneratedUMAT(
+        _model_repr(model),
+        f"Generalized Maxwell (Prony series) viscoelasticity, {ns} shear and {nbk} bulk terms: exact recursive "
+        "update for a strain linear in time over the increment, consistent tangent.",
+        props,
+        docs,
+        statev,
+        False,
+        body.strip("\n").split("\n"),
+        declarations=["      DIMENSION ET(6), DE(6)"],
+        routines=[_PRONY_ROUTINE],
+        notes=[
+            "Relaxation times in the time unit of the analysis (DTIME); the Prony moduli are absolute moduli "
+            "(not fractions of the instantaneous modulus). The strain at the start of the increment is STRAN.",
+        ],
     )
