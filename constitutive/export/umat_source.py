@@ -808,7 +808,7 @@ C     (the same equations as J2Plasticity/Perzyna): X = Delta alpha(Z),
 C     DX = dX/dZ, TH(k) = 1/(1 + gamma_k X), XI = s_trial - sum TH_k X_k,n
 C     (tensor components, Abaqus order), XN = |XI|, FN = XI/XN, and
 C     W = sum gamma_k TH_k^2 X_k,n.
-      SUBROUTINE UGRES(Z, P, G, A0, DT, STR, BX, R, DR, X, DX, XI, XN,
+      SUBROUTINE UGRES(Z, P, G, A0, {dt}STR, BX, R, DR, X, DX, XI, XN,
      &   FN, TH, W)
       INCLUDE 'ABA_PARAM.INC'
       PARAMETER (NBD = {nbd})
@@ -852,7 +852,7 @@ C     NB back stresses (a variable: no zero-trip loops at compile time).
       RETURN
       END
 """
-_J2_DALPHA = "      X = Z\n      DX = 1.0D0\n      IF (DT .LT. 0.0D0) X = 0.0D0"
+_J2_DALPHA = "      X = Z\n      DX = 1.0D0"
 _J2_RESIDUAL = "      R = RHO - SF\n      DR = DRHO - DSF"
 _PERZYNA_DALPHA = "      CR = DT/P({eta})\n      X = CR*Z**P({m})\n      DX = CR*P({m})*Z**(P({m}) - 1.0D0)"
 _PERZYNA_RESIDUAL = "      R = RHO - SF*(1.0D0 + Z)\n      DR = (DRHO - DSF*(1.0D0 + Z))*DX - SF"
@@ -940,7 +940,7 @@ C        Bracketed Newton iteration on the scalar unknown Z, from Z = 0.
          ZLO = 0.0D0
          Z = 0.0D0
          DO IT = 0, {maxit}
-            CALL UGRES(Z, PROPS, G, A0, DT, STR, BX, R, DR, X, DX, XI,
+            CALL UGRES(Z, PROPS, G, A0, {dt}STR, BX, R, DR, X, DX, XI,
      &         XN, FN, TH, W)
             IF (ABS(R) .LE. {tol}*QTR) GO TO 10
             IF (R .GT. 0.0D0) THEN
@@ -966,7 +966,7 @@ C        keeping the direction and slope at the converged iterate.
             FNS(I) = FN(I)
          END DO
          Z = Z - R/DRS
-         CALL UGRES(Z, PROPS, G, A0, DT, STR, BX, R, DR, X, DX, XI, XN,
+         CALL UGRES(Z, PROPS, G, A0, {dt}STR, BX, R, DR, X, DX, XI, XN,
      &      FN, TH, W)
 C        Stress and state at the end of the increment.
          DO I = 1, 6
@@ -1058,11 +1058,15 @@ def _gen_j2(model: J2Plasticity) -> GeneratedUMAT:
         body = body.replace("{" + key + "}", sub[key])
     body = body.replace("{maxit}", str(int(model.max_iter))).replace("{tol}", f"{float(model.tol):.17g}".upper())
     body = body.replace("{upper}", "*3.0D0*G/SFN" if perzyna else "")
+    # the time increment reaches the residual of the rate-dependent model only
+    body = body.replace("{dt}", "DT, " if perzyna else "")
+    routines = routines.replace("{dt}", "DT, " if perzyna else "")
     body = body.replace("P_C(KB)", f"PROPS({sub['C']} + KB - 1)")
     body_lines = body.strip("\n").split("\n")
-    dt_line = ["      DT = DTIME"]
+    dt_line = []
     if perzyna:
         dt_line += [
+            "      DT = DTIME",
             "      IF (DTIME .LE. 0.0D0) THEN",
             "         CALL STDB_ABQERR(-3, "
             + _fstr(f"UMAT {type(model).__name__}: rate-dependent, needs DTIME > 0 (element %I, point %I)")
@@ -1096,9 +1100,10 @@ def _gen_j2(model: J2Plasticity) -> GeneratedUMAT:
         statev += [(f"X{k} {lab}", f"back stress {k}") for lab in ("11", "22", "33", "12", "13", "23")]
     kin = "" if nb == 0 else (" Armstrong-Frederick/Chaboche" if bool((model.gamma != 0).any()) else " Prager")
     lawname = type(law).__name__
+    stresses = f"{nb} back stress{'es' if nb > 1 else ''}"
     title = (
         f"{'Perzyna viscoplasticity' if perzyna else 'J2 (von Mises) plasticity'}, {lawname} isotropic hardening"
-        f"{',' + kin + ' kinematic hardening (' + str(nb) + ' back stresses)' if nb else ''}: backward Euler "
+        f"{',' + kin + ' kinematic hardening (' + stresses + ')' if nb else ''}: backward Euler "
         "return map (scalar Newton in the plastic multiplier) and its consistent tangent in closed form."
     )
     notes = [
