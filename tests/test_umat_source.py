@@ -435,3 +435,16 @@ def test_props_serve_any_parameter_set():
         _close(su, sm, float(sm.abs().max()), "stress")
     assert float(ms["alpha"]) > 0
     assert np.isfinite(g.props).all()
+
+
+def test_docs_example_runs(tmp_path, monkeypatch):
+    """The python block of the "Generated UMATs" section of docs/export.md runs as written."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "export.md").read_text(encoding="utf-8")
+    section = text.split("## Generated UMATs", 1)[1]
+    (block,) = re.findall(r"```python\n(.*?)\n```", section, flags=re.S)[:1]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "docs/export.md", "exec"), {})
+    assert (tmp_path / "j2_af.f").is_file()

@@ -34,6 +34,7 @@ functions) raises :class:`UMATGenerationError` saying so.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -482,8 +483,7 @@ def _gen_isotropic(model: LinearElastic) -> GeneratedUMAT:
 def _gen_anisotropic(model: Any, title: str) -> GeneratedUMAT:
     from ..notation import to_voigt
 
-    D = to_voigt(model.stiffness(), "stiffness", order="abaqus")
-    D = np.asarray(D.detach().cpu().double())
+    D = np.asarray(to_voigt(model.stiffness(), "stiffness", order="abaqus").detach().cpu().double())
     props = [float(D[i, j]) for i, j in ANISOTROPIC_ORDER]
     labels = ["11", "22", "33", "12", "13", "23"]
     docs = [(f"D{labels[i]}{labels[j]}", f"stiffness DDSDDE({i + 1},{j + 1}) in global axes", "stress")
@@ -512,7 +512,7 @@ for _cls, _title in (
     (Cubic, "Cubic linear elasticity, sigma = C : eps."),
     (Anisotropic, "Anisotropic linear elasticity, sigma = C : eps."),
 ):
-    register_umat_generator(_cls, lambda m, _t=_title: _gen_anisotropic(m, _t))
+    register_umat_generator(_cls, functools.partial(_gen_anisotropic, title=_title))
 
 
 # ------------------------------------------------------------------------------------------- hyperelasticity
