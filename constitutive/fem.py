@@ -178,11 +178,14 @@ def convergence_orders(residuals: list[float], scale: float | None = None, floor
     return [float(np.log(b) / np.log(a)) for a, b in zip(rel[:-1], rel[1:]) if 0 < a < 1 and b > floor and a > floor]
 
 
-def plot_convergence(curves: dict[str, list[float]], path: Any, title: str = "") -> Any:
+def plot_convergence(curves: dict[str, list[float]], path: Any, title: str = "", *, overwrite: bool = False) -> Any:
     """Semi-log plot of residual histories (one curve per label, each normalised by its first value); writes
-    ``path`` (Agg backend) and returns it."""
+    ``path`` (Agg backend; atomically, over an existing file only with ``overwrite=True``) and returns it."""
     import matplotlib
 
+    from .fileio import atomic_path, check_writable
+
+    check_writable(path, overwrite=overwrite)
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -197,6 +200,9 @@ def plot_convergence(curves: dict[str, list[float]], path: Any, title: str = "")
     if title:
         ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            fig.savefig(tmp, dpi=120)
+    finally:
+        plt.close(fig)
     return path

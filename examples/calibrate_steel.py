@@ -11,13 +11,14 @@ The model response is the closed-form monotonic uniaxial response of isotropic J
 incremental route (mixed-control Newton through J2Plasticity.update) is evaluated at the fitted parameters as an
 independent check of the closed form.
 
-Run ``python examples/calibrate_steel.py`` to write docs/figures/calibration_steel.png, the report
-docs/figures/calibration_steel.md and materials/steel_st1594_j2_{voce,swift}_fit.toml.
+Run ``python examples/calibrate_steel.py [--out DIR] [--materials DIR] [--quick] [--force]`` to write
+calibration_steel.png and the report calibration_steel.md into DIR (default ``out/``, git-ignored) and, with
+``--materials``, steel_st1594_j2_{voce,swift}_fit.toml there. The copies in docs/figures and materials/ are
+rewritten only by ``python examples/regenerate_figures.py``.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ import torch  # noqa: E402
 
 from constitutive.calibrate import CalibrationResult, calibrate, uniaxial_stress_response  # noqa: E402
 from constitutive.data import load_tension_test  # noqa: E402
+from constitutive.fileio import atomic_path, atomic_write_text  # noqa: E402
 from constitutive.models.plasticity import J2Plasticity  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,7 +52,9 @@ FITS = {
 }
 
 
-def main(outdir: str | Path, quick: bool = False, materials_dir: str | Path | None = None) -> dict[str, Any]:
+def main(
+    outdir: str | Path, quick: bool = False, materials_dir: str | Path | None = None, *, overwrite: bool = False
+) -> dict[str, Any]:
     """Fit both laws, write the figure and report into ``outdir``; return the key numbers.
 
     ``quick``: 40 points of the curve instead of 150 (the fits themselves take well under a second).
@@ -99,7 +103,8 @@ def main(outdir: str | Path, quick: bool = False, materials_dir: str | Path | No
     axr.grid(alpha=0.3)
     axr.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(outdir / "calibration_steel.png", dpi=110)
+    with atomic_path(outdir / "calibration_steel.png", overwrite=overwrite) as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
 
     report = [
@@ -115,7 +120,7 @@ def main(outdir: str | Path, quick: bool = False, materials_dir: str | Path | No
             "",
         ]
     text = "\n".join(report)
-    (outdir / "calibration_steel.md").write_text(text, encoding="utf-8")
+    atomic_write_text(outdir / "calibration_steel.md", text, overwrite=overwrite)
     print(text)
     if materials_dir is not None:
         for law, res in results.items():
@@ -123,6 +128,7 @@ def main(outdir: str | Path, quick: bool = False, materials_dir: str | Path | No
                 Path(materials_dir) / f"steel_st1594_j2_{law.lower()}_fit.toml",
                 name=f"steel St1594, J2 with {law} hardening fitted to the true curve up to the UTS",
                 units="MPa",
+                overwrite=overwrite,
                 notes="E fixed at 210 GPa and nu at 0.3 (assumed); crosshead compliance removed from the strain. "
                 "Written by examples/calibrate_steel.py",
             )
@@ -142,8 +148,15 @@ def main(outdir: str | Path, quick: bool = False, materials_dir: str | Path | No
 
 
 if __name__ == "__main__":
+    import argparse
+
     torch.set_num_threads(1)
-    quick = "--quick" in sys.argv
-    numbers = main(REPO / "docs" / "figures", quick=quick, materials_dir=None if quick else REPO / "materials")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "out", help="output folder (default: out/, git-ignored)")
+    parser.add_argument("--materials", type=Path, default=None, help="also save the fitted parameter files there")
+    parser.add_argument("--quick", action="store_true", help="fewer data points")
+    parser.add_argument("--force", action="store_true", help="replace existing output files")
+    args = parser.parse_args()
+    numbers = main(args.out, quick=args.quick, materials_dir=args.materials, overwrite=args.force)
     print({k: numbers[k] for k in ("rms", "route_difference")})
     np.set_printoptions(precision=4)

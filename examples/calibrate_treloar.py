@@ -8,13 +8,14 @@ the neutral start is round numbers, not Ogden's published constants.
 Acceptance: Ogden (3 terms) fitted to the uniaxial data reaches an rms error no worse than Ogden's published
 parameters (alpha = 1.3, 5.0, -2.0; mu = 0.618, 0.00118, -0.00981 MPa) on the same data.
 
-Run ``python examples/calibrate_treloar.py`` to write docs/figures/calibration_treloar*.png,
-docs/figures/calibration_treloar_table.md and the joint-fit parameter files materials/natural_rubber_*_fit.toml.
+Run ``python examples/calibrate_treloar.py [--out DIR] [--materials DIR] [--quick] [--force]`` to write
+calibration_treloar*.png and calibration_treloar_table.md into DIR (default ``out/``, git-ignored) and, with
+``--materials``, the joint-fit parameter files natural_rubber_*_fit.toml there. The copies in docs/figures and
+materials/ are rewritten only by ``python examples/regenerate_figures.py``.
 """
 
 from __future__ import annotations
 
-import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ import torch  # noqa: E402
 
 from constitutive.calibrate import CalibrationResult, Experiment, calibrate, rms_error  # noqa: E402
 from constitutive.data import RUBBER_MODES, load_treloar  # noqa: E402
+from constitutive.fileio import atomic_path, atomic_write_text  # noqa: E402
 from constitutive.models.hyperelastic import ArrudaBoyce, Gent, MooneyRivlin, NeoHookean, Ogden, Yeoh  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -97,6 +99,7 @@ def _figure(
     joint: dict[str, CalibrationResult],
     single: dict[str, dict[str, CalibrationResult]],
     path: Path,
+    overwrite: bool = False,
 ) -> None:
     fig, axes = plt.subplots(2, 3, figsize=(13, 8), sharex="col")
     for col, exp in enumerate(exps):
@@ -115,12 +118,14 @@ def _figure(
                 ax.set_xlabel("stretch λ")
     axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
 
 
-def main(outdir: str | Path, quick: bool = False, materials_dir: str | Path | None = None) -> dict[str, Any]:
+def main(
+    outdir: str | Path, quick: bool = False, materials_dir: str | Path | None = None, *, overwrite: bool = False
+) -> dict[str, Any]:
     """Run every fit; write the figures and the comparison table into ``outdir``; return the key numbers.
 
     ``quick``: cap the single-mode fits at 60 residual evaluations (the joint fits run to convergence; they are
@@ -171,17 +176,22 @@ def main(outdir: str | Path, quick: bool = False, materials_dir: str | Path | No
         for name, res in normalised.items():
             rel = [res.relative_rms[f"treloar_{m}"] for m in RUBBER_MODES]
             extra.append(f"| {name} | " + " | ".join(f"{v:.1%}" for v in rel) + f" | {_fmt(res.parameters)} |")
-    (outdir / "calibration_treloar_table.md").write_text(table + "\n" + "\n".join(extra) + "\n", encoding="utf-8")
+    atomic_write_text(
+        outdir / "calibration_treloar_table.md", table + "\n" + "\n".join(extra) + "\n", overwrite=overwrite
+    )
     print(table)
-    _figure(exps, joint, single, outdir / "calibration_treloar.png")
-    joint["Ogden"].plot(outdir / "calibration_treloar_ogden.png", title="Ogden (3 terms), joint fit to Treloar")
-    (outdir / "calibration_treloar_ogden_report.md").write_text(joint["Ogden"].report(), encoding="utf-8")
+    _figure(exps, joint, single, outdir / "calibration_treloar.png", overwrite)
+    joint["Ogden"].plot(
+        outdir / "calibration_treloar_ogden.png", title="Ogden (3 terms), joint fit to Treloar", overwrite=overwrite
+    )
+    atomic_write_text(outdir / "calibration_treloar_ogden_report.md", joint["Ogden"].report(), overwrite=overwrite)
     if materials_dir is not None:
         for name, res in joint.items():
             res.save(
                 Path(materials_dir) / f"natural_rubber_{name.lower()}_treloar_fit.toml",
                 name=f"natural rubber (Treloar 1944), {name} joint fit to uniaxial, equibiaxial and pure shear",
                 units="MPa",
+                overwrite=overwrite,
                 notes="incompressible (nominal_stress only); add K for a 3D stress. Written by "
                 "examples/calibrate_treloar.py",
             )
@@ -205,7 +215,14 @@ def main(outdir: str | Path, quick: bool = False, materials_dir: str | Path | No
 
 
 if __name__ == "__main__":
+    import argparse
+
     torch.set_num_threads(1)
-    quick = "--quick" in sys.argv
-    numbers = main(REPO / "docs" / "figures", quick=quick, materials_dir=None if quick else REPO / "materials")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "out", help="output folder (default: out/, git-ignored)")
+    parser.add_argument("--materials", type=Path, default=None, help="also save the fitted parameter files there")
+    parser.add_argument("--quick", action="store_true", help="fewer data points")
+    parser.add_argument("--force", action="store_true", help="replace existing output files")
+    args = parser.parse_args()
+    numbers = main(args.out, quick=args.quick, materials_dir=args.materials, overwrite=args.force)
     print({k: v for k, v in numbers.items() if k.startswith("ogden_uniaxial")})

@@ -107,22 +107,37 @@ def main(steps: int = 3, tangent: str = "consistent", **kwargs) -> list[list[flo
     return solve(steps=steps, tangent=tangent, **kwargs)["residuals"]
 
 
-def figure(path, steps: int = 3) -> None:
+def figure(outdir, steps: int = 3, *, overwrite: bool = False):
+    """Write ``fem_hyperelastic_convergence.png`` into the folder ``outdir``; an existing file only with ``overwrite``.
+    Returns its path."""
+    from pathlib import Path
+
+    path = Path(outdir) / "fem_hyperelastic_convergence.png"
+    _curves(path, steps, overwrite)
+    return path
+
+
+def _curves(path, steps: int, overwrite: bool) -> None:
     """Residual histories of the last load step for the consistent and the perturbed tangent."""
     curves = {
         "consistent A = dP/dF": main(steps=steps)[-1],
         "perturbed 1.3 A": main(steps=steps, tangent="scaled", max_iter=60)[-1],
     }
-    plot_convergence(curves, path, "hyperelastic block (NeoHookean), last load step")
+    plot_convergence(curves, path, "hyperelastic block (NeoHookean), last load step", overwrite=overwrite)
 
 
 if __name__ == "__main__":
+    import argparse
     from pathlib import Path
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "out", help="output folder")
+    parser.add_argument("--force", action="store_true", help="replace an existing figure")
+    args = parser.parse_args()
 
     for kind in TANGENTS:
         print(f"--- {kind} tangent")
         hist = main(tangent=kind, strict=False, max_iter=30, verbose=True)
         print("observed orders log r_(k+1) / log r_k:", [round(o, 2) for o in convergence_orders(hist[-1])])
-    out = Path(__file__).resolve().parents[1] / "docs" / "figures" / "fem_hyperelastic_convergence.png"
-    figure(out)
+    out = figure(args.out, overwrite=args.force)
     print(f"wrote {out}")

@@ -123,23 +123,38 @@ def main(steps: int = 4, tangent: str = "consistent", **kwargs) -> list[list[flo
     return solve(steps=steps, tangent=tangent, **kwargs)["residuals"]
 
 
-def figure(path, steps: int = 4) -> None:
+def figure(outdir, steps: int = 4, *, overwrite: bool = False):
+    """Write ``fem_plasticity_convergence.png`` into the folder ``outdir``; an existing file only with ``overwrite``.
+    Returns its path."""
+    from pathlib import Path
+
+    path = Path(outdir) / "fem_plasticity_convergence.png"
+    _curves(path, steps, overwrite)
+    return path
+
+
+def _curves(path, steps: int, overwrite: bool) -> None:
     """Residual histories of the last load step for the consistent, continuum and elastic tangents."""
     curves = {
         "consistent (update)": main(steps=steps)[-1],
         "continuum tangent": main(steps=steps, tangent="continuum", max_iter=60)[-1],
         "elastic (modified Newton)": main(steps=steps, tangent="elastic", max_iter=25, strict=False)[-1],
     }
-    plot_convergence(curves, path, "J2 cantilever, last load step")
+    plot_convergence(curves, path, "J2 cantilever, last load step", overwrite=overwrite)
 
 
 if __name__ == "__main__":
+    import argparse
     from pathlib import Path
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "out", help="output folder")
+    parser.add_argument("--force", action="store_true", help="replace an existing figure")
+    args = parser.parse_args()
 
     for kind in TANGENTS:
         print(f"--- {kind} tangent")
         hist = main(tangent=kind, strict=False, max_iter=30, verbose=True)
         print("observed orders log r_(k+1) / log r_k:", [round(o, 2) for o in convergence_orders(hist[-1])])
-    out = Path(__file__).resolve().parents[1] / "docs" / "figures" / "fem_plasticity_convergence.png"
-    figure(out)
+    out = figure(args.out, overwrite=args.force)
     print(f"wrote {out}")

@@ -1,7 +1,7 @@
 r"""Uniaxial, equibiaxial and pure-shear response of the hyperelastic models against Treloar's (1944) rubber data.
 
 Writes ``hyperelastic_modes.png`` (nominal stress vs stretch, one panel per loading mode) into ``outdir``
-(default ``docs/figures``) and prints the parameters it used:
+(default ``out/``, git-ignored) and prints the parameters it used:
 
 * Ogden: the published three-term fit (Ogden 1972), read from ``materials/natural_rubber_ogden_treloar.toml``;
 * Neo-Hookean, Mooney--Rivlin, Yeoh, Arruda--Boyce, Gent and a three-term Ogden: the joint fits to the three data
@@ -9,12 +9,13 @@ Writes ``hyperelastic_modes.png`` (nominal stress vs stretch, one panel per load
   ``materials/natural_rubber_<model>_treloar_fit.toml``.
 
 The data come from :func:`constitutive.data.load_treloar` (``materials/data``).
-Run ``python examples/hyperelastic_response.py [outdir]``.
+Run ``python examples/hyperelastic_response.py [--out DIR] [--force]``; the copy in ``docs/figures`` is redrawn by
+``python examples/regenerate_figures.py``.
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 from pathlib import Path
 
 import matplotlib
@@ -24,6 +25,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from constitutive.data import load_treloar  # noqa: E402
+from constitutive.fileio import atomic_path  # noqa: E402
 from constitutive.models import load  # noqa: E402
 from constitutive.models.hyperelastic import LOADING_MODES, HyperelasticMaterial  # noqa: E402
 
@@ -48,9 +50,10 @@ def _short(v: float | list[float]) -> str:
     return "[" + ", ".join(f"{x:.3g}" for x in v) + "]" if isinstance(v, list) else f"{v:.3g}"
 
 
-def main(outdir: str | Path | None = None) -> Path:
-    """Write ``hyperelastic_modes.png`` into ``outdir`` (default ``docs/figures``) and return its path."""
-    outdir = Path(outdir) if outdir is not None else ROOT / "docs" / "figures"
+def main(outdir: str | Path | None = None, *, overwrite: bool = False) -> Path:
+    """Write ``hyperelastic_modes.png`` into ``outdir`` (default ``out/``, git-ignored; an existing file only with
+    ``overwrite``) and return its path."""
+    outdir = Path(outdir) if outdir is not None else ROOT / "out"
     outdir.mkdir(parents=True, exist_ok=True)
     models = build_models()
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.8), constrained_layout=True)
@@ -79,7 +82,8 @@ def main(outdir: str | Path | None = None) -> Path:
     axes[0].legend(fontsize=7, loc="upper left")
     fig.suptitle("Incompressible hyperelastic models vs Treloar's natural-rubber data (joint fits to all three tests)")
     path = outdir / "hyperelastic_modes.png"
-    fig.savefig(path, dpi=120)
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        fig.savefig(tmp, dpi=120)
     plt.close(fig)
     for label, _ in models:
         print(label)
@@ -88,4 +92,8 @@ def main(outdir: str | Path | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else None)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "out", help="output folder (default: out/, git-ignored)")
+    parser.add_argument("--force", action="store_true", help="replace an existing figure")
+    args = parser.parse_args()
+    main(args.out, overwrite=args.force)

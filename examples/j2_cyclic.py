@@ -10,11 +10,13 @@ iteration:
 * Voce isotropic + two Armstrong--Frederick back stresses (Chaboche): cyclic hardening and a rounded Bauschinger
   loop, with the consistent tangent verified by finite differences at every step.
 
-Run ``python examples/j2_cyclic.py`` to write ``docs/figures/driver_j2_hysteresis.png``.
+Run ``python examples/j2_cyclic.py [--out DIR] [--force]`` to write ``driver_j2_hysteresis.png`` into ``DIR`` (default
+``out/``, git-ignored); the copy in ``docs/figures`` is redrawn by ``python examples/regenerate_figures.py``.
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ import torch  # noqa: E402
 
 from constitutive import paths  # noqa: E402
 from constitutive.driver import drive  # noqa: E402
+from constitutive.fileio import atomic_path  # noqa: E402
 from constitutive.models.plasticity import Chaboche, J2Plasticity, Prager, Voce  # noqa: E402
 
 E, NU, SIGMA_Y = 210000.0, 0.3, 355.0
@@ -39,7 +42,12 @@ def loop_area(strain: torch.Tensor, stress: torch.Tensor) -> float:
 
 
 def main(
-    outdir: str | Path | None = None, *, amplitude: float = 0.01, cycles: int = 3, increments: int = 40
+    outdir: str | Path | None = None,
+    *,
+    amplitude: float = 0.01,
+    cycles: int = 3,
+    increments: int = 40,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Drive both models; return the key numbers and write the hysteresis figure into ``outdir``."""
     path = paths.cyclic("uniaxial_stress", amplitude, cycles=cycles, increments=increments)
@@ -87,13 +95,25 @@ def main(
         ax.legend(loc="lower right")
         fig.tight_layout()
         out["figure"] = str(outdir / "driver_j2_hysteresis.png")
-        fig.savefig(out["figure"])
+        with atomic_path(out["figure"], overwrite=overwrite) as tmp:  # an existing file only with overwrite
+            fig.savefig(tmp)
         plt.close(fig)
     return out
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _arguments(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", type=Path, default=ROOT / "out", help="output folder (default: out/, git-ignored)")
+    parser.add_argument("--force", action="store_true", help="replace existing output files")
+    return parser.parse_args()
+
+
 if __name__ == "__main__":
-    numbers = main(Path(__file__).resolve().parents[1] / "docs" / "figures")
+    args = _arguments(__doc__.splitlines()[0])
+    numbers = main(args.out, overwrite=args.force)
     print(numbers.pop("summary"))
     for key, value in numbers.items():
         print(f"{key}: {value}")

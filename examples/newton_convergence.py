@@ -7,11 +7,14 @@ Newton correction is not along the flow direction. The stress is the model's in 
 Newton step changes. With the consistent tangent the residual falls quadratically (observed order
 :math:`p = \log(r_{k+1}/r_k)/\log(r_k/r_{k-1}) \approx 2`); with the continuum tangent only linearly (p = 1).
 
-Run ``python examples/newton_convergence.py`` to write ``docs/figures/driver_newton_convergence.png``.
+Run ``python examples/newton_convergence.py [--out DIR] [--force]`` to write ``driver_newton_convergence.png``
+into ``DIR`` (default ``out/``, git-ignored); the copy in ``docs/figures`` is redrawn
+by ``python examples/regenerate_figures.py``.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from constitutive.driver import DriveResult, drive  # noqa: E402
+from constitutive.fileio import atomic_path  # noqa: E402
 from constitutive.models.plasticity import J2Plasticity, Voce  # noqa: E402
 from constitutive.paths import LoadPath, Segment  # noqa: E402
 
@@ -54,7 +58,7 @@ def observed_orders(rho: torch.Tensor, floor: float = 1e-13) -> list[float]:
     return out
 
 
-def main(outdir: str | Path | None = None, *, increments: int = 4) -> dict[str, Any]:
+def main(outdir: str | Path | None = None, *, increments: int = 4, overwrite: bool = False) -> dict[str, Any]:
     """Run both tangents; return iteration counts and observed orders, write the figure into ``outdir``."""
     model = J2Plasticity(200000.0, 0.3, 250.0, hardening=Voce(200.0, 20.0))
     path = tension_torsion(increments)
@@ -91,13 +95,25 @@ def main(outdir: str | Path | None = None, *, increments: int = 4) -> dict[str, 
         ax.legend()
         fig.tight_layout()
         out["figure"] = str(outdir / "driver_newton_convergence.png")
-        fig.savefig(out["figure"])
+        with atomic_path(out["figure"], overwrite=overwrite) as tmp:  # an existing file only with overwrite
+            fig.savefig(tmp)
         plt.close(fig)
     return out
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _arguments(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", type=Path, default=ROOT / "out", help="output folder (default: out/, git-ignored)")
+    parser.add_argument("--force", action="store_true", help="replace existing output files")
+    return parser.parse_args()
+
+
 if __name__ == "__main__":
-    numbers = main(Path(__file__).resolve().parents[1] / "docs" / "figures")
+    args = _arguments(__doc__.splitlines()[0])
+    numbers = main(args.out, overwrite=args.force)
     for key in ("step", "consistent_iterations", "continuum_iterations", "consistent_orders", "max_stress_difference"):
         print(f"{key}: {numbers[key]}")
     print("continuum_orders (first 5):", [round(p, 3) for p in numbers["continuum_orders"][:5]])

@@ -17,11 +17,13 @@ modulus for a generalized Maxwell (Prony series) model, against closed forms.
 * **Rate dependence**: uniaxial stress (mixed control) loaded much faster than the shortest relaxation time gives
   the instantaneous Young's modulus :math:`E_0`, much slower than the longest the long-term :math:`E_\infty`.
 
-Run ``python examples/relaxation.py`` to write ``docs/figures/driver_relaxation.png``.
+Run ``python examples/relaxation.py [--out DIR] [--force]`` to write ``driver_relaxation.png`` into ``DIR`` (default
+``out/``, git-ignored); the copy in ``docs/figures`` is redrawn by ``python examples/regenerate_figures.py``.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ import torch  # noqa: E402
 
 from constitutive import paths  # noqa: E402
 from constitutive.driver import drive  # noqa: E402
+from constitutive.fileio import atomic_path  # noqa: E402
 from constitutive.models.viscoelastic import GeneralizedMaxwell  # noqa: E402
 
 #: A polymer-like Prony series (MPa, s): long-term shear modulus and three shear branches, one bulk branch.
@@ -70,7 +73,9 @@ def geometric_hold(amplitude: float, t_ramp: float, t_end: float, n_segments: in
     return paths.standard_path(mode, [amplitude] * (n_segments + 1), increments=increments, duration=durations, by=by)
 
 
-def main(outdir: str | Path | None = None, *, increments: int = 8, n_segments: int = 12) -> dict[str, Any]:
+def main(
+    outdir: str | Path | None = None, *, increments: int = 8, n_segments: int = 12, overwrite: bool = False
+) -> dict[str, Any]:
     """Relaxation, creep (at two step sizes) and fast/slow loading; return the errors, write the figure."""
     model = GeneralizedMaxwell(K_inf=K_INF, G_inf=G_INF, prony_shear=SHEAR, prony_bulk=BULK)
     gamma0, t_ramp, t_end = 0.01, 0.01, 100.0
@@ -136,11 +141,23 @@ def main(outdir: str | Path | None = None, *, increments: int = 8, n_segments: i
         a2.legend()
         fig.tight_layout()
         out["figure"] = str(outdir / "driver_relaxation.png")
-        fig.savefig(out["figure"])
+        with atomic_path(out["figure"], overwrite=overwrite) as tmp:  # an existing file only with overwrite
+            fig.savefig(tmp)
         plt.close(fig)
     return out
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _arguments(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", type=Path, default=ROOT / "out", help="output folder (default: out/, git-ignored)")
+    parser.add_argument("--force", action="store_true", help="replace existing output files")
+    return parser.parse_args()
+
+
 if __name__ == "__main__":
-    for key, value in main(Path(__file__).resolve().parents[1] / "docs" / "figures").items():
+    args = _arguments(__doc__.splitlines()[0])
+    for key, value in main(args.out, overwrite=args.force).items():
         print(f"{key}: {value}")

@@ -51,7 +51,20 @@ def test_demo_prints_every_form_and_verifies_tangents(capsys) -> None:
 def test_console_help_lists_subcommands(capsys) -> None:
     assert main([]) == 0
     text = capsys.readouterr().out
-    for command in ("demo", "check", "drive", "calibrate", "export"):
+    for command in ("demo", "check", "drive", "calibrate", "export", "models", "materials"):
         assert command in text
     proc = subprocess.run([sys.executable, "-m", "constitutive", "--help"], capture_output=True, text=True, check=True)
     assert "usage: constitutive" in proc.stdout
+
+
+def test_every_writing_command_has_force_and_every_command_debug(capsys) -> None:
+    from constitutive.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, p in sub.choices.items():  # type: ignore[union-attr]
+        options = {s for a in p._actions for s in a.option_strings}
+        if name in ("check", "drive", "calibrate", "export"):
+            assert "--force" in options, name
+        if name != "umat":  # the UMAT bridge has its own --debug
+            assert "--debug" in options, name

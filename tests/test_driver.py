@@ -406,7 +406,7 @@ def test_toml_steps_material_file_and_errors(tmp_path: Path, capsys: pytest.Capt
     bad.write_text(f.read_text().replace('"33" = 0.0 }\n[[steps]]', '"33" = 0.0, "12" = 1.0 }\n[[steps]]'))
     with pytest.raises(ValueError, match=r"step 1: components \['12'\] are prescribed in both"):
         load_path_file(bad)
-    assert cli_main(["drive", str(bad)]) == 1
+    assert cli_main(["drive", str(bad)]) == 2
     assert "prescribed in both" in capsys.readouterr().err
 
 
@@ -604,4 +604,4 @@ def test_malformed_toml_values_are_value_errors(tmp_path: Path, capsys: pytest.C
         f.write_text(text)
         with pytest.raises(ValueError, match=key):
             load_path_file(f)
-        assert cli_main(["drive", str(f), "--out", str(tmp_path)]) == 1
+        assert cli_main(["drive", str(f), "--out", str(tmp_path)]) == 2

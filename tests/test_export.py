@@ -355,6 +355,8 @@ def test_cli_export_and_card(tmp_path, capsys):
             "0.001,0,0,0.0005,0,0",
             "--order",
             "abaqus",
+            "--shear",
+            "tensor",
         ]
         + ["--code", "ansys", "-o", str(out)]
     )
@@ -369,11 +371,11 @@ def test_cli_export_and_card(tmp_path, capsys):
     rc = cli_main(["export", "LinearElastic", "--param", "E=1000", "--param", "nu=0.25", "--strain", "1,2"])
     assert rc == 2
     assert "6 components" in capsys.readouterr().err
-    # the same shear strain given in textbook Voigt order (the default) lands in the same σ12
+    # the same shear strain given in textbook Voigt order with tensor shear lands in the same σ12
     out2 = tmp_path / "state2.json"
     rc = cli_main(
         ["export", "LinearElastic", "--param", "E=1000", "--param", "nu=0.25", "--strain", "0.001,0,0,0,0,0.0005"]
-        + ["--code", "ansys", "-o", str(out2)]
+        + ["--order", "voigt", "--shear", "tensor", "--code", "ansys", "-o", str(out2)]
     )
     assert rc == 0 and ex.read(out2).stress[3] == pytest.approx(2 * mu * 0.0005)
 

@@ -315,6 +315,23 @@ def test_cli_check_and_compare_exit_codes(tmp_path, capsys):
     argparse_register_smoke()
 
 
+def test_cli_never_overwrites_without_force_nor_its_inputs(tmp_path, capsys):
+    from constitutive.cli.umat import main
+
+    src = tmp_path / "elastic.f"
+    src.write_text((HERE / "elastic.f").read_text())
+    report = tmp_path / "r.json"
+    report.write_text("previous")
+    args = ["check", str(src), "--props", "210e3", "0.3", "--increments", "1"]
+    assert main([*args, "--json", str(report)]) == 2  # exists: refused before any work
+    assert report.read_text() == "previous" and "--force" in capsys.readouterr().err
+    assert main([*args, "--json", str(report), "--force"]) == 0
+    assert json.loads(report.read_text())["passed"] is True
+    before = src.read_text()
+    assert main([*args, "--json", str(src), "--force"]) == 2  # the UMAT source is an input: never replaced
+    assert src.read_text() == before and "Traceback" not in capsys.readouterr().err
+
+
 def argparse_register_smoke():
     import argparse
 

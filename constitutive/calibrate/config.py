@@ -110,10 +110,16 @@ def run_config(
     *,
     verbose: int | bool = 1,
     base: str | Path | None = None,
+    overwrite: bool = False,
     **overrides: Any,
 ) -> tuple[CalibrationResult, dict[str, Path]]:
     """Run the calibration a TOML config describes; write ``<name>.toml`` (parameter file), ``<name>_report.md``
     and ``<name>.png`` into ``out`` (default: the config's folder). Returns the result and the written paths.
+
+    ``<name>`` is the config's ``name``, else ``<config stem>_fit`` (``calibration`` for a mapping). A fit the
+    optimizer did not report converged is written as ``<name>_not_converged.*``, so it never replaces a previous
+    fit. Existing outputs are replaced only with ``overwrite=True``; an output that is the config or one of its
+    data files is refused even then. Both checks run before the fit.
 
     Config keys: ``model`` (registered name), ``name`` (output stem), ``error``, ``relative_floor``,
     ``[options]``, ``[initial]``, ``fixed`` (list of names, or a ``[fixed]`` table of values), ``[bounds]``
@@ -124,17 +130,40 @@ def run_config(
     if isinstance(config, Mapping):
         cfg, base_dir = dict(config), Path(base or ".")
         stem_default = "calibration"
+        inputs: list[Path] = []
     else:
         path = Path(config)
+        if path.is_dir():
+            raise IsADirectoryError(f"calibration config {path} is a folder, not a TOML file")
+        if not path.exists():
+            raise FileNotFoundError(f"no calibration config {path}")
         cfg, base_dir = read_toml(path), Path(base) if base else path.resolve().parent
-        stem_default = path.stem
+        stem_default = f"{path.stem}_fit"
+        inputs = [path]
     unknown = set(cfg) - _CONFIG_KEYS
     if unknown:
         raise ValueError(f"calibration config: unknown key(s) {sorted(unknown)}; known: {sorted(_CONFIG_KEYS)}")
     for key in ("model", "initial", "experiments"):
         if key not in cfg:
             raise ValueError(f"calibration config: missing {key!r}")
+    if not isinstance(cfg["experiments"], list) or not all(isinstance(s, Mapping) for s in cfg["experiments"]):
+        raise ValueError("calibration config: experiments must be an array of tables ([[experiments]])")
     experiments = [experiment_from_config(spec, base_dir) for spec in cfg["experiments"]]
+    inputs += [_resolve(str(spec["file"]), base_dir) for spec in cfg["experiments"]]
+    out_dir = Path(out) if out is not None else base_dir
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NotADirectoryError(f"output folder {out_dir} is a file")
+    stem = str(cfg.get("name", stem_default))
+    if not stem or Path(stem).name != stem:
+        raise ValueError(f"calibration config: name = {stem!r} must be a plain file stem (no folders)")
+    # check both possible names (converged or not) before the fit: a refusal should cost nothing
+    from ..fileio import check_not_input, check_writable
+
+    for s in (stem, f"{stem}_not_converged"):
+        for suffix in (".toml", "_report.md", ".png"):
+            check_not_input(out_dir / f"{s}{suffix}", inputs)
+    for suffix in (".toml", "_report.md", ".png"):
+        check_writable(out_dir / f"{stem}{suffix}", overwrite=overwrite)
     fit = {**dict(cfg.get("fit", {})), **overrides}
     allowed_fit = {"max_nfev", "jacobian", "ftol", "xtol", "gtol", "loss", "x_scale"}
     if set(fit) - allowed_fit:
@@ -152,18 +181,23 @@ def run_config(
         verbose=verbose,
         **fit,
     )
-    out_dir = Path(out) if out is not None else base_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = str(cfg.get("name", stem_default))
+    if not result.success:
+        stem = f"{stem}_not_converged"
     paths = {
         "parameters": out_dir / f"{stem}.toml",
         "report": out_dir / f"{stem}_report.md",
         "figure": out_dir / f"{stem}.png",
     }
-    result.save(paths["parameters"], **dict(cfg.get("metadata", {})))
-    result.plot(paths["figure"], title=f"{result.model_name} fitted ({result.error} error)")
-    paths["report"].write_text(
+    from ..fileio import atomic_write_text
+
+    for p in paths.values():
+        check_writable(p, overwrite=overwrite)  # all three before writing any
+    result.save(paths["parameters"], overwrite=overwrite, **dict(cfg.get("metadata", {})))
+    result.plot(paths["figure"], title=f"{result.model_name} fitted ({result.error} error)", overwrite=overwrite)
+    atomic_write_text(
+        paths["report"],
         result.report() + f"\n![fit]({paths['figure'].name})\n\nParameter file: `{paths['parameters'].name}`\n",
-        encoding="utf-8",
+        overwrite=overwrite,
     )
     return result, paths

@@ -113,13 +113,21 @@ class CalibrationResult:
         errs = ", ".join(f"{k} {v:.4g}" for k, v in self.rms.items())
         return f"{self.model_name}: rms {errs} ({'converged' if self.success else 'NOT converged'})"
 
-    def plot(self, path: str | Path | None = None, *, points: int = 200, title: str | None = None) -> Any:
+    def plot(
+        self, path: str | Path | None = None, *, points: int = 200, title: str | None = None, overwrite: bool = False
+    ) -> Any:
         """Figure: one panel per experiment, data as markers and the fitted model as a line on a fine grid of
         ``points`` (at the data points for a non-monotonic path or one with time increments ``dt``).
 
-        Written to ``path`` when given; returns the matplotlib figure.
+        Written to ``path`` when given (atomically; over an existing file only with ``overwrite=True``); returns the
+        matplotlib figure.
         """
         import matplotlib
+
+        from ..fileio import atomic_path, check_writable
+
+        if path is not None:
+            check_writable(path, overwrite=overwrite)  # before drawing: fail fast
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
@@ -148,14 +156,17 @@ class CalibrationResult:
             fig.suptitle(title)
         fig.tight_layout()
         if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            fig.savefig(path, dpi=120)
-            plt.close(fig)
+            try:
+                with atomic_path(path, overwrite=overwrite) as tmp:
+                    fig.savefig(tmp, dpi=120)
+            finally:
+                plt.close(fig)
         return fig
 
-    def save(self, path: str | Path, **metadata: Any) -> Path:
+    def save(self, path: str | Path, *, overwrite: bool = False, **metadata: Any) -> Path:
         """Write the fitted model as a ``materials/`` TOML parameter file (:func:`constitutive.models.save`) with
-        the calibration's provenance (data sources, error measure, rms errors) in the ``[material]`` table."""
+        the calibration's provenance (data sources, error measure, rms errors) in the ``[material]`` table;
+        over an existing file only with ``overwrite=True``."""
         info: dict[str, Any] = {
             "calibrated_with": "constitutive.calibrate (scipy least_squares, AD Jacobian)",
             "error_measure": self.error,
@@ -167,4 +178,4 @@ class CalibrationResult:
             info["data_source"] = "; ".join(sources)
         info.update(metadata)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return save(self.model, path, **info)
+        return save(self.model, path, overwrite=overwrite, **info)

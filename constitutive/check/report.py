@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -96,13 +97,18 @@ class TangentCheckReport:
 
         return json.dumps(clean(self.to_dict()), **kwargs)
 
-    def plot(self, path: str | None = None) -> Any:
+    def plot(self, path: str | Path | None = None, *, overwrite: bool = False) -> Any:
         """Log-log figure of the Taylor remainder r(h) at the worst point, with slope-1 and slope-2 guides.
 
-        Needs ``method="taylor"``. Saves to ``path`` when given; returns the matplotlib figure (Agg backend).
+        Needs ``method="taylor"``. Saves to ``path`` when given (atomically; over an existing file only with
+        ``overwrite=True``); returns the matplotlib figure (Agg backend).
         """
+        from ..fileio import atomic_path, check_writable
+
         if not self.taylor_steps:
             raise ValueError("the report holds no Taylor remainder; run check_tangent(..., method='taylor')")
+        if path is not None:
+            check_writable(path, overwrite=overwrite)
         import matplotlib
 
         matplotlib.use("Agg")
@@ -124,5 +130,6 @@ class TangentCheckReport:
         ax.legend()
         fig.tight_layout()
         if path is not None:
-            fig.savefig(path)
+            with atomic_path(path, overwrite=overwrite) as tmp:
+                fig.savefig(tmp)
         return fig

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
+
+from .args import add_debug
 
 __all__ = ["register", "run", "main"]
 
@@ -46,7 +47,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--amplitude", type=float, default=None, help="default paths: strain (0.01) or stretch (0.2)")
     p.add_argument("--increments", type=int, default=8, help="increments per default segment (default 8)")
     p.add_argument("--json", metavar="FILE", help="write the report as JSON ('-' for stdout)")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.add_argument("--force", action="store_true", help="overwrite existing output files (never the UMAT source)")
+    add_debug(p)
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -114,24 +116,38 @@ def _build(args: argparse.Namespace) -> tuple[Any, Any]:
     return umat, paths
 
 
-def _write_json(text: str, dest: str) -> None:
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before any work, outputs that exist (without --force) or that would replace an input."""
+    from ..fileio import check_not_input, check_writable
+
+    inputs = [args.source, args.path, getattr(args, "material", None)]
+    for out in (args.json if args.json != "-" else None, getattr(args, "plot", None)):
+        if out:
+            check_not_input(out, inputs)
+            check_writable(out, overwrite=args.force)
+
+
+def _write_json(text: str, dest: str, overwrite: bool) -> None:
+    from ..fileio import atomic_write_text
+
     if dest == "-":
         print(text)
     else:
-        Path(dest).write_text(text + "\n", encoding="utf-8")
+        atomic_write_text(dest, text + "\n", overwrite=overwrite)
 
 
 def _check(args: argparse.Namespace) -> int:
     from ..umat.check import check_umat
 
+    _check_outputs(args)
     umat, paths = _build(args)
     report = check_umat(umat, paths, rtol=args.rtol, amplitude=args.amplitude, increments=args.increments)
     if args.json != "-":
         print(report)
     if args.json:
-        _write_json(report.to_json(indent=1), args.json)
+        _write_json(report.to_json(indent=1), args.json, args.force)
     if args.plot:
-        report.plot(args.plot)
+        report.plot(args.plot, overwrite=args.force)
     return 0 if report.passed else 1
 
 
@@ -139,6 +155,7 @@ def _compare(args: argparse.Namespace) -> int:
     from ..models.base import load
     from ..umat.check import compare_umat
 
+    _check_outputs(args)
     umat, paths = _build(args)
     model = load(args.material)
     state_map: dict[str, int] = {}
@@ -151,44 +168,42 @@ def _compare(args: argparse.Namespace) -> int:
     if args.json != "-":
         print(report)
     if args.json:
-        _write_json(report.to_json(indent=1), args.json)
+        _write_json(report.to_json(indent=1), args.json, args.force)
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
-    """Execute a parsed ``umat`` command; usage errors print one line and return 2, a failing UMAT returns 1."""
+    """Execute a parsed ``umat`` command. A failing UMAT (XIT, STOP, NaN) is a finding: one line, exit 1. A
+    compile error is a usage error: its first compiler lines on stderr, then :func:`constitutive.cli.main`'s
+    boundary prints the one-line error with exit 2 (as for every other input error)."""
     from ..umat.build import CompileError
     from ..umat.material import UMATError
 
     try:
         return int(args.umat_func(args))
-    except UMATError as err:  # the UMAT itself failed (XIT, STOP, NaN): a finding, not a usage error
+    except UMATError as err:
+        if getattr(args, "debug_traceback", False):
+            raise
         print(f"constitutive umat {args.umat_command}: UMAT failed: {err}", file=sys.stderr)
         return 1
-    except (ValueError, FileNotFoundError, CompileError, TypeError) as err:
-        if getattr(args, "debug", False):
-            traceback.print_exc()
-        first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        print(f"constitutive umat {args.umat_command}: error: {first}", file=sys.stderr)
-        if isinstance(err, CompileError):
+    except CompileError as err:
+        if not getattr(args, "debug_traceback", False):
             print("\n".join(str(err).splitlines()[1:12]), file=sys.stderr)
-        return 2
+        raise ValueError(str(err).splitlines()[0] if str(err) else "the UMAT did not compile") from err
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``constitutive umat ...`` with its own parser (``argv`` without the program name, starting at ``check`` or
-    ``compare``)."""
-    parser = argparse.ArgumentParser(prog="constitutive")
-    sub = parser.add_subparsers(dest="command")
-    register(sub)
+    """``constitutive umat ...`` (``argv`` without the program name, starting at ``check`` or ``compare``; a
+    leading ``umat`` is accepted): the package's command line with its error boundary."""
+    from . import main as cli_main
+
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] != "umat":
         argv = ["umat", *argv]
     try:
-        args = parser.parse_args(argv)
+        return cli_main(argv)
     except SystemExit as exc:  # argparse: usage error -> 2, --help -> 0
         return int(exc.code or 0)
-    return run(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

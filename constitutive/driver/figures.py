@@ -18,11 +18,17 @@ def plot_result(
     ax: Any = None,
     label: str | None = None,
     title: str | None = None,
+    overwrite: bool = False,
 ) -> Any:
     """Stress--strain curve of column ``y`` against ``x`` of ``result`` (defaults: the first driven strain component
-    and its stress), one line per point; saved to ``path`` when given (then the figure is closed). Returns the
-    matplotlib axes."""
+    and its stress), one line per point; saved to ``path`` when given (then the figure is closed; atomically, over
+    an existing file only with ``overwrite=True``). Returns the matplotlib axes."""
     import matplotlib
+
+    from ..fileio import atomic_path, check_writable
+
+    if path is not None:
+        check_writable(path, overwrite=overwrite)  # before drawing: fail fast
 
     if ax is None:
         matplotlib.use("Agg")
@@ -48,9 +54,10 @@ def plot_result(
     if label:
         ax.legend()
     if own and path is not None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         ax.figure.tight_layout()
-        ax.figure.savefig(path)
-        plt.close(ax.figure)
+        try:
+            with atomic_path(path, overwrite=overwrite) as tmp:
+                ax.figure.savefig(tmp)
+        finally:
+            plt.close(ax.figure)
     return ax

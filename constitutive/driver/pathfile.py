@@ -64,26 +64,46 @@ def load_path_file(path: str | Path) -> tuple[Any, LoadPath, dict[str, Any]]:
 
 
 def run_path_file(
-    path: str | Path, out: str | Path | None = None, *, progress: Progress | None = None, **overrides: Any
+    path: str | Path,
+    out: str | Path | None = None,
+    *,
+    progress: Progress | None = None,
+    overwrite: bool = False,
+    **overrides: Any,
 ) -> tuple[DriveResult, dict[str, Path]]:
     """Run a load-path file; write the CSV and the figure into ``out`` (default: next to the file).
 
     Returns the result and the written files. A failure still writes the steps computed before it, then re-raises.
+    Existing outputs are replaced only with ``overwrite=True``; an output that is the load-path file itself or its
+    material file is refused even then (checked before driving, so a refusal costs nothing).
     """
+    from ..fileio import check_not_input, check_writable
+
     model, load_path, settings = load_path_file(path)
     options = {**settings["driver"], **overrides}
     out_dir = Path(out) if out is not None else Path(path).parent
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NotADirectoryError(f"output folder {out_dir} is a file")
     stem = Path(path).stem
     output = settings["output"]
-    csv_path = out_dir / output.get("csv", f"{stem}.csv")
-    fig_path = out_dir / output.get("figure", f"{stem}.png")
+    csv_path = out_dir / str(output.get("csv", f"{stem}.csv"))
+    fig_path = out_dir / str(output.get("figure", f"{stem}.png"))
+    material = read_toml(path).get("material")
+    inputs: list[Path] = [Path(path)]
+    if isinstance(material, str):  # the file load() may read: next to the path file, or a materials/ entry
+        inputs += [Path(path).parent / material, Path(__file__).resolve().parents[2] / "materials" / f"{material}.toml"]
+    for target in (csv_path, fig_path):
+        check_not_input(target, inputs)
+        check_writable(target, overwrite=overwrite)
+    if csv_path.resolve() == fig_path.resolve():
+        raise ValueError(f"{path}: [output] csv and figure name the same file {csv_path}")
+    out_dir.mkdir(parents=True, exist_ok=True)
     try:
         result = drive(model, load_path, progress=progress, **options)
     except DriverError as err:
-        err.result.to_csv(csv_path)
+        err.result.to_csv(csv_path, overwrite=overwrite)
         raise
-    written = {"csv": result.to_csv(csv_path)}
-    result.plot(fig_path, x=output.get("x"), y=output.get("y"), title=load_path.name)
+    written = {"csv": result.to_csv(csv_path, overwrite=overwrite)}
+    result.plot(fig_path, x=output.get("x"), y=output.get("y"), title=load_path.name, overwrite=overwrite)
     written["figure"] = fig_path
     return result, written

@@ -154,12 +154,14 @@ class DriveResult:
                 rows.append(row)
         return header, rows
 
-    def to_csv(self, path: str | Path) -> Path:
-        """Write :meth:`table` as CSV (``control``: one letter per component, ``e`` strain/F, ``s`` stress/P)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def to_csv(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write :meth:`table` as CSV (``control``: one letter per component, ``e`` strain/F, ``s`` stress/P);
+        atomically, and over an existing file only with ``overwrite=True`` (:mod:`constitutive.fileio`)."""
+        from ..fileio import atomic_open, check_writable
+
+        path = check_writable(path, overwrite=overwrite)
         header, rows = self.table()
-        with open(path, "w", newline="", encoding="utf-8") as fh:
+        with atomic_open(path, "w", overwrite=overwrite, newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)
             w.writerow(header)
             w.writerows(rows)
@@ -219,13 +221,15 @@ class DriveResult:
         ax: Any = None,
         label: str | None = None,
         title: str | None = None,
+        overwrite: bool = False,
     ) -> Any:
         """Stress--strain curve (a hysteresis loop on a cyclic path) of column ``y`` against ``x`` (defaults: the
-        first driven strain component and its stress), one line per point; saved to ``path`` when given.
-        Returns the matplotlib axes (see :func:`constitutive.driver.figures.plot_result`)."""
+        first driven strain component and its stress), one line per point; saved to ``path`` when given (over an
+        existing file only with ``overwrite=True``). Returns the matplotlib axes (see
+        :func:`constitutive.driver.figures.plot_result`)."""
         from .figures import plot_result
 
-        return plot_result(self, path, x=x, y=y, ax=ax, label=label, title=title)
+        return plot_result(self, path, x=x, y=y, ax=ax, label=label, title=title, overwrite=overwrite)
 
     def _driving_component(self) -> str:
         """The component with the largest strain (F − I) excursion: what the path drives."""

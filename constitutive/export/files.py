@@ -26,8 +26,9 @@ def _format_of(path: Path, fmt: str | None) -> str:
     return fmt
 
 
-def write(exported: ExportedState, path: str | Path, fmt: str | None = None) -> Path:
-    """Write ``exported`` as JSON, CSV or NPZ (``fmt`` or the file suffix), header first.
+def write(exported: ExportedState, path: str | Path, fmt: str | None = None, *, overwrite: bool = False) -> Path:
+    """Write ``exported`` as JSON, CSV or NPZ (``fmt`` or the file suffix), header first; atomically, and over an
+    existing file only with ``overwrite=True`` (:mod:`constitutive.fileio`).
 
     * JSON: ``{"header": {...}, "stress": [...], "tangent": [[...]], "ddsdde_fortran": [...]}`` (nested by batch).
     * CSV: ``#``-prefixed header lines (``# key: json value``), then one row per material point: the stress
@@ -36,7 +37,9 @@ def write(exported: ExportedState, path: str | Path, fmt: str | None = None) -> 
     * NPZ: arrays ``stress``, ``tangent`` (``[..., I, J]``), ``ddsdde_fortran`` and ``strain``; the header as a
       JSON string in ``header``.
     """
-    path = Path(path)
+    from ..fileio import atomic_open, atomic_write_text, check_writable
+
+    path = check_writable(path, overwrite=overwrite)
     fmt = _format_of(path, fmt)
     header = exported.header()
     flat = exported.fortran_flat()
@@ -49,12 +52,12 @@ def write(exported: ExportedState, path: str | Path, fmt: str | None = None) -> 
         }
         if exported.strain is not None:
             data["strain"] = exported.strain.tolist()
-        path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        atomic_write_text(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n", overwrite=overwrite)
     elif fmt == "npz":
         arrays = {"stress": exported.stress, "tangent": exported.tangent, "ddsdde_fortran": flat}
         if exported.strain is not None:
             arrays["strain"] = exported.strain
-        with open(path, "wb") as fh:
+        with atomic_open(path, "wb", overwrite=overwrite) as fh:
             np.savez(fh, header=np.array(json.dumps(header)), **arrays)
     else:
         n = exported.ntens
@@ -72,7 +75,7 @@ def write(exported: ExportedState, path: str | Path, fmt: str | None = None) -> 
         w.writerow(cols)
         for row in table:
             w.writerow([repr(float(x)) for x in row])
-        path.write_text(buf.getvalue(), encoding="utf-8")
+        atomic_write_text(path, buf.getvalue(), overwrite=overwrite)
     return path
 
 

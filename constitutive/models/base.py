@@ -184,9 +184,9 @@ class Material(Parametrised):
         _check_arguments(target, {**params, **options, **kwargs})
         return target(**params, **options, **kwargs)
 
-    def save(self, path: str | Path, **metadata: Any) -> Path:
-        """Write a TOML parameter file (see :func:`save`)."""
-        return save(self, path, **metadata)
+    def save(self, path: str | Path, *, overwrite: bool = False, **metadata: Any) -> Path:
+        """Write a TOML parameter file (see :func:`save`); over an existing file only with ``overwrite=True``."""
+        return save(self, path, overwrite=overwrite, **metadata)
 
     @classmethod
     def load(cls, path: str | Path, **kwargs: Any) -> Material:
@@ -452,8 +452,12 @@ def _toml_value(v: Any) -> str:
     raise TypeError(f"cannot write {type(v).__name__} to TOML")
 
 
-def write_toml(data: Mapping[str, Any], path: str | Path) -> Path:
-    """Write a mapping of scalars, lists and (one level of nested) tables as TOML."""
+def write_toml(data: Mapping[str, Any], path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write a mapping of scalars, lists and (one level of nested) tables as TOML; atomically, and over an existing
+    file only with ``overwrite=True`` (:mod:`constitutive.fileio`)."""
+    from ..fileio import atomic_write_text, check_writable
+
+    check_writable(path, overwrite=overwrite)
     lines: list[str] = []
     scalars = {k: v for k, v in data.items() if not isinstance(v, Mapping)}
     tables = {k: v for k, v in data.items() if isinstance(v, Mapping)}
@@ -466,12 +470,10 @@ def write_toml(data: Mapping[str, Any], path: str | Path) -> Path:
             if isinstance(v, Mapping):
                 raise TypeError("write_toml supports one level of tables")
             lines.append(f"{k} = {_toml_value(v)}")
-    path = Path(path)
-    path.write_text("\n".join(lines).lstrip("\n") + "\n", encoding="utf-8")
-    return path
+    return atomic_write_text(path, "\n".join(lines).lstrip("\n") + "\n", overwrite=overwrite)
 
 
-def save(model: Material, path: str | Path, **metadata: Any) -> Path:
+def save(model: Material, path: str | Path, *, overwrite: bool = False, **metadata: Any) -> Path:
     """Write ``model`` as a TOML parameter file::
 
     [material]            # free metadata: name, source, units, notes ...
@@ -486,7 +488,7 @@ def save(model: Material, path: str | Path, **metadata: Any) -> Path:
     out: dict[str, Any] = {"material": material, "parameters": d["parameters"]}
     if d.get("options"):
         out["options"] = d["options"]
-    return write_toml(out, path)
+    return write_toml(out, path, overwrite=overwrite)
 
 
 def load(path: str | Path, **kwargs: Any) -> Material:

@@ -24,6 +24,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -123,8 +124,14 @@ class UMATCheckReport:
             )
         return "\n".join(lines)
 
-    def plot(self, path: str | None = None) -> Any:
-        """Figure: relative DDSDDE error (log) and Taylor order per increment, paths one after another."""
+    def plot(self, path: str | Path | None = None, *, overwrite: bool = False) -> Any:
+        """Figure: relative DDSDDE error (log) and Taylor order per increment, paths one after another.
+
+        Saved to ``path`` when given (atomically; over an existing file only with ``overwrite=True``)."""
+        from ..fileio import atomic_path, check_writable
+
+        if path is not None:
+            check_writable(path, overwrite=overwrite)
         import matplotlib
 
         matplotlib.use("Agg")
@@ -146,7 +153,8 @@ class UMATCheckReport:
         a1.set_title(f"{self.umat}: {'PASSED' if self.passed else 'FAILED'}")
         fig.tight_layout()
         if path is not None:
-            fig.savefig(path)
+            with atomic_path(path, overwrite=overwrite) as tmp:
+                fig.savefig(tmp)
         return fig
 
 
