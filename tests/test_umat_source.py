@@ -448,3 +448,36 @@ def test_docs_example_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     exec(compile(block, "docs/export.md", "exec"), {})
     assert (tmp_path / "j2_af.f").is_file()
+
+
+# ------------------------------------------------------------------------------------------------------ CLI
+def test_cli_export_umat_writes_and_refuses_to_overwrite(tmp_path, capsys):
+    from constitutive.cli import main
+    from constitutive.models import load
+
+    out = tmp_path / "steel.f"
+    assert main(["export", "umat", "steel_s355", "-o", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == umat_source(load("steel_s355"))
+    assert "NPROPS" in capsys.readouterr().out
+    out.write_text("keep me", encoding="utf-8")
+    assert main(["export", "umat", "steel_s355", "-o", str(out)]) == 2
+    assert "exists" in capsys.readouterr().err and out.read_text(encoding="utf-8") == "keep me"
+    assert main(["export", "umat", "steel_s355", "-o", str(out), "--force", "--param", "E=200000"]) == 0
+    assert "PROPS(1) E = 200000.0" in out.read_text(encoding="utf-8")
+    j2 = tmp_path / "j2.f"
+    assert main(["export", "umat", "steel_st1594_j2_voce_fit", "--param", "sigma_y=300", "-o", str(j2)]) == 0
+    assert "PROPS(3) sigma_y = 300.0" in j2.read_text(encoding="utf-8") and "NSTATV 7" in capsys.readouterr().out
+    rubber = tmp_path / "rubber.f"
+    assert main(["export", "umat", "NeoHookean", "--param", "mu=1", "--param", "lmbda=100", "-o", str(rubber)]) == 0
+    assert "NLGEOM=YES" in capsys.readouterr().out
+    for argv, message in (
+        (["export", "umat", "steel_s355"], "give -o FILE.f"),
+        (["export", "umat", "-o", str(tmp_path / "x.f")], "needs the material"),
+        (["export", "umat", "steel_s355", "--strain", "0.001,0,0,0,0,0", "-o", str(tmp_path / "x.f")], "--strain"),
+        (["export", "umat", "MooneyRivlin", "--param", "C10=1", "--param", "C01=0.1", "-o", str(tmp_path / "x.f")],
+         "incompressible"),
+        (["export", "steel_s355", "extra", "--strain", "0.001,0,0,0,0,0"], "unexpected argument"),
+    ):  # fmt: skip
+        assert main(argv) == 2, argv
+        assert message in capsys.readouterr().err, argv
+    assert not (tmp_path / "x.f").exists()
