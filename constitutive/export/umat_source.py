@@ -358,7 +358,10 @@ def _assemble(g: GeneratedUMAT) -> str:
     for routine in g.routines:
         out += ["C"]
         for line in routine.strip("\n").split("\n"):
-            out += _fixed(line) if not line.startswith("C") else _comment(line[1:].strip())
+            if line.startswith("C") and len(line) <= LINE_LENGTH:
+                out.append(line)  # a comment written to fit: kept as it is
+            else:
+                out += _fixed(line)
     text = "\n".join(out) + "\n"
     too_long = [ln for ln in text.split("\n") if len(ln) > LINE_LENGTH]
     if too_long:
@@ -522,9 +525,9 @@ for _cls, _title in (
 # derivatives of psi(I1, I2, J) (I1, I2 the invariants of b = F F^T); each model contributes the lines that set
 # PSI1, PSI2, PSIJ from AI1, AI2, AJ and the PROPS array P.
 _TAU_ROUTINE = """
-C     Kirchhoff stress TAU(F) = 2 psi1 b + 2 psi2 (I1 b - b b) + J psiJ 1
-C     (b = F F^T, psi(I1, I2, J)), in complex arithmetic so that the
-C     UMAT's complex step differentiates it exactly.
+C     Kirchhoff stress TAU(F) = 2 psi1 b + 2 psi2 (I1 b - b b)
+C     + J psiJ 1 (b = F F^T, psi(I1, I2, J)), in complex arithmetic so
+C     that the UMAT's complex step differentiates it exactly.
       SUBROUTINE UGTAU(F, P, TAU)
       INCLUDE 'ABA_PARAM.INC'
       COMPLEX*16 F(3,3), TAU(3,3), B(3,3), BB(3,3)
