@@ -213,7 +213,7 @@ def _fixed(statement: str) -> list[str]:
     """One statement (6-space indented, possibly deeper) as fixed-form lines: broken at spaces outside string
     literals before column 72, continued with ``&`` in column 6 (spaces are insignificant in fixed form)."""
     if statement.startswith("C"):
-        return _comment(statement[1:].strip())
+        return [statement] if len(statement) <= LINE_LENGTH else _comment(statement[1:].strip())
     if not statement.strip():
         return []
     lines: list[str] = []
@@ -808,11 +808,11 @@ C     Flow stress SF = sigma_f(A) and its slope DSF at alpha = A.
       RETURN
       END
 C
-C     Residual of the return map at the Newton unknown Z and its slope DR
-C     (the same equations as J2Plasticity/Perzyna): X = Delta alpha(Z),
-C     DX = dX/dZ, TH(k) = 1/(1 + gamma_k X), XI = s_trial - sum TH_k X_k,n
-C     (tensor components, Abaqus order), XN = |XI|, FN = XI/XN, and
-C     W = sum gamma_k TH_k^2 X_k,n.
+C     Residual R of the return map at the Newton unknown Z and its
+C     slope DR (the equations of J2Plasticity/Perzyna): X = Delta
+C     alpha(Z), DX = dX/dZ, TH(k) = 1/(1 + gamma_k X), XI = s_trial
+C     - sum TH_k X_k,n (tensor components, Abaqus order), XN = |XI|,
+C     FN = XI/XN, and W = sum gamma_k TH_k^2 X_k,n.
       SUBROUTINE UGRES(Z, P, G, A0, {dt}STR, BX, R, DR, X, DX, XI, XN,
      &   FN, TH, W)
       INCLUDE 'ABA_PARAM.INC'
@@ -1192,7 +1192,7 @@ C     a = exp(-dt/tau), phi = (tau/dt)(1 - a) (by expm1, see UGPHI).
       DO I = 1, 3
          S6(I) = S6(I) + SM
       END DO
-C     Consistent tangent: K_alg 1 x 1 + 2 G_alg I_dev (constant for DTIME).
+C     Consistent tangent: K_alg 1 x 1 + 2 G_alg I_dev (fixed by DTIME).
       DO I = 1, 6
          DO J = 1, 6
             D6(I,J) = 0.0D0
@@ -1208,8 +1208,8 @@ C     Consistent tangent: K_alg 1 x 1 + 2 G_alg I_dev (constant for DTIME).
 """
 _PRONY_ROUTINE = """
 C     A = exp(-X) and PHI = (1 - exp(-X))/X for X = dt/tau >= 0, with
-C     1 - exp(-X) = -expm1(-X) = -2t/(1 - t), t = tanh(-X/2): accurate for
-C     small X (PHI = 1 at X = 0).
+C     1 - exp(-X) = -expm1(-X) = -2t/(1 - t), t = tanh(-X/2): accurate
+C     for small X (PHI = 1 at X = 0).
       SUBROUTINE UGPHI(X, A, PHI)
       INCLUDE 'ABA_PARAM.INC'
       A = EXP(-X)
@@ -1335,8 +1335,9 @@ C     Principal values of S, y_a = 2 g_a/c_a, and HY(a,b) = d y_a/d c_b.
          END DO
          HY(IE,IE) = HY(IE,IE) - 2.0D0*GA(IE)/CA(IE)**2
       END DO
-C     Daleckii-Krein coefficients THETA(a,b) = (y_a - y_b)/(c_a - c_b), the
-C     limit where |c_a - c_b| <= eps^(1/3) max(1, max c) (as the package).
+C     Daleckii-Krein coefficients THETA(a,b) = (y_a - y_b)/(c_a - c_b),
+C     the limit where |c_a - c_b| <= eps^(1/3) max(1, max c) (as the
+C     package does).
       TOLC = {tolc}*MAX(1.0D0, ABS(CA(1)), ABS(CA(2)), ABS(CA(3)))
       DO IE = 1, 3
          DO JE = 1, 3
@@ -1408,8 +1409,8 @@ C     + s_ik d_jl + d_il s_jk + s_il d_jk).
 """
 
 _OGDEN_ROUTINES = """
-C     Eigenvalues D and eigenvectors V (columns) of the symmetric 3x3 A0 by
-C     cyclic Jacobi rotations (high relative accuracy).
+C     Eigenvalues D and eigenvectors V (columns) of the symmetric 3x3
+C     A0 by cyclic Jacobi rotations (high relative accuracy).
       SUBROUTINE UGEIG(A0, D, V)
       INCLUDE 'ABA_PARAM.INC'
       DIMENSION A0(3,3), D(3), V(3,3), A(3,3)
