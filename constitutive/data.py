@@ -362,8 +362,8 @@ class TensionTest:
             )
         eps, sig = eps[keep], sig[keep]
         if points is not None:
-            if points < 2:
-                raise ValueError(f"points must be >= 2, got {points}")
+            if isinstance(points, bool) or not isinstance(points, (int, np.integer)) or points < 2:
+                raise ValueError(f"points must be >= 2 (an integer), got {points!r}")
             grid = np.linspace(max(eps[0], eps[-1] / points), eps[-1], points)
             sig = np.interp(grid, eps, sig)
             eps = grid

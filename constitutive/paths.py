@@ -102,6 +102,18 @@ def _normalise_label(label: Any, kinematics: str) -> str:
     raise ValueError(f"unknown {kinematics}-strain path component {label!r}; components are {list(labels)}")
 
 
+def _check_value(component: str, value: Any) -> None:
+    """``ValueError`` unless a segment target is a real number or tensor with finite entries."""
+    try:
+        t = value.detach() if isinstance(value, Tensor) else as_tensor(value, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"the target of component {component!r} must be a number or a tensor, got {value!r}") from None
+    if t.is_complex():
+        raise ValueError(f"the target of component {component!r} must be real, got {value!r}")
+    if not bool(torch.isfinite(t).all()):
+        raise ValueError(f"the target of component {component!r} must be finite, got {value!r}")
+
+
 @dataclass
 class Segment:
     """One piece of a piecewise-linear load path.
@@ -120,6 +132,12 @@ class Segment:
     def validated(self, kinematics: str) -> Segment:
         """A copy with normalised labels; ``ValueError`` for unknown, doubly or never prescribed components."""
         labels = labels_for(kinematics)
+        for what, table in (("strain", self.strain), ("stress", self.stress)):
+            if not isinstance(table, Mapping):
+                raise ValueError(
+                    f"a segment's {what} must be a mapping of component labels to values (e.g. {{'11': 0.01}}), "
+                    f"got {type(table).__name__}"
+                )
         strain = {_normalise_label(k, kinematics): v for k, v in self.strain.items()}
         stress = {_normalise_label(k, kinematics): v for k, v in self.stress.items()}
         if len(strain) != len(self.strain) or len(stress) != len(self.stress):
@@ -133,9 +151,19 @@ class Segment:
                 f"components {neither} are prescribed in neither strain nor stress; every component of a segment "
                 f"needs one control ({'F or P' if kinematics == 'finite' else 'strain or stress'})"
             )
-        if int(self.increments) != self.increments or int(self.increments) < 1:
+        for c, v in {**strain, **stress}.items():
+            _check_value(c, v)
+        if (
+            isinstance(self.increments, bool)
+            or not isinstance(self.increments, (int, float))
+            or int(self.increments) != self.increments
+            or int(self.increments) < 1
+        ):
             raise ValueError(f"increments must be a positive integer, got {self.increments!r}")
-        duration = float(self.duration)
+        try:
+            duration = float(self.duration)
+        except (TypeError, ValueError):
+            raise ValueError(f"duration must be a finite non-negative number, got {self.duration!r}") from None
         if not duration >= 0.0 or duration == float("inf"):
             raise ValueError(f"duration must be finite and non-negative, got {self.duration!r}")
         return Segment(strain, stress, int(self.increments), duration)
@@ -168,9 +196,15 @@ class LoadPath:
 
     def __post_init__(self) -> None:
         labels_for(self.kinematics)
-        if not self.segments:
-            raise ValueError("a load path needs at least one segment")
+        if isinstance(self.segments, Segment):
+            self.segments = [self.segments]
+        if not isinstance(self.segments, Sequence) or not self.segments:
+            raise ValueError("a load path needs a non-empty list of segments")
+        bad = [type(s).__name__ for s in self.segments if not isinstance(s, Segment)]
+        if bad:
+            raise ValueError(f"a load path's segments must be constitutive.paths.Segment objects, got {bad}")
         self.segments = [s.validated(self.kinematics) for s in self.segments]
+        self.batch_shape()  # the segments' target batches must broadcast
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -186,10 +220,15 @@ class LoadPath:
 
     def batch_shape(self) -> torch.Size:
         """Broadcast shape of every segment's targets (``()`` for one point)."""
-        shapes = [s.target(self.kinematics, torch.float64).shape[:-1] for s in self.segments]
-        return torch.broadcast_shapes(*shapes)
+        try:
+            shapes = [s.target(self.kinematics, torch.float64).shape[:-1] for s in self.segments]
+            return torch.broadcast_shapes(*shapes)
+        except RuntimeError as err:
+            raise ValueError(f"the batch shapes of the path's targets do not broadcast: {err}") from None
 
     def __add__(self, other: LoadPath) -> LoadPath:
+        if not isinstance(other, LoadPath):
+            return NotImplemented
         if other.kinematics != self.kinematics:
             raise ValueError("cannot join a small-strain and a finite-strain path")
         return LoadPath(self.segments + other.segments, self.kinematics, f"{self.name}+{other.name}")
@@ -369,8 +408,20 @@ def path_from_dict(data: Mapping[str, Any], *, source: str | Path = "<path>") ->
     ``P``; ``strain``/``stress`` are accepted as aliases), ``increments`` and ``duration``. Steps follow the
     ``[path]`` segments when both are given.
     """
+    if not isinstance(data, Mapping):
+        raise ValueError(
+            f"{source}: a load-path description must be a mapping (TOML tables), got {type(data).__name__}"
+        )
+    if not isinstance(data.get("path", {}), Mapping):
+        raise ValueError(f"{source}: [path] must be a table, got {data['path']!r}")
+    raw_steps = data.get("steps", [])
+    if isinstance(raw_steps, (str, bytes, Mapping)) or not isinstance(raw_steps, Sequence):
+        raise ValueError(f"{source}: steps must be an array of tables ([[steps]]), got {raw_steps!r}")
+    for k, step in enumerate(raw_steps):
+        if not isinstance(step, Mapping):
+            raise ValueError(f"{source}: step {k + 1} must be a table ([[steps]]), got {step!r}")
     table = dict(data.get("path", {}))
-    steps = list(data.get("steps", []))
+    steps = list(raw_steps)
     kinematics = str(table.get("kinematics", data.get("kinematics", "small")))
     labels_for(kinematics)
     segments: list[Segment] = []

@@ -693,3 +693,52 @@ def test_plot_of_a_rate_dependent_fit_is_drawn_at_the_data_points(tmp_path: Path
     line = fig.axes[0].lines[1].get_xydata()
     np.testing.assert_allclose(line[:, 0], strain, rtol=1e-15)
     np.testing.assert_allclose(line[:, 1], res.predictions[0], rtol=1e-12)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Units: stated per experiment, used in labels and the report; implausible data warned about (issue 9)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_shipped_data_are_plausible_for_their_units() -> None:
+    from constitutive.data import load_tension_test
+
+    exps = _treloar() + [load_tension_test(f).experiment(points=20) for f in ("tension_St1594.csv",)]
+    for e in exps:
+        assert e.stress_unit == "MPa" and e.plausibility() == [], e.name
+    assert exps[0].y_label == "nominal stress (MPa)"
+
+
+def test_units_reach_labels_and_report_and_kpa_rubber_data_warn() -> None:
+    e = load_treloar("uniaxial").experiment()
+    kpa = Experiment.rubber("uniaxial", e.x, e.y * 1000.0, name="uniaxial_kPa", stress_unit="kPa")
+    assert kpa.y_label == "nominal stress (kPa)" and kpa.plausibility() == []  # stated correctly: plausible
+    mislabelled = Experiment.rubber("uniaxial", e.x, e.y * 1000.0, name="uniaxial_in_kPa")  # says MPa
+    assert any("exceed 100 MPa" in m and "kPa" in m for m in mislabelled.plausibility())
+    with pytest.warns(UserWarning, match="implausible for rubber"):
+        res = calibrate(_MooneyRivlinClosedForm, [mislabelled], {"C10": 100.0, "C01": 10.0})
+    report = res.report()
+    assert "## Warnings" in report and "implausible for rubber" in report
+    ok = calibrate(_MooneyRivlinClosedForm, [kpa], {"C10": 100.0, "C01": 10.0})
+    assert "stress unit of the data (and of the fitted moduli): kPa" in ok.report() and "## Warnings" not in ok.report()
+    assert "| kPa |" in ok.error_table()
+
+
+def test_kpa_metal_data_and_percent_strain_warn() -> None:
+    strain = np.linspace(5e-4, 0.04, 20)
+    sigma = _uniaxial_closed_form(strain, 200e3, 250.0, 1500.0)
+    assert Experiment.uniaxial_stress(strain, sigma).plausibility() == []
+    kpa = Experiment.uniaxial_stress(strain, sigma * 1000.0, name="kpa")
+    assert any("exceed 10000 MPa" in m for m in kpa.plausibility())
+    percent = Experiment.uniaxial_stress(strain * 100.0, sigma, name="percent")
+    assert any("strain in percent" in m for m in percent.plausibility())
+    tiny = Experiment.uniaxial_stress(strain, sigma * 1e-6, name="tiny")
+    assert any("below 0.001 MPa" in m for m in tiny.plausibility())
+    # an unknown unit skips the stress bounds (the strain rule still applies)
+    assert Experiment.uniaxial_stress(strain, sigma * 1000.0, stress_unit="bar").plausibility() == []
+    make = lambda sigma_y, H, E=200e3, nu=0.3: _J2Linear(E, nu, sigma_y, H)  # noqa: E731
+    with pytest.warns(UserWarning, match="strain in percent"):
+        res = calibrate(make, percent, {"sigma_y": 300.0, "H": 500.0}, max_nfev=2)
+    assert any("strain in percent" in w for w in res.warnings)
+    with pytest.raises(ValueError, match="stress_unit must be a non-empty string"):
+        Experiment.uniaxial_stress(strain, sigma, stress_unit=" ")

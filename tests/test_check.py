@@ -474,3 +474,82 @@ def test_cli_expression_that_torch_rejects_is_exit_2(capsys) -> None:
     assert cli_main(["check", "--expr", "X @ torch.ones(2, 2)"]) == 2
     err = capsys.readouterr().err
     assert "constitutive check: error:" in err and "--expr" in err
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Default tolerances from the dtype (issue 9)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _harness_float32_checks() -> list[tuple[str, object, torch.Tensor, dict]]:
+    """(id, float32 model, strains, check_tangent keywords) for every model of the two harnesses."""
+    import sys
+    from pathlib import Path
+
+    tests = str(Path(__file__).resolve().parent)
+    if tests not in sys.path:
+        sys.path.insert(0, tests)
+    from test_model_harness import CASES  # the harness's own collection of tests/cases
+    from test_path_dependent_harness import PATH_CASES, _all_steps
+
+    out: list[tuple[str, object, torch.Tensor, dict]] = []
+    for case in CASES:
+        model = case.make()
+        out.append((case.id, type(model).from_dict(model.to_dict(), dtype=torch.float32), case.strains.float(), {}))
+    for pcase in PATH_CASES:
+        model32 = pcase.make(torch.float32)
+        eps, state, dt, _ = _all_steps(model32, pcase, pcase.strains.to(torch.float32))
+        # every third point of the history (all phases still occur; keeps the test fast)
+        state = {k: v[::3] for k, v in state.items()}
+        dt = dt[::3] if isinstance(dt, torch.Tensor) and dt.ndim else dt
+        out.append((pcase.id, model32, eps[::3], {"state": state, "dt": dt}))
+    return out
+
+
+def test_default_rtol_per_dtype() -> None:
+    from constitutive.check import default_rtol
+
+    assert default_rtol(torch.float64) == 1e-6 and default_rtol(torch.float32) == 1e-3
+    with pytest.raises(ValueError, match="dtype"):
+        default_rtol(torch.int64)
+    eps = random_sym(4, scale=0.3)
+    assert check_tangent(elastic_stress, eps, elastic_tangent()).rtol == 1e-6  # float64 as before
+    assert check_tangent(elastic_stress, eps.float(), elastic_tangent(dtype=torch.float32)).rtol == 1e-3
+
+
+def test_float32_models_pass_with_default_tolerances_and_doubled_shear_fails() -> None:
+    # Every model of the harnesses, in float32, passes check_tangent without a tolerance argument; the same tangent
+    # with doubled shear columns (the classic Voigt mistake) fails at the same defaults.
+    doubled_shear = 2.0 - torch.eye(3)  # factor 2 on kl with k != l
+    checked = 0
+    for case_id, model, eps, kw in _harness_float32_checks():
+        report = check_tangent(model, eps, **kw)
+        assert report.passed, (case_id, str(report))
+        assert report.rtol == 1e-3
+        if "state" in kw:
+            C = model.update(eps, kw["state"], kw["dt"])[2]
+        else:
+            C = model.tangent(eps)
+        wrong = check_tangent(model, eps, C * doubled_shear, **kw)
+        assert not wrong.passed, case_id
+        checked += 1
+    assert checked >= 10
+
+
+@pytest.mark.parametrize(
+    "kwargs,phrase",
+    [
+        ({"rtol": -1}, "rtol must be a positive finite number"),
+        ({"rtol": 0.0}, "rtol must be a positive finite number"),
+        ({"rtol": float("nan")}, "rtol must be a positive finite number"),
+        ({"rtol": "tight"}, "rtol must be a positive number"),
+        ({"atol": -1e-3}, "atol must be a positive finite number"),
+        ({"atol": float("inf")}, "atol must be a positive finite number"),
+        ({"step": 0.0}, "step must be positive and finite"),
+        ({"step": -1e-6}, "step must be positive and finite"),
+        ({"step": float("nan")}, "step must be positive and finite"),
+    ],
+)
+def test_bad_tolerances_are_refused(kwargs: dict, phrase: str) -> None:
+    with pytest.raises(ValueError, match=phrase):
+        check_tangent(elastic_stress, random_sym(2), elastic_tangent(), **kwargs)

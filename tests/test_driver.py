@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import math
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -605,3 +606,92 @@ def test_malformed_toml_values_are_value_errors(tmp_path: Path, capsys: pytest.C
         with pytest.raises(ValueError, match=key):
             load_path_file(f)
         assert cli_main(["drive", str(f), "--out", str(tmp_path)]) == 2
+
+
+# --------------------------------------------------------------------------------------------------------------
+# check_tangent=True in float32: default tolerance from the dtype (issue 9)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _float32_models() -> list[tuple[str, object, LoadPath]]:
+    j2 = J2Plasticity(200e3, 0.3, 250.0, 1000.0, dtype=torch.float32)
+    nh = NeoHookean(1.0, 10.0, dtype=torch.float32)
+    return [
+        ("J2", j2, paths.cyclic("uniaxial_stress", 0.01, cycles=1, increments=10)),
+        # a cycle through the origin: steps near zero strain, where a float32 step of eps^(1/3)|x| would be noise
+        ("NeoHookean", nh, paths.cyclic("uniaxial_stress", 0.01, cycles=1, increments=10)),
+        ("NeoHookean-large", nh, paths.uniaxial_stress([0.2], increments=8)),
+    ]
+
+
+@pytest.mark.parametrize("name,model,path", _float32_models(), ids=[m[0] for m in _float32_models()])
+def test_float32_tangent_check_passes_with_default_tolerance(name: str, model, path: LoadPath) -> None:
+    res = drive(model, path, check_tangent=True)
+    assert res.extra["tangent_tolerance"] == 1e-3
+    assert "tangent check: PASS" in res.summary(), res.summary()
+    assert float(res.tangent_error.max()) < 1e-3
+    # a deliberately wrong Newton tangent (doubled shear columns) still FAILs at the same default
+    doubled = 2.0 - torch.eye(3, dtype=torch.float32)
+    if isinstance(model, J2Plasticity):
+        wrong = lambda eps, state, dt: model.update(eps, state, dt)[2] * doubled  # noqa: E731
+    else:
+        wrong = lambda eps, state, dt: model.tangent(eps) * doubled  # noqa: E731
+    bad = drive(model, paths.uniaxial_strain([0.01], increments=3), tangent=wrong, check_tangent=True)
+    assert "tangent check: FAIL" in bad.summary()
+    assert float(bad.tangent_error[1:].min()) > 1e-2  # mu / max|C|, far above the 1e-3 tolerance
+
+
+def test_float64_tangent_tolerance_default_unchanged_and_bad_values_refused() -> None:
+    res = drive(LinearElastic(200e3, 0.3), paths.uniaxial_stress([0.01], increments=2), check_tangent=True)
+    assert res.extra["tangent_tolerance"] == 1e-6
+    for bad in (-1.0, 0.0, float("nan")):
+        with pytest.raises(ValueError, match="tangent_tolerance must be a positive finite number"):
+            drive(LinearElastic(200e3, 0.3), paths.uniaxial_stress([0.01]), check_tangent=True, tangent_tolerance=bad)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Stateful finite-strain paths and cutbacks by a suggested ratio (issue 11 follow-up)
+# --------------------------------------------------------------------------------------------------------------
+
+_UMAT_DIR = Path(__file__).resolve().parent / "umat"
+
+
+@pytest.mark.skipif(shutil.which("gfortran") is None, reason="gfortran is not installed")
+@pytest.mark.parametrize("check", ["check_stateful_finite_strain", "check_neo_hookean_umat", "check_pnewdt_ratio"])
+def test_umat_finite_strain_state_and_pnewdt_ratio(check: str, tmp_path: Path, monkeypatch) -> None:
+    # The UMAT checks of tests/umat/driver_checks.py (stateful finite-strain paths with a history-dependent UMAT, the
+    # finite-strain neo-Hookean UMAT against the package model, PNEWDT cutting a step into quarters), in this
+    # process with a UMAT cache of their own: a second cache in one process must not split XIT's support library
+    # (tests/test_umat.py, with its own cache, runs XIT after these in the same session).
+    import importlib.util
+
+    monkeypatch.setenv("CONSTITUTIVE_UMAT_CACHE", str(tmp_path / "umat_cache"))
+    spec = importlib.util.spec_from_file_location("umat_driver_checks", _UMAT_DIR / "driver_checks.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    getattr(module, check)()
+
+
+def test_substeps_from_a_suggested_ratio() -> None:
+    from constitutive.driver.core import substeps
+    from constitutive.driver.newton import StepFailure
+
+    def failure(cause: object) -> StepFailure:
+        err = StepFailure("failed")
+        err.__cause__ = cause  # type: ignore[assignment]
+        return err
+
+    class Suggests(RuntimeError):
+        def __init__(self, ratio: object) -> None:
+            super().__init__("cut")
+            self.suggested_step_ratio = ratio
+
+    assert substeps(failure(None)) == 2  # plain halving
+    assert substeps(failure(RuntimeError("no suggestion"))) == 2
+    assert substeps(failure(Suggests(0.25))) == 4
+    assert substeps(failure(Suggests(0.3))) == 4  # every sub-step at most 0.3 of the failed one
+    assert substeps(failure(Suggests(0.01))) == 10  # bounded below by 0.1
+    assert substeps(failure(Suggests(0.9))) == 2  # never above 0.5: a cut at least halves
+    assert substeps(failure(Suggests(float("nan")))) == 2
+    assert substeps(failure(Suggests("soon"))) == 2

@@ -617,8 +617,9 @@ def test_export_path_dependent_model_with_state():
 
 
 def test_cards_refuse_path_dependent_models_and_cli_reads_materials(capsys):
-    with pytest.raises(ValueError, match="path dependent"):
-        ex.abaqus_card(plasticity.J2Plasticity(E=210000.0, nu=0.3, sigma_y=355.0))
+    with pytest.raises(ValueError, match="path dependent"):  # the *ELASTIC card alone would drop the plasticity
+        ex.abaqus_elastic_card(plasticity.J2Plasticity(E=210000.0, nu=0.3, sigma_y=355.0))
+    assert "*PLASTIC" in ex.abaqus_card(plasticity.J2Plasticity(E=210000.0, nu=0.3, sigma_y=355.0))
     root = Path(__file__).resolve().parents[1] / "materials"
     if not (root / "natural_rubber_ogden_treloar.toml").exists():
         pytest.skip("materials/natural_rubber_ogden_treloar.toml not present")

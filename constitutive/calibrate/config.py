@@ -45,6 +45,7 @@ _EXPERIMENT_KEYS = {
     "monotonic",
     "strain_column",
     "stress_column",
+    "stress_unit",
 }
 
 
@@ -64,6 +65,8 @@ def experiment_from_config(spec: Mapping[str, Any], base: Path = Path(".")) -> E
     ``points``, ``min_strain``, ``monotonic``, ``strain_column``, ``stress_column``) and fits its true curve up to
     the UTS as a uniaxial-stress experiment; any other mode reads columns ``x`` and ``y`` of a CSV file, scaled
     by ``x_scale``/``y_scale`` (e.g. 0.0980665 for kgf/cm² → MPa), optionally subsampled to ``points``.
+    ``stress_unit``: the unit of the (scaled) stresses; default: the ``y`` column's unit from the file's units line
+    when there is one and no ``y_scale``, else ``"MPa"``.
     """
     from ..data import load_tension_test, read_csv
 
@@ -86,11 +89,13 @@ def experiment_from_config(spec: Mapping[str, Any], base: Path = Path(".")) -> E
             monotonic=str(spec.get("monotonic", "error")),
             name=name,
             weight=weight,
+            **({"stress_unit": str(spec["stress_unit"])} if "stress_unit" in spec else {}),
         )
     for key in ("x", "y"):
         if key not in spec:
             raise ValueError(f"experiment {name!r}: give the column names 'x' (load path) and 'y' (response)")
     table = read_csv(path, required=(str(spec["x"]), str(spec["y"])))
+    file_unit = table.units.get(str(spec["y"]), "") if "y_scale" not in spec else ""
     exp = Experiment(
         name=name,
         mode=mode,
@@ -98,6 +103,7 @@ def experiment_from_config(spec: Mapping[str, Any], base: Path = Path(".")) -> E
         y=table.column(str(spec["y"])) * float(spec.get("y_scale", 1.0)),
         weight=weight,
         source="\n".join(table.source),
+        stress_unit=str(spec.get("stress_unit", file_unit or "MPa")),
     )
     if "points" in spec:
         exp = exp.subsample(int(spec["points"]))
@@ -127,6 +133,8 @@ def run_config(
     ``[metadata]`` (copied into the parameter file) and ``[[experiments]]`` (:func:`experiment_from_config`).
     ``overrides`` replace ``[fit]`` entries.
     """
+    if not isinstance(config, (str, Path, Mapping)):
+        raise ValueError(f"config must be a path to a TOML file or a mapping, got {type(config).__name__}")
     if isinstance(config, Mapping):
         cfg, base_dir = dict(config), Path(base or ".")
         stem_default = "calibration"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -92,6 +93,29 @@ def calibrate(
     from scipy.optimize import least_squares
 
     experiments = _check_inputs(experiments, error, jacobian)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"dtype must be a floating-point torch dtype (float64 default), got {dtype!r}")
+    if not isinstance(initial, Mapping) or not initial:
+        raise ValueError(f"initial must be a non-empty mapping of parameter names to starting values, got {initial!r}")
+    if bounds is not None and not isinstance(bounds, Mapping):
+        raise ValueError(f"bounds must be a mapping {{name: (lower, upper)}}, got {bounds!r}")
+    if fixed is not None and (isinstance(fixed, (str, bytes)) or not isinstance(fixed, (Mapping, Iterable))):
+        raise ValueError(f"fixed must be a list of parameter names or a mapping of held values, got {fixed!r}")
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be a callable callback(info) or None, got {callback!r}")
+    if options is not None and not isinstance(options, Mapping):
+        raise ValueError(f"options must be a mapping of constructor keywords, got {options!r}")
+    if not (isinstance(relative_floor, (int, float)) and math.isfinite(relative_floor) and relative_floor > 0):
+        raise ValueError(f"relative_floor must be a positive finite number, got {relative_floor!r}")
+    if max_nfev is not None and (isinstance(max_nfev, bool) or int(max_nfev) != max_nfev or max_nfev < 1):
+        raise ValueError(f"max_nfev must be a positive integer (or None), got {max_nfev!r}")
+    for tol_name, tol in (("ftol", ftol), ("xtol", xtol), ("gtol", gtol)):
+        if tol is not None and not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol >= 0):
+            raise ValueError(f"{tol_name} must be a non-negative finite number, got {tol!r}")
+    # Data implausible for their stated units (kPa labelled MPa, strain in percent): warn, and say so in the report.
+    notes = [msg for e in experiments for msg in e.plausibility()]
+    for msg in notes:
+        warnings.warn(msg, UserWarning, stacklevel=2)
     space = _ParameterSpace(initial, fixed, bounds)
     make, model_name = _factory(model, dict(options or {}), dtype)
     problem = _Problem(experiments, space, make, model_name, error, relative_floor, jacobian, dtype)
@@ -113,16 +137,23 @@ def calibrate(
         loss=loss,
         max_nfev=max_nfev,
     )
-    return _result(problem, sol, time.perf_counter() - start, lower, upper)
+    result = _result(problem, sol, time.perf_counter() - start, lower, upper)
+    result.warnings = notes
+    return result
 
 
 def _check_inputs(experiments: Experiment | Sequence[Experiment], error: str, jacobian: str) -> list[Experiment]:
     """The experiments as a non-empty list with unique names; ``ValueError`` for a bad error measure or route."""
     if isinstance(experiments, Experiment):
         experiments = [experiments]
+    if isinstance(experiments, (str, bytes)) or not isinstance(experiments, Iterable):
+        raise ValueError(f"experiments must be an Experiment or a list of them, got {type(experiments).__name__}")
     experiments = list(experiments)
     if not experiments:
         raise ValueError("no experiments to calibrate against")
+    bad = [type(e).__name__ for e in experiments if not isinstance(e, Experiment)]
+    if bad:
+        raise ValueError(f"experiments must be constitutive.experiments.Experiment objects, got {', '.join(bad)}")
     names = [e.name for e in experiments]
     if len(set(names)) != len(names):
         raise ValueError(f"experiment names must be unique, got {names}")

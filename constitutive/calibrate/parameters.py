@@ -147,7 +147,14 @@ def _factory(
         if not issubclass(model, Material):
             raise TypeError(f"{model.__name__} is not a Material subclass")
         cls = model
-        return (lambda **p: cls(**p, **options, dtype=dtype)), cls.__name__
+
+        def make(**p: Any) -> Material:
+            try:
+                return cls(**p, **options, dtype=dtype)
+            except TypeError as err:  # an unknown or missing keyword: name the model and what it takes
+                raise ValueError(f"{cls.__name__} does not take these parameters/options: {err}") from err
+
+        return make, cls.__name__
     if callable(model):
         if options:
             return (lambda **p: model(**p, **options)), getattr(model, "__name__", "model")

@@ -59,6 +59,14 @@ class CalibrationResult:
     at_bounds: list[str] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
     rejected: int = 0
+    #: Messages about data implausible for their stated units (also issued as ``UserWarning`` by ``calibrate``).
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def stress_unit(self) -> str:
+        """The stress unit of the experiments (``"MPa, kPa"`` when they differ)."""
+        units = list(dict.fromkeys(e.stress_unit for e in self.experiments))
+        return ", ".join(units)
 
     @property
     def total_rms(self) -> float:
@@ -85,9 +93,11 @@ class CalibrationResult:
 
     def error_table(self) -> str:
         """Markdown table of the rms error per experiment."""
-        rows = ["| experiment | points | rms error | relative rms |", "|---|---|---|---|"]
+        rows = ["| experiment | points | rms error | unit | relative rms |", "|---|---|---|---|---|"]
         for e in self.experiments:
-            rows.append(f"| {e.name} | {len(e)} | {self.rms[e.name]:.4g} | {self.relative_rms[e.name]:.2%} |")
+            rows.append(
+                f"| {e.name} | {len(e)} | {self.rms[e.name]:.4g} | {e.stress_unit} | {self.relative_rms[e.name]:.2%} |"
+            )
         return "\n".join(rows)
 
     def report(self) -> str:
@@ -100,8 +110,11 @@ class CalibrationResult:
             f"{self.nfev} evaluations, {self.njev} Jacobians ({self.jacobian_method} automatic differentiation); "
             f"{self.elapsed_s:.2f} s",
         ]
+        lines.append(f"- stress unit of the data (and of the fitted moduli): {self.stress_unit}")
         if self.rejected:
             lines.append(f"- {self.rejected} trial point(s) were inadmissible for the model and were rejected")
+        if self.warnings:
+            lines += ["", "## Warnings", ""] + [f"- WARNING: {w}" for w in self.warnings]
         lines += ["", "## Parameters", "", self.parameter_table(), "", "## Errors", "", self.error_table(), ""]
         sources = sorted({source_line(e.source) for e in self.experiments if e.source.strip()})
         if sources:

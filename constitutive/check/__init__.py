@@ -35,9 +35,12 @@ from .differences import METHODS, finite_difference_tangent, taylor_remainder
 from .expressions import expression_function
 from .report import TangentCheckReport
 from .tangent_check import check_tangent
+from .tolerances import DEFAULT_RTOL, default_rtol
 
 __all__ = [
     "METHODS",
+    "DEFAULT_RTOL",
+    "default_rtol",
     "TangentCheckReport",
     "check_tangent",
     "expression_function",

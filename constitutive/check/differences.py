@@ -83,8 +83,11 @@ def finite_difference_tangent(
     (central, forward with Richardson), :math:`\epsilon^{1/2} s` (plain forward) or :math:`10^{-20} s` (complex),
     with ``scale`` s ``(...)`` (default ``max(max|x|, 1)``). Returns ``(C_fd (..., 3, 3, 3, 3), step (...))``.
     """
+    if not callable(fn):
+        raise ValueError(f"fn must be a callable stress(strain), got {type(fn).__name__}")
     x = as_tensor(strain)
     check_shape(x, (3, 3), "strain")
+    check_finite(x, "strain")
     if method not in ("central", "forward", "complex"):
         raise ValueError(f"unknown finite-difference method {method!r}; choose 'central', 'forward' or 'complex'")
     if convention not in CONVENTIONS:
@@ -168,9 +171,17 @@ def taylor_remainder(
     ``(h (..., M), r (..., M), noise (..., M))`` where ``noise`` is a round-off estimate
     :math:`10^2 \epsilon (\|f(X)\| + \|f(X + hD)\|)`; remainders below it carry no information.
     """
+    if not callable(fn):
+        raise ValueError(f"fn must be a callable stress(strain), got {type(fn).__name__}")
+    if convention not in CONVENTIONS:
+        raise ValueError(f"unknown convention {convention!r}; choose one of {CONVENTIONS}")
     x = as_tensor(strain)
     check_shape(x, (3, 3), "strain")
-    C = _symmetric_action(as_tensor(tangent), convention)
+    check_finite(x, "strain")
+    C = as_tensor(tangent)
+    check_shape(C, (3, 3, 3, 3), "tangent")
+    check_finite(C, "tangent")
+    C = _symmetric_action(C.to(x.dtype), convention)
     batch = x.shape[:-2]
     eps = float(torch.finfo(x.dtype).eps)
     if hs is None:
@@ -183,8 +194,8 @@ def taylor_remainder(
     else:
         rel = as_tensor(hs, dtype=x.dtype, device=x.device).flatten()
         s = torch.ones(batch, dtype=x.dtype, device=x.device)
-    if rel.numel() < 3 or bool((rel <= 0).any()):
-        raise ValueError("hs must hold at least three positive steps")
+    if rel.numel() < 3 or not bool(torch.isfinite(rel).all()) or bool((rel <= 0).any()):
+        raise ValueError("hs must hold at least three positive finite steps")
     gen = torch.Generator().manual_seed(seed)
     D = torch.randn(*batch, 3, 3, generator=gen, dtype=torch.float64).to(dtype=x.dtype, device=x.device)
     if convention != "full":

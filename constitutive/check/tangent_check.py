@@ -25,6 +25,7 @@ from .differences import (
     taylor_remainder,
 )
 from .report import TangentCheckReport
+from .tolerances import check_positive, default_rtol
 
 # --------------------------------------------------------------------------------------------------------------
 # Resolving the function and tangent
@@ -86,6 +87,12 @@ def _resolve(
 ) -> tuple[Callable[[Tensor], Tensor], Tensor]:
     """(batched stress function, tangent in ``convention`` broadcast to ``(..., 3, 3, 3, 3)``)."""
     batch = strain.shape[:-2]
+    _check_dt(dt)
+    if not _is_path_dependent(fn_or_model) and (state is not None or dt is not None):
+        raise ValueError(
+            "state and dt apply to path-dependent models (with initial_state/update) only; "
+            f"{type(fn_or_model).__name__} has no history"
+        )
     if _is_path_dependent(fn_or_model):
         model = fn_or_model
         start = dict(model.initial_state(batch)) if state is None else dict(state)
@@ -138,6 +145,18 @@ def _resolve(
     return stress, C.to(strain.dtype) if not strain.is_complex() else C
 
 
+def _check_dt(dt: float | Tensor | None) -> None:
+    """``ValueError`` unless ``dt`` is None or finite and non-negative (a number or a tensor)."""
+    if dt is None:
+        return
+    try:
+        t = as_tensor(dt, dtype=torch.float64) if not isinstance(dt, Tensor) else dt.detach()
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"dt must be a non-negative number or tensor, got {dt!r}") from None
+    if t.is_complex() or not bool(torch.isfinite(t).all()) or bool((t < 0).any()):
+        raise ValueError(f"dt must be finite and non-negative, got {dt!r}")
+
+
 # --------------------------------------------------------------------------------------------------------------
 # check_tangent
 # --------------------------------------------------------------------------------------------------------------
@@ -150,7 +169,7 @@ def check_tangent(
     method: str = "central",
     *,
     convention: str = "symmetric",
-    rtol: float = 1e-6,
+    rtol: float | None = None,
     atol: float | None = None,
     step: float | TensorLike | None = None,
     state: Mapping[str, Tensor] | None = None,
@@ -182,11 +201,13 @@ def check_tangent(
     convention:
         'symmetric' (default), 'components' or 'full', as in :mod:`constitutive.tangent`.
     rtol, atol:
-        A point passes when :math:`\max|C - C^{FD}| \le \text{atol} + \text{rtol}\max|C^{FD}|`; ``atol`` defaults
-        to :math:`100\epsilon` times the largest :math:`\max|C^{FD}|` of the batch. ``rtol=1e-8`` is reachable in
-        float64 with 'central' or 'complex'; use about 1e-3 in float32.
+        A point passes when :math:`\max|C - C^{FD}| \le \text{atol} + \text{rtol}\max|C^{FD}|`; ``rtol``
+        defaults from the strain's dtype (:func:`constitutive.check.default_rtol`: 1e-6 in float64, 1e-3 in
+        float32), ``atol`` to :math:`100\epsilon` times the largest :math:`\max|C^{FD}|` of the batch. Both must be
+        positive and finite. ``rtol=1e-8`` is reachable in float64 with 'central' or 'complex'.
     step:
-        Absolute finite-difference step (scalar or per point); default automatic (see the module docstring).
+        Absolute finite-difference step (scalar or per point, positive and finite); default automatic from the
+        dtype, :math:`\epsilon^{1/3} s` (see the module docstring).
     hs:
         Absolute Taylor steps (at least three), default ``h0 * 2**-m`` times the per-point length scale s,
         m = 0..7, with h0 = 1e-2 in float64 and 1e-1 in float32 (whose round-off would swallow smaller steps).
@@ -196,7 +217,16 @@ def check_tangent(
     Returns a :class:`TangentCheckReport`. Raises ``ValueError`` for a non-symmetric strain (unless 'full'), NaN
     in the strain, the tangent or any function value, and shape mismatches.
     """
+    if not isinstance(richardson, bool):
+        raise ValueError(f"richardson must be True or False, got {richardson!r}")
     x = _checked_strain(strain, method, convention)
+    real = x.real.dtype if x.is_complex() else x.dtype
+    rtol = default_rtol(real) if rtol is None else check_positive(rtol, "rtol")
+    atol = None if atol is None else check_positive(atol, "atol")
+    if step is not None:
+        h_user = as_tensor(step)
+        if h_user.numel() == 0 or not bool(torch.isfinite(h_user).all()) or not bool((h_user > 0).all()):
+            raise ValueError(f"step must be positive and finite (scalar or one per point), got {step!r}")
     fn, C = _resolve(fn_or_model, x, tangent, convention, state, dt, batched, notation, order)
     batch = x.shape[:-2]
     fx = _eval(fn, x, "f(strain)")

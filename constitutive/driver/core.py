@@ -4,6 +4,8 @@ every converged step (the Newton iterations of a step are in :mod:`.newton`)."""
 from __future__ import annotations
 
 import contextlib
+import math
+import numbers
 import time as _time
 from collections.abc import Callable
 from dataclasses import replace
@@ -11,13 +13,35 @@ from typing import Any
 
 import torch
 
+from ..check.tolerances import check_positive, default_rtol
 from ..models.base import PathDependentMaterial
 from ..paths import LoadPath, labels_for
 from ..tensor import Tensor
-from .kinematics import FiniteStrain, SmallStrain, TangentFn, model_evaluator
+from .kinematics import FiniteStrain, SmallStrain, TangentFn, finite_history, model_evaluator
 from .newton import Control, NewtonSettings, StepFailure, StepResult, StepStart, implicit_correction, newton_step
 from .result import DriverError, DriveResult, Recorder
 from .tangent_errors import newton_tangent_errors
+
+#: Bounds of a step ratio suggested by a failing model (``suggested_step_ratio``): never below 0.1 (at most ten
+#: sub-steps per cut), never above 0.5 (a cut at least halves the step).
+MIN_STEP_RATIO, MAX_STEP_RATIO = 0.1, 0.5
+
+
+def substeps(failure: BaseException) -> int:
+    """Equal sub-steps replacing a failed step: 2 (halving), or ``ceil(1/r)`` for the ratio ``r`` that the model's
+    error suggests through a ``suggested_step_ratio`` attribute (e.g. a UMAT's PNEWDT < 1), ``r`` clamped to
+    [:data:`MIN_STEP_RATIO`, :data:`MAX_STEP_RATIO`]; so every sub-step is at most ``r`` times the failed one. The
+    driver reads the attribute on the failure's cause (any model error), without knowing the error class."""
+    ratio = getattr(failure.__cause__, "suggested_step_ratio", None)
+    try:
+        r = float(ratio) if ratio is not None else MAX_STEP_RATIO
+    except (TypeError, ValueError):
+        r = MAX_STEP_RATIO
+    if not math.isfinite(r):
+        r = MAX_STEP_RATIO
+    r = min(max(r, MIN_STEP_RATIO), MAX_STEP_RATIO)
+    return math.ceil(1.0 / r - 1e-9)
+
 
 #: Callback ``progress(step, n_steps)`` called after every converged step.
 Progress = Callable[[int, int], None]
@@ -36,7 +60,7 @@ def drive(
     cutbacks: int = 0,
     tangent: TangentFn | str | None = None,
     check_tangent: bool = False,
-    tangent_tolerance: float = 1e-6,
+    tangent_tolerance: float | None = None,
     progress: Progress | None = None,
     on_failure: str = "raise",
     differentiable: bool = False,
@@ -61,8 +85,12 @@ def drive(
     line_search:
         at most this many halvings of a Newton step that does not reduce the residual norm (0: plain Newton).
     cutbacks:
-        a step that fails is split into two half steps, recursively, at most this many times (0: fail at once).
-        The result then has more steps than the path; ``result.extra["cutbacks"]`` counts the splits.
+        a step that fails is split into equal sub-steps, recursively: two halves, or, when the model's error
+        suggests a step ratio r (a ``suggested_step_ratio`` attribute, e.g. a UMAT's PNEWDT), ``ceil(1/r)``
+        sub-steps with r clamped to [0.1, 0.5] (:func:`substeps`). ``cutbacks`` bounds the reduction in halvings:
+        a step may shrink to 2**-cutbacks of the path's step; a cut into n sub-steps costs log2(n) of it (0: fail at
+        once). The result then has more steps than the path; ``result.extra["cutbacks"]`` counts the halvings
+        spent (a cut into four counts 2).
     tangent:
         ``None``/'consistent': the model's (consistent) tangent. 'continuum': ``model.continuum_tangent``. A
         callable ``tangent(strain, state_n, dt)`` (small strain) replaces the Newton matrix, to study convergence;
@@ -71,7 +99,8 @@ def drive(
         verify the Newton tangent of every converged step against central finite differences of that step's
         stress map (the engine of :mod:`constitutive.check`; all steps in one batched pass after the run, so the
         cost is that of about a dozen model calls); errors land in ``result.tangent_error`` and the summary line.
-        ``tangent_tolerance`` is the pass threshold of that line.
+        ``tangent_tolerance`` is the pass threshold of that line (positive; default from the model's dtype,
+        :func:`constitutive.check.default_rtol`: 1e-6 in float64, 1e-3 in float32).
     progress:
         ``progress(step, n_steps)`` after every step (the CLI prints from it).
     on_failure:
@@ -86,6 +115,27 @@ def drive(
         values). Default ``False``: detached CPU results, as always.
     """
     _check_options(path, on_failure, max_iter, cutbacks, line_search)
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be a finite non-negative number, got {value!r}")
+    for name, flag in (("predictor", predictor), ("check_tangent", check_tangent), ("differentiable", differentiable)):
+        if not isinstance(flag, bool):
+            raise ValueError(f"{name} must be True or False, got {flag!r}")
+    if progress is not None and not callable(progress):
+        raise ValueError(f"progress must be a callable progress(step, n_steps) or None, got {progress!r}")
+    try:
+        batch_shape = torch.Size(batch_shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"batch_shape must be a tuple of non-negative integers, got {batch_shape!r}") from None
+    if any(n < 0 for n in batch_shape):
+        raise ValueError(f"batch_shape must be a tuple of non-negative integers, got {tuple(batch_shape)}")
+    try:
+        torch.broadcast_shapes(batch_shape, path.batch_shape())
+    except RuntimeError:
+        raise ValueError(
+            f"batch_shape {tuple(batch_shape)} does not broadcast with the path's target batch "
+            f"{tuple(path.batch_shape())}"
+        ) from None
     dtype = getattr(model, "dtype", torch.float64)
     settings = NewtonSettings(
         max_iter=max_iter,
@@ -95,7 +145,10 @@ def drive(
         line_search=line_search,
     )
     run = _Drive(model, path, batch_shape, tangent, settings, differentiable)
-    run.cutbacks, run.check_tangent, run.tangent_tolerance = cutbacks, check_tangent, tangent_tolerance
+    tolerance = (
+        default_rtol(dtype) if tangent_tolerance is None else check_positive(tangent_tolerance, "tangent_tolerance")
+    )
+    run.cutbacks, run.check_tangent, run.tangent_tolerance = cutbacks, check_tangent, tolerance
     run.progress, run.on_failure = progress, on_failure
     for seg_index in range(len(path.segments)):
         failed = run.segment(seg_index)
@@ -109,10 +162,10 @@ def _check_options(path: LoadPath, on_failure: str, max_iter: int, cutbacks: int
         raise ValueError(f"on_failure must be 'raise' or 'return', got {on_failure!r}")
     if not isinstance(path, LoadPath):
         raise ValueError(f"path must be a constitutive.paths.LoadPath, got {type(path).__name__}")
-    if int(max_iter) < 1:
-        raise ValueError(f"max_iter must be at least 1, got {max_iter}")
-    if int(cutbacks) < 0 or int(line_search) < 0:
-        raise ValueError(f"cutbacks and line_search must be non-negative, got {cutbacks} and {line_search}")
+    for name, value, least in (("max_iter", max_iter, 1), ("cutbacks", cutbacks, 0), ("line_search", line_search, 0)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+            kind = "a positive integer" if least else "a non-negative integer"
+            raise ValueError(f"{name} must be {kind}, got {value!r}")
 
 
 class _Drive:
@@ -150,7 +203,8 @@ class _Drive:
         self.labels = labels_for(path.kinematics)
         self.x0 = kin.reference(batch)
         self.x, self.y = self.x0.clone(), torch.zeros_like(self.x0)
-        is_history = isinstance(model, PathDependentMaterial) and kin.kind == "small"
+        # Small strain: every path-dependent model; finite strain: those with first_piola_update (a stateful F map).
+        is_history = isinstance(model, PathDependentMaterial) and (kin.kind == "small" or finite_history(model))
         self.state = model.initial_state(batch) if is_history else None
         self.K_prev: Tensor | None = None
         self.t = 0.0
@@ -193,7 +247,7 @@ class _Drive:
         end = torch.where(is_strain, kin.from_components(values, "strain"), kin.from_components(values, "stress"))
         begin = torch.where(is_strain, self.x, self.y)
         # Steps to take, as fractions of the segment (a stack; a failed step is split in two when cutbacks allow).
-        pending = [(k / seg.increments, 0) for k in range(seg.increments, 0, -1)]
+        pending: list[tuple[float, float]] = [(k / seg.increments, 0.0) for k in range(seg.increments, 0, -1)]
         t_start, f_cur = self.t, 0.0
         while pending:
             f_new, level = pending.pop()
@@ -205,13 +259,15 @@ class _Drive:
             try:
                 out = self.solve(target, split, dt, self.settings.predictor and f_cur > 0.0)
             except StepFailure as err:
-                if level < self.cutbacks:
-                    pending += [(f_new, level + 1), (0.5 * (f_cur + f_new), level + 1)]
-                    self.n_cutbacks += 1
+                n_sub = substeps(err)
+                cost = math.log2(n_sub)
+                if level + cost <= self.cutbacks + 1e-9:
+                    pending += [(f_cur + (f_new - f_cur) * k / n_sub, level + cost) for k in range(n_sub, 0, -1)]
+                    self.n_cutbacks += math.ceil(cost - 1e-9)
                     continue
                 return self.fail(
                     f"step {self.step + 1} (segment {seg_index + 1}, t = {t_new:.6g}"
-                    + (f", after {level} cutback(s)" if level else "")
+                    + (f", after {level:.3g} cutback(s)" if level else "")
                     + f"): {err}",
                     err.__cause__,
                     step=self.step + 1,

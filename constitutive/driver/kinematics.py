@@ -96,6 +96,13 @@ class FiniteStrain:
         return x[..., self.rows, self.cols]
 
 
+def finite_history(model: Any) -> bool:
+    """Whether ``model`` carries a history along F-controlled paths: a path-dependent model (``initial_state``) that
+    offers ``first_piola_update(F, state, dt) -> (P, new_state, A)`` (e.g. a finite-strain UMAT). Others are
+    evaluated at F from the virgin state (exact for hyperelastic models)."""
+    return isinstance(model, PathDependentMaterial) and callable(getattr(model, "first_piola_update", None))
+
+
 def model_evaluator(model: Any, kin: SmallStrain | FiniteStrain, tangent: TangentFn | str | None) -> Callable[..., Any]:
     """``evaluate(x_vec, state_n, dt) -> (y_vec, new_state, K)`` for this model and kinematics."""
     replacement: TangentFn | None
@@ -117,6 +124,21 @@ def model_evaluator(model: Any, kin: SmallStrain | FiniteStrain, tangent: Tangen
             )
         if replacement is not None:
             raise ValueError("a replacement tangent is supported on small-strain paths only")
+        if getattr(model, "finite_strain", True) is False:
+            raise ValueError(
+                f"a finite-strain path needs a finite-strain model; this {type(model).__name__} was built with "
+                "finite_strain=False (drive it on a small-strain path, or build it with finite_strain=True)"
+            )
+        if finite_history(model):
+
+            def evaluate_finite_history(x: Tensor, state: Any, dt: float) -> tuple[Tensor, Any, Tensor]:
+                F = kin.tensor(x, "F")
+                if bool((torch.linalg.det(F) <= 0).any()):
+                    raise ValueError("the Newton iterate has det F <= 0 (the step is too large for the material)")
+                P, new_state, A = model.first_piola_update(F, state, dt)
+                return kin.vec(P, "P"), new_state, kin.matrix(A)
+
+            return evaluate_finite_history
 
         def evaluate_finite(x: Tensor, state: Any, dt: float) -> tuple[Tensor, Any, Tensor]:
             F = kin.tensor(x, "F")

@@ -10,7 +10,7 @@ y`` per mode: rubber nominal stresses, uniaxial stress by closed form or by the 
 
 from __future__ import annotations
 
-from .columns import RUBBER_MODES, check_finite_column, check_monotonic
+from .columns import RUBBER_MODES, STRESS_UNITS, check_finite_column, check_monotonic, plausibility_warnings
 from .experiment import Experiment, rms_error
 from .responses import (
     RESPONSES,
@@ -23,12 +23,14 @@ from .responses import (
 __all__ = [
     "RESPONSES",
     "RUBBER_MODES",
+    "STRESS_UNITS",
     "UNIAXIAL_ROUTES",
     "Experiment",
     "ResponseFn",
     "check_finite_column",
     "check_monotonic",
     "has_uniaxial_closed_form",
+    "plausibility_warnings",
     "rms_error",
     "uniaxial_stress_response",
 ]

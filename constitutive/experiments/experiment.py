@@ -11,7 +11,7 @@ import torch
 
 from ..models.base import Material
 from ..tensor import Tensor
-from .columns import RUBBER_MODES, check_finite_column, check_monotonic
+from .columns import RUBBER_MODES, check_finite_column, check_monotonic, plausibility_warnings
 from .responses import AXIS_LABELS, RESPONSES, ResponseFn
 
 # --------------------------------------------------------------------------------------------------------------
@@ -27,9 +27,12 @@ class Experiment:
     ``"pure_shear"``: rubber stretch → nominal stress; ``"uniaxial_stress"``: axial (true) strain → axial (true)
     stress) unless a custom ``response(model, x) -> y`` is given. ``monotonic``: the load path must increase
     strictly (checked). ``settings``: keywords for the response (e.g. ``{"route": "incremental"}`` for
-    :func:`uniaxial_stress_response`). ``weight`` multiplies the experiment's squared residuals. Validation raises
-    ``ValueError`` for mismatched lengths, NaN/inf, a non-monotonic path where monotonic is required, a
-    non-positive weight, or an unknown mode.
+    :func:`uniaxial_stress_response`). ``weight`` multiplies the experiment's squared residuals. ``stress_unit``:
+    the unit of the measured stresses (default ``"MPa"``, the unit of the shipped data); the default axis label
+    and the calibration report use it, and :meth:`plausibility` checks the data against it
+    (:func:`constitutive.experiments.columns.plausibility_warnings`). Validation raises ``ValueError`` for
+    mismatched lengths, NaN/inf, a non-monotonic path where monotonic is required, a non-positive weight, an
+    empty unit, or an unknown mode.
     """
 
     name: str
@@ -43,29 +46,58 @@ class Experiment:
     monotonic: bool = True
     response: ResponseFn | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    stress_unit: str = "MPa"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ValueError(f"an experiment needs a non-empty name, got {self.name!r}")
+        if self.response is not None and not callable(self.response):
+            raise ValueError(
+                f"experiment {self.name!r}: response must be a callable response(model, x), got {self.response!r}"
+            )
+        if not isinstance(self.settings, dict):
+            raise ValueError(f"experiment {self.name!r}: settings must be a dict of keywords, got {self.settings!r}")
+        if not isinstance(self.stress_unit, str) or not self.stress_unit.strip():
+            raise ValueError(f"experiment {self.name!r}: stress_unit must be a non-empty string such as 'MPa'")
+        self.stress_unit = self.stress_unit.strip()
         if self.response is None and self.mode not in RESPONSES:
             raise ValueError(
                 f"experiment {self.name!r}: unknown mode {self.mode!r}; known modes {sorted(RESPONSES)} "
                 "(or pass response=)"
             )
-        x = check_finite_column(as_numpy(self.x), f"experiment {self.name!r}: x (load path)")
-        y = check_finite_column(as_numpy(self.y), f"experiment {self.name!r}: y (measured response)")
+        x = check_finite_column(
+            self.x if not isinstance(self.x, Tensor) else as_numpy(self.x), f"experiment {self.name!r}: x (load path)"
+        )
+        y = check_finite_column(
+            self.y if not isinstance(self.y, Tensor) else as_numpy(self.y),
+            f"experiment {self.name!r}: y (measured response)",
+        )
         if x.shape != y.shape:
             raise ValueError(f"experiment {self.name!r}: x has {x.size} points but y has {y.size}")
         if self.monotonic:
             check_monotonic(x, f"experiment {self.name!r}: load path x")
-        if not (math.isfinite(self.weight) and self.weight > 0):
+        if self.response is None and self.mode in RUBBER_MODES and bool((x <= 0).any()):
+            k = int(np.flatnonzero(x <= 0)[0])
+            raise ValueError(f"experiment {self.name!r}: stretches must be positive, got {x[k]!r} at index {k}")
+        try:
+            weight = float(self.weight)
+        except (TypeError, ValueError):
+            raise ValueError(f"experiment {self.name!r}: weight must be a number, got {self.weight!r}") from None
+        if isinstance(self.weight, bool) or not (math.isfinite(weight) and weight > 0):
             raise ValueError(f"experiment {self.name!r}: weight must be positive and finite, got {self.weight}")
         self.x = torch.as_tensor(x, dtype=torch.float64)
         self.y = torch.as_tensor(y, dtype=torch.float64)
         default = AXIS_LABELS.get(self.mode, ("x", "y"))
         self.x_label = self.x_label or default[0]
-        self.y_label = self.y_label or default[1]
+        self.y_label = self.y_label or default[1].replace("(MPa)", f"({self.stress_unit})")
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
+
+    def plausibility(self) -> list[str]:
+        """Messages for data implausible in :attr:`stress_unit` (kPa data, strain in percent ...; the rule is
+        :func:`constitutive.experiments.columns.plausibility_warnings`); empty when plausible."""
+        return plausibility_warnings(self.mode, as_numpy(self.x), as_numpy(self.y), self.stress_unit, self.name)
 
     @classmethod
     def rubber(cls, mode: str, stretch: Any, nominal_stress: Any, **kwargs: Any) -> Experiment:
@@ -83,17 +115,21 @@ class Experiment:
 
     def predict(self, model: Material, x: Tensor | None = None) -> Tensor:
         """The model's response ``(n,)`` along this experiment's load path (or along ``x``)."""
+        if not isinstance(model, Material):
+            raise TypeError(
+                f"experiment {self.name!r}: model must be a constitutive Material, got {type(model).__name__}"
+            )
         fn = self.response or RESPONSES[self.mode]
         xs = self.x if x is None else torch.as_tensor(x, dtype=torch.float64)
         return fn(model, xs.to(dtype=model.dtype, device=model.device), **self.settings)
 
     def subsample(self, points: int) -> Experiment:
         """A copy with at most ``points`` points, evenly spaced in index, always keeping the last one."""
+        if isinstance(points, bool) or not isinstance(points, (int, np.integer)) or points < 2:
+            raise ValueError(f"points must be >= 2 (an integer), got {points!r}")
         n = len(self)
         if points >= n:
             return self
-        if points < 2:
-            raise ValueError(f"points must be >= 2, got {points}")
         idx = np.unique(np.round(np.linspace(0, n - 1, points)).astype(int))
         return Experiment(
             name=self.name,
@@ -107,6 +143,7 @@ class Experiment:
             monotonic=self.monotonic,
             response=self.response,
             settings=dict(self.settings),
+            stress_unit=self.stress_unit,
         )
 
 

@@ -3,6 +3,7 @@ uniaxial stress by closed form or by the driver)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -92,9 +93,19 @@ def uniaxial_stress_response(
     (``jacobian="reverse"`` in :func:`calibrate`); forward mode (``torch.func.jacfwd``) is not stopped by
     ``no_grad`` and differentiates the Newton iterations themselves, which agrees once they have converged.
     """
+    if not isinstance(model, Material):
+        raise TypeError(f"model must be a constitutive Material, got {type(model).__name__}")
     strain = torch.as_tensor(strain, dtype=model.dtype, device=model.device)
     if strain.ndim != 1:
         raise ValueError(f"strain must be a 1-d history (n,), got shape {tuple(strain.shape)}")
+    if strain.numel() == 0:
+        raise ValueError("strain history is empty")
+    if not bool(torch.isfinite(strain.detach()).all()):
+        raise ValueError("strain history holds NaN or Inf")
+    if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be a positive finite number, got {tol!r}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
+        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
     if route not in UNIAXIAL_ROUTES:
         raise ValueError(f"unknown uniaxial-stress route {route!r}; choose one of {UNIAXIAL_ROUTES}")
     monotonic = bool((strain >= 0).all()) and bool((torch.diff(strain.detach()) >= 0).all())
@@ -123,6 +134,8 @@ def _uniaxial_driven(model: Any, strain: Tensor, tol: float, max_iter: int, dt: 
         durations: float | list[float] = 1.0
     else:
         dts = torch.as_tensor(dt, dtype=torch.float64).detach().cpu().reshape(-1)
+        if not bool(torch.isfinite(dts).all()) or bool((dts < 0).any()):
+            raise ValueError(f"dt must hold finite non-negative time increments, got {dt!r}")
         if dts.numel() not in (1, n):
             raise ValueError(f"dt must be one time increment or one per point ({n}), got {dts.numel()}")
         durations = [float(v) for v in dts.expand(n)]

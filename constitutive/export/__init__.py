@@ -26,11 +26,29 @@ Fortran storage. ``DDSDDE(I, J)`` = ∂Δσ_I/∂Δε_J is stored column-major, 
 
 Two-dimensional hypotheses (Abaqus NTENS): ``"3d"`` (6), ``"plane_strain"`` and ``"axisymmetric"`` (4: 11 22 33 12),
 ``"plane_stress"`` (3: 11 22 12, σ33 = 0 condensed statically by :func:`constitutive.notation.reduce`).
+:func:`export_model` with ``hypothesis="plane_stress"`` takes the in-plane strain of any model, solves ε33, ε13, ε23
+for σ33 = σ13 = σ23 = 0 with the driver's Newton step and returns the condensed consistent tangent
+(:func:`plane_stress_strain` gives the solved 3D strain back). Every header states the ``units``.
 """
 
 from __future__ import annotations
 
-from .cards import abaqus_card, abaqus_elastic_card, abaqus_hyperelastic_card, parse_abaqus_card
+from .card_reader import TabulatedHardening, read_card
+from .cards import (
+    CARD_CODES,
+    PlasticTable,
+    abaqus_card,
+    abaqus_elastic_card,
+    abaqus_hyperelastic_card,
+    abaqus_plastic_card,
+    abaqus_rate_dependent_card,
+    abaqus_viscoelastic_card,
+    card_kinds,
+    card_writer_for,
+    parse_abaqus_card,
+    plastic_table,
+    register_card_writer,
+)
 from .files import read, write
 from .layouts import (
     ANISOTROPIC_ORDER,
@@ -44,7 +62,15 @@ from .layouts import (
     pack_upper,
     unpack_upper,
 )
-from .state import ExportedState, export_finite_strain, export_model, export_state
+from .state import (
+    UNSPECIFIED,
+    ExportedState,
+    export_finite_strain,
+    export_model,
+    export_state,
+    material_units,
+    plane_stress_strain,
+)
 from .umat_source import UMATGenerationError, generate_umat, umat_source
 
 __all__ = [
@@ -57,6 +83,9 @@ __all__ = [
     "export_state",
     "export_model",
     "export_finite_strain",
+    "plane_stress_strain",
+    "material_units",
+    "UNSPECIFIED",
     "from_fortran_flat",
     "pack_upper",
     "unpack_upper",
@@ -68,6 +97,17 @@ __all__ = [
     "abaqus_hyperelastic_card",
     "abaqus_card",
     "parse_abaqus_card",
+    "abaqus_plastic_card",
+    "abaqus_rate_dependent_card",
+    "abaqus_viscoelastic_card",
+    "plastic_table",
+    "PlasticTable",
+    "register_card_writer",
+    "card_writer_for",
+    "card_kinds",
+    "CARD_CODES",
+    "read_card",
+    "TabulatedHardening",
     "umat_source",
     "generate_umat",
     "UMATGenerationError",

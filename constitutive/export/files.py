@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .layouts import _SIZES, FORMATS, _labels, from_fortran_flat, layout
-from .state import ExportedState
+from .state import UNSPECIFIED, ExportedState
 
 # --------------------------------------------------------------------------------------------------------------
 # Files
@@ -106,6 +106,7 @@ def _from_header(header: Mapping[str, Any], stress: np.ndarray, tangent: np.ndar
         tangent_measure=header.get("tangent_measure", ""),
         strain=None if strain is None else np.asarray(strain, dtype=np.float64).reshape(*batch, n),
         metadata=dict(header.get("metadata", {})),
+        units=str(header.get("units", UNSPECIFIED)),
     )
 
 

@@ -117,6 +117,8 @@ ORTHOTROPIC_ORDER: tuple[tuple[int, int], ...] = tuple(zip((0, 0, 1, 0, 1, 2, 3,
 
 def layout(code: str) -> CodeLayout:
     """The :class:`CodeLayout` of ``code`` (``ValueError`` lists the known codes)."""
+    if not isinstance(code, str):
+        raise ValueError(f"code must be an FE code name, one of {sorted(CODES)}; got {code!r}")
     key = code.lower().replace("-", "").replace("/", "").replace("_", "")
     aliases = {"abaqusstandard": "abaqus", "umat": "abaqus", "ccx": "calculix", "tfel": "mfront", "dyna": "lsdyna"}
     key = aliases.get(key, key)
@@ -133,25 +135,33 @@ def _labels(lay: CodeLayout, hypothesis: str) -> list[str]:
 
 def from_fortran_flat(flat: TensorLike, ntens: int) -> np.ndarray:
     """Inverse of :meth:`ExportedState.fortran_flat`: ``(..., NTENS²)`` column-major -> ``(..., NTENS, NTENS)``."""
+    if isinstance(ntens, bool) or not isinstance(ntens, (int, np.integer)) or ntens not in (3, 4, 6):
+        raise ValueError(f"ntens must be 3, 4 or 6 (plane stress, 2D, 3D), got {ntens!r}")
     a = np.asarray(flat, dtype=np.float64)
-    if a.shape[-1] != ntens * ntens:
-        raise ValueError(f"a flat DDSDDE for NTENS={ntens} has {ntens * ntens} entries, got {a.shape[-1]}")
+    if a.ndim == 0 or a.shape[-1] != ntens * ntens:
+        raise ValueError(f"a flat DDSDDE for NTENS={ntens} has {ntens * ntens} entries, got shape {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError("the flat DDSDDE holds NaN or Inf")
     return np.swapaxes(a.reshape(*a.shape[:-1], ntens, ntens), -1, -2)
 
 
 def pack_upper(D: TensorLike) -> np.ndarray:
     """The 21 upper-triangle entries ``(..., 21)`` of ``(..., 6, 6)`` in :data:`ANISOTROPIC_ORDER`."""
     D = np.asarray(D, dtype=np.float64)
-    if D.shape[-2:] != (6, 6):
+    if D.ndim < 2 or D.shape[-2:] != (6, 6):
         raise ValueError(f"expected a (..., 6, 6) matrix, got {D.shape}")
+    if not np.isfinite(D).all():
+        raise ValueError("the tangent matrix holds NaN or Inf")
     return np.stack([D[..., I, J] for I, J in ANISOTROPIC_ORDER], axis=-1)
 
 
 def unpack_upper(values: TensorLike) -> np.ndarray:
     """Inverse of :func:`pack_upper`: 21 constants -> symmetric ``(..., 6, 6)``."""
     v = np.asarray(values, dtype=np.float64)
-    if v.shape[-1] != 21:
-        raise ValueError(f"expected 21 constants, got {v.shape[-1]}")
+    if v.ndim == 0 or v.shape[-1] != 21:
+        raise ValueError(f"expected 21 constants (..., 21), got shape {v.shape}")
+    if not np.isfinite(v).all():
+        raise ValueError("the 21 constants hold NaN or Inf")
     D = np.zeros(v.shape[:-1] + (6, 6))
     for k, (I, J) in enumerate(ANISOTROPIC_ORDER):
         D[..., I, J] = D[..., J, I] = v[..., k]

@@ -158,9 +158,12 @@ _LOADED: dict[str, ctypes.CDLL] = {}
 
 def load_library(path: str | os.PathLike[str], *, global_symbols: bool = False) -> ctypes.CDLL:
     """Load a shared library once per process (``RTLD_GLOBAL`` for the support library, whose ``XIT`` & co. a
-    prebuilt UMAT library resolves at load time)."""
-    key = str(Path(path).resolve())
+    prebuilt UMAT library resolves at load time; that one is loaded once per process whatever its cache folder)."""
+    # The support library is keyed by its file name, which carries the hash of its content: one copy per process
+    # whatever cache folder it was built in, since a second RTLD_GLOBAL copy would split XIT's jump buffer between
+    # two libraries (a UMAT resolved against one, the trampoline in the other).
+    key = Path(path).name if global_symbols else str(Path(path).resolve())
     if key not in _LOADED:
         mode = ctypes.RTLD_GLOBAL if global_symbols else ctypes.RTLD_LOCAL
-        _LOADED[key] = ctypes.CDLL(key, mode=mode)
+        _LOADED[key] = ctypes.CDLL(str(Path(path).resolve()), mode=mode)
     return _LOADED[key]

@@ -116,6 +116,11 @@ class UMATCutback(UMATError):
         super().__init__(message, increment=increment, point=point, reason="PNEWDT")
         self.pnewdt = pnewdt
 
+    @property
+    def suggested_step_ratio(self) -> float:
+        """The step ratio the UMAT asks for (``pnewdt``): the driver's cutbacks read this generic attribute."""
+        return self.pnewdt
+
 
 def _ptr(a: np.ndarray) -> int:
     return a.ctypes.data
