@@ -196,6 +196,10 @@ def test_header_states_model_props_statev_units_version():
     hyper = GENERATED["MooneyRivlin"].source.split("SUBROUTINE UMAT")[0]
     assert "NLGEOM=YES" in hyper and "complex step" in hyper and "PROPS(3) K = 5.0" in hyper
     assert umat_source(ALL["LinearElastic"]) == GENERATED["LinearElastic"].source
+    assert "Units: unspecified (any consistent system)" in head
+    assert "Units: N, mm, s" in umat_source(ALL["J2-linear"], units="N, mm, s")
+    with pytest.raises(ValueError, match="units"):
+        umat_source(ALL["J2-linear"], units=" ")
 
 
 # -------------------------------------------------------------------------------------------- elastic models
@@ -465,7 +469,8 @@ def test_cli_export_umat_writes_and_refuses_to_overwrite(tmp_path, capsys):
 
     out = tmp_path / "steel.f"
     assert main(["export", "umat", "steel_s355", "-o", str(out)]) == 0
-    assert out.read_text(encoding="utf-8") == umat_source(load("steel_s355"))
+    assert out.read_text(encoding="utf-8") == umat_source(load("steel_s355"), units="MPa")
+    assert "Units: MPa (the parameter file's)" in out.read_text(encoding="utf-8")
     assert "NPROPS" in capsys.readouterr().out
     out.write_text("keep me", encoding="utf-8")
     assert main(["export", "umat", "steel_s355", "-o", str(out)]) == 2

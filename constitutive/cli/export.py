@@ -158,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
 def _umat(args: argparse.Namespace) -> int:
     """``constitutive export umat MATERIAL -o FILE.f [--force]``: the generated UMAT of the material
     (:func:`constitutive.export.umat_source`; docs/export.md, "Generated UMATs")."""
+    from ..export import material_units
     from ..export.umat_source import generate_umat
     from ..fileio import atomic_write_text, check_not_input, check_writable
 
@@ -173,7 +174,7 @@ def _umat(args: argparse.Namespace) -> int:
     check_not_input(args.output, [model_file(args.material)])
     check_writable(args.output, overwrite=args.force)
     model = model_arg(args.material, (args.param or []) + (args.option or []))
-    g = generate_umat(model)
+    g = generate_umat(model, units=material_units(args.material))
     atomic_write_text(args.output, g.source, overwrite=args.force)
     nlgeom = ", NLGEOM=YES" if g.finite_strain else ""
     print(f"wrote {args.output} (Abaqus UMAT for {type(model).__name__}: NPROPS {g.nprops}, NSTATV {g.nstatv}{nlgeom})")

@@ -118,6 +118,7 @@ class GeneratedUMAT:
     declarations: list[str] = field(default_factory=list)
     routines: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    units: str = "unspecified"
     source: str = ""
 
     @property
@@ -155,11 +156,15 @@ def umat_generator(model: Any) -> Generator | None:
     return None
 
 
-def generate_umat(model: Material, *, interface: str = "abaqus") -> GeneratedUMAT:
+def generate_umat(model: Material, *, interface: str = "abaqus", units: str | None = None) -> GeneratedUMAT:
     """Generate the UMAT of ``model``: a :class:`GeneratedUMAT` with the source, PROPS values, NSTATV.
 
+    ``units``: the unit system of the parameter values (e.g. ``"MPa, mm, s"``, the ``[material] units`` of a
+    parameter file: :func:`constitutive.export.material_units`), stated in the header; ``None``: unspecified.
     ``UMATGenerationError`` for a model without a generator (user models from Python functions, ...) or a
     configuration its generator does not cover (the message names it)."""
+    if units is not None and (not isinstance(units, str) or not units.strip()):
+        raise ValueError(f"units must be a non-empty string such as 'MPa, mm, s', got {units!r}")
     if interface not in INTERFACES:
         raise ValueError(f"unknown interface {interface!r}; choose one of {INTERFACES}")
     gen = umat_generator(model)
@@ -181,14 +186,15 @@ def generate_umat(model: Material, *, interface: str = "abaqus") -> GeneratedUMA
             "(register one with constitutive.export.umat_source.register_umat_generator)"
         )
     g = gen(model)
+    g.units = units.strip() if units else "unspecified"
     g.source = _assemble(g)
     return g
 
 
-def umat_source(model: Material, *, interface: str = "abaqus") -> str:
+def umat_source(model: Material, *, interface: str = "abaqus", units: str | None = None) -> str:
     """Standalone fixed-form Fortran source of an Abaqus UMAT implementing ``model`` (see the module docstring;
-    :func:`generate_umat` returns the PROPS values and NSTATV with it)."""
-    return generate_umat(model, interface=interface).source
+    :func:`generate_umat` returns the PROPS values and NSTATV with it; ``units`` as there)."""
+    return generate_umat(model, interface=interface, units=units).source
 
 
 # ------------------------------------------------------------------------------------------------- assembly
@@ -260,7 +266,13 @@ def _assemble(g: GeneratedUMAT) -> str:
         out += _comment("Small strain: total strain STRAN + DSTRAN in, total stress out.")
     out += ["C"]
     out += _comment(
-        f"PROPS (NPROPS = {n}) carry the parameter values, in this order, in consistent units (stress "
+        f"Units: {g.units}"
+        + (" (the parameter file's); " if g.units != "unspecified" else " (any consistent system); ")
+        + "the analysis must use the same: nothing is converted."
+    )
+    out += ["C"]
+    out += _comment(
+        f"PROPS (NPROPS = {n}) carry the parameter values, in this order, in those units (stress "
         "parameters in the unit of STRESS):"
     )
     for k, ((name, meaning, unit), v) in enumerate(zip(g.prop_docs, g.props), 1):
