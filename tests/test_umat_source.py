@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -58,15 +57,8 @@ STRICT_FLAGS = ("-O2", "-fPIC", "-Wall", "-Werror")
 
 @pytest.fixture(scope="module", autouse=True)
 def _cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """A fresh cache, or the one whose support library this process already loaded: UMAT libraries resolve XIT and
-    STDB_ABQERR against the first support library loaded (RTLD_GLOBAL), so a second copy from another cache folder
-    would not see the UMAT call in progress and STDB_ABQERR(-3) would not stop the increment (a limitation of
-    constitutive.umat.build when one process uses several cache folders)."""
-    from constitutive.umat import build
-
-    loaded = [Path(p).parent for p in build._LOADED if Path(p).name.startswith("libcst_umat_support")]
     mp = pytest.MonkeyPatch()
-    mp.setenv("CONSTITUTIVE_UMAT_CACHE", str(loaded[0] if loaded else tmp_path_factory.mktemp("umat_cache")))
+    mp.setenv("CONSTITUTIVE_UMAT_CACHE", str(tmp_path_factory.mktemp("umat_cache")))
     yield
     mp.undo()
 
