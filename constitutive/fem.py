@@ -131,6 +131,23 @@ def newton(
     scale that does not vanish when the predictor is already exact. Non-convergence is reported in the result
     (``converged=False``), not raised: the residual history is the point of these examples; an iterate the
     material refuses (``ValueError``) ends the step with ``failure`` set.
+
+    Parameters
+    ----------
+    basis:
+        The scikit-fem vector basis of the displacement field (``basis.N`` dofs).
+    u:
+        ``(basis.N,)`` start-of-step displacements (copied, not modified).
+    fixed_dofs, fixed_values:
+        Indices of the prescribed dofs and their end-of-step values.
+    material:
+        ``material(H) -> (stress, tangent)`` with H = ∇u at all quadrature points (:data:`MaterialRoutine`).
+    rtol, atol:
+        Convergence tolerances of the criterion above (defaults 1e-12 and 0).
+    max_iter:
+        At most this many Newton updates after the predictor (default 25).
+    predictor:
+        Take the linear predictor step above (default ``True``).
     """
     skfem = require_skfem()
     u = np.array(u, dtype=np.float64, copy=True)

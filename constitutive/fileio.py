@@ -126,7 +126,21 @@ def atomic_open(
 def atomic_write_text(
     path: str | Path, text: str, *, overwrite: bool = False, encoding: str = "utf-8", mkdir: bool = True
 ) -> Path:
-    """Write ``text`` to ``path`` atomically; refuses an existing file unless ``overwrite``. Returns the path."""
+    """Write ``text`` to ``path`` atomically; refuses an existing file unless ``overwrite``. Returns the path.
+
+    Parameters
+    ----------
+    path:
+        The destination file.
+    text:
+        The content, written as is (no newline translation).
+    overwrite:
+        Replace an existing file (default ``False``: :class:`OutputExistsError`).
+    encoding:
+        Text encoding (default UTF-8).
+    mkdir:
+        Create the destination folder (default ``True``; else a missing folder raises ``FileNotFoundError``).
+    """
     with atomic_open(path, "w", overwrite=overwrite, mkdir=mkdir, encoding=encoding, newline="") as fh:
         fh.write(text)
     return Path(path)

@@ -198,8 +198,19 @@ def to_notation(
 ) -> Tensor:
     """Full tensor -> vector ``(..., 6)`` or matrix ``(..., 6, 6)`` in ``notation`` ('voigt' or 'mandel').
 
-    ``x``: ``(..., 3, 3)`` symmetric for 'stress'/'strain', ``(..., 3, 3, 3, 3)`` minor-symmetric for
-    'stiffness'/'compliance'. ``rtol`` is the relative symmetry tolerance (default ``sqrt(eps)``).
+    Parameters
+    ----------
+    x:
+        ``(..., 3, 3)`` symmetric for 'stress'/'strain', ``(..., 3, 3, 3, 3)`` minor-symmetric for
+        'stiffness'/'compliance'.
+    quantity:
+        'stress', 'strain', 'stiffness' or 'compliance' (:data:`QUANTITIES`).
+    notation:
+        'voigt' (default) or 'mandel'.
+    order:
+        The component order, a key of :data:`ORDERS` (default 'voigt').
+    rtol:
+        The relative symmetry tolerance (default ``sqrt(eps)``).
     """
     _check_quantity(quantity), _check_notation(notation), _check_order(order)
     if quantity in _SECOND:
@@ -310,6 +321,19 @@ def plane_stress_condense(M: TensorLike, keep: list[int], drop: list[int]) -> Te
 
 def reduce(x: TensorLike, quantity: str, kind: str, notation: str = "voigt", *, rtol: float | None = None) -> Tensor:
     r"""Two-dimensional reduction of a full tensor to the vector/matrix an FE code uses for 2D elements.
+
+    Parameters
+    ----------
+    x:
+        ``(..., 3, 3)`` for stress/strain, ``(..., 3, 3, 3, 3)`` for stiffness/compliance (below).
+    quantity:
+        'stress', 'strain', 'stiffness' or 'compliance' (:data:`QUANTITIES`).
+    kind:
+        The reduction, a key of :data:`REDUCTIONS` (below).
+    notation:
+        'voigt' (default) or 'mandel'; the slots are in Abaqus order.
+    rtol:
+        The relative symmetry tolerance of :func:`to_notation` (default ``sqrt(eps)``).
 
     ``kind``:
 

@@ -303,9 +303,19 @@ def standard_path(
 ) -> LoadPath:
     """A named mode driven through the keypoint amplitudes ``a_1, a_2, ...`` (starting from a = 0).
 
-    ``amplitudes``: a number, a list of numbers, or a tensor ``(n_keypoints, *batch)`` for a batch of points with
-    different amplitudes. ``increments``/``duration``: per segment, one value for all or one per keypoint.
-    See the module docstring for the meaning of ``a`` in each mode.
+    Parameters
+    ----------
+    mode:
+        One of :data:`MODES`; see the module docstring for the meaning of ``a`` in each mode.
+    amplitudes:
+        A number, a list of numbers, or a tensor ``(n_keypoints, *batch)`` for a batch of points with different
+        amplitudes.
+    increments, duration:
+        Per segment: one value for all or one per keypoint (defaults 10 increments, duration 1).
+    by:
+        'strain' (default) or 'stress': which quantity the amplitude prescribes.
+    kinematics:
+        'small' (default) or 'finite'.
     """
     if by not in CONTROLS:
         raise ValueError(f"by must be 'strain' or 'stress', got {by!r}")
@@ -352,7 +362,23 @@ def cyclic(
 ) -> LoadPath:
     r"""Tension--compression cycles: keypoints :math:`m + a, m - a, m + a, \dots` (``2 cycles + 1`` keypoints), i.e.
     a first loading branch then ``cycles`` full reversals-and-reloadings. A segment from ``+a`` to ``-a`` spans twice
-    the amplitude, so it gets ``2 increments`` steps and ``2 duration`` (constant rate)."""
+    the amplitude, so it gets ``2 increments`` steps and ``2 duration`` (constant rate).
+
+    Parameters
+    ----------
+    mode:
+        One of :data:`MODES` (default 'uniaxial_stress').
+    amplitude:
+        The amplitude a (default 0.01).
+    cycles:
+        The number of full cycles, a non-negative integer (default 1).
+    mean:
+        The mean value m (default 0).
+    increments, duration:
+        Steps and duration of the first loading branch (defaults 20 and 1); reversals get twice each.
+    by, kinematics:
+        As in :func:`standard_path`.
+    """
     if int(cycles) != cycles or cycles < 0:
         raise ValueError(f"cycles must be a non-negative integer, got {cycles!r}")
     amps = [mean + amplitude] + [mean - amplitude, mean + amplitude] * int(cycles)

@@ -130,9 +130,21 @@ def parameter_jacobian(
     r"""Derivative of the six components of ``fn(X)`` with respect to the six parameters of ``X``,
     :math:`\partial Y_I / \partial p_J` ``(..., 6, 6)``, by AD through :func:`symmetric_from_parameters`.
 
-    ``x``: ``(..., 3, 3)`` symmetric (or ``(..., 6)`` parameters). A second route to
-    ``jacobian(fn, x, "components", notation="voigt", order=order)``, independent of :func:`apply_convention`.
-    ``mode``: 'reverse' (default) or 'forward' (see the module docstring on forward mode and ``torch.linalg.det``).
+    A second route to ``jacobian(fn, x, "components", notation="voigt", order=order)``, independent of
+    :func:`apply_convention`.
+
+    Parameters
+    ----------
+    fn:
+        Maps a ``(3, 3)`` tensor to a ``(3, 3)`` tensor (called under ``vmap``, as in :func:`jacobian`).
+    x:
+        ``(..., 3, 3)`` symmetric (or ``(..., 6)`` parameters).
+    order:
+        The component order of the six components and parameters (default 'voigt').
+    mode:
+        'reverse' (default) or 'forward' (see the module docstring on forward mode and ``torch.linalg.det``).
+    chunk_size:
+        Passed to ``vmap`` to bound memory for very large batches.
     """
     if mode not in ("forward", "reverse"):
         raise ValueError(f"unknown mode {mode!r}; choose 'forward' or 'reverse'")
@@ -287,17 +299,29 @@ def hessian(
 ) -> tuple[Tensor, Tensor]:
     r"""Gradient and second derivative of a scalar energy :math:`\psi` on symmetric tensors, in one pass.
 
-    ``psi`` maps a ``(3, 3)`` tensor to a scalar (called under ``vmap``); ``x`` is ``(..., 3, 3)`` symmetric.
+    Parameters
+    ----------
+    psi:
+        Maps a ``(3, 3)`` tensor to a scalar (called under ``vmap``).
+    x:
+        ``(..., 3, 3)`` symmetric points.
+    notation, order:
+        ``None`` (default): tensors; 'voigt' or 'mandel' with a component order (default 'voigt'): the stress
+        vector and stiffness matrix in that notation (below).
+    mode:
+        'reverse' (default; ``jacrev`` of ``grad``, reverse over reverse, exact for energies written with
+        ``torch.linalg.det``/``slogdet``/``inv`` on batches) or 'forward' (``jacfwd`` of ``grad``; wrong for
+        batched ``torch.linalg.det``/``slogdet`` in PyTorch <= 2.13, see the module docstring).
+    chunk_size:
+        Passed to ``vmap`` to bound memory for very large batches.
+
     Returns ``(stress, tangent)``: :math:`\partial\psi/\partial X` on Sym, ``(..., 3, 3)`` (symmetric), and
     :math:`\partial^2\psi/\partial X \partial X` on Sym, ``(..., 3, 3, 3, 3)`` -- minor- and major-symmetric. With
     ``notation`` the stress comes back as a Voigt/Mandel stress vector and the tangent as the stiffness matrix.
     For a hyperelastic energy :math:`\psi(E)` this gives :math:`S` and :math:`\mathrm{d}S/\mathrm{d}E`.
 
-    ``mode``: 'reverse' (default; ``jacrev`` of ``grad``, reverse over reverse, exact for energies written with
-    ``torch.linalg.det``/``slogdet``/``inv`` on batches) or 'forward' (``jacfwd`` of ``grad``; wrong for batched
-    ``torch.linalg.det``/``slogdet`` in PyTorch <= 2.13, see the module docstring). Raises ``ValueError`` when the
-    second derivative is NaN or infinite where the gradient is finite, e.g. ``torch.linalg.det(I + 2E)`` at
-    ``E = 0``, pointing at :func:`constitutive.tensor.det`.
+    Raises ``ValueError`` when the second derivative is NaN or infinite where the gradient is finite, e.g.
+    ``torch.linalg.det(I + 2E)`` at ``E = 0``, pointing at :func:`constitutive.tensor.det`.
     """
     if mode not in ("forward", "reverse"):
         raise ValueError(f"unknown mode {mode!r}; choose 'reverse' or 'forward'")

@@ -572,9 +572,19 @@ def spectral_derivative(lam: Tensor, Q: Tensor, y: Tensor, dy: Tensor, rtol: flo
     r"""Derivative of :math:`Y(X) = \sum_a y_a(\lambda) n_a \otimes n_a` on symmetric tensors, exact at repeated
     eigenvalues.
 
-    Parameters: ``lam`` ``(..., 3)`` and ``Q`` ``(..., 3, 3)`` from :func:`eigh_sym` of ``X``; ``y`` ``(..., 3)`` the
-    principal values :math:`y_a`; ``dy`` ``(..., 3, 3)`` with ``dy[..., a, b]`` = :math:`\partial y_a/\partial
-    \lambda_b`. The functions :math:`y_a` must be symmetric in the sense that swapping two eigenvalues swaps the
+    Parameters
+    ----------
+    lam, Q:
+        ``(..., 3)`` and ``(..., 3, 3)``: eigenvalues and eigenvectors from :func:`eigh_sym` of ``X``.
+    y:
+        ``(..., 3)`` the principal values :math:`y_a`.
+    dy:
+        ``(..., 3, 3)`` with ``dy[..., a, b]`` = :math:`\partial y_a/\partial \lambda_b`.
+    rtol:
+        Relative gap below which two eigenvalues count as repeated (below; default :math:`\epsilon^{1/3}` of the
+        dtype).
+
+    The functions :math:`y_a` must be symmetric in the sense that swapping two eigenvalues swaps the
     corresponding :math:`y` (true of every isotropic function).
 
     Returns the minor-symmetric tangent :math:`\partial Y / \partial X` on Sym, ``(..., 3, 3, 3, 3)``:

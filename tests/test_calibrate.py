@@ -356,6 +356,7 @@ def test_report_figure_and_parameter_file_round_trip(tmp_path: Path, registered:
     assert float(back.C10) == res.parameters["C10"] and float(back.C01) == res.parameters["C01"]
     content = p.read_text()
     assert 'name = "test rubber"' in content and "rms_error" in content and "Treloar" in content
+    assert 'units = "MPa"' in content  # the data's stress unit, in which the moduli were fitted
 
 
 # ----------------------------------------------------------------------------------------------------- bad input

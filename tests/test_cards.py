@@ -439,3 +439,19 @@ def test_read_combined_card_in_the_documented_spelling():
     )
     model = ex.read_card(text)
     assert _content(ex.abaqus_card(model)) == _content(ex.abaqus_card(plasticity.J2Plasticity(**CHABOCHE)))
+
+
+def test_cli_writes_the_calculix_card_variant(capsys) -> None:
+    # --card calculix: no zero D2, D3 that CalculiX would replace by its defaults; an incompressible fit is refused
+    from constitutive.cli import main
+
+    yeoh = ["export", "natural_rubber_yeoh_treloar_fit", "--param", "K=2000"]
+    assert main([*yeoh, "--card", "calculix"]) == 0
+    calculix = capsys.readouterr().out
+    assert main([*yeoh, "--card", "abaqus"]) == 0
+    abaqus = capsys.readouterr().out
+    assert "*HYPERELASTIC, YEOH" in calculix and calculix != abaqus
+    assert main(["export", "natural_rubber_yeoh_treloar_fit", "--card", "calculix"]) == 2
+    assert "bulk modulus" in capsys.readouterr().err
+    assert main([*yeoh, "--card", "ansys"]) == 2
+    assert "abaqus, calculix" in capsys.readouterr().err

@@ -666,3 +666,16 @@ def test_csv_reader_names_missing_tangent_columns_and_header_keys(tmp_path):
     json_path.write_text(json.dumps(data))
     with pytest.raises(ValueError, match="header lacks 'NTENS'"):
         ex.read(json_path)
+
+
+def test_cli_export_header_states_the_material_files_units(tmp_path) -> None:
+    from constitutive.cli import main
+    from constitutive.export import read
+
+    out = tmp_path / "state.json"
+    assert main(["export", "steel_s355", "--strain=1e-3,0,0,0,0,0", "-o", str(out)]) == 0
+    assert read(out).header()["units"] == "MPa"
+    out2 = tmp_path / "state2.json"
+    args = ["export", "LinearElastic", "--param", "E=210e3", "--param", "nu=0.3", "--strain=1e-3,0,0,0,0,0"]
+    assert main([*args, "-o", str(out2)]) == 0
+    assert read(out2).header()["units"] == "unspecified"

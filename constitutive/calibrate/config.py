@@ -120,7 +120,23 @@ def run_config(
     **overrides: Any,
 ) -> tuple[CalibrationResult, dict[str, Path]]:
     """Run the calibration a TOML config describes; write ``<name>.toml`` (parameter file), ``<name>_report.md``
-    and ``<name>.png`` into ``out`` (default: the config's folder). Returns the result and the written paths.
+    and ``<name>.png`` into ``out``. Returns the result and the written paths.
+
+    Parameters
+    ----------
+    config:
+        The path of a TOML config, or the config itself as a mapping (keys below).
+    out:
+        The output folder (default: the config's folder; for a mapping, ``base``).
+    verbose:
+        Passed to :func:`calibrate` (default 1: one progress line per iteration).
+    base:
+        The folder relative data-file names are resolved against first (default: the config's folder, or the
+        current folder for a mapping); a name not found there is looked up in the bundled data.
+    overwrite:
+        Replace existing outputs (default ``False``: refused).
+    **overrides:
+        Replace ``[fit]`` entries.
 
     ``<name>`` is the config's ``name``, else ``<config stem>_fit`` (``calibration`` for a mapping). A fit the
     optimizer did not report converged is written as ``<name>_not_converged.*``, so it never replaces a previous
@@ -131,7 +147,6 @@ def run_config(
     ``[options]``, ``[initial]``, ``fixed`` (list of names, or a ``[fixed]`` table of values), ``[bounds]``
     (``name = [lower, upper]``), ``[fit]`` (``max_nfev``, ``jacobian``, ``ftol``, ``xtol``, ``gtol``, ``loss``),
     ``[metadata]`` (copied into the parameter file) and ``[[experiments]]`` (:func:`experiment_from_config`).
-    ``overrides`` replace ``[fit]`` entries.
     """
     if not isinstance(config, (str, Path, Mapping)):
         raise ValueError(f"config must be a path to a TOML file or a mapping, got {type(config).__name__}")

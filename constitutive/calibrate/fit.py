@@ -76,16 +76,40 @@ def calibrate(
 ) -> CalibrationResult:
     r"""Fit ``model``'s parameters to ``experiments`` by nonlinear least squares with an AD Jacobian.
 
-    ``model``: a :class:`Material` subclass (called as ``cls(**params, **options, dtype=dtype)``), its registered
-    name, or a factory ``make(**params) -> Material``. ``initial``: starting value of every parameter to vary or
-    hold (a number, or a list for series parameters such as Ogden's ``mu``/``alpha``; elements are addressed as
-    ``"mu[1]"``). ``fixed``: names (or element labels) in ``initial`` held at their initial value, or a mapping
-    of extra parameters held at the given values. ``bounds``: ``{name or "name[i]": (lower, upper)}``, ``None``
-    for an open side; a bound on a series name applies to each element. ``options``: non-fitted keywords for the
-    constructor (e.g. ``{"K": 2000.0}``). ``error``: ``"absolute"``, ``"relative"`` or ``"normalised"`` (module
-    docstring). ``jacobian``: ``"reverse"`` or ``"forward"`` automatic differentiation. ``verbose``: print one
-    progress line per iteration; ``callback(info)`` receives ``{"iteration", "nfev", "cost", "parameters"}``
-    each iteration. The remaining keywords go to :func:`scipy.optimize.least_squares`.
+    Parameters
+    ----------
+    model:
+        A :class:`Material` subclass (called as ``cls(**params, **options, dtype=dtype)``), its registered name, or
+        a factory ``make(**params) -> Material``.
+    experiments:
+        One :class:`Experiment` or a sequence of them (unique names).
+    initial:
+        Starting value of every parameter to vary or hold (a number, or a list for series parameters such as
+        Ogden's ``mu``/``alpha``; elements are addressed as ``"mu[1]"``).
+    bounds:
+        ``{name or "name[i]": (lower, upper)}``, ``None`` for an open side; a bound on a series name applies to
+        each element.
+    fixed:
+        Names (or element labels) in ``initial`` held at their initial value, or a mapping of extra parameters
+        held at the given values.
+    options:
+        Non-fitted keywords for the constructor (e.g. ``{"K": 2000.0}``).
+    error:
+        ``"absolute"`` (default), ``"relative"`` or ``"normalised"`` (module docstring).
+    relative_floor:
+        For ``error="relative"``: the residual of a point is divided by ``max(|y|, relative_floor * max|y|)``
+        (positive, finite; default 0.01).
+    jacobian:
+        ``"reverse"`` (default) or ``"forward"`` automatic differentiation.
+    max_nfev, ftol, xtol, gtol, x_scale, loss:
+        Passed to :func:`scipy.optimize.least_squares` (method ``"trf"``); defaults: no evaluation limit beyond
+        scipy's, tolerances 1e-12, ``x_scale="jac"``, ``loss="linear"``.
+    verbose:
+        Print one progress line per iteration.
+    callback:
+        ``callback(info)`` receives ``{"iteration", "nfev", "cost", "parameters"}`` each iteration.
+    dtype:
+        Floating-point dtype of the model and the residuals (default float64).
 
     Raises ``ValueError`` for an initial value outside its bounds, unknown names in ``fixed``/``bounds``, bad
     experiments, or a model that rejects the initial parameters.

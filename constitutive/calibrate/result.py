@@ -186,6 +186,8 @@ class CalibrationResult:
             "experiments": [e.name for e in self.experiments],
             "rms_error": [self.rms[e.name] for e in self.experiments],
         }
+        if self.stress_unit and self.stress_unit != "unspecified":
+            info["units"] = self.stress_unit  # the fitted moduli are in the data's stress unit
         sources = sorted({source_line(e.source) for e in self.experiments if e.source.strip()})
         if sources:
             info["data_source"] = "; ".join(sources)

@@ -78,10 +78,27 @@ def finite_difference_tangent(
 ) -> tuple[Tensor, Tensor]:
     r"""Finite-difference tangent of a *batched* ``fn`` at ``strain`` ``(..., 3, 3)`` in ``convention``.
 
-    All points are perturbed at once (one call of ``fn`` per direction and step). ``method``: 'central', 'forward'
-    or 'complex'. ``step``: absolute step (scalar or ``(...)`` per point); default :math:`\epsilon^{1/3} s`
-    (central, forward with Richardson), :math:`\epsilon^{1/2} s` (plain forward) or :math:`10^{-20} s` (complex),
-    with ``scale`` s ``(...)`` (default ``max(max|x|, 1)``). Returns ``(C_fd (..., 3, 3, 3, 3), step (...))``.
+    All points are perturbed at once (one call of ``fn`` per direction and step).
+
+    Parameters
+    ----------
+    fn:
+        Batched stress function, ``(..., 3, 3) -> (..., 3, 3)``.
+    strain:
+        ``(..., 3, 3)`` points.
+    method:
+        'central' (default), 'forward' or 'complex'.
+    convention:
+        'symmetric' (default), 'components' or 'full', as in :mod:`constitutive.tangent`.
+    step:
+        Absolute step (scalar or ``(...)`` per point); default :math:`\epsilon^{1/3} s` (central, forward with
+        Richardson), :math:`\epsilon^{1/2} s` (plain forward) or :math:`10^{-20} s` (complex).
+    richardson:
+        Richardson-extrapolate central/forward differences (default True).
+    scale:
+        The per-point length scale s ``(...)`` of the default step (default ``max(max|x|, 1)``).
+
+    Returns ``(C_fd (..., 3, 3, 3, 3), step (...))``.
     """
     if not callable(fn):
         raise ValueError(f"fn must be a callable stress(strain), got {type(fn).__name__}")
@@ -165,10 +182,27 @@ def taylor_remainder(
 ) -> tuple[Tensor, Tensor, Tensor]:
     r"""Taylor remainders :math:`r_m = \|f(X + h_m D) - f(X) - h_m\,C : D\|` for a *batched* ``fn``.
 
-    D is a random unit direction per point (symmetric unless ``convention='full'``; seeded, reproducible). ``hs``:
-    absolute steps, shared by all points; default :math:`h_0 2^{-m} s`, m = 0..7, with :math:`h_0 = 10^{-2}` in
-    float64 and :math:`10^{-1}` in float32, and the per-point ``scale`` s (default ``max(max|x|, 1)``). Returns
-    ``(h (..., M), r (..., M), noise (..., M))`` where ``noise`` is a round-off estimate
+    D is a random unit direction per point (symmetric unless ``convention='full'``; seeded, reproducible).
+
+    Parameters
+    ----------
+    fn:
+        Batched stress function, ``(..., 3, 3) -> (..., 3, 3)``.
+    strain:
+        ``(..., 3, 3)`` points X.
+    tangent:
+        C, ``(..., 3, 3, 3, 3)`` in ``convention``.
+    convention:
+        'symmetric' (default), 'components' or 'full', as in :mod:`constitutive.tangent`.
+    hs:
+        Absolute steps, shared by all points; default :math:`h_0 2^{-m} s`, m = 0..7, with :math:`h_0 = 10^{-2}`
+        in float64 and :math:`10^{-1}` in float32.
+    scale:
+        The per-point length scale s of the default steps (default ``max(max|x|, 1)``).
+    seed:
+        Seed of the random directions D (default 0).
+
+    Returns ``(h (..., M), r (..., M), noise (..., M))`` where ``noise`` is a round-off estimate
     :math:`10^2 \epsilon (\|f(X)\| + \|f(X + hD)\|)`; remainders below it carry no information.
     """
     if not callable(fn):

@@ -208,11 +208,20 @@ def check_tangent(
     step:
         Absolute finite-difference step (scalar or per point, positive and finite); default automatic from the
         dtype, :math:`\epsilon^{1/3} s` (see the module docstring).
+    state, dt:
+        For a path-dependent model: the start-of-step state held fixed (default ``model.initial_state(batch)``)
+        and the time increment, as in ``model.update(ε, state, dt)``.
     hs:
         Absolute Taylor steps (at least three), default ``h0 * 2**-m`` times the per-point length scale s,
         m = 0..7, with h0 = 1e-2 in float64 and 1e-1 in float32 (whose round-off would swallow smaller steps).
+    batched:
+        For a callable: ``True`` takes it as batched on ``(..., 3, 3)``, ``False`` as point-wise on ``(3, 3)``
+        (vmapped), ``None`` (default) detects which by comparing a batch call with a single-point call.
     richardson:
         Richardson-extrapolate central/forward differences (default True).
+    notation, order:
+        The notation ('voigt' or 'mandel') and component order of a ``(..., 6, 6)`` ``tangent`` (default order
+        'voigt'); ``notation`` is required for such a tangent and unused for a ``(..., 3, 3, 3, 3)`` one.
 
     Returns a :class:`TangentCheckReport`. Raises ``ValueError`` for a non-symmetric strain (unless 'full'), NaN
     in the strain, the tangent or any function value, and shape mismatches.

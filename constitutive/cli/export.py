@@ -17,12 +17,14 @@ import numpy as np
 import torch
 
 from ..export import (
+    CARD_CODES,
     CODES,
     FORMATS,
     HYPOTHESES,
     abaqus_card,
     export_finite_strain,
     export_model,
+    material_units,
     write,
 )
 from ..export.layouts import layout
@@ -101,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     if args.card and state_given:
         raise ValueError("--card writes a material card from the parameters: --strain/--F do not apply")
     if not args.card and (args.name is not None or args.elastic_type is not None):
-        raise ValueError("--name and --elastic-type belong to a material card: use them with --card abaqus")
+        raise ValueError("--name and --elastic-type belong to a material card: use them with --card abaqus|calculix")
     if args.F is not None and (args.order is not None or args.shear is not None):
         raise ValueError("--order and --shear describe --strain; --F is nine row-major components")
     if args.F is not None and args.hypothesis != "3d":
@@ -119,12 +121,12 @@ def run(args: argparse.Namespace) -> int:
     layout(code)  # validates the code before any work
     model = model_arg(args.model, (args.param or []) + (args.option or []))
     if args.card:
-        if args.card != "abaqus":
-            raise ValueError(f"--card supports 'abaqus', not {args.card!r}")
-        text = abaqus_card(model, name=args.name, elastic_type=args.elastic_type)
+        if args.card not in CARD_CODES:
+            raise ValueError(f"--card supports {', '.join(CARD_CODES)}, not {args.card!r}")
+        text = abaqus_card(model, name=args.name, elastic_type=args.elastic_type, code=args.card)
         if args.output:
             atomic_write_text(args.output, text, overwrite=args.force)
-            print(f"wrote {args.output} (Abaqus material card)")
+            print(f"wrote {args.output} ({args.card} material card)")
         else:
             sys.stdout.write(text)
         return 0
@@ -140,7 +142,9 @@ def run(args: argparse.Namespace) -> int:
         X, order, shear = code_strain_arg(args.strain, code, order=args.order, shear=args.shear)
         symbol = "E" if "Green" in str(getattr(model, "strain_measure", "")) else "ε"
         print(describe_strain(X, order, shear, symbol))
-        exported = export_model(model, X, code, args.hypothesis)
+        source = model_file(args.model)
+        units = material_units(source) if source is not None else None
+        exported = export_model(model, X, code, args.hypothesis, units=units)
     else:
         raise ValueError("give a state: --strain (small strain / Green-Lagrange) or --F (finite strain), or --card")
     if args.output:
@@ -222,7 +226,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--hypothesis", default="3d", choices=HYPOTHESES)
     p.add_argument("--format", choices=FORMATS, help="file format (default: the output suffix)")
     p.add_argument("-o", "--output", help="output file (default: print); kept if it exists, unless --force")
-    p.add_argument("--card", help="write a material card instead: 'abaqus'")
+    p.add_argument(
+        "--card",
+        help="write a material card instead: 'abaqus', or 'calculix' (no zero compressibility terms CalculiX would "
+        "replace by its defaults; what CalculiX cannot read is refused)",
+    )
     p.add_argument("--name", help="material name in the card")
     p.add_argument("--elastic-type", dest="elastic_type", help="*ELASTIC TYPE (isotropic, orthotropic, ...)")
     add_force(p)

@@ -99,7 +99,8 @@ def drive(
         verify the Newton tangent of every converged step against central finite differences of that step's
         stress map (the engine of :mod:`constitutive.check`; all steps in one batched pass after the run, so the
         cost is that of about a dozen model calls); errors land in ``result.tangent_error`` and the summary line.
-        ``tangent_tolerance`` is the pass threshold of that line (positive; default from the model's dtype,
+    tangent_tolerance:
+        the pass threshold of that summary line (positive; default from the model's dtype,
         :func:`constitutive.check.default_rtol`: 1e-6 in float64, 1e-3 in float32).
     progress:
         ``progress(step, n_steps)`` after every step (the CLI prints from it).

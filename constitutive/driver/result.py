@@ -223,10 +223,25 @@ class DriveResult:
         title: str | None = None,
         overwrite: bool = False,
     ) -> Any:
-        """Stress--strain curve (a hysteresis loop on a cyclic path) of column ``y`` against ``x`` (defaults: the
-        first driven strain component and its stress), one line per point; saved to ``path`` when given (over an
-        existing file only with ``overwrite=True``). Returns the matplotlib axes (see
-        :func:`constitutive.driver.figures.plot_result`)."""
+        """Stress--strain curve (a hysteresis loop on a cyclic path) of column ``y`` against ``x``, one line per point.
+
+        Parameters
+        ----------
+        path:
+            Save the figure there when given (atomically; only a figure of its own, i.e. with ``ax`` ``None``).
+        x, y:
+            Column names (defaults: the first driven strain component and its stress).
+        ax:
+            Matplotlib axes to draw into (default: a new figure).
+        label:
+            Legend label of the first point's line (a legend is drawn when given).
+        title:
+            Axes title.
+        overwrite:
+            Replace an existing file at ``path`` (default ``False``: refused).
+
+        Returns the matplotlib axes (see :func:`constitutive.driver.figures.plot_result`).
+        """
         from .figures import plot_result
 
         return plot_result(self, path, x=x, y=y, ax=ax, label=label, title=title, overwrite=overwrite)

@@ -67,6 +67,17 @@ MIN_STRESS_MPA = 1e-3  # every stress below 1 kPa: the data are in another unit 
 def plausibility_warnings(mode: str, x: np.ndarray, y: np.ndarray, unit: str, name: str = "") -> list[str]:
     """Messages for data that are implausible for the stated stress ``unit`` (empty when plausible).
 
+    Parameters
+    ----------
+    mode:
+        The experiment's mode (``"uniaxial_stress"``, a rubber mode, or a custom response).
+    x, y:
+        The experiment's control (strain or stretch) and stress columns, 1-D arrays.
+    unit:
+        The stated stress unit, a key of :data:`STRESS_UNITS` (surrounding spaces ignored).
+    name:
+        The experiment's name, prefixed to each message when given.
+
     The rule, per experiment, with :math:`\\max|y|` converted to MPa through :data:`STRESS_UNITS` (an unknown unit
     skips the stress bounds):
 

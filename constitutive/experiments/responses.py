@@ -65,7 +65,24 @@ def uniaxial_stress_response(
     r"""Axial stress ``(n,)`` along an axial-strain history ``strain`` ``(n,)`` under uniaxial stress:
     :math:`\varepsilon_{11}` prescribed, the other five stress components zero.
 
-    ``route``:
+    Parameters
+    ----------
+    model:
+        Any small-strain model; path-dependent ones go through ``update(strain, state, dt)``, others through
+        ``stress_and_tangent``.
+    strain:
+        ``(n,)`` axial strain history ε11.
+    route:
+        ``"auto"`` (default), ``"flow_stress"`` or ``"incremental"`` (below).
+    tol, max_iter:
+        Incremental route: the driver's relative Newton tolerance (default 1e-10) and the most iterations per step
+        (default 50); the flow-stress route's scalar Newton uses them likewise.
+    dt:
+        The time increment of every step (a number) or of each step (``(n,)``), for rate-dependent models;
+        ``None`` (default) gives rate-independent models a unit increment and a rate-dependent model's own
+        ``ValueError``.
+
+    Routes:
 
     * ``"flow_stress"`` -- closed form for rate-independent J2 plasticity with isotropic hardening under monotonic
       loading (:func:`has_uniaxial_closed_form`): with :math:`\alpha = \varepsilon^p_{11}`,
@@ -80,10 +97,7 @@ def uniaxial_stress_response(
     (:func:`constitutive.paths.uniaxial_stress`) with one segment of one increment ending at each point, from the
     unloaded virgin state: :math:`\varepsilon_{11}` prescribed, Newton on the five other strain components
     (Mandel notation, the model's consistent tangent) until :math:`\sigma_K = 0` (K = 22, 33, 23, 13, 12) to the
-    driver's relative tolerance ``tol``, at most ``max_iter`` iterations per step. Path-dependent models go through
-    ``update(strain, state, dt)``, others through ``stress_and_tangent``. ``dt``: the time increment of every step
-    (a number) or of each step (``(n,)``), for rate-dependent models; ``None`` gives rate-independent models a unit
-    increment and a rate-dependent model's own ``ValueError``. A step that does not converge raises
+    driver's relative tolerance ``tol``, at most ``max_iter`` iterations per step. A step that does not converge raises
     :class:`constitutive.models.ConvergenceError` (the driver's diagnostics, the point and its axial strain); a
     model that rejects its input, ``ValueError``.
 

@@ -690,7 +690,23 @@ def abaqus_card(
     ``*PLASTIC``/``*CYCLIC HARDENING`` for J2 plasticity (:func:`abaqus_plastic_card`; ``tolerance`` and
     ``max_plastic_strain`` shape the table), ``*RATE DEPENDENT`` for Perzyna, ``*VISCOELASTIC`` for the generalized
     Maxwell model (:func:`abaqus_viscoelastic_card`). The first line is a ``**`` comment with the model's
-    ``to_dict()`` (when it has one). ``TypeError`` for a non-model; ``ValueError`` for a model without a card."""
+    ``to_dict()`` (when it has one). ``TypeError`` for a non-model; ``ValueError`` for a model without a card.
+
+    Parameters
+    ----------
+    model:
+        The material model.
+    name:
+        The ``*MATERIAL, NAME=`` label (a letter, then letters, digits, ``_`` or ``-``; at most 80 characters);
+        default: the model's class name in upper case.
+    elastic_type:
+        The ``*ELASTIC`` type of a linear elastic model (:func:`abaqus_elastic_card`; default: the most specific
+        that is exact).
+    code:
+        ``"abaqus"`` (default) or ``"calculix"``.
+    tolerance, max_plastic_strain:
+        Shape the ``*PLASTIC`` table of J2 plasticity (:func:`abaqus_plastic_card`).
+    """
     _check_code(code)
     writer = card_writer_for(model)
     label = name or type(model).__name__.upper()

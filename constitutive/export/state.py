@@ -144,8 +144,28 @@ def export_state(
 
     3D: :func:`constitutive.notation.to_notation` in the code's (notation, order). 2D (Abaqus):
     :func:`constitutive.notation.reduce` -- plane strain / axisymmetric keep the 4x4 block of slots 11 22 33 12,
-    plane stress condenses σ33 = 0: :math:`\\bar D = D_{aa} - D_{a3} D_{33}^{-1} D_{3a}`. ``units`` (e.g.
-    ``"MPa, mm, s"``) goes into the header; ``None``: ``"unspecified"``.
+    plane stress condenses σ33 = 0: :math:`\\bar D = D_{aa} - D_{a3} D_{33}^{-1} D_{3a}`.
+
+    Parameters
+    ----------
+    stress:
+        ``(..., 3, 3)`` symmetric stress.
+    tangent:
+        ``(..., 3, 3, 3, 3)`` minor-symmetric tangent; the batch shapes of ``stress``, ``tangent`` and ``strain``
+        broadcast.
+    code:
+        The FE code, a key of :data:`constitutive.export.layouts.CODES` (default ``"abaqus"``).
+    hypothesis:
+        ``"3d"`` (default), ``"plane_strain"``, ``"axisymmetric"`` or ``"plane_stress"`` (plane stress needs
+        σ33 = σ13 = σ23 = 0, else ``ValueError``), as the code's layout allows.
+    strain:
+        Optional ``(..., 3, 3)`` strain, laid out in the code's strain convention alongside.
+    stress_measure, strain_measure, tangent_measure:
+        Descriptions written into the header.
+    metadata:
+        Extra entries stored in ``ExportedState.metadata``.
+    units:
+        e.g. ``"MPa, mm, s"``, written into the header; ``None`` (default): ``"unspecified"``.
     """
     units = _checked_units(units)
     lay = layout(code)
@@ -213,12 +233,13 @@ def material_units(path: str | Path) -> str:
     repository's ``materials/`` folder, as :func:`constitutive.models.load` resolves it), e.g. ``"MPa, mm, s"``;
     ``"unspecified"`` when the file has none or no such file exists (a model given by class name and parameters).
     ``export_model(model, ..., units=material_units(path))`` writes it in the export header."""
-    from ..models.base import read_toml
+    from ..resources import material_file, read_toml
 
     p = Path(path)
-    if not p.exists():
-        p = Path(__file__).resolve().parents[2] / "materials" / f"{p.stem}.toml"
-        if Path(path).suffix or not p.exists():
+    if not p.is_file():
+        try:
+            p = material_file(str(path))
+        except (FileNotFoundError, ValueError):
             return UNSPECIFIED
     units = read_toml(p).get("material", {}).get("units")
     return units.strip() if isinstance(units, str) and units.strip() else UNSPECIFIED
@@ -244,9 +265,21 @@ def export_model(
 ) -> ExportedState:
     r"""Stress and tangent of ``model`` at ``strain`` (the model's own strain measure) for ``code``.
 
-    Path-dependent models take ``state`` (default: the virgin state) and ``dt``; the tangent is the consistent one
-    from ``update``. ``units`` (e.g. ``"MPa, mm, s"``) is written in the header; default: ``model.units`` when the
-    model carries it, else ``"unspecified"``.
+    Parameters
+    ----------
+    model:
+        A material model; path-dependent models are evaluated by ``update`` (the tangent is the consistent one).
+    strain:
+        The strain, ``(..., 3, 3)`` or, for plane stress, the in-plane strain (below).
+    code:
+        The FE code, a key of :data:`constitutive.export.layouts.CODES` (default ``"abaqus"``).
+    hypothesis:
+        ``"3d"`` (default), ``"plane_strain"``, ``"axisymmetric"`` or ``"plane_stress"`` (below).
+    state, dt:
+        For path-dependent models: the start state (default: the virgin state) and the time increment.
+    units:
+        e.g. ``"MPa, mm, s"``, written in the header; default: ``model.units`` when the model carries it, else
+        ``"unspecified"``.
 
     ``"3d"``, ``"plane_strain"``, ``"axisymmetric"``: ``strain`` is the full tensor ``(..., 3, 3)``.
 

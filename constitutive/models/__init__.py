@@ -1,17 +1,14 @@
 """Material models. Every model class is registered by name in :data:`MODELS` (see :mod:`.base`)."""
 
 from .base import (
-    CARD_WRITERS,
     MODELS,
     ConvergenceError,
     Material,
     PathDependentMaterial,
-    card_writer,
     get_model,
     load,
     read_toml,
     register,
-    register_card_writer,
     save,
     write_toml,
 )
@@ -68,9 +65,6 @@ __all__ = [
     "register",
     "save",
     "write_toml",
-    "CARD_WRITERS",
-    "register_card_writer",
-    "card_writer",
     "describe_models",
     "Parameter",
     "OptionalParameter",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal, cast, overload
 
@@ -41,9 +41,6 @@ __all__ = [
     "save",
     "read_toml",
     "write_toml",
-    "CARD_WRITERS",
-    "register_card_writer",
-    "card_writer",
 ]
 
 #: Registry of model classes by class name (filled by :meth:`Material.__init_subclass__`).
@@ -387,36 +384,6 @@ def _check_matrix(dtype: torch.dtype, device: torch.device) -> Tensor:
         M[[0, 4, 8], 3] = 1.0
         _CHECK_MATRICES[key] = M
     return _CHECK_MATRICES[key]
-
-
-# --------------------------------------------------------------------------------------------------------------
-# FE-code card writers: the hook the export package consults
-# --------------------------------------------------------------------------------------------------------------
-
-#: Card writers by (model class, FE code): ``fn(model, **options) -> str``. Looked up along the MRO by
-#: :func:`card_writer`, so a subclass inherits its parent's writer unless it registers its own.
-CARD_WRITERS: dict[tuple[type, str], Callable[..., str]] = {}
-
-
-def register_card_writer(cls: type[Material], fn: Callable[..., str] | None = None, *, code: str = "abaqus") -> Any:
-    """Register ``fn(model, **options) -> str`` as the ``code`` card writer of ``cls`` and its subclasses
-    (usable as a decorator: ``@register_card_writer(MyModel)``); returns ``fn``."""
-
-    def deco(f: Callable[..., str]) -> Callable[..., str]:
-        CARD_WRITERS[(cls, code)] = f
-        return f
-
-    return deco if fn is None else deco(fn)
-
-
-def card_writer(model: Material | type[Material], code: str = "abaqus") -> Callable[..., str] | None:
-    """The ``code`` card writer registered for ``model``'s class or its nearest base class; ``None`` if none."""
-    klass = model if isinstance(model, type) else type(model)
-    for base in klass.__mro__:
-        fn = CARD_WRITERS.get((base, code))
-        if fn is not None:
-            return fn
-    return None
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -308,8 +308,15 @@ class _LinearElasticity(Material):
 class LinearElastic(_LinearElasticity):
     r"""Isotropic linear elasticity :math:`\sigma = \lambda \operatorname{tr}(\varepsilon) I + 2\mu\varepsilon`.
 
-    Give any two of ``E``, ``nu``, ``lmbda``, ``mu`` (= ``G``), ``K`` (conversions: the table in the module
-    docstring). The canonical parameters stored (and written by ``to_dict``/``save``) are ``E`` and ``nu``;
+    Parameters
+    ----------
+    E, nu, lmbda, mu, K, G:
+        Give any two of Young's modulus ``E``, Poisson's ratio ``nu``, the Lamé constants ``lmbda`` and ``mu``
+        (= ``G``, the shear modulus) and the bulk modulus ``K`` (conversions: the table in the module docstring).
+    dtype, device:
+        Floating-point dtype of the parameters and computations (default float64) and their device (default CPU).
+
+    The canonical parameters stored (and written by ``to_dict``/``save``) are ``E`` and ``nu``;
     :attr:`lmbda`, :attr:`mu`, :attr:`G`, :attr:`K` are derived, differentiable properties.
 
     * stiffness :math:`\mathbb{C} = \lambda I \otimes I + 2\mu \mathbb{I}^s = 3K \mathbb{I}^{vol} + 2G
@@ -428,13 +435,22 @@ class TransverselyIsotropic(_LinearElasticity):
     Engineering constants (convention :math:`\nu_{ij} = -\varepsilon_j/\varepsilon_i` under uniaxial
     :math:`\sigma_i`):
 
-    * ``E_p``: Young's modulus for any in-plane direction; ``E_t``: Young's modulus along the axis;
-    * ``nu_p``: in-plane Poisson's ratio, :math:`-\varepsilon_{p'}/\varepsilon_p` under stress along p
-      (p' the other in-plane direction); the in-plane shear modulus is :math:`G_p = E_p/(2(1+\nu_p))`;
-    * ``nu_pt``: :math:`-\varepsilon_t/\varepsilon_p` under stress along p (the reciprocal ratio is
-      :math:`\nu_{tp} = \nu_{pt} E_t/E_p`);
-    * ``G_t``: shear modulus of planes containing the axis (:math:`G_{pt}`);
-    * ``axis``: ``(3,)`` the symmetry axis (normalised internally; default e3).
+    Parameters
+    ----------
+    E_p, E_t:
+        Young's modulus for any in-plane direction, and along the axis.
+    nu_p:
+        In-plane Poisson's ratio, :math:`-\varepsilon_{p'}/\varepsilon_p` under stress along p (p' the other
+        in-plane direction); the in-plane shear modulus is :math:`G_p = E_p/(2(1+\nu_p))`.
+    nu_pt:
+        :math:`-\varepsilon_t/\varepsilon_p` under stress along p (the reciprocal ratio is
+        :math:`\nu_{tp} = \nu_{pt} E_t/E_p`).
+    G_t:
+        Shear modulus of planes containing the axis (:math:`G_{pt}`).
+    axis:
+        ``(3,)`` the symmetry axis (normalised internally; default e3).
+    dtype, device:
+        Floating-point dtype of the parameters and computations (default float64) and their device (default CPU).
 
     Material-frame Voigt compliance (1, 2 in the plane, 3 = axis; Voigt order 11 22 33 23 13 12):
 
@@ -517,10 +533,19 @@ class TransverselyIsotropic(_LinearElasticity):
 class Orthotropic(_LinearElasticity):
     r"""Orthotropic linear elasticity from nine engineering constants in material axes.
 
-    ``E1, E2, E3``: Young's moduli along the material axes; ``nu12, nu13, nu23``: Poisson's ratios
-    :math:`\nu_{ij} = -\varepsilon_j/\varepsilon_i` under uniaxial :math:`\sigma_i` (Abaqus convention; the others
-    follow from :math:`\nu_{ji} = \nu_{ij} E_j / E_i`); ``G12, G13, G23``: shear moduli; ``axes``: ``(3, 3)``
-    orthonormal, rows = material axes 1, 2, 3 in global components (default: the global axes).
+    Parameters
+    ----------
+    E1, E2, E3:
+        Young's moduli along the material axes.
+    nu12, nu13, nu23:
+        Poisson's ratios :math:`\nu_{ij} = -\varepsilon_j/\varepsilon_i` under uniaxial :math:`\sigma_i` (Abaqus
+        convention; the others follow from :math:`\nu_{ji} = \nu_{ij} E_j / E_i`).
+    G12, G13, G23:
+        Shear moduli.
+    axes:
+        ``(3, 3)`` orthonormal, rows = material axes 1, 2, 3 in global components (default: the global axes).
+    dtype, device:
+        Floating-point dtype of the parameters and computations (default float64) and their device (default CPU).
 
     Material-frame Voigt compliance (order 11 22 33 23 13 12):
 
@@ -611,8 +636,17 @@ class Cubic(_LinearElasticity):
         & & & C_{44} & & \\ & & & & C_{44} & \\ & & & & & C_{44}
         \end{bmatrix}
 
-    ``axes``: ``(3, 3)`` orthonormal rows = crystal axes [100], [010], [001] in global components. Positive
-    definite iff :math:`C_{11} - C_{12} > 0`, :math:`C_{11} + 2C_{12} > 0`, :math:`C_{44} > 0` (the Mandel
+    Parameters
+    ----------
+    C11, C12, C44:
+        The three stiffness constants (stress units).
+    axes:
+        ``(3, 3)`` orthonormal rows = crystal axes [100], [010], [001] in global components (default: the global
+        axes).
+    dtype, device:
+        Floating-point dtype of the parameters and computations (default float64) and their device (default CPU).
+
+    Positive definite iff :math:`C_{11} - C_{12} > 0`, :math:`C_{11} + 2C_{12} > 0`, :math:`C_{44} > 0` (the Mandel
     eigenvalues are :math:`C_{11} + 2C_{12}`, :math:`C_{11} - C_{12}` (twice), :math:`2C_{44}` (three times)).
     Zener's anisotropy ratio :math:`A = 2C_{44}/(C_{11} - C_{12})` is 1 for an isotropic material.
     """
@@ -670,19 +704,29 @@ class Cubic(_LinearElasticity):
 
 
 class Anisotropic(_LinearElasticity):
-    notation: str
-    order: str
-
     r"""General (triclinic) anisotropy from a 6x6 stiffness matrix or its 21 independent constants.
 
-    ``stiffness_matrix``: ``(6, 6)`` symmetric, or ``(21,)`` -- the upper triangle read row by row,
-    :math:`C_{11}, C_{12}, \dots, C_{16}, C_{22}, \dots, C_{26}, \dots, C_{66}`, with the slots numbered in
-    ``order``. ``notation``: ``"voigt"`` (no factors on a stiffness; pairs with engineering shear strain) or
-    ``"mandel"`` (√2 and 2 on shear slots); ``order``: any order of :data:`constitutive.notation.ORDERS`
-    (``"voigt"`` 11 22 33 23 13 12, ``"abaqus"`` 11 22 33 12 13 23, ``"ansys"``, ``"lsdyna"``). The matrix is
-    converted to the fourth-order tensor by :func:`constitutive.notation.from_notation`; its Mandel eigenvalues must
-    be positive (``ValueError`` otherwise).
+    Parameters
+    ----------
+    stiffness_matrix:
+        ``(6, 6)`` symmetric, or ``(21,)`` -- the upper triangle read row by row,
+        :math:`C_{11}, C_{12}, \dots, C_{16}, C_{22}, \dots, C_{26}, \dots, C_{66}`, with the slots numbered in
+        ``order``.
+    notation:
+        ``"voigt"`` (default; no factors on a stiffness; pairs with engineering shear strain) or ``"mandel"`` (√2
+        and 2 on shear slots).
+    order:
+        Any order of :data:`constitutive.notation.ORDERS` (``"voigt"`` 11 22 33 23 13 12, the default;
+        ``"abaqus"`` 11 22 33 12 13 23, ``"ansys"``, ``"lsdyna"``).
+    dtype, device:
+        Floating-point dtype of the parameters and computations (default float64) and their device (default CPU).
+
+    The matrix is converted to the fourth-order tensor by :func:`constitutive.notation.from_notation`; its Mandel
+    eigenvalues must be positive (``ValueError`` otherwise).
     """
+
+    notation: str
+    order: str
 
     stiffness_matrix = Parameter("stiffness matrix, (6, 6) or its 21-entry upper triangle", unit="stress", shape=None)
 

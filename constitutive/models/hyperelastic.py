@@ -526,10 +526,21 @@ NEO_HOOKEAN_FORMS: dict[str, str] = {
 
 
 class NeoHookean(HyperelasticMaterial):
-    form: str
-    volumetric: str
-
     r"""Compressible Neo-Hookean solid, shear modulus ``mu``, Lamé ``lmbda`` (:math:`K_0 = \lambda + 2\mu/3`).
+
+    Parameters
+    ----------
+    mu:
+        Shear modulus μ > 0.
+    lmbda:
+        Lamé's first constant λ (:math:`K_0 = \lambda + 2\mu/3 > 0`); ``None`` (default): incompressible (below).
+    form:
+        The energy, ``"ciarlet"`` (default), ``"ciarlet_geymonat"`` or ``"isochoric"`` (below).
+    volumetric:
+        The volumetric function :math:`U(J; K)` of the ``"isochoric"`` form, a name of :data:`VOLUMETRIC_TERMS`
+        (default ``"quadratic"``).
+    dtype, device:
+        Floating-point dtype of the parameters and computations (default float64) and their device (default CPU).
 
     ``form`` selects the energy:
 
@@ -544,6 +555,9 @@ class NeoHookean(HyperelasticMaterial):
     ``lmbda=None`` gives the incompressible Neo-Hookean :math:`\psi = \tfrac{\mu}{2}(\bar I_1 - 3)` (nominal stress
     only). All forms have the initial moduli :math:`\mu_0 = \mu`, :math:`\lambda_0 = \lambda`.
     """
+
+    form: str
+    volumetric: str
 
     mu = Parameter("shear modulus μ", unit="stress", lower=0.0, lower_open=True)
     lmbda = OptionalParameter("Lamé's first constant λ (None: incompressible)", unit="stress")
@@ -605,6 +619,17 @@ class MooneyRivlin(HyperelasticMaterial):
 
     Initial shear modulus :math:`\mu_0 = 2(C_{10} + C_{01})` (must be positive). Incompressible without ``K``:
     uniaxial nominal stress :math:`P = 2(\lambda - \lambda^{-2})(C_{10} + C_{01}/\lambda)`.
+
+    Parameters
+    ----------
+    C10, C01:
+        Coefficients of :math:`\bar I_1 - 3` and :math:`\bar I_2 - 3` (stress units; :math:`C_{10} + C_{01} > 0`).
+    K:
+        Bulk modulus (> 0) of the volumetric energy :math:`U(J)`; ``None`` (default): incompressible.
+    volumetric:
+        The volumetric function :math:`U(J; K)`, a name of :data:`VOLUMETRIC_TERMS` (default ``"quadratic"``).
+    dtype, device:
+        Floating-point dtype of the parameters and computations (default float64) and their device (default CPU).
     """
 
     C10 = Parameter("coefficient of (I1bar - 3); 2(C10 + C01) > 0", unit="stress")
@@ -641,7 +666,19 @@ class MooneyRivlin(HyperelasticMaterial):
 
 
 class Yeoh(HyperelasticMaterial):
-    r"""Yeoh (1993): :math:`\psi = \sum_{i=1}^{3} C_{i0}(\bar I_1 - 3)^i + U(J)`; :math:`\mu_0 = 2C_{10} > 0`."""
+    r"""Yeoh (1993): :math:`\psi = \sum_{i=1}^{3} C_{i0}(\bar I_1 - 3)^i + U(J)`; :math:`\mu_0 = 2C_{10} > 0`.
+
+    Parameters
+    ----------
+    C10, C20, C30:
+        Coefficients of :math:`(\bar I_1 - 3)^i`, i = 1, 2, 3 (stress units; :math:`C_{10} > 0`).
+    K:
+        Bulk modulus (> 0) of the volumetric energy :math:`U(J)`; ``None`` (default): incompressible.
+    volumetric:
+        The volumetric function :math:`U(J; K)`, a name of :data:`VOLUMETRIC_TERMS` (default ``"quadratic"``).
+    dtype, device:
+        Floating-point dtype of the parameters and computations (default float64) and their device (default CPU).
+    """
 
     C10 = Parameter("coefficient of (I1bar - 3) (μ0 = 2 C10)", unit="stress", lower=0.0, lower_open=True)
     C20 = Parameter("coefficient of (I1bar - 3)^2", unit="stress")
@@ -686,6 +723,19 @@ class ArrudaBoyce(HyperelasticMaterial):
     number of chain segments (:math:`\lambda_m = \sqrt N` the locking stretch). :math:`\mu` is not exactly the initial
     shear modulus: :math:`\mu_0 = \mu(1 + \tfrac{3}{5N} + \tfrac{99}{175N^2} + \tfrac{513}{875N^3} +
     \tfrac{42039}{67375N^4})`.
+
+    Parameters
+    ----------
+    mu:
+        The shear modulus parameter μ > 0.
+    N:
+        The number of chain segments, N > 1.
+    K:
+        Bulk modulus (> 0) of the volumetric energy :math:`U(J)`; ``None`` (default): incompressible.
+    volumetric:
+        The volumetric function :math:`U(J; K)`, a name of :data:`VOLUMETRIC_TERMS` (default ``"quadratic"``).
+    dtype, device:
+        Floating-point dtype of the parameters and computations (default float64) and their device (default CPU).
     """
 
     mu = Parameter("shear modulus parameter μ", unit="stress", lower=0.0, lower_open=True)
@@ -724,6 +774,19 @@ class Gent(HyperelasticMaterial):
     r"""Gent (1996): :math:`\psi = -\tfrac{\mu J_m}{2}\ln\!\left(1 - \frac{\bar I_1 - 3}{J_m}\right) + U(J)`,
     initial shear modulus ``mu``, locking parameter ``Jm`` > 0 (:math:`\bar I_1 - 3 < J_m`: states beyond the
     limiting chain extensibility raise ``ValueError``). Tends to Neo-Hookean as :math:`J_m\to\infty`.
+
+    Parameters
+    ----------
+    mu:
+        Initial shear modulus μ > 0.
+    Jm:
+        Locking parameter :math:`J_m > 0`.
+    K:
+        Bulk modulus (> 0) of the volumetric energy :math:`U(J)`; ``None`` (default): incompressible.
+    volumetric:
+        The volumetric function :math:`U(J; K)`, a name of :data:`VOLUMETRIC_TERMS` (default ``"quadratic"``).
+    dtype, device:
+        Floating-point dtype of the parameters and computations (default float64) and their device (default CPU).
     """
 
     mu = Parameter("shear modulus μ", unit="stress", lower=0.0, lower_open=True)
@@ -773,6 +836,17 @@ class Ogden(HyperelasticMaterial):
     :math:`y_a = 2\partial\psi/\partial c_a` with :math:`\bar\lambda_a^{\alpha} = \exp(\tfrac{\alpha}{2}(\ln c_a -
     \tfrac13\sum_b \ln c_b))`; stress and tangent by the spectral route (exact at repeated stretches). Incompressible
     uniaxial nominal stress: :math:`P = \sum_p \mu_p(\lambda^{\alpha_p - 1} - \lambda^{-\alpha_p/2 - 1})`.
+
+    Parameters
+    ----------
+    mu, alpha:
+        The moduli :math:`\mu_p` (stress units) and exponents :math:`\alpha_p \ne 0`, sequences of equal length.
+    K:
+        Bulk modulus (> 0) of the volumetric energy :math:`U(J)`; ``None`` (default): incompressible.
+    volumetric:
+        The volumetric function :math:`U(J; K)`, a name of :data:`VOLUMETRIC_TERMS` (default ``"quadratic"``).
+    dtype, device:
+        Floating-point dtype of the parameters and computations (default float64) and their device (default CPU).
     """
 
     _principal_model: ClassVar[bool] = True

@@ -53,11 +53,7 @@ class _ParameterBase:
         shape: tuple[int, ...] | str | None = (),
         required: bool = True,
     ) -> None:
-        """``meaning``: one line; ``unit``: ``"stress"``, ``"1"`` (dimensionless), ``"time"``, ...; ``lower``/``upper``:
-        admissible range (open ends with ``lower_open``/``upper_open``; ``None``: unbounded); ``default``: used when
-        the argument is omitted; ``shape``: ``()`` scalar, a tuple, ``"series"`` (1-d, non-empty) or ``None``
-        (any); ``required=False``: the model may go without it (reading it then raises ``AttributeError``; check
-        ``name in model.parameters``)."""
+        """The arguments are documented in the Parameters section of :class:`Parameter`."""
         self.name = ""
         self.meaning = meaning
         self.unit = unit
@@ -152,7 +148,26 @@ class _ParameterBase:
 
 
 class Parameter(_ParameterBase):
-    """A required (or defaulted) parameter; ``instance.name`` is its stored tensor."""
+    """A required (or defaulted) parameter; ``instance.name`` is its stored tensor.
+
+    Parameters
+    ----------
+    meaning:
+        One line.
+    unit:
+        ``"stress"``, ``"1"`` (dimensionless), ``"time"``, ...
+    lower, upper:
+        Admissible range (``None``: unbounded).
+    lower_open, upper_open:
+        Open ends of that range (default closed).
+    default:
+        Used when the argument is omitted.
+    shape:
+        ``()`` scalar (default), a tuple, ``"series"`` (1-d, non-empty) or ``None`` (any).
+    required:
+        ``False``: the model may go without it (reading it then raises ``AttributeError``; check
+        ``name in model.parameters``).
+    """
 
     @overload
     def __get__(self, instance: None, owner: type) -> Parameter: ...

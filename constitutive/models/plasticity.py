@@ -119,6 +119,12 @@ class J2Plasticity(PathDependentMaterial):
     kinematic:
         ``None``, :class:`~.hardening.Prager`, :class:`~.hardening.ArmstrongFrederick`,
         :class:`~.hardening.Chaboche`, or a list of them; equivalently the 1-d parameters ``C`` and ``gamma``.
+    Q, b, K, eps0, n:
+        The parameters of a law given by name: Voce ``Q``, ``b``; Swift ``K``, ``eps0``, ``n``
+        (:mod:`constitutive.models.hardening`).
+    C, gamma:
+        1-d kinematic hardening moduli :math:`C_k \ge 0` (stress) and dynamic recovery rates :math:`\gamma_k \ge 0`,
+        one pair per back stress (γ_k = 0: a Prager term), instead of ``kinematic``.
     tangent_method:
         ``"auto"`` (closed form where one exists: any isotropic law with Prager back stresses; automatic
         differentiation through the converged return map otherwise) or ``"ad"`` (always automatic
@@ -126,6 +132,10 @@ class J2Plasticity(PathDependentMaterial):
     tol, max_iter:
         Local Newton: converged when :math:`|r| \le \text{tol}\cdot q^{trial}` (default tol 1e-11 in float64,
         1e-5 in float32); at most ``max_iter`` Newton updates.
+    dtype, device:
+        Floating-point dtype of the parameters and computations (default float64) and their device (default CPU).
+    **law_parameters:
+        Further parameters of the hardening law (a name also given as a keyword above raises ``ValueError``).
     """
 
     E = Parameter("Young's modulus", unit="stress", lower=0.0, lower_open=True, shape=None)
@@ -573,6 +583,19 @@ class Perzyna(J2Plasticity):
     :class:`J2Plasticity`. The consistent tangent is the radial-return form with
     :math:`d\Delta\alpha/dq^{trial} = (\Delta t/\eta)\, m y^{m-1} / (-r'(y))` (isotropic/Prager hardening), by
     automatic differentiation through the return map with Armstrong--Frederick back stresses.
+
+    Parameters
+    ----------
+    E, nu, sigma_y, H, hardening, kinematic:
+        As in :class:`J2Plasticity`.
+    Q, b, K, eps0, n, C, gamma, tangent_method, tol, max_iter, **law_parameters:
+        As in :class:`J2Plasticity`.
+    eta:
+        Relaxation time η > 0, in the unit of ``dt`` (required).
+    m:
+        Overstress exponent m ≥ 1 (default 1).
+    dtype, device:
+        Floating-point dtype of the parameters and computations (default float64) and their device (default CPU).
     """
 
     eta = Parameter("relaxation time (unit of dt)", unit="time", lower=0.0, lower_open=True, shape=None)

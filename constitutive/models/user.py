@@ -227,6 +227,8 @@ def from_energy(
         Names of parameters that must be positive (``ValueError`` otherwise, naming the parameter).
     isotropic:
         Declare the response isotropic (used by the objectivity tests).
+    dtype, device:
+        Floating-point dtype of the parameters and computations (default float64) and their device (default CPU).
 
     Returns an instance of a new :class:`~constitutive.models.Material` subclass called ``name``.
     """
@@ -249,8 +251,19 @@ def from_stress(
     device: torch.device | str | None = None,
 ) -> _UserStressMaterial:
     """A model from a stress function ``fn(strain, **parameters) -> (3, 3)`` for one point (vmapped over
-    batches); the tangent is its Jacobian on Sym by automatic differentiation. Other arguments as in
-    :func:`from_energy`. The tangent is major-symmetric only if ``fn`` derives from an energy."""
+    batches); the tangent is its Jacobian on Sym by automatic differentiation. The tangent is major-symmetric only
+    if ``fn`` derives from an energy.
+
+    Parameters
+    ----------
+    fn:
+        ``fn(strain, **parameters) -> (3, 3)`` stress, for one ``(3, 3)`` strain (vmapped over batches).
+    parameters, name, strain_measure, stress_measure, positive, isotropic:
+        As in :func:`from_energy` (default ``name``: ``"UserStressModel"``).
+    dtype, device:
+        Floating-point dtype of the parameters and computations (default float64) and their device (default CPU).
+
+    Returns an instance of a new :class:`~constitutive.models.Material` subclass called ``name``."""
     cls = _make_class(
         _UserStressMaterial, "_fn", fn, parameters, name, strain_measure, stress_measure, positive, isotropic
     )

@@ -80,8 +80,11 @@ class GeneralizedMaxwell(PathDependentMaterial):
         long-term bulk (> 0) and shear (≥ 0) moduli.
     prony_shear, prony_bulk:
         ``[(g_i, tau_i), ...]`` and ``[(k_j, tau_j), ...]``: moduli (> 0, stress units) and relaxation times (> 0);
-        equivalently the 1-d arrays ``shear_moduli``/``shear_times`` and ``bulk_moduli``/``bulk_times`` (the stored
-        parameters).
+        equivalently
+    shear_moduli, shear_times, bulk_moduli, bulk_times:
+        the 1-d arrays of the same moduli and relaxation times (the stored parameters).
+    dtype, device:
+        Floating-point dtype of the parameters and computations (default float64) and their device (default CPU).
     """
 
     K_inf = Parameter("long-term bulk modulus", unit="stress", lower=0.0, lower_open=True, shape=None)

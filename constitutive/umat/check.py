@@ -338,9 +338,25 @@ def check_umat(
     increments: int = 8,
     max_iter: int = 25,
 ) -> UMATCheckReport:
-    """Drive ``umat`` along ``paths`` (default :func:`default_paths`) and check DDSDDE at every increment (module
-    docstring). Stress-controlled components are solved by Newton with DDSDDE (``max_iter`` iterations at most;
-    the count per increment is reported). Raises :class:`~constitutive.umat.UMATError` if the UMAT fails."""
+    """Drive ``umat`` along ``paths`` and check DDSDDE at every increment (module docstring).
+
+    Stress-controlled components are solved by Newton with DDSDDE (the count per increment is reported). Raises
+    :class:`~constitutive.umat.UMATError` if the UMAT fails.
+
+    Parameters
+    ----------
+    umat:
+        The :class:`~constitutive.umat.UMAT` to check.
+    paths:
+        The load paths (default :func:`default_paths` for the UMAT's kinematics and hypothesis).
+    rtol:
+        The pass threshold of the DDSDDE comparison with finite differences (module docstring; default 1e-6).
+    amplitude, increments:
+        Of the default paths (:func:`default_paths`; default amplitude 0.01 in small strain, 0.2 in finite strain;
+        8 increments per segment).
+    max_iter:
+        At most this many Newton iterations per increment for stress-controlled components (default 25).
+    """
     if paths is None:
         paths = default_paths(umat.finite_strain, amplitude, increments, umat.hypothesis)
     report = UMATCheckReport(repr(umat), umat.hypothesis, umat.finite_strain, float(rtol))
@@ -445,7 +461,21 @@ def compare_umat(
     relative stress difference :math:`\max|σ_U - σ_M| / \max|σ_M|` and tangent difference likewise, both in the
     UMAT's slots (plane stress: the model's tangent condensed for σ33 = 0 at the 3D strain where its σ33 = 0,
     solved by Newton). Finite strain: ``model.cauchy_and_abaqus_tangent(F)`` (a hyperelastic model).
-    ``state_map`` names model state entries (scalars per point) and the 0-based STATEV index they match."""
+
+    Parameters
+    ----------
+    umat:
+        The :class:`~constitutive.umat.UMAT`.
+    model:
+        The reference model: a small-strain model (path-dependent ones through ``update``) or, for a finite-strain
+        UMAT, a hyperelastic model.
+    paths:
+        The load paths (default :func:`default_paths`).
+    state_map:
+        Names model state entries (scalars per point) and the 0-based STATEV index they match.
+    amplitude, increments:
+        Of the default paths, as in :func:`check_umat`.
+    """
     from ..notation import reduce
 
     if paths is None:

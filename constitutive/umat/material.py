@@ -152,6 +152,8 @@ class UMAT(PathDependentMaterial, abstract=True):
         initial ``STATEV`` (default zeros; what a ``SDVINI`` would set).
     temp, coords, celent, noel, npt:
         ``TEMP`` (constant, ``DTEMP`` = 0), ``COORDS``, ``CELENT``, ``NOEL``, ``NPT`` passed to every call.
+    dtype, device:
+        Floating-point dtype of the parameters and computations (default float64) and their device (default CPU).
 
     State (``initial_state(batch)``; batch axes first): ``stress (..., NTENS)`` the Abaqus stress vector,
     ``stran (..., NTENS)`` the strain vector (engineering shear), ``statev (..., NSTATV)``, ``energy (..., 3)``
