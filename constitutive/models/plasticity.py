@@ -19,6 +19,12 @@ State (a ``dict`` of tensors, batch shape ``B`` in front):
 * ``"alpha"`` ``(*B)`` -- equivalent plastic strain α ≥ 0;
 * ``"backstress"`` ``(*B, n, 3, 3)`` -- the ``n`` back stresses :math:`X_k` (``n = 0`` without kinematic hardening).
 
+Fast path: :meth:`J2Plasticity.update_mandel` takes and returns Mandel vectors (convention :data:`MANDEL_ORDER`)
+and runs an in-place, chunked Mandel-native kernel whenever no derivatives are wanted (no input or parameter
+requires grad, no forward mode); otherwise the out-of-place tensor formulation below, converted at the edges (same
+results to round-off; ``docs/performance.md``). The tensor-form :meth:`J2Plasticity.update` keeps the tensor
+formulation unless ``_fast_tensor_update`` is set.
+
 Integration: backward Euler, solved as a *scalar* equation in the increment Δα of the equivalent plastic strain,
 even with Armstrong--Frederick back stresses (their implicit update is solved in closed form for a given Δα), by a
 bracketed Newton iteration vectorised over points. Converged points stop changing; points still unconverged after
@@ -28,13 +34,26 @@ bracketed Newton iteration vectorised over points. Converged points stop changin
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, overload
 
 import torch
+import torch.autograd.forward_ad as fwAD
 
 from ..notation import components
-from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, as_tensor, dev, eye, identity4_sym, trace
+from ..tensor import (
+    DEFAULT_DTYPE,
+    Tensor,
+    TensorLike,
+    _is_functorch_wrapped,
+    as_tensor,
+    check_finite,
+    check_shape,
+    dev,
+    eye,
+    identity4_sym,
+    trace,
+)
 from .base import ConvergenceError, PathDependentMaterial, check_state_values
 from .hardening import (
     ArmstrongFrederick,
@@ -126,9 +145,10 @@ class J2Plasticity(PathDependentMaterial):
         1-d kinematic hardening moduli :math:`C_k \ge 0` (stress) and dynamic recovery rates :math:`\gamma_k \ge 0`,
         one pair per back stress (γ_k = 0: a Prager term), instead of ``kinematic``.
     tangent_method:
-        ``"auto"`` (closed form where one exists: any isotropic law with Prager back stresses; automatic
-        differentiation through the converged return map otherwise) or ``"ad"`` (always automatic
-        differentiation; for cross-checks).
+        ``"auto"`` (closed form: without autograd the Mandel kernel's, for every law and kinematic term; with
+        autograd the tensor formulation's for isotropic laws with Prager back stresses, automatic differentiation
+        through the converged return map with Armstrong--Frederick ones) or ``"ad"`` (always automatic
+        differentiation through the tensor return map; for cross-checks).
     tol, max_iter:
         Local Newton: converged when :math:`|r| \le \text{tol}\cdot q^{trial}` (default tol 1e-11 in float64,
         1e-5 in float32); at most ``max_iter`` Newton updates.
@@ -144,6 +164,13 @@ class J2Plasticity(PathDependentMaterial):
     H = Parameter("linear isotropic hardening modulus", unit="stress", lower=0.0, default=0.0, shape=None)
     C = Parameter("kinematic hardening moduli C_k", unit="stress", lower=0.0, shape="series", required=False)
     gamma = Parameter("dynamic recovery rates gamma_k", unit="1", lower=0.0, shape="series", required=False)
+    #: Whether :meth:`update` and :meth:`update_mandel` may use the in-place Mandel kernel (``False``: always the
+    #: out-of-place tensor formulation; for cross-checks and benchmarks).
+    _use_fast: bool = True
+    #: Whether the tensor-form :meth:`update` may use the kernel (see :meth:`_fast_tensor_ok`). Off by default:
+    #: the driver's tests require bit-identical results with and without parameters that require grad, which two
+    #: formulations cannot give (round-off); on, the results agree to round-off (``tests/test_j2_fast.py``).
+    _fast_tensor_update: bool = False
     hardening: str  # options (saved with the parameters)
     tangent_method: str
     tol: float
@@ -354,23 +381,39 @@ class J2Plasticity(PathDependentMaterial):
         kin = self.C.sum() if self.n_backstress else 0.0
         return torch.where(plastic, ctx["f_tr"] / (3.0 * ctx["G"] + self.H + kin), torch.zeros_like(ctx["f_tr"]))
 
-    def _solve(self, ctx: Mapping[str, Any], plastic: Tensor) -> tuple[Tensor, Tensor, int]:
-        """Bracketed scalar Newton on all points at once; returns ``(z, dr/dz at z, iterations)``, detached."""
+    def _solve(
+        self,
+        ctx: Mapping[str, Any],
+        plastic: Tensor,
+        residual: Callable[[Tensor], tuple[Tensor, Tensor]] | None = None,
+        upper: Tensor | None = None,
+        where: Callable[[Tensor], list[tuple[int, ...]]] | None = None,
+    ) -> tuple[Tensor, Tensor, int]:
+        """Bracketed scalar Newton on all points at once; returns ``(z, dr/dz at z, iterations)``, detached.
+
+        ``residual(z) -> (r, dr/dz)`` and the bracket's ``upper`` end default to the tensor-form ones of ``ctx``
+        (the Mandel path passes its own); ``where(indices)`` maps the failing points' indices for the error."""
         with torch.no_grad():
             c = {k: (v.detach() if isinstance(v, Tensor) else v) for k, v in ctx.items()}
             zero = torch.zeros_like(c["q_tr"])
-            z, lo, hi = zero.clone(), zero.clone(), torch.where(plastic, self._upper_bound(c), zero)
+            if residual is None:
+                residual = lambda z: self._residual(z, c, plastic)  # noqa: E731
+            z, lo = zero.clone(), zero.clone()
+            hi = torch.where(plastic, self._upper_bound(c) if upper is None else upper, zero)
             scale = torch.where(plastic, c["q_tr"], torch.ones_like(zero))
             tol = self._tol()
             for it in range(self.max_iter + 1):
-                r, dr = self._residual(z, c, plastic)
+                r, dr = residual(z)
                 conv = ~plastic | (r.abs() <= tol * scale)
                 if bool(conv.all()):
                     return z, dr, it
                 if it == self.max_iter:
                     bad = ~conv
                     idx = torch.nonzero(bad)
-                    points = [tuple(int(i) for i in row) for row in idx[:50]]
+                    if where is not None:
+                        points = where(idx[:50])
+                    else:
+                        points = [tuple(int(i) for i in row) for row in idx[:50]]
                     res = (r.abs() / scale)[bad]
                     raise ConvergenceError(
                         f"{type(self).__name__}: local Newton did not converge in {self.max_iter} iterations at "
@@ -453,9 +496,14 @@ class J2Plasticity(PathDependentMaterial):
         """Rate-independent: ``dt`` is accepted and ignored."""
         return None
 
-    def _run(self, eps: Tensor, st: dict[str, Tensor], dt: Tensor | None) -> tuple[Tensor, dict, dict, Tensor, Any]:
+    def _run(
+        self, eps: Tensor, st: dict[str, Tensor], dt: Tensor | None, plastic: Tensor | None = None
+    ) -> tuple[Tensor, dict, dict, Tensor, Any]:
+        """The tensor-form return map; ``plastic``: the yield decision when already made (by the Mandel kernel,
+        so that both agree at points on the yield surface, where round-off decides)."""
         ctx = self._context(eps, st, dt)
-        plastic = (ctx["f_tr"] > 0).detach()
+        if plastic is None:
+            plastic = (ctx["f_tr"] > 0).detach()
         if self._linear_residual():
             z_star, dr_star = None, None
         else:
@@ -476,6 +524,9 @@ class J2Plasticity(PathDependentMaterial):
         :class:`ConvergenceError` nothing is returned.
         """
         eps, st, dtt = self._prepare(strain, state, dt)
+        if self._fast_tensor_ok(eps, st):
+            # no autograd graph wanted: the Mandel kernel, converted at the edges (same results to round-off)
+            return self._fast_tensor(eps, st, dtt, need_tangent, ad=self.tangent_method == "ad")
         stress, new_state, fctx, plastic, (z_star, dr_star) = self._run(eps, st, dtt)
         if not need_tangent:
             return stress, new_state, None
@@ -484,6 +535,360 @@ class J2Plasticity(PathDependentMaterial):
         else:
             C = self._closed_tangent(fctx, plastic, dr_star)
         return stress, new_state, C
+
+    # ------------------------------------------------------------------------------------ Mandel-native path
+    def mandel_state_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Trailing shapes of the Mandel-form state: ``eps_p`` ``(6,)``, ``alpha`` ``()``, ``backstress``
+        ``(n, 6)`` (:data:`MANDEL_ORDER`, √2 on shear slots)."""
+        return {"eps_p": (6,), "alpha": (), "backstress": (self.n_backstress, 6)}
+
+    def initial_state_mandel(self, batch_shape: tuple[int, ...] | torch.Size = ()) -> dict[str, Tensor]:
+        """The virgin Mandel-form state (all zero) for ``batch_shape`` points."""
+        batch = tuple(batch_shape)
+        return {
+            key: torch.zeros((*batch, *tail), dtype=self.dtype, device=self.device)
+            for key, tail in self.mandel_state_shapes().items()
+        }
+
+    @staticmethod
+    def state_to_mandel(state: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """Tensor-form state (``eps_p`` ``(*B, 3, 3)``, ...) -> Mandel form (``eps_p`` ``(*B, 6)``, ...)."""
+        return {
+            "eps_p": tensor_to_mandel(state["eps_p"]),
+            "alpha": state["alpha"],
+            "backstress": tensor_to_mandel(state["backstress"]),
+        }
+
+    @staticmethod
+    def state_from_mandel(state: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """Mandel-form state -> tensor form (inverse of :meth:`state_to_mandel`)."""
+        return {
+            "eps_p": mandel_to_tensor(state["eps_p"]),
+            "alpha": state["alpha"],
+            "backstress": mandel_to_tensor(state["backstress"]),
+        }
+
+    def _fast_tensor(
+        self, eps: Tensor, st: dict[str, Tensor], dtt: Tensor | None, need_tangent: bool, ad: bool
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
+        """Tensor-form update through the Mandel kernel; ``ad``: the tangent by AD through the tensor return map
+        (:meth:`_ad_tangent`) with the kernel's yield decision."""
+        batch = eps.shape[:-2]
+        plastic = torch.empty(batch, dtype=torch.bool, device=eps.device) if ad else None
+        with torch.no_grad():
+            s6, st6, C6 = self._fast_mandel(
+                tensor_to_mandel(eps), self.state_to_mandel(st), batch, need_tangent and not ad, None, None, plastic
+            )
+        stress, new_state = mandel_to_tensor(s6), self.state_from_mandel(st6)
+        if not need_tangent:
+            return stress, new_state, None
+        if not ad:
+            assert C6 is not None
+            return stress, new_state, mandel_to_tensor4(C6)
+        _, _, _, plastic, (z_star, dr_star) = self._run(eps, st, dtt, plastic)
+        return stress, new_state, self._ad_tangent(eps, st, dtt, z_star, dr_star, plastic)
+
+    def _fast_tensor_ok(self, eps: Tensor, st: Mapping[str, Tensor]) -> bool:
+        """Whether the tensor-form :meth:`update` runs the Mandel kernel: where it is faster by measurement
+        (``docs/performance.md``), i.e. when the return map needs a Newton iteration or AD for its tangent
+        (nonlinear laws, Armstrong--Frederick back stresses), and no derivatives are wanted. The closed-form
+        cases (linear law, Prager) keep the tensor formulation: with the conversion to ``(..., 3, 3, 3, 3)`` the
+        kernel is no faster there, and their results stay bit-identical with and without autograd."""
+        return (
+            self._fast_tensor_update
+            and self._fast_eligible()
+            and not self._linear_residual()
+            and not self._needs_graph(eps, *st.values())
+        )
+
+    def _fast_eligible(self) -> bool:
+        """Whether the hand-fused Mandel kernel applies: the rate-independent J2 return map (not a subclass that
+        changes the residual, e.g. :class:`Perzyna`), scalar parameters."""
+        cls = type(self)
+        if not self._use_fast or any(
+            getattr(cls, m) is not getattr(J2Plasticity, m)
+            for m in ("_residual", "_dalpha", "_elastic_part", "_check_dt_arg", "_finish", "_context")
+        ):
+            return False
+        return all(t.numel() == 1 for k, t in self._params.items() if k not in ("C", "gamma"))
+
+    def _needs_graph(self, *tensors: Tensor) -> bool:
+        """Whether derivatives are wanted: an autograd graph (inputs or parameters require grad, grad mode on), or
+        forward mode (dual tensors or ``torch.func`` transforms, which ``no_grad`` does not stop). Then the
+        differentiable out-of-place formulation runs instead of the in-place kernel."""
+        everything = (*tensors, *self._params.values())
+        if any(_is_functorch_wrapped(t) or fwAD.unpack_dual(t).tangent is not None for t in everything):
+            return True
+        if not torch.is_grad_enabled():
+            return False
+        if any(t.requires_grad for t in everything):
+            return True
+        if isinstance(self.law, UserLaw):  # a callable may close over tensors that require grad
+            return bool(self.law.value(torch.zeros(1, dtype=self.dtype, device=self.device)).requires_grad)
+        return False
+
+    def update_mandel(
+        self,
+        strain: TensorLike,
+        state: Mapping[str, Tensor],
+        dt: float | Tensor | None = None,
+        *,
+        need_tangent: bool = True,
+        chunk: int | None = None,
+        out: tuple[Tensor, Mapping[str, Tensor], Tensor | None] | None = None,
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
+        r""":meth:`update` on Mandel vectors: ``(stress (..., 6), new_state, C_alg (..., 6, 6))``.
+
+        ``strain`` ``(..., 6)`` and the state (:meth:`mandel_state_shapes`: ``eps_p`` ``(..., 6)``, ``alpha``
+        ``(...)``, ``backstress`` ``(..., n, 6)``) are in the Mandel convention :data:`MANDEL_ORDER` (order 11, 22,
+        33, 23, 13, 12, √2 on shear slots, as :func:`constitutive.notation.to_mandel`); the tangent is
+        :math:`C_{IJ} = w_I w_J C_{ijkl}` (dσ_M = C dε_M). Equal to :meth:`update` converted (to round-off).
+
+        Without autograd (no input or parameter requires grad, or grad mode off) a hand-fused radial return runs
+        over chunks of ``chunk`` points (default :data:`DEFAULT_CHUNK`) with in-place operations, the 6×6 tangent
+        built in place (closed form also with Armstrong--Frederick back stresses:
+        :math:`C = K\,m\otimes m + 2G\beta\,\mathbb{I}^{dev} + u \otimes n`, see :meth:`_mandel_chunk` and
+        ``docs/performance.md``).
+        ``out=(stress, state, tangent)``: preallocated outputs of the result's shapes, dtype and device to write into
+        (reused across steps; they must not overlap the inputs; on an error their contents are undefined, the
+        inputs are untouched). With autograd, or for models the kernel does not cover (:class:`Perzyna`, per-point
+        parameters, ``tangent_method="ad"``), the differentiable tensor path runs, converted at the edges.
+        """
+        e6 = strain if isinstance(strain, Tensor) else as_tensor(strain, dtype=self.dtype, device=self.device)
+        check_shape(e6, (6,), "strain (Mandel vector)")
+        check_finite(e6, "strain (Mandel vector)")
+        e6 = e6.to(dtype=self.dtype, device=self.device)
+        st, batch = self._check_mandel_state(state, e6.shape[:-1])
+        if chunk is not None and (not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1):
+            raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+        if not self._fast_eligible() or self.tangent_method != "auto" or self._needs_graph(e6, *st.values()):
+            stress, new_state, C = self._update(mandel_to_tensor(e6), self.state_from_mandel(st), dt, need_tangent)
+            res = (
+                tensor_to_mandel(stress),
+                self.state_to_mandel(new_state),
+                None if C is None else tensor4_to_mandel(C),
+            )
+            if out is not None:
+                _copy_out(out, res)
+                return out[0], dict(out[1]), out[2] if res[2] is not None else None
+            return res
+        self._check_dt_arg(dt)
+        with torch.no_grad():
+            return self._fast_mandel(e6.expand(*batch, 6), st, batch, need_tangent, chunk, out)
+
+    def _check_mandel_state(
+        self, state: Mapping[str, Tensor], batch: tuple[int, ...] | torch.Size
+    ) -> tuple[dict[str, Tensor], torch.Size]:
+        """:meth:`check_state` and the value checks of :meth:`_prepare` on a Mandel-form state."""
+        if not isinstance(state, Mapping):
+            raise ValueError(f"state must be a dict of tensors, got {type(state).__name__}")
+        tails = self.mandel_state_shapes()
+        out: dict[str, Tensor] = {}
+        shapes = [torch.Size(batch)]
+        for key, tail in tails.items():
+            if key not in state:
+                raise ValueError(f"state is missing {key!r}; expected keys {sorted(tails)} (see initial_state_mandel)")
+            t = as_tensor(state[key], dtype=self.dtype, device=self.device)
+            if t.ndim < len(tail) or tuple(t.shape[t.ndim - len(tail) :]) != tail:
+                raise ValueError(
+                    f"state[{key!r}] (Mandel form) must have shape (..., {', '.join(map(str, tail))}), "
+                    f"got {tuple(t.shape)}"
+                )
+            check_finite(t, f"state[{key!r}]")
+            out[key] = t
+            shapes.append(t.shape[: t.ndim - len(tail)])
+        try:
+            common = torch.broadcast_shapes(*shapes)
+        except RuntimeError as exc:
+            raise ValueError(f"state batch shapes do not match the strain batch shape {tuple(batch)}: {exc}") from None
+        if any(_is_functorch_wrapped(t) for t in out.values()):  # no data-dependent checks inside torch.func
+            return {key: t.expand((*common, *tails[key])) for key, t in out.items()}, common
+        # value checks with one synchronisation: min alpha; largest entry and largest trace of eps_p, backstress
+        stats = [out["alpha"].detach().amin().reshape(1) if out["alpha"].numel() else _NEG_INF(out["alpha"])]
+        for key in ("eps_p", "backstress"):
+            d = out[key].detach()
+            if d.numel():
+                stats += [d.abs().amax().reshape(1), d[..., :3].sum(-1).abs().amax().reshape(1)]
+            else:
+                stats += [torch.zeros(1, dtype=d.dtype, device=d.device)] * 2
+        v = torch.cat(stats).tolist()
+        if v[0] < 0:
+            raise ValueError(
+                f"state['alpha'] (equivalent plastic strain) must be non-negative, got a minimum of {v[0]:.6g}"
+            )
+        tol = math.sqrt(torch.finfo(self.dtype).eps)
+        for i, name in ((1, "state['eps_p'] (plastic strain)"), (3, "state['backstress'] (back stresses)")):
+            if v[i + 1] > tol * v[i]:
+                raise ValueError(
+                    f"{name} must be deviatoric (traceless), got a trace of {v[i + 1]:.3e} (largest entry {v[i]:.3e})"
+                )
+        return {key: t.expand((*common, *tails[key])) for key, t in out.items()}, common
+
+    def _fast_mandel(
+        self,
+        e6: Tensor,
+        st: Mapping[str, Tensor],
+        batch: torch.Size | tuple[int, ...],
+        need_tangent: bool,
+        chunk: int | None,
+        out: tuple[Tensor, Mapping[str, Tensor], Tensor | None] | None,
+        plastic_out: Tensor | None = None,
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
+        """The in-place Mandel kernel over chunks of points (no autograd; inputs already checked); ``plastic_out``
+        (bool, batch shape): receives the yield decision."""
+        N = int(math.prod(batch))
+        nk = self.n_backstress
+        dtype, device = self.dtype, self.device
+        e = e6.reshape(N, 6)
+        ep = st["eps_p"].reshape(N, 6)
+        al = st["alpha"].reshape(N)
+        X = st["backstress"].reshape(N, nk, 6)
+        shapes = {"stress": (*batch, 6), "eps_p": (*batch, 6), "alpha": tuple(batch), "backstress": (*batch, nk, 6)}
+        if out is None:
+            o_s = torch.empty(shapes["stress"], dtype=dtype, device=device)
+            o_st = {k: torch.empty(shapes[k], dtype=dtype, device=device) for k in ("eps_p", "alpha", "backstress")}
+            o_C = torch.empty((*batch, 6, 6), dtype=dtype, device=device) if need_tangent else None
+        else:
+            o_s, o_st_in, o_C = out
+            o_st = dict(o_st_in)
+            given = {"stress": o_s, **{k: o_st.get(k) for k in ("eps_p", "alpha", "backstress")}}
+            if need_tangent:
+                given["tangent"], shapes["tangent"] = o_C, (*batch, 6, 6)
+            for k, t in given.items():
+                if not isinstance(t, Tensor) or tuple(t.shape) != tuple(shapes[k]) or t.dtype != dtype:
+                    raise ValueError(
+                        f"out: the {k} buffer must be a {dtype} tensor of shape {tuple(shapes[k])}, "
+                        f"got {getattr(t, 'shape', t)!r}"
+                    )
+                if not t.is_contiguous():
+                    raise ValueError(f"out: the {k} buffer must be contiguous")
+            if not need_tangent:
+                o_C = None
+        fs = o_s.view(N, 6)
+        fep, fal, fX = o_st["eps_p"].view(N, 6), o_st["alpha"].view(N), o_st["backstress"].view(N, nk, 6)
+        fC = o_C.view(N, 6, 6) if o_C is not None else None
+        fP = plastic_out.view(N) if plastic_out is not None else None
+        Kb, G = (float(t) for t in self.moduli())
+        C = self.C.detach() if nk else None
+        gam = self.gamma.detach() if nk else None
+        step = DEFAULT_CHUNK if chunk is None else chunk
+        for a in range(0, N, step):
+            b = min(a + step, N)
+
+            def where(idx: Tensor, a: int = a) -> list[tuple[int, ...]]:  # chunk-local -> batch indices
+                if not batch:
+                    return [()]
+                cols = torch.unravel_index(idx[:, 0] + a, tuple(batch))
+                return [tuple(int(i) for i in u) for u in zip(*cols)]
+
+            self._mandel_chunk(
+                e[a:b], ep[a:b], al[a:b], X[a:b], fs[a:b], fep[a:b], fal[a:b], fX[a:b],
+                None if fC is None else fC[a:b], Kb, G, C, gam, where, None if fP is None else fP[a:b],
+            )  # fmt: skip
+        return o_s, o_st, o_C
+
+    def _mandel_chunk(
+        self, e: Tensor, ep: Tensor, al: Tensor, X: Tensor, o_s: Tensor, o_ep: Tensor, o_al: Tensor, o_X: Tensor,
+        o_C: Tensor | None, Kb: float, G: float, C: Tensor | None, gam: Tensor | None,
+        where: Callable[[Tensor], list[tuple[int, ...]]], o_P: Tensor | None = None,
+    ) -> None:  # fmt: skip
+        r"""Radial return of one chunk of ``n`` points in Mandel form, writing into the ``o_*`` views.
+
+        Same return map as the tensor path (same Newton iterates and bracket); the consistent tangent in closed
+        form for every case: with :math:`\xi = s^{tr} - \sum_k\theta_k X_{k,n}`, :math:`n = \xi/\|\xi\|`,
+        :math:`a = 2G\sqrt{3/2}\,\Delta\alpha/\|\xi\|`, :math:`v = \sum_k\gamma_k\theta_k^2 X_{k,n}` and
+        :math:`r'` the slope of the consistency residual,
+        :math:`C = K\,m\otimes m + 2G(1-a)\,\mathbb{I}^{dev} + \big[(2Ga + 6G^2/r')\,n
+        + (6G^2/r')(\Delta\alpha/\|\xi\|)(v - (n\cdot v)\,n)\big]\otimes n` (``m`` the Mandel identity)."""
+        nk = X.shape[1]
+        af = nk > 0 and gam is not None and bool((gam != 0).any())
+        tr = e[:, :3].sum(1)
+        s = torch.sub(e, ep, out=o_s)  # s_tr = 2G (dev e - eps_p), built in the stress buffer
+        s[:, :3] -= (tr * (1.0 / 3.0))[:, None]
+        s.mul_(2.0 * G)
+        eta = s - X.sum(1) if nk else s
+        nrm_tr = torch.linalg.vector_norm(eta, dim=1)
+        q_tr = SQ32 * nrm_tr
+        sf_n, _ = self.flow_stress(al, slope=False)
+        f_tr = q_tr - sf_n
+        plastic = f_tr > 0
+        pm = plastic.to(e.dtype)
+        if o_P is not None:
+            o_P.copy_(plastic)
+        kin_sum = float(C.sum()) if C is not None else 0.0
+
+        def xi_at(x: Tensor) -> tuple[Tensor, Tensor]:  # AF: ξ(Δα) and θ_k(Δα)
+            assert C is not None and gam is not None
+            th = 1.0 / (1.0 + gam * x[:, None])
+            return s - (th[:, :, None] * X).sum(1), th
+
+        if self._linear_residual():
+            hk = 3.0 * G + float(self.H) + kin_sum
+            x = f_tr.clamp_min(0.0) / hk
+            dr = torch.full_like(x, -hk)
+            nrm, th = nrm_tr, None
+        else:
+            if af:
+                assert C is not None and gam is not None
+
+                def residual(z: Tensor) -> tuple[Tensor, Tensor]:
+                    xi, th = xi_at(z)
+                    nr = torch.linalg.vector_norm(xi, dim=1) + (1.0 - pm)
+                    kin = th @ C
+                    g_th2 = gam * th * th
+                    n_X = torch.einsum("nki,ni->nk", X, xi) / nr[:, None]
+                    sf, dsf = self.flow_stress(al + z)
+                    r = SQ32 * nr - (3.0 * G + kin) * z - sf
+                    return r, SQ32 * (g_th2 * n_X).sum(1) - 3.0 * G - kin + (g_th2 @ C) * z - dsf
+
+            else:  # isotropic law (+ Prager): n is fixed, the residual is scalar
+
+                def residual(z: Tensor) -> tuple[Tensor, Tensor]:
+                    sf, dsf = self.flow_stress(al + z)
+                    return q_tr - (3.0 * G + kin_sum) * z - sf, -(3.0 * G + kin_sum) - dsf
+
+            s_norm = torch.linalg.vector_norm(s, dim=1)
+            if nk:
+                s_norm = s_norm + torch.linalg.vector_norm(X, dim=2).sum(1)
+            upper = (SQ32 * s_norm - sf_n).clamp_min(0.0) / (3.0 * G)
+            z_star, dr, _ = self._solve({"q_tr": q_tr}, plastic, residual, upper, where)
+            r, _ = residual(z_star)
+            x = torch.where(plastic, z_star - r / dr, 0.0)  # one more Newton step, as the tensor path
+            if af:
+                xi, th = xi_at(x)
+                nrm = torch.linalg.vector_norm(xi, dim=1)
+                eta = xi
+            else:
+                nrm, th = nrm_tr, None
+        nrm_safe = nrm + (1.0 - pm)  # elastic points: a finite dummy (their Δα is 0)
+        n = eta / nrm_safe[:, None]
+        dg = SQ32 * x
+        # outputs
+        torch.addcmul(ep, dg[:, None], n, out=o_ep)
+        torch.add(al, x, out=o_al)
+        if nk:
+            assert C is not None
+            torch.addcmul(X, (SQ23 * C * x[:, None])[:, :, None], n[:, None, :], out=o_X)
+            if th is not None:
+                o_X.mul_(th[:, :, None])
+        if o_C is not None:
+            ratio = (2.0 * G * SQ32) * x / nrm_safe
+            c_sym = 2.0 * G * (1.0 - ratio)
+            c_vol = Kb - c_sym * (1.0 / 3.0)
+            g6 = pm * (6.0 * G * G) / dr
+            u = n * (2.0 * G * ratio + g6)[:, None]
+            if af:
+                assert gam is not None and th is not None
+                v = ((gam * th * th)[:, :, None] * X).sum(1)
+                w = v - (n * v).sum(1, keepdim=True) * n
+                u.addcmul_(w, (g6 * x / nrm_safe)[:, None])
+            torch.mul(u[:, :, None], n[:, None, :], out=o_C)
+            # + c_sym I + c_vol m⊗m as one contiguous (n, 2) @ (2, 36) product (strided slice/diagonal updates of
+            # the 6×6 blocks are several times slower)
+            o_C.view(-1, 36).addmm_(torch.stack((c_sym, c_vol), 1), _iso_basis(o_C.dtype, o_C.device))
+        # the stress last: its buffer held s_tr
+        s.addcmul_(n, (-2.0 * G * dg)[:, None])
+        s[:, :3] += (Kb * tr)[:, None]
 
     # ------------------------------------------------------------------------------------------------ tangents
     def _has_closed_tangent(self) -> bool:
@@ -528,6 +933,10 @@ class J2Plasticity(PathDependentMaterial):
     ) -> tuple[Tensor, dict[str, Tensor], Tensor]:
         """:meth:`update` with the tangent always by automatic differentiation (for cross-checks)."""
         eps, st, dtt = self._prepare(strain, state, dt)
+        if self._fast_tensor_ok(eps, st):
+            out = self._fast_tensor(eps, st, dtt, True, ad=True)  # the same stress and state as update
+            assert out[2] is not None
+            return out[0], out[1], out[2]
         stress, new_state, _, plastic, (z_star, dr_star) = self._run(eps, st, dtt)
         return stress, new_state, self._ad_tangent(eps, st, dtt, z_star, dr_star, plastic)
 
@@ -670,3 +1079,104 @@ class Perzyna(J2Plasticity):
 def _is_zero(v: TensorLike) -> bool:
     t = as_tensor(v) if not isinstance(v, Tensor) else v
     return bool((t == 0).all())
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Mandel-native fast path
+# ----------------------------------------------------------------------------------------------------------------
+#: Mandel convention of the fast path (named once): the "voigt" component order of :mod:`constitutive.notation`
+#: (11, 22, 33, 23, 13, 12) with √2 on the three shear slots, for strain, stress, plastic strain and back stresses
+#: alike; tangents are the 6×6 matrices :math:`C_{IJ} = w_I w_J C_{ijkl}`. The basis is orthonormal: norms, dot
+#: products and n⊗n are the plain vector ones.
+MANDEL_ORDER = "voigt"
+#: Default number of points per chunk of :meth:`J2Plasticity.update_mandel` (temporaries of a chunk stay in cache).
+DEFAULT_CHUNK = 16384
+
+_SQ2 = math.sqrt(2.0)
+_PAIRS = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))  # == notation.ORDERS["voigt"]
+_CONVERSIONS: dict[tuple[torch.dtype, torch.device], tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]] = {}
+
+
+def _conversion(dtype: torch.dtype, device: torch.device) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """Index/weight tables of the Mandel <-> tensor gathers: ``(idx_ij, idx_ji, w6, idx81, w81, idx9)``."""
+    key = (dtype, device)
+    if key not in _CONVERSIONS:
+        with torch.inference_mode(False):
+            w = torch.tensor([1.0, 1.0, 1.0, _SQ2, _SQ2, _SQ2], dtype=dtype, device=device)
+            idx_ij = torch.tensor([3 * i + j for i, j in _PAIRS], device=device)
+            idx_ji = torch.tensor([3 * j + i for i, j in _PAIRS], device=device)
+            slot = {}
+            for I, (i, j) in enumerate(_PAIRS):
+                slot[(i, j)] = slot[(j, i)] = I
+            idx9 = torch.tensor([slot[(i, j)] for i in range(3) for j in range(3)], device=device)
+            idx81 = (idx9[:, None] * 6 + idx9[None, :]).reshape(81)
+            w81 = (1.0 / (w[idx9][:, None] * w[idx9][None, :])).reshape(81)
+            _CONVERSIONS[key] = (idx_ij, idx_ji, w, idx81, w81, idx9)
+    return _CONVERSIONS[key]
+
+
+_ISO_BASES: dict[tuple[torch.dtype, torch.device], Tensor] = {}
+
+
+def _iso_basis(dtype: torch.dtype, device: torch.device) -> Tensor:
+    """``(2, 36)``: the 6×6 identity and m⊗m (m the Mandel identity), flattened."""
+    key = (dtype, device)
+    if key not in _ISO_BASES:
+        with torch.inference_mode(False):
+            m = torch.tensor([1.0, 1.0, 1.0, 0.0, 0.0, 0.0], dtype=dtype, device=device)
+            _ISO_BASES[key] = torch.stack((torch.eye(6, dtype=dtype, device=device), m[:, None] * m)).reshape(2, 36)
+    return _ISO_BASES[key]
+
+
+def tensor_to_mandel(x: Tensor) -> Tensor:
+    """Symmetric ``(..., 3, 3)`` -> Mandel ``(..., 6)`` (:data:`MANDEL_ORDER`; the symmetric part, as
+    :func:`constitutive.notation.to_mandel`, without its checks)."""
+    idx_ij, idx_ji, w, _, _, _ = _conversion(x.dtype, x.device)
+    f = x.reshape(-1, 9)
+    if x.requires_grad and torch.is_grad_enabled():
+        v = 0.5 * (f[:, idx_ij] + f[:, idx_ji]) * w
+    else:  # index_select is faster than advanced indexing
+        v = torch.index_select(f, 1, idx_ij).add_(torch.index_select(f, 1, idx_ji)).mul_(0.5 * w)
+    return v.reshape(*x.shape[:-2], 6)
+
+
+def mandel_to_tensor(v: Tensor) -> Tensor:
+    """Mandel ``(..., 6)`` -> symmetric ``(..., 3, 3)`` (inverse of :func:`tensor_to_mandel`)."""
+    _, _, w, _, _, idx9 = _conversion(v.dtype, v.device)
+    return torch.index_select((v / w).reshape(-1, 6), 1, idx9).reshape(*v.shape[:-1], 3, 3)
+
+
+def mandel_to_tensor4(C: Tensor) -> Tensor:
+    """Mandel ``(..., 6, 6)`` -> ``(..., 3, 3, 3, 3)`` (one gather: :math:`C_{ijkl} = C_{IJ}/(w_I w_J)`)."""
+    _, _, _, idx81, w81, _ = _conversion(C.dtype, C.device)
+    f = C.reshape(-1, 36)
+    if C.requires_grad and torch.is_grad_enabled():
+        out = f[:, idx81] * w81
+    else:
+        out = torch.index_select(f, 1, idx81).mul_(w81)
+    return out.reshape(*C.shape[:-2], 3, 3, 3, 3)
+
+
+def tensor4_to_mandel(C: Tensor) -> Tensor:
+    """Minor-symmetric ``(..., 3, 3, 3, 3)`` -> Mandel ``(..., 6, 6)`` (no checks)."""
+    idx_ij, idx_ji, w, _, _, _ = _conversion(C.dtype, C.device)
+    f = C.reshape(*C.shape[:-4], 9, 9)
+    rows = 0.5 * (f[..., idx_ij, :] + f[..., idx_ji, :])
+    M = 0.5 * (rows[..., idx_ij] + rows[..., idx_ji])
+    return M * w[:, None] * w[None, :]
+
+
+def _copy_out(
+    out: tuple[Tensor, Mapping[str, Tensor], Tensor | None], res: tuple[Tensor, dict[str, Tensor], Tensor | None]
+) -> None:
+    """Copy a result into ``out`` buffers (the differentiable route of :meth:`J2Plasticity.update_mandel`)."""
+    out[0].copy_(res[0])
+    for k, v in res[1].items():
+        out[1][k].copy_(v)
+    if res[2] is not None and out[2] is not None:
+        out[2].copy_(res[2])
+
+
+def _NEG_INF(t: Tensor) -> Tensor:
+    """A one-element tensor that passes the ``alpha >= 0`` check (empty state)."""
+    return torch.zeros(1, dtype=t.dtype, device=t.device)

@@ -1,0 +1,392 @@
+"""J2 / Chaboche point-update throughput against the machine's memory-bandwidth bound (issue 13).
+
+Everything runs in one process, side by side, float64 on the CPU (``--threads``, default 2):
+
+* ``stream``: the measured streaming bandwidth -- a large copy into an existing buffer (bytes read + written per
+  second, best of 5) -- and the bound it implies, ``bandwidth / bytes per point``. A J2 update must read 13 doubles
+  (strain 6, plastic strain 6, α) and write 49 (stress 6, plastic strain 6, α, tangent 36) in Mandel form: 496 B;
+  Chaboche with two back stresses reads 25 and writes 61: 688 B.
+* ``mandel``: ``J2Plasticity.update_mandel`` (the in-place Mandel kernel, chunked), fresh outputs each call;
+* ``mandel_out``: the same writing into preallocated ``out=`` buffers reused across calls (what a driver does);
+* ``tensor``: ``J2Plasticity.update`` on ``(N, 3, 3)`` tensors with ``_fast_tensor_update = True`` (the kernel plus
+  the conversions to the tensor form; the closed-form linear case keeps the tensor formulation);
+* ``tensor_ref``: the out-of-place tensor formulation that ``update`` used before the Mandel kernel (kept as the
+  differentiable path; ``model._use_fast = False``) -- "today's" package;
+* ``baseline``: a plain-torch minimal radial return written directly on Mandel 6-vectors with the 6×6 tangent
+  built by broadcasting (linear hardening only; the lean reference of the issue).
+
+Cases: ``j2-linear`` (H = 1000), ``j2-voce`` (Q = 100, b = 20), ``chaboche`` (Voce + two Armstrong--Frederick back
+stresses), all from the virgin state with 94 % of the points plastic. Results are compared before timing (they
+must agree to round-off). Reports points/s (best of ``--repeat``), the fraction of the bound, the log-log slope of
+time per point against N, and the peak memory per point: the growth of the resident set's high-water mark
+(``VmHWM`` of ``/proc/self/status``, reset to the current RSS through ``/proc/self/clear_refs`` just before the
+update) during one update, measured in a fresh subprocess per (case, N) after the inputs exist, plus the inputs'
+own bytes. NEML2 is not installed here and is not measured.
+
+Usage: ``python benchmarks/performance.py [--max-n 1e6] [--repeat 3] [--out out/performance] [--docs]
+[--profile] [--compile]``; ``--max-n 1e7`` for the full table (a few GB). ``THP_MEM_ALLOC_ENABLE=1`` (transparent
+huge pages for torch's CPU allocator) is reported as set or not; run twice to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's package, whatever the cwd
+
+from constitutive.models import ArmstrongFrederick, J2Plasticity, Voce  # noqa: E402
+from constitutive.models.plasticity import mandel_to_tensor  # noqa: E402
+
+E, NU, SY, H = 200e3, 0.3, 250.0, 1000.0
+SQ32 = math.sqrt(1.5)
+DOUBLES = {"j2-linear": (13, 49), "j2-voce": (13, 49), "chaboche": (25, 61)}  # (in, out) per point, Mandel form
+CASES = tuple(DOUBLES)
+COLORS = {"mandel": "C0", "mandel_out": "C1", "tensor": "C2", "tensor_ref": "C3", "baseline": "C4"}
+
+
+def make_model(case: str) -> J2Plasticity:
+    if case == "j2-linear":
+        return J2Plasticity(E, NU, SY, H)
+    if case == "j2-voce":
+        return J2Plasticity(E, NU, SY, H, hardening=Voce(100.0, 20.0))
+    return J2Plasticity(
+        E, NU, SY, hardening=Voce(100.0, 20.0),
+        kinematic=[ArmstrongFrederick(20e3, 200.0), ArmstrongFrederick(5e3, 20.0)],
+    )  # fmt: skip
+
+
+def make_strain(N: int, seed: int = 0) -> torch.Tensor:
+    """Mandel strains ``(N, 6)``: random deviatoric directions with amplitudes such that 94 % of the points
+    (index mod 50 ≥ 3) exceed the virgin yield strain by 1-4×, the rest below it, plus a small volumetric part."""
+    g = torch.Generator().manual_seed(seed)
+    d = torch.randn(N, 6, generator=g, dtype=torch.float64)
+    d[:, :3] -= d[:, :3].mean(1, keepdim=True)
+    d /= torch.linalg.vector_norm(d, dim=1, keepdim=True)
+    G = E / (2 * (1 + NU))
+    r_y = SY / (2 * G * SQ32)  # |dev ε| at first yield
+    u = torch.rand(N, generator=g, dtype=torch.float64)
+    plastic = (torch.arange(N) % 50) >= 3
+    amp = torch.where(plastic, r_y * (1.0 + 3.0 * u), r_y * 0.95 * u)
+    e = d * amp[:, None]
+    e[:, :3] += 1e-4 * torch.randn(N, 1, generator=g, dtype=torch.float64)
+    return e
+
+
+def baseline_update(e: torch.Tensor, ep: torch.Tensor, al: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Plain-torch minimal radial return on Mandel 6-vectors, linear hardening: (stress, eps_p, alpha, C 6×6)."""
+    K = E / (3 * (1 - 2 * NU))
+    G = E / (2 * (1 + NU))
+    m = torch.tensor([1.0, 1.0, 1.0, 0.0, 0.0, 0.0], dtype=e.dtype)
+    Idev = torch.eye(6, dtype=e.dtype) - m[:, None] * m[None, :] / 3
+    tr = e[:, :3].sum(1)
+    s = 2 * G * (e - tr[:, None] / 3 * m - ep)
+    nrm = torch.linalg.vector_norm(s, dim=1)
+    f = SQ32 * nrm - (SY + H * al)
+    x = f.clamp_min(0) / (3 * G + H)
+    n = s / nrm.clamp_min(1e-300)[:, None]
+    stress = s - (2 * G * SQ32 * x)[:, None] * n + (K * tr)[:, None] * m
+    ratio = 3 * G * x / (SQ32 * nrm).clamp_min(1e-300)
+    c_nn = torch.where(f > 0, 2 * G * (ratio - 3 * G / (3 * G + H)), torch.zeros_like(f))
+    C = (
+        K * m[:, None] * m[None, :]
+        + (2 * G * (1 - ratio))[:, None, None] * Idev
+        + c_nn[:, None, None] * (n[:, :, None] * n[:, None, :])
+    )
+    return stress, ep + (SQ32 * x)[:, None] * n, al + x, C
+
+
+def best_times(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Best wall time of each function, interleaved so that load from other processes hits all alike."""
+    best = dict.fromkeys(fns, math.inf)
+    for _ in range(repeat):
+        for k, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            best[k] = min(best[k], time.perf_counter() - t0)
+    return best
+
+
+def stream_bandwidth(nbytes: int = 1 << 28) -> float:
+    """Bytes/s of ``dst.copy_(src)`` into an existing buffer (read + write counted), best of 5."""
+    src = torch.ones(nbytes // 8, dtype=torch.float64)
+    dst = torch.empty_like(src)
+    dst.copy_(src)
+    best = math.inf
+    for _ in range(5):
+        t0 = time.perf_counter()
+        dst.copy_(src)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * nbytes / best
+
+
+def variants(case: str, N: int, max_ref: int) -> tuple[dict[str, Callable[[], object]], float]:
+    """The timed callables for one (case, N), checked against each other first; also the plastic fraction."""
+    model = make_model(case)
+    model._fast_tensor_update = True  # the tensor-form update through the kernel where it applies
+    e6 = make_strain(N)
+    st6 = model.initial_state_mandel((N,))
+    eps = mandel_to_tensor(e6)
+    st = model.initial_state((N,))
+    s6, n6, C6 = model.update_mandel(e6, st6)
+    out = (torch.empty_like(s6), {k: torch.empty_like(v) for k, v in n6.items()}, torch.empty_like(C6))
+    fns: dict[str, Callable[[], object]] = {
+        "mandel": lambda: model.update_mandel(e6, st6),
+        "mandel_out": lambda: model.update_mandel(e6, st6, out=out),
+        "tensor": lambda: model.update(eps, st),
+    }
+    if N <= max_ref:
+        ref = make_model(case)
+        ref._use_fast = False
+        s_r, n_r, C_r = ref.update(eps, st)
+        from constitutive.notation import to_mandel
+
+        scale = float(C_r.abs().max())
+        assert float((to_mandel(C_r, "stiffness") - C6).abs().max()) <= 1e-11 * scale, "tangents differ"
+        assert float((to_mandel(s_r, "stress") - s6).abs().max()) <= 1e-11 * float(s_r.abs().max()), "stress"
+        fns["tensor_ref"] = lambda: ref.update(eps, st)
+        del s_r, n_r, C_r
+    if case == "j2-linear":
+        sb, _, ab, Cb = baseline_update(e6, st6["eps_p"], st6["alpha"])
+        assert float((Cb - C6).abs().max()) <= 1e-11 * float(Cb.abs().max()), "baseline tangent differs"
+        assert float((ab - n6["alpha"]).abs().max()) <= 1e-15
+        fns["baseline"] = lambda: baseline_update(e6, st6["eps_p"], st6["alpha"])
+        del sb, ab, Cb
+    plastic = float((n6["alpha"] > 0).double().mean())
+    return fns, plastic
+
+
+def _rss_kib(field: str) -> int:
+    """``VmRSS`` (current) or ``VmHWM`` (peak since the last reset) of this process, KiB (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def _peak_since_reset() -> int:
+    """Peak RSS (KiB) since the last :func:`_reset_peak`, or ``ru_maxrss`` where the peak cannot be reset."""
+    try:
+        return _rss_kib("VmHWM")
+    except (OSError, RuntimeError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _reset_peak() -> int:
+    """Reset the RSS high-water mark to the current RSS (``/proc/self/clear_refs`` ← 5); returns the current RSS."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return _rss_kib("VmRSS")
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def child_memory(case: str, N: int, variant: str) -> dict[str, float]:
+    """Run in a fresh process: peak-RSS growth of one update after the inputs exist, per point (the high-water
+    mark ``VmHWM`` reset through ``/proc/self/clear_refs`` just before the update)."""
+    model = make_model(case)
+    model.update_mandel(make_strain(64), model.initial_state_mandel((64,)))  # warm up (lazy initialisation)
+    before_inputs = _reset_peak()
+    e6 = make_strain(N)
+    st6 = model.initial_state_mandel((N,))
+    if variant == "tensor":
+        eps, st = mandel_to_tensor(e6), model.initial_state((N,))
+        del e6, st6
+    rss0 = _reset_peak()
+    if variant == "mandel":
+        res = model.update_mandel(e6, st6)
+    elif variant == "tensor":
+        res = model.update(eps, st)
+    else:  # tensor_ref
+        model._use_fast = False
+        eps, st = mandel_to_tensor(e6), model.initial_state((N,))
+        rss0 = _reset_peak()
+        res = model.update(eps, st)
+    rss1 = _peak_since_reset()
+    del res
+    kib = 1024.0  # ru_maxrss is in KiB on Linux
+    return {
+        "update_bytes_per_point": (rss1 - rss0) * kib / N,
+        "inputs_bytes_per_point": (rss0 - before_inputs) * kib / N,
+    }
+
+
+def memory(case: str, N: int, variant: str) -> dict[str, float]:
+    cmd = [sys.executable, __file__, "--child", case, str(N), variant]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=dict(os.environ))
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def profile(N: int = 100_000, rows: int = 12) -> dict[str, str]:
+    """torch.profiler tables (top operations by self CPU time) of the J2-linear update at N, both routes."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as tprofile
+
+    tables = {}
+    model = make_model("j2-linear")
+    e6 = make_strain(N)
+    st6 = model.initial_state_mandel((N,))
+    ref = make_model("j2-linear")
+    ref._use_fast = False
+    eps, st = mandel_to_tensor(e6), ref.initial_state((N,))
+    for name, fn in (("mandel", lambda: model.update_mandel(e6, st6)), ("tensor_ref", lambda: ref.update(eps, st))):
+        fn()
+        with tprofile(activities=[ProfilerActivity.CPU]) as prof:
+            fn()
+        tables[name] = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows)
+    return tables
+
+
+def compile_trial(N: int = 100_000, repeat: int = 5) -> dict[str, float]:
+    """torch.compile (inductor, CPU) of the plain baseline, once: compile time and throughput vs eager."""
+    e6 = make_strain(N)
+    ep = torch.zeros(N, 6, dtype=torch.float64)
+    al = torch.zeros(N, dtype=torch.float64)
+    t0 = time.perf_counter()
+    fn = torch.compile(baseline_update, dynamic=False)
+    fn(e6, ep, al)
+    t_compile = time.perf_counter() - t0
+    ref = baseline_update(e6, ep, al)
+    got = fn(e6, ep, al)
+    err = max(float((a - b).abs().max() / max(float(a.abs().max()), 1.0)) for a, b in zip(ref, got))
+    t = best_times({"eager": lambda: baseline_update(e6, ep, al), "compiled": lambda: fn(e6, ep, al)}, repeat)
+    return {"N": N, "compile_s": t_compile, "eager_pts_s": N / t["eager"], "compiled_pts_s": N / t["compiled"],
+            "max_rel_diff": err}  # fmt: skip
+
+
+def slope(ns: list[int], ts: list[float]) -> float:
+    """Least-squares slope of log(time per point) against log N."""
+    x = [math.log(n) for n in ns]
+    y = [math.log(t / n) for n, t in zip(ns, ts)]
+    mx, my = sum(x) / len(x), sum(y) / len(y)
+    return sum((a - mx) * (b - my) for a, b in zip(x, y)) / sum((a - mx) ** 2 for a in x)
+
+
+def figure(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(results["cases"]), figsize=(5 * len(results["cases"]), 4), squeeze=False)
+    for ax, (case, data) in zip(axes[0], results["cases"].items()):
+        for v in data["variants"]:
+            pts = [(r["N"], r["pts_s"][v]) for r in data["rows"] if v in r["pts_s"]]
+            if pts:
+                ax.loglog(*zip(*pts), "o-", label=v, color=COLORS.get(v))
+        ax.axhline(data["bound_pts_s"], color="k", ls="--", label="bandwidth bound")
+        ax.set_title(case)
+        ax.set_xlabel("points N")
+        ax.set_ylabel("point updates / s")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--max-n", type=float, default=1e6)
+    parser.add_argument("--min-n", type=float, default=1e3)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--cases", nargs="+", default=list(CASES), choices=CASES)
+    parser.add_argument("--max-ref-n", type=float, default=1e6, help="largest N for the tensor_ref route")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    parser.add_argument("--profile", action="store_true", help="torch.profiler tables at N = 1e5")
+    parser.add_argument("--compile", action="store_true", help="measure torch.compile of the baseline once")
+    parser.add_argument("--out", default="out/performance")
+    parser.add_argument("--docs", action="store_true", help="write the figure into docs/figures as well")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    if args.child:
+        case, N, variant = args.child
+        print(json.dumps(child_memory(case, int(N), variant)))
+        return
+    sizes = [int(10**k) for k in range(round(math.log10(args.min_n)), round(math.log10(args.max_n)) + 1)]
+    bw = stream_bandwidth()
+    results: dict[str, Any] = {
+        "machine": {
+            "cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
+            "torch": torch.__version__, "python": platform.python_version(),
+            "load_average": os.getloadavg(), "THP_MEM_ALLOC_ENABLE": os.environ.get("THP_MEM_ALLOC_ENABLE", "unset"),
+        },
+        "stream_bytes_per_s": bw,
+        "cases": {},
+    }  # fmt: skip
+    print(f"float64, CPU, {torch.get_num_threads()} threads, torch {torch.__version__}, load {os.getloadavg()}")
+    print(f"THP_MEM_ALLOC_ENABLE={results['machine']['THP_MEM_ALLOC_ENABLE']}")
+    print(f"streaming bandwidth (copy into an existing buffer): {bw / 1e9:.1f} GB/s")
+    for case in args.cases:
+        nin, nout = DOUBLES[case]
+        bpp = 8 * (nin + nout)
+        bound = bw / bpp
+        rows = []
+        print(f"\n== {case}: {bpp} B/point in Mandel form, bound {bound:.3e} points/s")
+        for N in sizes:
+            fns, plastic = variants(case, N, int(args.max_ref_n))
+            t = best_times(fns, args.repeat)
+            row: dict[str, Any] = {"N": N, "plastic": plastic, "time_s": t, "pts_s": {k: N / v for k, v in t.items()}}
+            if not args.no_memory:
+                row["memory"] = {v: memory(case, N, v) for v in ("mandel", "tensor")}
+            rows.append(row)
+            del fns
+            cells = "  ".join(f"{k} {v:.3e}" for k, v in row["pts_s"].items())
+            print(f"N={N:>9} plastic {plastic:.2f}  {cells}")
+            print(
+                f"{'':12}mandel: {row['pts_s']['mandel'] / bound:.1%} of the bound"
+                + (
+                    f", {row['pts_s']['mandel'] / row['pts_s']['tensor_ref']:.1f}x tensor_ref"
+                    if "tensor_ref" in t
+                    else ""
+                )
+                + (f", {row['pts_s']['mandel'] / row['pts_s']['baseline']:.2f}x baseline" if "baseline" in t else "")
+            )
+            if "memory" in row:
+                mm = row["memory"]["mandel"]
+                print(
+                    f"{'':12}peak memory per point (mandel): update {mm['update_bytes_per_point']:.0f} B + inputs "
+                    f"{mm['inputs_bytes_per_point']:.0f} B (in+out {bpp} B); tensor update "
+                    f"{row['memory']['tensor']['update_bytes_per_point']:.0f} B"
+                )
+        names = sorted({k for r in rows for k in r["pts_s"]})
+        slopes = {}
+        for v in names:
+            pts = [(r["N"], r["time_s"][v]) for r in rows if v in r["time_s"]]
+            if len(pts) > 1:
+                slopes[v] = slope(*map(list, zip(*pts)))
+        print("log-log slope of time per point vs N: " + ", ".join(f"{k} {s:+.3f}" for k, s in slopes.items()))
+        results["cases"][case] = {
+            "bytes_per_point": bpp, "bound_pts_s": bound, "rows": rows, "variants": names, "slopes": slopes,
+        }  # fmt: skip
+    if args.profile:
+        results["profile"] = profile()
+        for k, v in results["profile"].items():
+            print(f"\n-- torch.profiler, j2-linear, N = 1e5, {k}\n{v}")
+    if args.compile:
+        results["compile"] = compile_trial()
+        print(f"\ntorch.compile of the baseline: {results['compile']}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "performance.json").write_text(json.dumps(results, indent=1))
+    figure(results, out / "performance.png")
+    if args.docs:
+        figure(results, Path(__file__).resolve().parents[1] / "docs" / "figures" / "performance.png")
+    print(f"\nwrote {out / 'performance.json'} and {out / 'performance.png'}")
+
+
+if __name__ == "__main__":
+    main()
