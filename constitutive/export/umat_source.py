@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._version import __version__
 from ..models.base import Material
 from ..models.elastic import Anisotropic, Cubic, LinearElastic, Orthotropic, TransverselyIsotropic
 from ..models.hardening import Linear, Swift, UserLaw, Voce
@@ -199,11 +200,7 @@ def umat_source(model: Material, *, interface: str = "abaqus", units: str | None
 
 # ------------------------------------------------------------------------------------------------- assembly
 def _version() -> str:
-    # The package root sits above export in the layers (tests/test_architecture.py): read the attribute of the
-    # already-loaded package (importing constitutive.export loads it first) instead of importing it.
-    import sys
-
-    return str(getattr(sys.modules[__name__.split(".")[0]], "__version__", "unknown"))
+    return __version__
 
 
 def _comment(text: str) -> list[str]:
