@@ -9,10 +9,9 @@ here).
 """
 
 from . import check, kinematics, models, notation, symmetry, tangent, tensor
+from ._version import __version__
 from .check import check_tangent
 from .notation import from_mandel, from_voigt, to_mandel, to_voigt
-
-__version__ = "0.1.0"
 
 __all__ = [
     "__version__",

@@ -26,7 +26,7 @@ PACKAGE = "constitutive"
 #: Components from the bottom up; an arrow may stay in its layer (without a cycle) or point to a lower one.
 #: ``__init__`` is the package facade (``import constitutive``), ``__main__`` the ``python -m`` entry point.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("tensor", "resources", "fileio"),
+    ("tensor", "resources", "fileio", "_version"),
     ("notation",),
     ("symmetry", "tangent", "kinematics", "contracts"),
     ("check",),

@@ -93,6 +93,10 @@ def run(args: argparse.Namespace) -> int:
     """Exit code 0; bad input raises (``main`` prints one line, exit 2)."""
     from ..fileio import atomic_write_text, check_not_input, check_writable
 
+    if args.model == "umat":
+        return _umat(args)
+    if args.material is not None:
+        raise ValueError(f"unexpected argument {args.material!r} (a second positional is for `export umat MATERIAL`)")
     if args.strain is not None and args.F is not None:
         raise ValueError("give one state: --strain (small strain / Green-Lagrange) or --F (finite strain), not both")
     state_given = args.strain is not None or args.F is not None
@@ -155,6 +159,32 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _umat(args: argparse.Namespace) -> int:
+    """``constitutive export umat MATERIAL -o FILE.f [--force]``: the generated UMAT of the material
+    (:func:`constitutive.export.umat_source`; docs/export.md, "Generated UMATs")."""
+    from ..export import material_units
+    from ..export.umat_source import generate_umat
+    from ..fileio import atomic_write_text, check_not_input, check_writable
+
+    if args.material is None:
+        raise ValueError("export umat needs the material: constitutive export umat MATERIAL.toml -o FILE.f")
+    given = [f"--{k}" for k in ("strain", "F", "card", "name", "format", "order", "shear") if getattr(args, k, None)]
+    if given or args.hypothesis != "3d" or args.code != "abaqus":
+        raise ValueError(
+            f"export umat writes a Fortran source: {', '.join(given) or '--hypothesis/--code'} do not apply"
+        )
+    if not args.output or not args.output.strip():
+        raise ValueError("export umat writes a Fortran file: give -o FILE.f")
+    check_not_input(args.output, [model_file(args.material)])
+    check_writable(args.output, overwrite=args.force)
+    model = model_arg(args.material, (args.param or []) + (args.option or []))
+    g = generate_umat(model, units=material_units(args.material))
+    atomic_write_text(args.output, g.source, overwrite=args.force)
+    nlgeom = ", NLGEOM=YES" if g.finite_strain else ""
+    print(f"wrote {args.output} (Abaqus UMAT for {type(model).__name__}: NPROPS {g.nprops}, NSTATV {g.nstatv}{nlgeom})")
+    return 0
+
+
 def register(subparsers: Any) -> None:
     """Add ``constitutive export``."""
     p = subparsers.add_parser(
@@ -167,6 +197,7 @@ def register(subparsers: Any) -> None:
             "  constitutive export steel_s355 --param sigma_y=300 --strain 0.002,0,0,0,0,0 --code ansys\n"
             "  constitutive export NeoHookean --param mu=1 --param lmbda=100 --F 1.2,0.1,0,0,1,0,0,0,0.9\n"
             "  constitutive export natural_rubber_ogden_treloar --card abaqus -o rubber.inp\n"
+            "  constitutive export umat steel_s355 -o steel_umat.f   (a standalone Fortran UMAT of the model)\n"
             "Existing output files are kept unless --force. Errors: one line on stderr, exit status 2."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -176,6 +207,7 @@ def register(subparsers: Any) -> None:
         help="a parameter file (path or materials/ stem; --param overrides its values), or a model class name with "
         "--param (see `constitutive models`, `constitutive materials`)",
     )
+    p.add_argument("material", nargs="?", help="with model 'umat': the material of the generated UMAT")
     p.add_argument("--param", action="append", help="NAME=VALUE (repeat; lists comma-separated)")
     p.add_argument("--option", action="append", help="NAME=VALUE string option (same as --param)")
     p.add_argument("--strain", help=STRAIN_HELP)

@@ -71,6 +71,7 @@ from .state import (
     material_units,
     plane_stress_strain,
 )
+from .umat_source import UMATGenerationError, generate_umat, umat_source
 
 __all__ = [
     "CodeLayout",
@@ -107,4 +108,7 @@ __all__ = [
     "CARD_CODES",
     "read_card",
     "TabulatedHardening",
+    "umat_source",
+    "generate_umat",
+    "UMATGenerationError",
 ]
