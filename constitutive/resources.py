@@ -11,6 +11,7 @@ tree's ``materials/`` folder next to the ``constitutive`` package (a checkout us
 from __future__ import annotations
 
 import importlib.resources
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -78,10 +79,11 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     ``ValueError`` names the file when it is not UTF-8 text (e.g. a binary file) or not valid TOML (with the
     parser's line and column); ``FileNotFoundError``/``IsADirectoryError`` as ``open`` raises them.
     """
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+    else:  # pragma: no cover - Python 3.10
+        # tomli is a dependency on 3.10 only, so the type checker of a 3.11+ environment may not find it.
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
     with open(path, "rb") as fh:
         raw = fh.read()
     try:

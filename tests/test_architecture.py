@@ -28,7 +28,7 @@ PACKAGE = "constitutive"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("tensor", "resources", "fileio", "_version"),
     ("notation",),
-    ("symmetry", "tangent", "kinematics"),
+    ("symmetry", "tangent", "kinematics", "contracts"),
     ("check",),
     ("models",),
     ("paths", "driver"),

@@ -11,9 +11,23 @@ import math
 import pytest
 import torch
 
+from constitutive import paths
+from constitutive.calibrate import calibrate
 from constitutive.check import check_tangent
-from constitutive.models import MODELS, LinearElastic, Material, from_energy, from_stress
-from constitutive.tensor import ddot, dyad, eye, identity4_sym, trace
+from constitutive.contracts import FiniteStrainModel
+from constitutive.data import load_treloar
+from constitutive.driver import drive
+from constitutive.export import abaqus_card, export_finite_strain
+from constitutive.models import (
+    MODELS,
+    HyperelasticMaterial,
+    LinearElastic,
+    Material,
+    NeoHookean,
+    from_energy,
+    from_stress,
+)
+from constitutive.tensor import ddot, det, dyad, eye, identity4_sym, trace
 
 F64 = torch.float64
 
@@ -228,3 +242,78 @@ def test_user_model_parameters_are_declared() -> None:
     with pytest.raises(ValueError, match="'mu' must be positive"):
         cls(mu=-1.0)
     MODELS.pop("UserDeclared", None)
+
+
+# --------------------------------------------------------------------------- finite strain: psi(C) of one point
+def ciarlet_psi(C: torch.Tensor, mu: torch.Tensor, lmbda: torch.Tensor) -> torch.Tensor:
+    """Ciarlet's compressible Neo-Hookean, psi = mu/2 (I1 - 3) - mu ln J + lmbda/2 (ln J)^2, as a function of C."""
+    lnJ = 0.5 * torch.log(det(C))
+    return 0.5 * mu * (trace(C) - 3) - mu * lnJ + 0.5 * lmbda * lnJ**2
+
+
+def _deformations(n: int = 4) -> torch.Tensor:
+    g = torch.Generator().manual_seed(7)
+    F = torch.eye(3, dtype=F64) + 0.2 * torch.randn(n, 3, 3, generator=g, dtype=F64)
+    return torch.cat([F, torch.eye(3, dtype=F64)[None]])
+
+
+def test_finite_energy_model_equals_neo_hookean_in_every_measure() -> None:
+    model = from_energy(ciarlet_psi, {"mu": 0.8, "lmbda": 12.0}, kinematics="finite", name="UserCiarlet")
+    ref = NeoHookean(0.8, 12.0)  # form="ciarlet": hand-written stress and tangent
+    assert isinstance(model, HyperelasticMaterial) and isinstance(model, FiniteStrainModel)
+    assert model.strain_measure == ref.strain_measure and model.stress_measure == ref.stress_measure
+    F = _deformations()
+    for name in ("second_piola", "material_tangent", "first_piola", "first_elasticity", "cauchy", "abaqus_tangent"):
+        assert _close(getattr(model, name)(F), getattr(ref, name)(F), 1e-12), name
+    P, A = model.first_piola_and_elasticity(F)
+    assert _close(P, ref.first_piola(F)) and _close(A, ref.first_elasticity(F))
+    E = 0.5 * (F.transpose(-1, -2) @ F - torch.eye(3, dtype=F64))
+    assert _close(model.energy(E), ref.energy(E)) and _close(model.stress(E), ref.stress(E))
+    assert float(model.initial_shear_modulus) == pytest.approx(0.8, rel=1e-13)
+    assert float(model.initial_bulk_modulus) == pytest.approx(12.0 + 2 * 0.8 / 3, rel=1e-13)
+    assert check_tangent(model, E[:2]).passed
+    lam = torch.linspace(1.0, 4.0, 7, dtype=F64)
+    for mode in ("uniaxial", "equibiaxial", "pure_shear"):
+        assert _close(model.nominal_stress(lam, mode), ref.nominal_stress(lam, mode), 1e-12), mode
+    again = Material.from_dict(model.to_dict())
+    assert type(again) is type(model) and float(again.parameters["lmbda"]) == 12.0
+    for code in ("abaqus", "calculix"):  # finite-strain export: sigma and C^{tauJ}, or S and dS/dE
+        got, want = export_finite_strain(model, F[0], code), export_finite_strain(ref, F[0], code)
+        assert _close(torch.as_tensor(got.stress), torch.as_tensor(want.stress))
+        assert _close(torch.as_tensor(got.tangent), torch.as_tensor(want.tangent))
+
+
+def test_finite_energy_model_drives_on_finite_paths() -> None:
+    model = from_energy(ciarlet_psi, {"mu": 0.8, "lmbda": 12.0}, kinematics="finite", name="UserCiarlet")
+    path = paths.uniaxial_stress([0.5], increments=5, kinematics="finite")
+    res, ref = drive(model, path), drive(NeoHookean(0.8, 12.0), path)
+    assert torch.allclose(res.stress, ref.stress, rtol=1e-12, atol=1e-12)
+    assert torch.allclose(res.strain, ref.strain, rtol=1e-12, atol=1e-12)
+
+
+def test_user_neo_hookean_energy_fits_treloar_like_the_package_model() -> None:
+    uniaxial = load_treloar("uniaxial").experiment()
+    user = from_energy(
+        lambda C, mu: 0.5 * mu * (trace(C) - 3), {"mu": 0.4}, kinematics="finite", positive=["mu"], name="UserNH"
+    )
+    fit = calibrate(type(user), uniaxial, {"mu": 0.4})
+    ref = calibrate(NeoHookean, uniaxial, {"mu": 0.4})
+    assert fit.parameters["mu"] == pytest.approx(ref.parameters["mu"], rel=1e-6)
+    assert fit.rms[uniaxial.name] == pytest.approx(ref.rms[uniaxial.name], rel=1e-6)
+
+
+def test_finite_energy_model_errors() -> None:
+    with pytest.raises(ValueError, match="unknown kinematics 'large'"):
+        from_energy(ciarlet_psi, {"mu": 1.0, "lmbda": 1.0}, kinematics="large")  # type: ignore[call-overload]
+    with pytest.raises(ValueError, match="give neither strain_measure nor stress_measure"):
+        from_energy(ciarlet_psi, {"mu": 1.0, "lmbda": 1.0}, kinematics="finite", strain_measure="E")
+    with pytest.raises(ValueError, match="parameter name 'cauchy' is reserved"):
+        from_energy(lambda C, cauchy: trace(C), {"cauchy": 1.0}, kinematics="finite", name="UserBad")
+    model = from_energy(ciarlet_psi, {"mu": 1.0, "lmbda": 1.0}, kinematics="finite", name="UserCiarlet")
+    with pytest.raises(ValueError, match="UserCiarlet"):  # no Abaqus card for a user energy
+        abaqus_card(model)
+    with pytest.raises(ValueError, match="I \\+ 2E = F\\^T F must be positive definite"):
+        model.stress(torch.diag(torch.tensor([-0.6, 0.0, 0.0], dtype=F64)))
+    # the default stays the small-strain map on the strain psi takes
+    small = from_energy(linear_psi, {"lmbda": 1.0, "mu": 1.0}, name="UserLinear")
+    assert not isinstance(small, HyperelasticMaterial) and small.strain_measure != model.strain_measure

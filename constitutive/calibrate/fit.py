@@ -88,7 +88,8 @@ def calibrate(
         Ogden's ``mu``/``alpha``; elements are addressed as ``"mu[1]"``).
     bounds:
         ``{name or "name[i]": (lower, upper)}``, ``None`` for an open side; a bound on a series name applies to
-        each element.
+        each element. A free parameter without bounds gets the admissible range its model declares
+        (``model.parameter_declarations()``, open ends nudged inside).
     fixed:
         Names (or element labels) in ``initial`` held at their initial value, or a mapping of extra parameters
         held at the given values.
@@ -146,6 +147,7 @@ def calibrate(
     problem.verbose, problem.callback = verbose, callback
     x0 = space.x0()
     problem.admit(x0)
+    space.apply_declared_bounds(make(**space.values(torch.tensor(x0, dtype=dtype))))
     lower, upper = space.bounds()
     start = time.perf_counter()
     sol = least_squares(

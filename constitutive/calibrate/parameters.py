@@ -32,6 +32,7 @@ class _Entry:
     free: bool = True
     lower: float = -math.inf
     upper: float = math.inf
+    user_bounds: bool = False  # bounds given to calibrate (else the model's declared range applies)
 
 
 class _ParameterSpace:
@@ -88,7 +89,7 @@ class _ParameterSpace:
             if not lo < hi:
                 raise ValueError(f"bounds for {label!r}: lower {lo} must be below upper {hi}")
             for e in hits:
-                e.lower, e.upper = lo, hi
+                e.lower, e.upper, e.user_bounds = lo, hi, True
         for e in self.entries:
             if e.free and not e.lower <= e.value <= e.upper:
                 raise ValueError(
@@ -96,6 +97,23 @@ class _ParameterSpace:
                 )
         if not any(e.free for e in self.entries):
             raise ValueError("every parameter is fixed: nothing to calibrate")
+
+    def apply_declared_bounds(self, model: Material) -> None:
+        """Default bounds from the admissible ranges ``model.parameter_declarations()`` declares (the model built at
+        the initial parameters), for every free entry the caller gave no bounds: ``Parameter.bounds()``, an open
+        end nudged inside (a relative 1e-9, at most half-way to the initial value) so the optimizer never tries a
+        value the model refuses. Bounds given to ``calibrate`` override them."""
+        declarations = model.parameter_declarations()
+        for e in self.entries:
+            decl = declarations.get(e.param)
+            if not e.free or e.user_bounds or decl is None:
+                continue
+            lo, hi = decl.bounds()
+            if decl.lower_open and math.isfinite(lo):
+                lo += min(1e-9 * max(abs(lo), abs(e.value)), 0.5 * (e.value - lo))
+            if decl.upper_open and math.isfinite(hi):
+                hi -= min(1e-9 * max(abs(hi), abs(e.value)), 0.5 * (hi - e.value))
+            e.lower, e.upper = lo, hi
 
     @property
     def free(self) -> list[_Entry]:

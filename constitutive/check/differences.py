@@ -148,6 +148,7 @@ def finite_difference_tangent(
         if method == "central":
             plus = _eval(fn, x + hs * E, "f at a perturbed strain")
             return (plus - _eval(fn, x - hs * E, "f at a perturbed strain")) / (2 * hs)
+        assert f0 is not None  # method == "forward"
         return (_eval(fn, x + hs * E, "f at a perturbed strain") - f0) / hs
 
     for k, l, E in _directions(convention, real, x.device):

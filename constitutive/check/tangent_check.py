@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 import torch
 
 from .. import tensor as T
+from ..contracts import PathDependentModel, SmallStrainModel
 from ..notation import from_notation
 from ..symmetry import asymmetry
 from ..tangent import CONVENTIONS, jacobian
@@ -63,17 +64,6 @@ def _batched(fn: Callable[[Tensor], Tensor], x: Tensor, batched: bool | None) ->
     return fn if same else vmapped
 
 
-# Models are recognised by their interface, not their class: the check sits below constitutive.models (which uses
-# it), so it must not import it. A Material has stress/tangent and a strain measure; a path-dependent one adds
-# initial_state/update (PathDependentMaterial's protocol).
-def _is_material(obj: Any) -> bool:
-    return all(hasattr(obj, name) for name in ("stress", "tangent", "strain_measure", "to_dict"))
-
-
-def _is_path_dependent(obj: Any) -> bool:
-    return _is_material(obj) and hasattr(obj, "initial_state") and hasattr(obj, "update")
-
-
 def _resolve(
     fn_or_model: Any,
     strain: Tensor,
@@ -88,24 +78,30 @@ def _resolve(
     """(batched stress function, tangent in ``convention`` broadcast to ``(..., 3, 3, 3, 3)``)."""
     batch = strain.shape[:-2]
     _check_dt(dt)
-    if not _is_path_dependent(fn_or_model) and (state is not None or dt is not None):
+    path_dependent = isinstance(fn_or_model, PathDependentModel)
+    if not path_dependent and (state is not None or dt is not None):
         raise ValueError(
             "state and dt apply to path-dependent models (with initial_state/update) only; "
             f"{type(fn_or_model).__name__} has no history"
         )
-    if _is_path_dependent(fn_or_model):
+    stress: Callable[[Tensor], Tensor]
+    # Models are recognised by their interface (constitutive.contracts), not their class: the check sits below
+    # constitutive.models (which uses it), so it must not import it.
+    if path_dependent:
         model = fn_or_model
         start = dict(model.initial_state(batch)) if state is None else dict(state)
 
-        def stress(e: Tensor) -> Tensor:
+        def path_stress(e: Tensor) -> Tensor:
             # The history stays at the start of the step: this is what makes the tangent the consistent one.
             return model.update(e, start, dt)[0]
 
+        stress = path_stress
+
         model_tangent = (lambda: model.update(strain, start, dt)[2]) if tangent is None else None
-    elif _is_material(fn_or_model):
-        model = fn_or_model
-        stress = model.stress
-        model_tangent = (lambda: model.tangent(strain)) if tangent is None else None
+    elif isinstance(fn_or_model, SmallStrainModel):
+        elastic = fn_or_model
+        stress = elastic.stress
+        model_tangent = (lambda: elastic.tangent(strain)) if tangent is None else None
     elif callable(fn_or_model):
         stress = _batched(fn_or_model, strain, batched)
         model_tangent = None

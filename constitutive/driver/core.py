@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from ..check.tolerances import check_positive, default_rtol
-from ..models.base import PathDependentMaterial
+from ..contracts import is_path_dependent
 from ..paths import LoadPath, labels_for
 from ..tensor import Tensor
 from .kinematics import FiniteStrain, SmallStrain, TangentFn, finite_history, model_evaluator
@@ -205,7 +205,7 @@ class _Drive:
         self.x0 = kin.reference(batch)
         self.x, self.y = self.x0.clone(), torch.zeros_like(self.x0)
         # Small strain: every path-dependent model; finite strain: those with first_piola_update (a stateful F map).
-        is_history = isinstance(model, PathDependentMaterial) and (kin.kind == "small" or finite_history(model))
+        is_history = is_path_dependent(model) and (kin.kind == "small" or finite_history(model))
         self.state = model.initial_state(batch) if is_history else None
         self.K_prev: Tensor | None = None
         self.t = 0.0

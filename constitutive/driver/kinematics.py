@@ -9,11 +9,18 @@ F and P as 9-vectors in :data:`constitutive.paths.FINITE_COMPONENTS` order, the 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import torch
 
-from ..models.base import Material, PathDependentMaterial
+from ..contracts import (
+    FiniteHistoryModel,
+    FirstPiolaModel,
+    PathDependentModel,
+    SmallStrainModel,
+    StressTangentMap,
+    require,
+)
 from ..notation import from_mandel, to_mandel
 from ..paths import FINITE_COMPONENTS
 from ..tensor import Tensor
@@ -100,7 +107,7 @@ def finite_history(model: Any) -> bool:
     """Whether ``model`` carries a history along F-controlled paths: a path-dependent model (``initial_state``) that
     offers ``first_piola_update(F, state, dt) -> (P, new_state, A)`` (e.g. a finite-strain UMAT). Others are
     evaluated at F from the virgin state (exact for hyperelastic models)."""
-    return isinstance(model, PathDependentMaterial) and callable(getattr(model, "first_piola_update", None))
+    return isinstance(model, FiniteHistoryModel)
 
 
 def model_evaluator(model: Any, kin: SmallStrain | FiniteStrain, tangent: TangentFn | str | None) -> Callable[..., Any]:
@@ -117,11 +124,7 @@ def model_evaluator(model: Any, kin: SmallStrain | FiniteStrain, tangent: Tangen
     else:
         replacement = tangent
     if kin.kind == "finite":
-        if not (hasattr(model, "first_piola") and hasattr(model, "first_elasticity")):
-            raise ValueError(
-                f"a finite-strain path needs a model with first_piola(F) and first_elasticity(F); "
-                f"{type(model).__name__} has not"
-            )
+        require(model, FirstPiolaModel, "a finite-strain path", ValueError)
         if replacement is not None:
             raise ValueError("a replacement tangent is supported on small-strain paths only")
         if getattr(model, "finite_strain", True) is False:
@@ -147,7 +150,7 @@ def model_evaluator(model: Any, kin: SmallStrain | FiniteStrain, tangent: Tangen
             return kin.vec(model.first_piola(F), "P"), None, kin.matrix(model.first_elasticity(F))
 
         return evaluate_finite
-    if isinstance(model, PathDependentMaterial):
+    if isinstance(model, PathDependentModel):
 
         def evaluate_history(x: Tensor, state: Any, dt: float) -> tuple[Tensor, Any, Tensor]:
             eps = kin.tensor(x, "strain")
@@ -157,12 +160,13 @@ def model_evaluator(model: Any, kin: SmallStrain | FiniteStrain, tangent: Tangen
             return kin.vec(sig, "stress"), new_state, kin.matrix(C)
 
         return evaluate_history
-    if isinstance(model, Material) or (hasattr(model, "stress") and hasattr(model, "tangent")):
+    if isinstance(model, StressTangentMap):
+        both = isinstance(model, SmallStrainModel)  # stress_and_tangent: one evaluation
 
         def evaluate_elastic(x: Tensor, state: Any, dt: float) -> tuple[Tensor, Any, Tensor]:
             eps = kin.tensor(x, "strain")
-            if hasattr(model, "stress_and_tangent"):
-                sig, C = model.stress_and_tangent(eps)
+            if both:
+                sig, C = cast(SmallStrainModel, model).stress_and_tangent(eps)
             else:
                 sig, C = model.stress(eps), model.tangent(eps)
             if replacement is not None:

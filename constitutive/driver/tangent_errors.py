@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from ..check import finite_difference_tangent
-from ..models.base import PathDependentMaterial
+from ..contracts import is_path_dependent
 from ..notation import from_mandel
 from ..tensor import Tensor
 from .kinematics import FiniteStrain, SmallStrain
@@ -63,7 +63,7 @@ def newton_tangent_errors(model: Any, kin: SmallStrain | FiniteStrain, rec: Reco
 
             def fn(F: Tensor, start: dict[str, Tensor] = start, dt: float = dt) -> Tensor:
                 return model.first_piola_update(F, start, dt)[0]
-        elif isinstance(model, PathDependentMaterial):
+        elif is_path_dependent(model):
             start = {name: torch.stack([rec.states[k][name] for k in idx.tolist()]) for name in rec.states[0]}
 
             def fn(e: Tensor, start: dict[str, Tensor] = start, dt: float = dt) -> Tensor:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import torch
 
+from ..contracts import NominalStressModel, is_path_dependent, require
 from ..driver import DriverError, drive
-from ..models.base import ConvergenceError, Material, PathDependentMaterial
+from ..models.base import ConvergenceError, Material
 from ..paths import uniaxial_stress as uniaxial_stress_path
 from ..tensor import Tensor
 from .columns import RUBBER_MODES
@@ -25,13 +26,8 @@ ResponseFn = Callable[[Material, Tensor], Tensor]
 
 def _rubber_response(mode: str) -> ResponseFn:
     def response(model: Material, stretch: Tensor) -> Tensor:
-        fn = getattr(model, "nominal_stress", None)
-        if fn is None:
-            raise TypeError(
-                f"{type(model).__name__} has no nominal_stress(stretch, mode): it cannot be fitted to {mode} "
-                "rubber data"
-            )
-        return fn(stretch, mode)
+        require(model, NominalStressModel, f"fitting to {mode} rubber data (nominal_stress(stretch, mode))")
+        return cast(NominalStressModel, model).nominal_stress(stretch, mode)
 
     response.__doc__ = f"Nominal stress in {mode} tension, ``model.nominal_stress(stretch, {mode!r})``."
     return response
@@ -142,7 +138,7 @@ def _uniaxial_driven(model: Any, strain: Tensor, tol: float, max_iter: int, dt: 
     n = strain.shape[0]
     if dt is None:
         # A rate-dependent model must say so (its own ValueError) rather than be run at an invented time step.
-        if isinstance(model, PathDependentMaterial):
+        if is_path_dependent(model):
             with torch.no_grad():
                 model.update(torch.zeros(3, 3, dtype=model.dtype, device=model.device), model.initial_state(()), None)
         durations: float | list[float] = 1.0

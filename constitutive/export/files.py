@@ -54,7 +54,7 @@ def write(exported: ExportedState, path: str | Path, fmt: str | None = None, *, 
             data["strain"] = exported.strain.tolist()
         atomic_write_text(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n", overwrite=overwrite)
     elif fmt == "npz":
-        arrays = {"stress": exported.stress, "tangent": exported.tangent, "ddsdde_fortran": flat}
+        arrays: dict[str, Any] = {"stress": exported.stress, "tangent": exported.tangent, "ddsdde_fortran": flat}
         if exported.strain is not None:
             arrays["strain"] = exported.strain
         with atomic_open(path, "wb", overwrite=overwrite) as fh:
@@ -127,6 +127,7 @@ def read(path: str | Path, fmt: str | None = None) -> ExportedState:
         with np.load(path, allow_pickle=False) as z:
             header = json.loads(str(z["header"])) if "header" in z.files else None
             _check_header(header, path)
+            assert header is not None  # _check_header raised otherwise
             strain = z["strain"] if "strain" in z.files else None
             return _from_header(header, z["stress"], z["tangent"], strain)
     header = {}

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from .. import notation
+from ..contracts import SmallStrainModel, is_path_dependent, missing_members
 from ..tensor import Tensor, TensorLike, as_tensor, check_finite, check_shape
 from .layouts import _SIZES, HYPOTHESES, CodeLayout, _labels, layout, pack_upper
 
@@ -305,8 +306,6 @@ def export_model(
     ``plane_stress_strain(exported)`` for it). Raises :class:`~constitutive.models.base.ConvergenceError` when the
     solve does not converge.
     """
-    from ..models.base import PathDependentMaterial
-
     _require_model(model)
     _check_dt(dt)
     if units is None:
@@ -314,7 +313,7 @@ def export_model(
     if hypothesis == "plane_stress":
         return _export_plane_stress(model, strain, code, state, dt, units)
     strain_t = model.check_strain(strain)
-    if isinstance(model, PathDependentMaterial):
+    if is_path_dependent(model):
         st = model.initial_state(strain_t.shape[:-2]) if state is None else state
         stress, _, tangent = model.update(strain_t, st, dt) if dt is not None else model.update(strain_t, st)
     else:
@@ -349,8 +348,7 @@ def _check_dt(dt: Any) -> None:
 
 def _require_model(model: Any) -> None:
     """``ValueError`` unless ``model`` is a small-strain material (stress/tangent of its own strain measure)."""
-    needed = ("check_strain", "stress_and_tangent", "stress_measure", "strain_measure", "to_dict")
-    missing = [name for name in needed if not hasattr(model, name)]
+    missing = missing_members(model, SmallStrainModel)
     if missing:
         raise ValueError(
             f"export_model needs a constitutive Material (stress and tangent of its strain measure); "
@@ -392,13 +390,13 @@ def _export_plane_stress(
     """:func:`export_model` for ``hypothesis="plane_stress"``: solve the out-of-plane strains, condense."""
     from ..driver.kinematics import SmallStrain, model_evaluator
     from ..driver.newton import Control, NewtonSettings, StepFailure, StepStart, newton_step
-    from ..models.base import ConvergenceError, PathDependentMaterial
+    from ..models.base import ConvergenceError
 
     lay = layout(code)
     _check_hypothesis(lay, "plane_stress")
     eps = _in_plane_tensor(model, strain)
     batch = eps.shape[:-2]
-    if isinstance(model, PathDependentMaterial):
+    if is_path_dependent(model):
         if state is None:
             start_state: Any = model.initial_state(batch)
         else:

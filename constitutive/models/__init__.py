@@ -38,16 +38,20 @@ from .hardening import (
     Voce,
 )
 from .hyperelastic import (
+    BULK_MODULUS,
     VOLUMETRIC_TERMS,
     ArrudaBoyce,
     Gent,
     HyperelasticMaterial,
+    InvariantHyperelastic,
     MooneyRivlin,
     NeoHookean,
     Ogden,
     SaintVenantKirchhoff,
+    StretchHyperelastic,
     VolumetricTerm,
     Yeoh,
+    isochoric_stretches,
 )
 from .parameters import OptionalParameter, Parameter, Parametrised
 from .plasticity import J2Plasticity, Perzyna
@@ -97,6 +101,10 @@ __all__ = [
     "Chaboche",
     "GeneralizedMaxwell",
     "HyperelasticMaterial",
+    "InvariantHyperelastic",
+    "StretchHyperelastic",
+    "isochoric_stretches",
+    "BULK_MODULUS",
     "SaintVenantKirchhoff",
     "NeoHookean",
     "MooneyRivlin",

@@ -30,6 +30,10 @@ Two exact routes compute :math:`S` and :math:`\mathbb{C}`, both batched, both fr
   :math:`F = I` included.
 
 Saint Venant--Kirchhoff and the default Neo-Hookean form also have fully hand-written stress and tangent.
+
+To write a new model, subclass one of the public hooks, :class:`InvariantHyperelastic` (``psi_isochoric(I1bar,
+I2bar, J)`` or ``psi_invariants(I1, I2, I3)``) or :class:`StretchHyperelastic` (``psi_stretches(lam)``), and write
+the energy only (docs/models.md, "Writing a hyperelastic model").
 """
 
 from __future__ import annotations
@@ -79,6 +83,9 @@ __all__ = [
     "volumetric_energy",
     "incompressible_stretches",
     "HyperelasticMaterial",
+    "InvariantHyperelastic",
+    "StretchHyperelastic",
+    "isochoric_stretches",
     "SaintVenantKirchhoff",
     "NeoHookean",
     "MooneyRivlin",
@@ -217,7 +224,9 @@ class HyperelasticMaterial(Material, abstract=True):
       ``_principal_model = True``),
 
     plus :attr:`initial_shear_modulus`, :attr:`initial_bulk_modulus` (``None`` when incompressible) and, optionally,
-    ``_check_state(I1bar)`` to refuse states outside the model's domain (Gent's locking stretch).
+    ``_check_state(I1bar)`` to refuse states outside the model's domain (Gent's locking stretch). The public hooks
+    :class:`InvariantHyperelastic` and :class:`StretchHyperelastic` wrap these two routes for users: the energy
+    alone, the initial moduli derived from it.
     """
 
     strain_measure: ClassVar[str] = "Green-Lagrange E"
@@ -242,6 +251,11 @@ class HyperelasticMaterial(Material, abstract=True):
         if K is None:
             return torch.zeros_like(J)
         return VOLUMETRIC_TERMS[self._options.get("volumetric", "quadratic")]().energy(J, K)
+
+    def volumetric_term(self, J: Tensor) -> Tensor:
+        r"""The model's volumetric energy :math:`U(J)` ``(...)``: its ``volumetric`` function (default
+        ``"quadratic"``) with its bulk modulus parameter ``K``; zero without ``K`` (incompressible)."""
+        return self._volumetric(J)
 
     # --------------------------------------------------------------------------------------- moduli & limits
     @property
@@ -463,6 +477,121 @@ class HyperelasticMaterial(Material, abstract=True):
         g, _ = _scalar_derivatives(self._psi_principal, c, second=False)
         t = 2.0 * c * g  # lambda_a dpsi/dlambda_a
         return (t[..., 0] - t[..., lateral]) / lam
+
+
+def _energy_moduli(model: HyperelasticMaterial) -> tuple[Tensor, Tensor]:
+    r"""Initial shear and bulk moduli :math:`(\mu_0, K_0)` of ``model``'s energy, read off its exact tangent at
+    :math:`E = 0`: :math:`\mu_0 = \mathbb{C}_{1212}`, :math:`K_0 = (\mathbb{C}_{1111} + 2\mathbb{C}_{1122})/3`
+    (isotropic linearisation; differentiable in the parameters)."""
+    E0 = torch.zeros(3, 3, dtype=model.dtype, device=model.device)
+    route = model._spectral_response if model._principal_model else model._invariant_response
+    CC = route(E0, True)[1]
+    assert CC is not None  # tangent=True
+    return CC[0, 1, 0, 1], (CC[0, 0, 0, 0] + 2.0 * CC[0, 0, 1, 1]) / 3.0
+
+
+class _EnergyHook(HyperelasticMaterial, abstract=True):
+    """Shared by the public hooks: initial moduli from the energy. A class that declares a parameter ``K`` (e.g.
+    ``K = BULK_MODULUS``) is incompressible when it is not given (nominal stress only); otherwise the model is
+    compressible with the bulk modulus of its energy."""
+
+    @property
+    def initial_shear_modulus(self) -> Tensor:
+        return _energy_moduli(self)[0]
+
+    @property
+    def initial_bulk_modulus(self) -> Tensor | None:
+        if "K" in type(self).declared_parameters() and self._params.get("K") is None:
+            return None
+        return _energy_moduli(self)[1]
+
+
+class InvariantHyperelastic(_EnergyHook, abstract=True):
+    r"""Public hook: a hyperelastic model written from invariants of :math:`C`. Subclass it, declare the
+    parameters (:class:`~constitutive.models.Parameter`; ``K = BULK_MODULUS`` for an optional bulk modulus) and
+    define **one** energy method, for a batch of points (``(...)`` tensors in, ``(...)`` out):
+
+    * ``psi_isochoric(self, I1bar, I2bar, J)`` -- :math:`\psi(\bar I_1, \bar I_2, J)` (the isochoric/volumetric
+      split; :meth:`volumetric_term` gives :math:`U(J)` from ``K``), or
+    * ``psi_invariants(self, I1, I2, I3)`` -- :math:`\psi(I_1, I_2, I_3)`, :math:`I_3 = \det C = J^2`.
+
+    Everything else follows exactly from the energy by the invariant route (module docstring): ``stress``/
+    ``tangent`` (:math:`S`, :math:`\partial S/\partial E`), ``first_piola``/``first_elasticity`` (:math:`P`,
+    :math:`\mathbb{A}`), ``cauchy``/``abaqus_tangent``, ``nominal_stress(stretch, mode)``, and the initial moduli
+    (from the tangent at :math:`E = 0`). Write the energy with torch operations only (it is differentiated twice
+    by ``torch.func``), without Python branches on values. Example (Mooney--Rivlin)::
+
+        class MyMooneyRivlin(InvariantHyperelastic):
+            C10 = Parameter("coefficient of (I1bar - 3)", unit="stress")
+            C01 = Parameter("coefficient of (I2bar - 3)", unit="stress")
+            K = BULK_MODULUS
+
+            def psi_isochoric(self, I1bar, I2bar, J):
+                return self.C10 * (I1bar - 3) + self.C01 * (I2bar - 3) + self.volumetric_term(J)
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        if _defines(cls, "psi_isochoric") and _defines(cls, "psi_invariants"):  # checked before registration
+            raise TypeError(f"{cls.__name__} defines both psi_isochoric and psi_invariants; define one")
+        super().__init_subclass__(**kwargs)
+
+    def psi_isochoric(self, I1bar: Tensor, I2bar: Tensor, J: Tensor) -> Tensor:
+        r"""The energy :math:`\psi(\bar I_1, \bar I_2, J)` ``(...)`` (define this or :meth:`psi_invariants`)."""
+        raise TypeError(f"{type(self).__name__} must define psi_isochoric(I1bar, I2bar, J) or psi_invariants")
+
+    def psi_invariants(self, I1: Tensor, I2: Tensor, I3: Tensor) -> Tensor:
+        r"""The energy :math:`\psi(I_1, I_2, I_3)` ``(...)`` (define this or :meth:`psi_isochoric`)."""
+        raise TypeError(f"{type(self).__name__} must define psi_invariants(I1, I2, I3) or psi_isochoric")
+
+    def _psi_invariants(self, I1: Tensor, I2: Tensor, J: Tensor) -> Tensor:
+        if _defines(type(self), "psi_invariants"):
+            return self.psi_invariants(I1, I2, J * J)
+        I1b, I2b = _iso(I1, I2, J)
+        return self.psi_isochoric(I1b, I2b, J)
+
+
+class StretchHyperelastic(_EnergyHook, abstract=True):
+    r"""Public hook: a hyperelastic model written from principal stretches. Subclass it, declare the parameters
+    and define ``psi_stretches(self, lam)``: the energy ``(...)`` of the principal stretches ``lam`` ``(..., 3)``
+    (:math:`\lambda_a = \sqrt{c_a}`, :math:`c_a` the eigenvalues of :math:`C`), symmetric in the three stretches
+    (isotropy). :func:`isochoric_stretches` gives :math:`(\bar\lambda_a, J)` for the isochoric/volumetric split.
+
+    Stress and tangent by the spectral route (module docstring), exact at equal stretches (:math:`F = I`
+    included) like :class:`Ogden`; every measure of :class:`HyperelasticMaterial` and ``nominal_stress`` follow.
+    Example (one-term Ogden)::
+
+        class MyOgden(StretchHyperelastic):
+            mu = Parameter("modulus", unit="stress")
+            alpha = Parameter("exponent", unit="1")
+            K = BULK_MODULUS
+
+            def psi_stretches(self, lam):
+                lam_bar, J = isochoric_stretches(lam)
+                return self.mu / self.alpha * ((lam_bar**self.alpha).sum(-1) - 3) + self.volumetric_term(J)
+    """
+
+    _principal_model: ClassVar[bool] = True
+
+    def psi_stretches(self, lam: Tensor) -> Tensor:
+        r"""The energy :math:`\psi(\lambda_1, \lambda_2, \lambda_3)` ``(...)`` for ``lam`` ``(..., 3)``."""
+        raise TypeError(f"{type(self).__name__} must define psi_stretches(lam)")
+
+    def _psi_principal(self, c: Tensor) -> Tensor:
+        return self.psi_stretches(torch.sqrt(c))
+
+
+def isochoric_stretches(lam: Tensor) -> tuple[Tensor, Tensor]:
+    r"""Isochoric stretches :math:`\bar\lambda_a = J^{-1/3}\lambda_a` ``(..., 3)`` and :math:`J = \lambda_1
+    \lambda_2\lambda_3` ``(...)`` of principal stretches ``lam`` ``(..., 3)`` (through logarithms: exact and smooth
+    for positive stretches)."""
+    ln = torch.log(lam)
+    return torch.exp(ln - ln.mean(-1, keepdim=True)), torch.exp(ln.sum(-1))
+
+
+def _defines(cls: type, name: str) -> bool:
+    """Whether ``cls`` overrides the hook ``name`` of the public hook classes."""
+    hook = StretchHyperelastic if name == "psi_stretches" else InvariantHyperelastic
+    return getattr(cls, name) is not getattr(hook, name)
 
 
 def _iso(I1: Tensor, I2: Tensor, J: Tensor) -> tuple[Tensor, Tensor]:

@@ -22,6 +22,9 @@ Conventions:
   major-symmetric); the tangent of a stress model is :func:`constitutive.tangent.jacobian` of the stress, in the
   ``"symmetric"`` convention. Which strain and stress these are is the user's choice (``strain_measure``,
   ``stress_measure``): small strain and σ by default; Green--Lagrange E and S for a hyperelastic energy ψ(E).
+* ``from_energy(psi, kinematics="finite")`` takes ``psi(C, **parameters)`` of the right Cauchy--Green tensor
+  :math:`C = F^TF` of one point instead and returns a full hyperelastic model
+  (:class:`~constitutive.models.HyperelasticMaterial`: S, dS/dE, P, A, σ, the Abaqus tangent, nominal stresses).
 * Parameters are stored as tensors (``Material._param``) and passed to the function by keyword, so gradients of
   stresses and tangents with respect to them flow (calibration); a tensor with ``requires_grad`` is kept as is.
 
@@ -33,7 +36,7 @@ defined it (the function itself is code, not data: it is not written to the file
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Literal, cast, overload
 
 import torch
 from torch.func import grad, vmap
@@ -41,6 +44,7 @@ from torch.func import grad, vmap
 from ..tangent import hessian, jacobian
 from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, check_finite
 from .base import MODELS, Material
+from .hyperelastic import HyperelasticMaterial
 from .parameters import Parameter
 
 __all__ = ["from_energy", "from_stress"]
@@ -115,6 +119,56 @@ class _UserEnergyMaterial(_UserMaterial):
         return hessian(self._energy_point, eps)
 
 
+class _UserFiniteEnergyMaterial(_UserMaterial, HyperelasticMaterial):
+    r"""Base of models made by ``from_energy(psi, kinematics="finite")``: ``psi(C, **parameters)`` of the right
+    Cauchy--Green tensor :math:`C = F^TF = I + 2E` of one point; :math:`S = \partial\psi/\partial E = 2\,
+    \partial\psi/\partial C` and :math:`\mathbb{C} = \partial^2\psi/\partial E\partial E` on Sym by
+    :func:`constitutive.tangent.hessian`; every F-based measure and ``nominal_stress`` from
+    :class:`~constitutive.models.HyperelasticMaterial`."""
+
+    _psi: ClassVar[Callable[..., Tensor]]
+
+    def _energy_point(self, strain: Tensor) -> Tensor:
+        C = torch.eye(3, dtype=strain.dtype, device=strain.device) + 2.0 * strain
+        value = type(self)._psi(C, **self._params)
+        if not isinstance(value, Tensor) or value.numel() != 1:
+            raise ValueError(f"{type(self).__name__}: the energy function must return a scalar tensor")
+        return value.reshape(())
+
+    def energy(self, strain: TensorLike) -> Tensor:
+        r""":math:`\psi(C(E))` ``(...)`` for Green--Lagrange strains ``(..., 3, 3)``."""
+        E, flat = self._point_strain(strain)
+        out = vmap(self._energy_point)(flat).reshape(E.shape[:-2])
+        check_finite(out, "energy")
+        return out
+
+    def _response(self, strain: TensorLike, tangent: bool) -> tuple[Tensor, Tensor | None]:
+        E, flat = self._point_strain(strain)
+        if tangent:
+            return hessian(self._energy_point, E)
+        g = vmap(grad(self._energy_point))(flat)
+        S = (0.5 * (g + g.transpose(-1, -2))).reshape(E.shape)
+        check_finite(S, "stress")
+        return S, None
+
+    def _psi_principal(self, c: Tensor) -> Tensor:
+        # nominal_stress: the principal stretches along x, y, z (C = diag(c)); batched by _scalar_derivatives' vmap.
+        return type(self)._psi(torch.diag_embed(c), **self._params).reshape(c.shape[:-1])
+
+    @property
+    def initial_shear_modulus(self) -> Tensor:
+        return self._moduli()[0]
+
+    @property
+    def initial_bulk_modulus(self) -> Tensor:
+        return self._moduli()[1]
+
+    def _moduli(self) -> tuple[Tensor, Tensor]:
+        E0 = torch.zeros(3, 3, dtype=self.dtype, device=self.device)
+        CC = hessian(self._energy_point, E0)[1]
+        return CC[0, 1, 0, 1], (CC[0, 0, 0, 0] + 2.0 * CC[0, 0, 1, 1]) / 3.0
+
+
 class _UserStressMaterial(_UserMaterial):
     """Base of models made by :func:`from_stress` (tangent = Jacobian of the stress on Sym)."""
 
@@ -168,7 +222,7 @@ def _make_class(
     for p in defaults:
         if not isinstance(p, str) or not p.isidentifier():
             raise ValueError(f"parameter names must be identifiers, got {p!r}")
-        if p in ("dtype", "device") or hasattr(Material, p) or p.startswith("_"):
+        if p in ("dtype", "device") or hasattr(Material, p) or hasattr(base, p) or p.startswith("_"):
             raise ValueError(f"parameter name {p!r} is reserved (a Material attribute or keyword); rename it")
     positive = frozenset(positive)
     if not positive <= set(defaults):
@@ -197,10 +251,44 @@ def _make_class(
     return type(name, (base,), namespace)  # registered in MODELS by Material.__init_subclass__
 
 
+#: What ``from_energy(kinematics=...)`` accepts: the energy of a small strain (or any strain measure the user
+#: names), or the finite-strain energy of the right Cauchy--Green tensor C.
+KINEMATICS: tuple[str, ...] = ("small", "finite")
+
+
+@overload
+def from_energy(
+    psi: Callable[..., Tensor],
+    parameters: Mapping[str, TensorLike] | None = ...,
+    *,
+    kinematics: Literal["small"] = ...,
+    name: str = ...,
+    strain_measure: str | None = ...,
+    stress_measure: str | None = ...,
+    positive: Iterable[str] = ...,
+    isotropic: bool = ...,
+    dtype: torch.dtype = ...,
+    device: torch.device | str | None = ...,
+) -> _UserEnergyMaterial: ...
+@overload
+def from_energy(
+    psi: Callable[..., Tensor],
+    parameters: Mapping[str, TensorLike] | None = ...,
+    *,
+    kinematics: Literal["finite"],
+    name: str = ...,
+    strain_measure: str | None = ...,
+    stress_measure: str | None = ...,
+    positive: Iterable[str] = ...,
+    isotropic: bool = ...,
+    dtype: torch.dtype = ...,
+    device: torch.device | str | None = ...,
+) -> _UserFiniteEnergyMaterial: ...
 def from_energy(
     psi: Callable[..., Tensor],
     parameters: Mapping[str, TensorLike] | None = None,
     *,
+    kinematics: str = "small",
     name: str = "UserEnergyModel",
     strain_measure: str | None = None,
     stress_measure: str | None = None,
@@ -208,13 +296,26 @@ def from_energy(
     isotropic: bool = False,
     dtype: torch.dtype = DEFAULT_DTYPE,
     device: torch.device | str | None = None,
-) -> _UserEnergyMaterial:
+) -> _UserEnergyMaterial | _UserFiniteEnergyMaterial:
     r"""A model from a strain-energy function; stress and tangent by automatic differentiation.
 
     Parameters
     ----------
     psi:
-        ``psi(strain, **parameters) -> scalar``, for one ``(3, 3)`` strain (vmapped over batches).
+        ``psi(strain, **parameters) -> scalar``, for one ``(3, 3)`` strain (vmapped over batches); with
+        ``kinematics="finite"``, ``psi(C, **parameters)`` of the right Cauchy--Green tensor :math:`C = F^TF` of one
+        point.
+    kinematics:
+        ``"small"`` (default): a map on the strain ``psi`` takes, stress :math:`\partial\psi/\partial\varepsilon`,
+        tangent its Hessian on Sym. ``"finite"``: a full hyperelastic model
+        (:class:`~constitutive.models.HyperelasticMaterial`): ``stress``/``tangent`` of the Green--Lagrange strain
+        (:math:`S = 2\partial\psi/\partial C`, :math:`\partial S/\partial E`), ``first_piola``/
+        ``first_elasticity``, ``cauchy``/``abaqus_tangent``, ``second_piola``/``material_tangent`` of ``F``, and
+        ``nominal_stress(stretch, mode)`` with the stretches along the x, y, z axes (:math:`C` diagonal; exact for
+        isotropic energies and for energies orthotropic in those axes). The energy is taken as written (no
+        isochoric split): an energy without a volumetric part, e.g. :math:`\tfrac\mu2(\operatorname{tr}C - 3)`,
+        is meaningful through ``nominal_stress`` only (incompressible deformations). Driven by the driver's
+        finite-strain paths and fitted to rubber data by ``calibrate``; no Abaqus card (``ValueError``).
     parameters:
         ``{name: value}``: values (numbers, lists, tensors -- a tensor that requires grad is kept as is) are
         checked to be finite and stored as tensors; ``type(model)(**new_values)`` or ``model.with_parameters``
@@ -222,7 +323,8 @@ def from_energy(
     name:
         Class name of the model (used by ``to_dict``/``save``); must not be a built-in model's name.
     strain_measure, stress_measure:
-        Descriptions of the strain the energy takes and the stress it yields (defaults: small strain, σ).
+        Descriptions of the strain the energy takes and the stress it yields (defaults: small strain, σ; with
+        ``kinematics="finite"`` they are fixed, Green--Lagrange E and S, and may not be given).
     positive:
         Names of parameters that must be positive (``ValueError`` otherwise, naming the parameter).
     isotropic:
@@ -232,9 +334,17 @@ def from_energy(
 
     Returns an instance of a new :class:`~constitutive.models.Material` subclass called ``name``.
     """
-    cls = _make_class(
-        _UserEnergyMaterial, "_psi", psi, parameters, name, strain_measure, stress_measure, positive, isotropic
-    )
+    if kinematics not in KINEMATICS:
+        raise ValueError(f"unknown kinematics {kinematics!r}; choose one of {KINEMATICS}")
+    base: type[_UserMaterial] = _UserEnergyMaterial
+    if kinematics == "finite":
+        if strain_measure is not None or stress_measure is not None:
+            raise ValueError(
+                "kinematics='finite' fixes the measures (Green-Lagrange E, second Piola-Kirchhoff S): "
+                "give neither strain_measure nor stress_measure"
+            )
+        base = _UserFiniteEnergyMaterial
+    cls = _make_class(base, "_psi", psi, parameters, name, strain_measure, stress_measure, positive, isotropic)
     return cls(dtype=dtype, device=device)  # type: ignore[return-value]
 
 

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..contracts import is_path_dependent
 from ..paths import LoadPath, Segment
 from ..tensor import Tensor
 from .material import UMAT
@@ -441,9 +442,7 @@ class ComparisonReport:
 
 
 def _model_response(model: Any, x: Tensor, state: Any, dt: float) -> tuple[Tensor, Any, Tensor]:
-    from ..models.base import PathDependentMaterial
-
-    if isinstance(model, PathDependentMaterial):
+    if is_path_dependent(model):
         return model.update(x, state, dt)
     return model.stress(x), None, model.tangent(x)
 
@@ -486,12 +485,13 @@ def compare_umat(
     rep = ComparisonReport(repr(umat), repr(model))
     for path in paths:
         ustate = umat.initial_state()
-        mstate = model.initial_state(()) if hasattr(model, "initial_state") else None
+        mstate = model.initial_state(()) if is_path_dependent(model) else None
         x = np.eye(3) if umat.finite_strain else np.zeros(umat.ntens)
         y = np.zeros(umat.ntens)
         kinc = 0
         e33 = 0.0
-        stress_scale, state_scale = 0.0, {}
+        stress_scale = 0.0
+        state_scale: dict[str, float] = {}
         for seg in path.segments:
             target, mask = _segment_targets(umat, seg, path.kinematics)
             begin = x.copy() if umat.finite_strain else np.where(mask, y, x)

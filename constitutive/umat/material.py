@@ -315,11 +315,12 @@ class UMAT(PathDependentMaterial, abstract=True):
         return full[..., idx[:, None], idx[None, :]]
 
     # -------------------------------------------------------------------------------------------------- updates
-    def update(
-        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None = None
+    def _update(
+        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None, need_tangent: bool
     ) -> tuple[Tensor, dict[str, Tensor], Tensor]:
-        """One Abaqus increment to ``strain`` ``(..., 3, 3)`` (F with ``finite_strain``): ``(stress (..., 3, 3),
-        new_state, DDSDDE as (..., 3, 3, 3, 3))``. Raises :class:`UMATError` / :class:`UMATCutback`."""
+        """``update``: one Abaqus increment to ``strain`` ``(..., 3, 3)`` (F with ``finite_strain``): ``(stress
+        (..., 3, 3), new_state, DDSDDE as (..., 3, 3, 3, 3))`` (the UMAT always computes DDSDDE, so
+        ``need_tangent=False`` returns it too). Raises :class:`UMATError` / :class:`UMATCutback`."""
         if self.finite_strain:
             F = check_deformation_gradient(as_tensor(strain, dtype=self.dtype))
             sv, new_state, D = self._increment(None, F, state, dt)
