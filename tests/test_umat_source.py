@@ -1,7 +1,8 @@
-"""Generated UMATs (constitutive.export.umat_source): every generated source compiles under gfortran -Wall -Werror
-in 72-column fixed form, and, driven through the UMAT bridge, agrees with the Python model along cyclic multiaxial
-paths (stress, state, DDSDDE to 1e-12 relative) in 3-D, plane strain and axisymmetry; the bridge's finite-difference
-tangent check passes. Needs gfortran; the tests skip, saying so, only where it is absent."""
+"""Generated UMATs (constitutive.export.umat_source, in constitutive.export.umat_generator): every generated source
+compiles under gfortran -Wall -Werror in 72-column fixed form, and, driven through the UMAT bridge, agrees with the
+Python model along cyclic multiaxial paths (stress, state, DDSDDE to 1e-12 relative) in 3-D, plane strain and
+axisymmetry; the bridge's finite-difference tangent check passes. Needs gfortran; the tests skip, saying so, only
+where it is absent."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import torch
 
 from constitutive import __version__
 from constitutive.export import umat_source
-from constitutive.export.umat_source import (
+from constitutive.export.umat_generator import (
     LINE_LENGTH,
     UMATGenerationError,
     generate_umat,
@@ -420,7 +421,7 @@ def test_registry_lookup_by_mro():
     try:
         assert "scaled" in umat_source(Scaled(1.0, 0.2))
     finally:
-        from constitutive.export.umat_source import _GENERATORS
+        from constitutive.export.umat_generator import _GENERATORS
 
         _GENERATORS.pop(Scaled)
 

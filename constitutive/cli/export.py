@@ -163,7 +163,7 @@ def _umat(args: argparse.Namespace) -> int:
     """``constitutive export umat MATERIAL -o FILE.f [--force]``: the generated UMAT of the material
     (:func:`constitutive.export.umat_source`; docs/export.md, "Generated UMATs")."""
     from ..export import material_units
-    from ..export.umat_source import generate_umat
+    from ..export.umat_generator import generate_umat
     from ..fileio import atomic_write_text, check_not_input, check_writable
 
     if args.material is None:

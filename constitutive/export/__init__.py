@@ -71,7 +71,7 @@ from .state import (
     material_units,
     plane_stress_strain,
 )
-from .umat_source import UMATGenerationError, generate_umat, umat_source
+from .umat_generator import UMATGenerationError, generate_umat, umat_source
 
 __all__ = [
     "CodeLayout",

@@ -184,7 +184,7 @@ def generate_umat(model: Material, *, interface: str = "abaqus", units: str | No
             )
         raise UMATGenerationError(
             f"no UMAT generator for {name}; generated: {', '.join(sorted(c.__name__ for c in _GENERATORS))} "
-            "(register one with constitutive.export.umat_source.register_umat_generator)"
+            "(register one with constitutive.export.umat_generator.register_umat_generator)"
         )
     g = gen(model)
     g.units = units.strip() if units else "unspecified"
@@ -1050,7 +1050,7 @@ def _gen_j2(model: J2Plasticity) -> GeneratedUMAT:
         raise UMATGenerationError(
             f"UMAT not generated for {type(model).__name__} with {what}: generated isotropic laws are "
             f"{', '.join(c.__name__ for c in HARDENING_FORTRAN)} (a law defined by Python code cannot be translated; "
-            "add its Fortran lines to constitutive.export.umat_source.HARDENING_FORTRAN)"
+            "add its Fortran lines to constitutive.export.umat_generator.HARDENING_FORTRAN)"
         )
     perzyna = isinstance(model, Perzyna)
     idx = _j2_indices(model)
