@@ -249,18 +249,32 @@ class PathDependentMaterial(Material, abstract=True):
     ) -> tuple[dict[str, Tensor], torch.Size]:
         """Validate ``state`` against :meth:`state_shapes` (keys, trailing shapes, finiteness) and broadcast its
         batch axes with the strain's ``batch``; returns the entries expanded to the common batch shape."""
+        tails = self.state_shapes()
+        out, common = self._broadcast_state(state, batch, tails)
+        return {key: t.expand((*common, *tails[key])) for key, t in out.items()}, common
+
+    def _broadcast_state(
+        self,
+        state: Mapping[str, Tensor],
+        batch: tuple[int, ...] | torch.Size,
+        tails: Mapping[str, tuple[int, ...]],
+        form: str = "",
+        initial: str = "initial_state",
+    ) -> tuple[dict[str, Tensor], torch.Size]:
+        """The checks of :meth:`check_state` against the trailing shapes ``tails`` (keys, shapes, finiteness) and the
+        common batch shape; the entries are returned unexpanded. ``form`` qualifies the shape message (e.g. a
+        Mandel-form state), ``initial`` names the method that builds a valid state."""
         if not isinstance(state, Mapping):
             raise ValueError(f"state must be a dict of tensors, got {type(state).__name__}")
-        tails = self.state_shapes()
         out: dict[str, Tensor] = {}
         shapes = [torch.Size(batch)]
         for key, tail in tails.items():
             if key not in state:
-                raise ValueError(f"state is missing {key!r}; expected keys {sorted(tails)} (see initial_state)")
+                raise ValueError(f"state is missing {key!r}; expected keys {sorted(tails)} (see {initial})")
             t = as_tensor(state[key], dtype=self.dtype, device=self.device)
             if t.ndim < len(tail) or tuple(t.shape[t.ndim - len(tail) :]) != tail:
                 raise ValueError(
-                    f"state[{key!r}] must have shape (..., {', '.join(map(str, tail))}), got {tuple(t.shape)}"
+                    f"state[{key!r}]{form} must have shape (..., {', '.join(map(str, tail))}), got {tuple(t.shape)}"
                 )
             check_finite(t, f"state[{key!r}]")
             out[key] = t
@@ -269,7 +283,7 @@ class PathDependentMaterial(Material, abstract=True):
             common = torch.broadcast_shapes(*shapes)
         except RuntimeError as exc:
             raise ValueError(f"state batch shapes do not match the strain batch shape {tuple(batch)}: {exc}") from None
-        return {key: t.expand((*common, *tails[key])) for key, t in out.items()}, common
+        return out, common
 
     @overload
     def update(

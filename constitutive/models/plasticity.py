@@ -40,7 +40,7 @@ from typing import Any, Literal, overload
 import torch
 import torch.autograd.forward_ad as fwAD
 
-from ..notation import components
+from ..notation import ORDERS, components
 from ..tensor import (
     DEFAULT_DTYPE,
     Tensor,
@@ -695,27 +695,8 @@ class J2Plasticity(PathDependentMaterial):
         self, state: Mapping[str, Tensor], batch: tuple[int, ...] | torch.Size
     ) -> tuple[dict[str, Tensor], torch.Size]:
         """:meth:`check_state` and the value checks of :meth:`_prepare` on a Mandel-form state."""
-        if not isinstance(state, Mapping):
-            raise ValueError(f"state must be a dict of tensors, got {type(state).__name__}")
         tails = self.mandel_state_shapes()
-        out: dict[str, Tensor] = {}
-        shapes = [torch.Size(batch)]
-        for key, tail in tails.items():
-            if key not in state:
-                raise ValueError(f"state is missing {key!r}; expected keys {sorted(tails)} (see initial_state_mandel)")
-            t = as_tensor(state[key], dtype=self.dtype, device=self.device)
-            if t.ndim < len(tail) or tuple(t.shape[t.ndim - len(tail) :]) != tail:
-                raise ValueError(
-                    f"state[{key!r}] (Mandel form) must have shape (..., {', '.join(map(str, tail))}), "
-                    f"got {tuple(t.shape)}"
-                )
-            check_finite(t, f"state[{key!r}]")
-            out[key] = t
-            shapes.append(t.shape[: t.ndim - len(tail)])
-        try:
-            common = torch.broadcast_shapes(*shapes)
-        except RuntimeError as exc:
-            raise ValueError(f"state batch shapes do not match the strain batch shape {tuple(batch)}: {exc}") from None
+        out, common = self._broadcast_state(state, batch, tails, " (Mandel form)", "initial_state_mandel")
         if any(_is_functorch_wrapped(t) for t in out.values()):  # no data-dependent checks inside torch.func
             return {key: t.expand((*common, *tails[key])) for key, t in out.items()}, common
         # value checks with one synchronisation: min alpha; largest entry and largest trace of eps_p, backstress
@@ -1108,7 +1089,7 @@ MANDEL_ORDER = "voigt"
 DEFAULT_CHUNK = 16384
 
 _SQ2 = math.sqrt(2.0)
-_PAIRS = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))  # == notation.ORDERS["voigt"]
+_PAIRS = ORDERS[MANDEL_ORDER]  # the component order is written once, in constitutive.notation
 _CONVERSIONS: dict[tuple[torch.dtype, torch.device], tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]] = {}
 
 
