@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .. import notation
+from ..contracts import StressTangentMap, is_path_dependent
 from ..tensor import as_tensor, check_shape
 from .layouts import ORTHOTROPIC_ORDER, pack_upper
 from .state import _np
@@ -47,11 +48,9 @@ def _data_lines(values: Sequence[float], per_line: int = 8) -> list[str]:
 def _elastic_stiffness(model_or_stiffness: Any) -> np.ndarray:
     """Abaqus-order Voigt stiffness D ``(6, 6)`` of a linear elastic model (its tangent at zero strain) or of a
     given ``(3, 3, 3, 3)`` stiffness tensor."""
-    if hasattr(model_or_stiffness, "tangent"):
-        from ..models.base import PathDependentMaterial
-
-        model = model_or_stiffness
-        if isinstance(model, PathDependentMaterial):
+    if isinstance(model_or_stiffness, StressTangentMap):
+        model: Any = model_or_stiffness
+        if is_path_dependent(model):
             raise ValueError(
                 f"{type(model).__name__} is path dependent; a *ELASTIC card alone would drop its inelastic part "
                 "(abaqus_card writes its *PLASTIC/*VISCOELASTIC cards)"
@@ -615,8 +614,7 @@ def card_writer_for(model: Any) -> CardWriter:
     if cls is not None:
         return _CARD_WRITERS[cls]
     strain = getattr(model, "strain_measure", "")
-    path_dependent = hasattr(model, "update") and hasattr(model, "initial_state")
-    if "small strain" in strain and not path_dependent:
+    if "small strain" in strain and not is_path_dependent(model):
         return _elastic_writer  # a small-strain model of any class: exact if it is linear elastic (checked)
     raise ValueError(
         f"no material card for {type(model).__name__}: cards exist for {', '.join(card_kinds())} (and linear "
