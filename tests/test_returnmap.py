@@ -61,6 +61,12 @@ class _EngineJ2(ReturnMappingMaterial):
         K, _, tr, s_tr, _ = self._trial(eps, st)
         return (K * tr)[:, None] * mandel_identity(eps) + s_tr
 
+    def _elastic_tangent(self, eps, st):  # 3K P_vol + 2G P_dev in Mandel form
+        K, G = self._moduli()
+        m = mandel_identity(eps)
+        vol = m[:, None] * m[None, :] / 3.0
+        return 3 * K * vol + 2 * G * (torch.eye(6, dtype=eps.dtype) - vol)
+
     def _trial_yield(self, eps, st):
         return self._trial(eps, st)[4] - self._flow(st["alpha"])
 
@@ -118,6 +124,19 @@ def test_engine_reproduces_the_hand_written_radial_return() -> None:
         torch.testing.assert_close(C_e, C_r, rtol=1e-9, atol=1e-6)
         plastic_steps += int((s_e["alpha"] > 0).any())
     assert plastic_steps >= 6
+
+
+def test_elastic_tangent_hook_equals_the_ad_default() -> None:
+    engine = _EngineJ2(**PARAMS)
+    eps = _history()[0] * 0.1  # elastic
+    state = engine.initial_state((3,))
+    C_hook = engine.update(eps, state)[2]
+
+    class _WithoutHook(_EngineJ2):
+        _elastic_tangent = ReturnMappingMaterial._elastic_tangent
+
+    C_ad = _WithoutHook(**PARAMS).update(eps, state)[2]
+    torch.testing.assert_close(C_hook, C_ad, rtol=1e-12, atol=1e-6)
 
 
 def test_ad_route_equals_implicit_tangent_and_inputs_untouched() -> None:

@@ -277,7 +277,8 @@ class ReturnMappingMaterial(PathDependentMaterial, abstract=True):
     functions of the Mandel strain ``eps`` ``(n, 6)`` at the end of the step and the state ``state`` (entries
     ``(n, *tail)``) at its start:
 
-    * :meth:`_elastic_stress` ``(n, 6)``: the stress if the step is elastic (the state unchanged);
+    * :meth:`_elastic_stress` ``(n, 6)``: the stress if the step is elastic (the state unchanged), and optionally
+      :meth:`_elastic_tangent` (its Mandel tangent, by AD when not given);
     * :meth:`_trial_yield` ``(n,)``: the yield function at the elastic trial; a point is plastic where it is > 0;
     * :attr:`n_unknowns` ``m`` and :meth:`_initial_guess` ``(n, m)``, :meth:`_residual` ``(n, m)``,
       :meth:`_residual_scale` ``(n, m)``: the backward-Euler system of a plastic point and its convergence scales;
@@ -303,6 +304,12 @@ class ReturnMappingMaterial(PathDependentMaterial, abstract=True):
     # ------------------------------------------------------------------------------------------- the model
     def _elastic_stress(self, eps: Tensor, state: State) -> Tensor:
         raise TypeError(f"{type(self).__name__} must define _elastic_stress")
+
+    def _elastic_tangent(self, eps: Tensor, state: State) -> Tensor | None:
+        """Mandel tangent ``(n, 6, 6)`` of an elastic step, or ``None`` (the default): then by AD of
+        :meth:`_elastic_stress` (six reverse-mode products). A model with constant elasticity returns its
+        stiffness here and saves that work at every point."""
+        return None
 
     def _trial_yield(self, eps: Tensor, state: State) -> Tensor:
         raise TypeError(f"{type(self).__name__} must define _trial_yield")
@@ -412,7 +419,10 @@ class ReturnMappingMaterial(PathDependentMaterial, abstract=True):
     ) -> Tensor:
         st = {k: v.detach() for k, v in state.items()}
         with torch.no_grad():
-            C = stress_tangent(lambda e: self._elastic_stress(e, st), eps)
+            C = self._elastic_tangent(eps.detach(), st)
+            if C is None:
+                C = stress_tangent(lambda e: self._elastic_stress(e, st), eps)
+            C = C.expand(eps.shape[0], 6, 6)
             if idx.numel():
                 C = C.index_copy(0, idx, implicit_tangent(self._residual, self._plastic_stress, x_star, e_p, s_p))
         return C
