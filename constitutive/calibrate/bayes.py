@@ -35,7 +35,7 @@ fitted parameter is a scalar, the model is built once with each free parameter a
 experiments' responses are evaluated for all ``B`` walkers in one call; this is checked once, at the start, against
 the one-model-per-walker evaluation (agreement to 1e-9 relative), and used only if it agrees (J2 plasticity with
 an isotropic law under monotonic uniaxial stress: yes). Otherwise (series parameters such as Ogden's ``mu``, models
-whose parameters must be 0-d) each walker is evaluated in a Python loop; :attr:`Posterior.batched` says which. A
+whose parameters must be 0-d) each walker is evaluated in a Python loop; ``Posterior.batched`` says which. A
 batch in which one walker's parameters are inadmissible for the model falls back to the loop for that batch.
 """
 
@@ -293,13 +293,19 @@ class Posterior:
 
     @property
     def mc_error(self) -> dict[str, float]:
-        r"""Monte Carlo standard error of each posterior mean, :math:`\mathrm{std}\sqrt{\tau/N}` with ``N`` the
-        number of samples (steps × walkers) and τ the autocorrelation time (rough when ``autocorr_reliable`` is
-        false)."""
-        n = self.samples.shape[0]
+        r"""Monte Carlo standard error of each posterior mean: the larger of :math:`\mathrm{std}\sqrt{\tau/N}`
+        (``N`` samples, τ emcee's autocorrelation time, which averages over walkers and so misses the correlation
+        between them that the ensemble moves create) and the batch-means estimate, the spread of the ensemble
+        average over 10 consecutive blocks of steps divided by :math:`\sqrt{10}` (which includes it)."""
+        steps, n = self.chain.shape[0], self.samples.shape[0]
         std = self.samples.std(axis=0, ddof=1)
-        tau = np.where(np.isfinite(self.autocorr_time), np.maximum(self.autocorr_time, 1.0), self.chain.shape[0])
-        return self._stat(std * np.sqrt(tau / n))
+        tau = np.where(np.isfinite(self.autocorr_time), np.maximum(self.autocorr_time, 1.0), steps)
+        err = std * np.sqrt(tau / n)
+        if steps >= 20:
+            blocks = np.array_split(self.chain, 10, axis=0)
+            means = np.stack([b.reshape(-1, b.shape[-1]).mean(axis=0) for b in blocks])
+            err = np.maximum(err, means.std(axis=0, ddof=1) / math.sqrt(10))
+        return self._stat(err)
 
     def table(self) -> str:
         """Markdown table: least-squares value ± Laplace std, posterior mean, std, 2.5 / 50 / 97.5 % quantiles and
@@ -376,7 +382,7 @@ class Posterior:
         seed: int | None = 0,
     ) -> Band:
         r"""Pointwise credible band of ``experiment``'s model curve at ``level`` (e.g. 0.95: the 2.5 % and 97.5 %
-        quantiles), from ``draws`` posterior samples evaluated at once (batched when :attr:`batched`).
+        quantiles), from ``draws`` posterior samples evaluated at once (batched when ``batched``).
 
         Parameters
         ----------
@@ -593,8 +599,8 @@ def sample_posterior(
     Parameters
     ----------
     result:
-        A :class:`CalibrationResult` of :func:`~constitutive.calibrate.calibrate` (its ``problem`` gives the
-        residuals), or that problem itself together with ``start``.
+        A :class:`~constitutive.calibrate.CalibrationResult` of :func:`~constitutive.calibrate.calibrate` (its
+        ``problem`` gives the residuals), or that problem itself together with ``start``.
     nwalkers:
         Number of walkers of the ensemble (at least twice the number of sampled coordinates; default 32).
     nsteps:

@@ -50,7 +50,7 @@ class Identifiability:
         return not self.undetermined
 
     def message(self, model_name: str = "model") -> str:
-        """One sentence naming every undetermined parameter with its reasons (empty when :attr:`ok`)."""
+        """One sentence naming every undetermined parameter with its reasons (empty when ``ok``)."""
         if self.ok:
             return ""
         items = "; ".join(f"{label} ({', '.join(reasons)})" for label, reasons in self.undetermined.items())
