@@ -333,3 +333,28 @@ def test_bayes_voce_steel_example(tmp_path: Path) -> None:
     assert out["figure"].is_file()
     with pytest.raises(FileExistsError):
         mod.main(tmp_path, nsteps=120, burn=40, nwalkers=16, points=40)
+
+
+def test_config_mcmc_table_writes_the_posterior_beside_the_parameters(tmp_path: Path) -> None:
+    from constitutive.calibrate import run_config
+
+    cfg = {
+        "model": "J2Plasticity",
+        "name": "voce",
+        "options": {"hardening": "voce"},
+        "initial": {"sigma_y": 250.0, "Q": 200.0, "b": 10.0},
+        "fixed": {"E": 210e3, "nu": 0.3, "H": 0.0},
+        "experiments": [{"name": "St1594", "file": "tension_St1594.csv", "mode": "tension_test", "E": 210e3}],
+        "mcmc": {"nwalkers": 8, "nsteps": 40, "burn": 10, "noise": "estimate", "seed": 1},
+    }
+    cfg["experiments"][0]["points"] = 30
+    with pytest.raises(ValueError, match=r"\[mcmc\]: unknown key\(s\) \['steps'\]"):
+        run_config({**cfg, "mcmc": {"steps": 10}}, tmp_path, verbose=0)
+    result, paths = run_config(cfg, tmp_path, verbose=0)
+    assert set(paths) >= {"parameters", "report", "figure", "posterior", "posterior_figure"}
+    post = Posterior.load(paths["posterior"], result=result)
+    assert post.chain.shape == (30, 8, 4) and post.labels[-1] == NOISE_LABEL
+    report = paths["report"].read_text()
+    assert "## Posterior (MCMC)" in report and "| noise_sigma |" in report and paths["posterior_figure"].is_file()
+    with pytest.raises(FileExistsError):  # refused before the fit, posterior outputs included
+        run_config(cfg, tmp_path, verbose=0)

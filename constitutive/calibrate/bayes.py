@@ -63,7 +63,10 @@ __all__ = ["Band", "Posterior", "sample_posterior", "NOISE_LABEL"]
 #: The label of the noise standard deviation when it is sampled (``noise="estimate"``).
 NOISE_LABEL = "noise_sigma"
 
-_INADMISSIBLE = (ValueError, ConvergenceError, torch.linalg.LinAlgError, RuntimeError)
+#: What a model raises for parameters it rejects (as in the fit: such a point gets zero posterior).
+_INADMISSIBLE = (ValueError, ConvergenceError, torch.linalg.LinAlgError)
+#: What a model may raise when it cannot take a batch of parameters (shape mismatches and the like).
+_NO_BATCH = (*_INADMISSIBLE, RuntimeError, TypeError, IndexError)
 
 
 def _emcee() -> Any:
@@ -152,7 +155,7 @@ class _Evaluator:
         except _NotBatched as err:
             self.batched, self.batch_note = False, f"looped over walkers: {err}"
             return
-        except (*_INADMISSIBLE, TypeError) as err:
+        except _NO_BATCH as err:
             self.batched, self.batch_note = False, f"looped over walkers: the model does not take a batch ({err})"
             return
         looped = self._predict_loop(theta, xs)
@@ -170,7 +173,7 @@ class _Evaluator:
         if self.batched:
             try:
                 return self._predict_batched(theta, xs)
-            except (*_INADMISSIBLE, _NotBatched):
+            except (*_NO_BATCH, _NotBatched):
                 pass  # one walker's parameters spoil the batch: evaluate them one by one
         return self._predict_loop(theta, xs)
 
@@ -543,7 +546,7 @@ class Posterior:
         p = Path(path)
         if p.suffix != ".npz":
             raise ValueError(f"a posterior is saved as a .npz file, got {str(path)!r}")
-        arrays = {name: np.asarray(getattr(self, name)) for name in self._ARRAYS}
+        arrays: dict[str, Any] = {name: np.asarray(getattr(self, name)) for name in self._ARRAYS}
         meta = {name: getattr(self, name) for name in self._META}
         meta["format"] = "constitutive.calibrate.bayes.Posterior 1"
         with atomic_path(p, overwrite=overwrite) as tmp, open(tmp, "wb") as fh:
@@ -558,7 +561,7 @@ class Posterior:
             if "meta" not in data.files:
                 raise ValueError(f"{path} is not a posterior written by Posterior.save (no 'meta' entry)")
             meta = json.loads(str(data["meta"]))
-            arrays = {name: np.array(data[name]) for name in cls._ARRAYS}
+            arrays: dict[str, Any] = {name: np.array(data[name]) for name in cls._ARRAYS}
         meta.pop("format", None)
         post = cls(**arrays, **meta)
         if result is not None:

@@ -93,8 +93,8 @@ def identifiability(
     n = len(labels)
     reasons: dict[str, list[str]] = {label: [] for label in labels}
     norms = np.linalg.norm(J, axis=0) if J.size else np.zeros(n)
-    for k in np.flatnonzero(~(norms > 0)):
-        reasons[labels[k]].append("the residuals do not depend on it")
+    for j in np.flatnonzero(~(norms > 0)):
+        reasons[labels[int(j)]].append("the residuals do not depend on it")
     ok = norms > 0
     kappa = math.inf
     if ok.all() and J.shape[0] >= n:
@@ -102,8 +102,8 @@ def identifiability(
         kappa = float(s[0] / s[-1]) if s[-1] > 0 else math.inf
         if kappa > CONDITION_LIMIT:
             v = np.abs(vt[-1])
-            for k in np.flatnonzero(v >= 0.5 * v.max()):
-                reasons[labels[k]].append(f"Jacobian near-singular, condition number {kappa:.2g}")
+            for j in np.flatnonzero(v >= 0.5 * v.max()):
+                reasons[labels[int(j)]].append(f"Jacobian near-singular, condition number {kappa:.2g}")
     cov = np.asarray(covariance, dtype=float)
     se = np.sqrt(np.clip(np.diag(cov), 0.0, None)) if cov.size else np.full(n, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
