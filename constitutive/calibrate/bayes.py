@@ -452,6 +452,25 @@ class Posterior:
         posterior predictive band at the data points (model and noise); with ``marginals``, a second row of
         histograms of each coordinate's posterior with the Laplace normal approximation.
 
+        Parameters
+        ----------
+        path:
+            Where to write the figure (default: not written).
+        level:
+            Central probability of the bands.
+        draws:
+            Posterior samples per band.
+        points:
+            Grid points of the credible band of the curve.
+        marginals:
+            Add the row of marginal histograms.
+        predictive:
+            Add the predictive band at the data points.
+        title:
+            Figure title.
+        overwrite:
+            Replace an existing ``path``.
+
         Written to ``path`` when given (atomically; over an existing file only with ``overwrite=True``); returns
         the matplotlib figure.
         """

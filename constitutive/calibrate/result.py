@@ -87,6 +87,19 @@ def identifiability(
     (a zero Jacobian column); or the column-scaled Jacobian :math:`\tilde J = J\,\mathrm{diag}(1/\|J_{:k}\|)` has a
     condition number above :data:`CONDITION_LIMIT` and the parameter carries at least half of the largest
     component of the right singular vector of the smallest singular value (the undetermined combination).
+
+    Parameters
+    ----------
+    labels:
+        The fitted parameters' labels, ``(n,)``.
+    x:
+        Their values at the optimum, ``(n,)``.
+    jacobian:
+        ``(m, n)`` Jacobian of the residuals at ``x``.
+    covariance:
+        ``(n, n)`` linearised covariance (NaN where undefined).
+    at_bounds:
+        The labels that ended on a bound.
     """
     J = np.asarray(jacobian, dtype=float)
     x = np.asarray(x, dtype=float)
