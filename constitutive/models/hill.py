@@ -1,0 +1,748 @@
+r"""Small-strain Hill (1948) orthotropic plasticity with isotropic elasticity and any isotropic hardening law.
+
+Conventions (named once; ``docs/path-dependent.md`` has the derivations):
+
+* strain ε and stress σ are symmetric ``(..., 3, 3)`` tensors; tangents ``(..., 3, 3, 3, 3)`` in the
+  ``"symmetric"`` convention of :mod:`constitutive.tangent`. Internally the return map works on Mandel vectors in
+  the order of :data:`~constitutive.models.plasticity.MANDEL_ORDER` (11, 22, 33, 23, 13, 12, √2 on the shear slots).
+* elasticity is isotropic: :math:`\sigma = K\operatorname{tr}(\varepsilon) I + 2G(\operatorname{dev}\varepsilon -
+  \varepsilon^p)` (the plastic strain is traceless: Hill48 is pressure insensitive).
+* **Hill equivalent stress** in the material axes (1, 2, 3):
+
+  .. math::
+      \bar\sigma^2 = F(\sigma_{22}-\sigma_{33})^2 + G(\sigma_{33}-\sigma_{11})^2 + H(\sigma_{11}-\sigma_{22})^2
+      + 2L\sigma_{23}^2 + 2M\sigma_{31}^2 + 2N\sigma_{12}^2 = \boldsymbol\sigma^T \mathbf M \boldsymbol\sigma
+
+  with the Mandel matrix :math:`\mathbf M` (:func:`hill_matrix`). Normalisation: F = G = H = 1/2, L = M = N = 3/2
+  is von Mises, :math:`\mathbf M = \tfrac32 \mathbb P^{dev}`; in general :math:`\bar\sigma^2 = \tfrac32
+  \sigma:\mathbb P:\sigma` with :math:`\mathbb P = \tfrac23\mathbf M`. The constants are dimensionless: σ̄ has
+  the unit of stress and is compared with the flow stress σ_f(α).
+* **material axes**: ``orientation`` ``(3, 3)`` (or ``(*B, 3, 3)``, one per point) is orthonormal with *rows* the
+  material axes 1, 2, 3 in global components (as :class:`~.elastic.Orthotropic`'s ``axes``), so the material
+  components are :math:`\sigma' = A\sigma A^T`. Euler angles (Bunge, z-x-z, degrees) ``(φ1, Φ, φ2)`` give
+  :math:`A = R_z(\varphi_2) R_x(\Phi) R_z(\varphi_1)` (passive rotations; :func:`euler_to_matrix`): ``(θ, 0, 0)`` is
+  the material axis 1 at angle θ from the global x axis in the x-y plane. Elasticity is isotropic, so the return map
+  runs in the global frame with the rotated Hill matrix :math:`\mathbf M_g = \mathbf Q^T\mathbf M\mathbf Q`
+  (:math:`\mathbf Q` the Mandel form of the rotation).
+* associated flow :math:`\dot\varepsilon^p = \dot\lambda\,\partial\bar\sigma/\partial\sigma`; the **equivalent
+  plastic strain** α is work-conjugate to σ̄: :math:`\sigma:\dot\varepsilon^p = \bar\sigma\dot\alpha`, hence
+  (σ̄ homogeneous of degree one) :math:`\dot\alpha = \dot\lambda`. For von Mises parameters this is J2's
+  :math:`\dot\alpha = \sqrt{2/3}\|\dot\varepsilon^p\|`.
+* yield function :math:`f = \bar\sigma - \sigma_f(\alpha)`, :math:`\sigma_f = \sigma_y + H_{iso}\alpha + R(\alpha)`
+  with a registered :class:`~.hardening.HardeningLaw` (:mod:`constitutive.models.hardening`). The linear modulus
+  is ``H_iso`` here (``H`` is Hill's constant); ``Linear(H)`` sets ``H_iso``.
+
+State (a ``dict`` of tensors, batch shape ``B`` in front): ``"eps_p"`` ``(*B, 3, 3)`` plastic strain (global
+components, traceless) and ``"alpha"`` ``(*B)`` equivalent plastic strain α ≥ 0.
+
+Backward Euler (de Souza Neto, Perić & Owen, *Computational Methods for Plasticity*, 2008, §10.2 for Hill's
+criterion; one scalar unknown as in their radial return): with :math:`\Delta\gamma = \Delta\lambda/\bar\sigma`
+and :math:`x = 2G\Delta\gamma`,
+
+.. math::
+    \boldsymbol\sigma(x) = (\mathbf I + x\mathbf M_g)^{-1}\boldsymbol\sigma^{trial}, \qquad
+    r(x) = \bar\sigma(x) - \sigma_f\big(\alpha_n + x\bar\sigma(x)/(2G)\big) = 0,
+
+because :math:`\Delta\varepsilon^p = \Delta\gamma\,\mathbf M_g\boldsymbol\sigma` is deviatoric (so
+:math:`C^e\Delta\varepsilon^p = 2G\Delta\varepsilon^p`). r is strictly decreasing from :math:`r(0) = f^{trial}`;
+the bracket's upper end is :math:`x = (\bar\sigma^{trial}/\sigma_f(\alpha_n) - 1)/\lambda_{min}` (λ_min the
+smallest deviatoric eigenvalue of M). The consistent tangent is the implicit-function-theorem derivative
+(closed form in :meth:`Hill48._closed_tangent`; cross-checked by automatic differentiation in the tests).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, Literal, overload
+
+import torch
+
+from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, _is_functorch_wrapped, as_tensor
+from .base import ConvergenceError, PathDependentMaterial, check_state_values
+from .hardening import HardeningLaw, UserLaw, make_hardening_law
+from .parameters import Parameter
+from .plasticity import mandel_to_tensor, mandel_to_tensor4, tensor_to_mandel
+
+__all__ = [
+    "Hill48",
+    "hill_matrix",
+    "euler_to_matrix",
+    "mandel_rotation",
+    "lankford_to_hill",
+    "hill_to_yield_ratios",
+    "yield_ratios_to_hill",
+    "HILL_NAMES",
+]
+
+#: The six Hill constants in the order of the signature.
+HILL_NAMES = ("F", "G", "H", "L", "M", "N")
+_SQ2 = math.sqrt(2.0)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# conversions (plain functions: the classmethods, the card writer and the calibration example share them)
+# --------------------------------------------------------------------------------------------------------------
+def hill_matrix(F: Tensor, G: Tensor, H: Tensor, L: Tensor, M: Tensor, N: Tensor) -> Tensor:
+    r"""The Mandel matrix :math:`\mathbf M` ``(..., 6, 6)`` of :math:`\bar\sigma^2 = \boldsymbol\sigma^T\mathbf
+    M\boldsymbol\sigma` in the material axes (order 11, 22, 33, 23, 13, 12, √2 on shear slots)::
+
+        [[G+H, -H,  -G ], [-H, F+H, -F], [-G, -F, F+G]] ⊕ diag(L, M, N)
+
+    (a Mandel shear component is √2 σ_ij, so :math:`2L\sigma_{23}^2 = L(\sqrt2\sigma_{23})^2`). Batched over
+    the constants' common shape; differentiable in them."""
+    F, G, H, L, M, N = torch.broadcast_tensors(F, G, H, L, M, N)
+    z = torch.zeros_like(F)
+    rows = [
+        [G + H, -H, -G, z, z, z],
+        [-H, F + H, -F, z, z, z],
+        [-G, -F, F + G, z, z, z],
+        [z, z, z, L, z, z],
+        [z, z, z, z, M, z],
+        [z, z, z, z, z, N],
+    ]
+    return torch.stack([torch.stack(r, -1) for r in rows], -2)
+
+
+def euler_to_matrix(angles: TensorLike, *, dtype: torch.dtype = DEFAULT_DTYPE) -> Tensor:
+    r"""Bunge Euler angles ``(..., 3)`` = (φ1, Φ, φ2) in **degrees** -> orientation ``(..., 3, 3)`` whose rows are
+    the material axes in global components: :math:`A = R_z(\varphi_2)R_x(\Phi)R_z(\varphi_1)` with the passive
+    rotations :math:`R_z(t) = [[c, s, 0], [-s, c, 0], [0, 0, 1]]`, :math:`R_x(t) = [[1, 0, 0], [0, c, s],
+    [0, -s, c]]`. ``(θ, 0, 0)``: axis 1 = (cos θ, sin θ, 0)."""
+    a = as_tensor(angles, dtype=dtype)
+    if a.shape[-1:] != (3,):
+        raise ValueError(f"Euler angles must have shape (..., 3) (phi1, Phi, phi2 in degrees), got {tuple(a.shape)}")
+    r = torch.deg2rad(a)
+    c1, s1 = torch.cos(r[..., 0]), torch.sin(r[..., 0])
+    c, s = torch.cos(r[..., 1]), torch.sin(r[..., 1])
+    c2, s2 = torch.cos(r[..., 2]), torch.sin(r[..., 2])
+    rows = [
+        [c1 * c2 - s1 * s2 * c, s1 * c2 + c1 * s2 * c, s2 * s],
+        [-c1 * s2 - s1 * c2 * c, -s1 * s2 + c1 * c2 * c, c2 * s],
+        [s1 * s, -c1 * s, c],
+    ]
+    return torch.stack([torch.stack(row, -1) for row in rows], -2)
+
+
+def mandel_rotation(A: Tensor) -> Tensor:
+    r"""The orthogonal ``(..., 6, 6)`` Mandel matrix :math:`\mathbf Q` of :math:`\sigma \mapsto A\sigma A^T`
+    (:math:`\boldsymbol\sigma' = \mathbf Q\boldsymbol\sigma`), built column by column from the Mandel basis."""
+    basis = mandel_to_tensor(torch.eye(6, dtype=A.dtype, device=A.device))  # (6, 3, 3) orthonormal basis E_J
+    At = A[..., None, :, :]
+    cols = tensor_to_mandel(At @ basis @ At.transpose(-1, -2))  # (..., 6 [J], 6 [I])
+    return cols.transpose(-1, -2)
+
+
+def lankford_to_hill(
+    r0: TensorLike, r45: TensorLike, r90: TensorLike, sigma0_direction: int | str = 0
+) -> dict[str, Tensor]:
+    r"""Hill constants F, G, H, N from the Lankford coefficients (plane stress in the sheet plane 1-2, 1 the rolling
+    direction), in the normalisation where the uniaxial yield stress along ``sigma0_direction`` (0, 45 or 90
+    degrees from the rolling direction) equals σ̄:
+
+    .. math::
+        G = \frac{1}{1+r_0},\quad H = \frac{r_0}{1+r_0},\quad F = \frac{r_0}{r_{90}(1+r_0)},\quad
+        N = \frac{(r_0+r_{90})(1+2r_{45})}{2r_{90}(1+r_0)}
+
+    (G + H = 1: the rolling direction is the reference; Hill 1948, e.g. Banabic, *Sheet Metal Forming Processes*,
+    2010, §3.2), then all divided by :math:`\varphi(\theta_0)`, :math:`\varphi(\theta) = F\sin^4\theta +
+    G\cos^4\theta + H\cos^2 2\theta + \tfrac{N}{2}\sin^2 2\theta` (so that :math:`\varphi(\theta_0) = 1`).
+    The inverse relations: :math:`r_0 = H/G`, :math:`r_{90} = H/F`, :math:`r_{45} = N/(F+G) - 1/2`.
+    Returns ``{"F", "G", "H", "N"}`` (tensors) plus ``"scale"`` = :math:`1/\varphi(\theta_0)` (the factor the
+    out-of-plane constants L, M of the rolling-direction normalisation take). ``ValueError`` for r ≤ 0."""
+    r = [as_tensor(v, dtype=DEFAULT_DTYPE) if not isinstance(v, Tensor) else v for v in (r0, r45, r90)]
+    for name, v in zip(("r0", "r45", "r90"), r):
+        if not bool(torch.isfinite(v).all()) or bool((v <= 0).any()):
+            raise ValueError(f"Lankford coefficient {name} must be finite and > 0, got {v.tolist()}")
+    a, b, c = r
+    G = 1.0 / (1.0 + a)
+    H = a / (1.0 + a)
+    F = a / (c * (1.0 + a))
+    N = (a + c) * (1.0 + 2.0 * b) / (2.0 * c * (1.0 + a))
+    theta = _direction_degrees(sigma0_direction)
+    phi = in_plane_phi(F, G, H, N, theta)
+    return {"F": F / phi, "G": G / phi, "H": H / phi, "N": N / phi, "scale": 1.0 / phi}
+
+
+def _direction_degrees(direction: int | str | float) -> float:
+    names = {"rd": 0.0, "rolling": 0.0, "dd": 45.0, "diagonal": 45.0, "td": 90.0, "transverse": 90.0}
+    if isinstance(direction, str):
+        if direction.lower() not in names:
+            raise ValueError(f"sigma0_direction must be 0, 45, 90 or one of {sorted(names)}, got {direction!r}")
+        return names[direction.lower()]
+    if float(direction) not in (0.0, 45.0, 90.0):
+        raise ValueError(f"sigma0_direction must be 0, 45 or 90 (degrees from the rolling direction), got {direction}")
+    return float(direction)
+
+
+def in_plane_phi(F: Any, G: Any, H: Any, N: Any, theta_deg: Any) -> Any:
+    r""":math:`\varphi(\theta) = (\bar\sigma/\sigma)^2` for uniaxial stress σ at θ degrees from material axis 1 in
+    the 1-2 plane: :math:`F s^4 + G c^4 + H(c^2 - s^2)^2 + 2N s^2c^2` (c = cos θ, s = sin θ); the uniaxial yield
+    stress there is :math:`\sigma_f/\sqrt{\varphi(\theta)}`. Works on floats, arrays and tensors."""
+    t = theta_deg * math.pi / 180.0
+    c, s = _cos(t), _sin(t)
+    c2, s2 = c * c, s * s
+    return F * s2 * s2 + G * c2 * c2 + H * (c2 - s2) ** 2 + 2.0 * N * s2 * c2
+
+
+def in_plane_r_value(F: Any, G: Any, H: Any, N: Any, theta_deg: Any) -> Any:
+    r"""Lankford coefficient :math:`r(\theta) = \dot\varepsilon^p_{ww}/\dot\varepsilon^p_{tt}` (width over
+    thickness) of uniaxial stress at θ degrees from material axis 1 in the 1-2 plane:
+    :math:`r = \dfrac{H + (2N - F - G - 4H)\sin^2\theta\cos^2\theta}{F\sin^2\theta + G\cos^2\theta}`."""
+    t = theta_deg * math.pi / 180.0
+    c, s = _cos(t), _sin(t)
+    sc2 = s * s * c * c
+    return (H + (2.0 * N - F - G - 4.0 * H) * sc2) / (F * s * s + G * c * c)
+
+
+def _cos(t: Any) -> Any:
+    return torch.cos(t) if isinstance(t, Tensor) else (math.cos(t) if isinstance(t, (int, float)) else _np().cos(t))
+
+
+def _sin(t: Any) -> Any:
+    return torch.sin(t) if isinstance(t, Tensor) else (math.sin(t) if isinstance(t, (int, float)) else _np().sin(t))
+
+
+def _np() -> Any:
+    import numpy
+
+    return numpy
+
+
+def hill_to_yield_ratios(F: Any, G: Any, H: Any, L: Any, M: Any, N: Any) -> dict[str, Any]:
+    r"""Abaqus ``*POTENTIAL`` yield-stress ratios (Abaqus Theory Guide, 'Stress potentials for anisotropic metal
+    plasticity'): :math:`R_{ii} = \bar\sigma_{ii}/\sigma^0`, :math:`R_{ij} = \bar\sigma_{ij}/\tau^0`,
+    :math:`\tau^0 = \sigma^0/\sqrt3`, with σ^0 the ``*PLASTIC`` flow stress (here σ_f):
+    :math:`R_{11} = (G+H)^{-1/2}`, :math:`R_{22} = (F+H)^{-1/2}`, :math:`R_{33} = (F+G)^{-1/2}`,
+    :math:`R_{12} = \sqrt{3/(2N)}`, :math:`R_{13} = \sqrt{3/(2M)}`, :math:`R_{23} = \sqrt{3/(2L)}`."""
+    sq = torch.sqrt if isinstance(F, Tensor) else _np().sqrt
+    return {
+        "R11": 1.0 / sq(G + H),
+        "R22": 1.0 / sq(F + H),
+        "R33": 1.0 / sq(F + G),
+        "R12": sq(1.5 / N),
+        "R13": sq(1.5 / M),
+        "R23": sq(1.5 / L),
+    }
+
+
+def yield_ratios_to_hill(R11: Any, R22: Any, R33: Any, R12: Any, R13: Any, R23: Any) -> dict[str, Any]:
+    r"""Hill constants from the Abaqus ``*POTENTIAL`` ratios (Abaqus Theory Guide, as above):
+    :math:`F = \tfrac12(R_{22}^{-2} + R_{33}^{-2} - R_{11}^{-2})`, :math:`G = \tfrac12(R_{33}^{-2} + R_{11}^{-2} -
+    R_{22}^{-2})`, :math:`H = \tfrac12(R_{11}^{-2} + R_{22}^{-2} - R_{33}^{-2})`, :math:`L = 3/(2R_{23}^2)`,
+    :math:`M = 3/(2R_{13}^2)`, :math:`N = 3/(2R_{12}^2)`. ``ValueError`` for a ratio ≤ 0."""
+    vals = {"R11": R11, "R22": R22, "R33": R33, "R12": R12, "R13": R13, "R23": R23}
+    for name, v in vals.items():
+        t = v if isinstance(v, Tensor) else as_tensor(v, dtype=DEFAULT_DTYPE)
+        if not bool(torch.isfinite(t).all()) or bool((t <= 0).any()):
+            raise ValueError(f"yield-stress ratio {name} must be finite and > 0, got {t.tolist()}")
+    a, b, c = 1.0 / R11**2, 1.0 / R22**2, 1.0 / R33**2
+    return {
+        "F": 0.5 * (b + c - a),
+        "G": 0.5 * (c + a - b),
+        "H": 0.5 * (a + b - c),
+        "L": 1.5 / R23**2,
+        "M": 1.5 / R13**2,
+        "N": 1.5 / R12**2,
+    }
+
+
+def _check_hill_constants(F: Tensor, G: Tensor, H: Tensor, L: Tensor, M: Tensor, N: Tensor) -> None:
+    """Positive definiteness of σ̄² on deviatoric stresses: F+G, G+H, H+F > 0, FG+GH+HF > 0, L, M, N > 0."""
+    if any(_is_functorch_wrapped(t) for t in (F, G, H)):  # inside torch.func transforms: no concrete values
+        return
+    checks = [
+        (F + G, "F + G", "the yield stress along axis 3 would be infinite or imaginary"),
+        (G + H, "G + H", "the yield stress along axis 1 would be infinite or imaginary"),
+        (H + F, "H + F", "the yield stress along axis 2 would be infinite or imaginary"),
+        (F * G + G * H + H * F, "F G + G H + H F", "the normal-stress block is not positive definite"),
+    ]
+    for value, name, why in checks:
+        if bool((value.detach() <= 0).any()):
+            raise ValueError(
+                f"Hill48: {name} must be > 0, got {value.detach().tolist()} ({why}; F={F.tolist()}, G={G.tolist()}, "
+                f"H={H.tolist()})"
+            )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the model
+# --------------------------------------------------------------------------------------------------------------
+class Hill48(PathDependentMaterial):
+    r"""Small-strain Hill (1948) orthotropic plasticity: isotropic elasticity, Hill's quadratic yield function in
+    material axes, associated flow, any isotropic hardening law (see the module docstring for the conventions).
+
+    Parameters
+    ----------
+    E, nu:
+        Young's modulus (> 0) and Poisson's ratio (-1 < ν < 0.5).
+    sigma_y:
+        Initial flow stress σ_y > 0: the value of the Hill equivalent stress σ̄ at first yield (with the default
+        von Mises constants the uniaxial yield stress; in general the uniaxial yield stress along material axis 1
+        is :math:`\sigma_y/\sqrt{G+H}`). ``None`` with Swift hardening: σ_y = K ε0^n.
+    F, G, H, L, M, N:
+        Hill's constants (dimensionless; default 1/2, 1/2, 1/2, 3/2, 3/2, 3/2: von Mises). F + G, G + H, H + F,
+        FG + GH + HF and L, M, N must be > 0 (positive-definite yield function on deviatoric stresses).
+    H_iso:
+        Linear isotropic hardening modulus ≥ 0 (adds H_iso α to the flow stress whatever the law).
+    orientation:
+        Material axes: ``None`` (the global axes), an orthonormal ``(3, 3)`` matrix whose rows are the material
+        axes in global components, ``(*B, 3, 3)`` one per point (broadcast with the strain's batch shape), or Bunge
+        Euler angles ``(3,)``/``(*B, 3)`` in degrees (:func:`euler_to_matrix`; stored as the matrix).
+    hardening:
+        As :class:`~.plasticity.J2Plasticity`'s: ``None``/``"linear"``/``Linear``, ``Voce``/``"voce"``,
+        ``Swift``/``"swift"``, a registered law or a callable ``R(alpha)``.
+    Q, b, K, eps0, n, **law_parameters:
+        Parameters of a law given by name (Voce ``Q``, ``b``; Swift ``K``, ``eps0``, ``n``; ...).
+    tol, max_iter:
+        Local Newton: converged when :math:`|r| \le \text{tol}\cdot\bar\sigma^{trial}` (default 1e-11 in float64,
+        1e-5 in float32); at most ``max_iter`` Newton updates (then :class:`ConvergenceError`).
+    dtype, device:
+        Floating-point dtype (default float64) and device (default CPU).
+    """
+
+    isotropic = False
+    E = Parameter("Young's modulus", unit="stress", lower=0.0, lower_open=True, shape=None)
+    nu = Parameter("Poisson's ratio", unit="1", lower=-1.0, upper=0.5, lower_open=True, upper_open=True, shape=None)
+    sigma_y = Parameter("initial flow stress (Hill equivalent stress)", unit="stress", lower=0.0, lower_open=True,
+                        shape=None)  # fmt: skip
+    F = Parameter("Hill constant F (weights (s22 - s33)^2)", unit="1", default=0.5, shape=None)
+    G = Parameter("Hill constant G (weights (s33 - s11)^2)", unit="1", default=0.5, shape=None)
+    H = Parameter("Hill constant H (weights (s11 - s22)^2)", unit="1", default=0.5, shape=None)
+    L = Parameter("Hill constant L (weights 2 s23^2)", unit="1", lower=0.0, lower_open=True, default=1.5, shape=None)
+    M = Parameter("Hill constant M (weights 2 s31^2)", unit="1", lower=0.0, lower_open=True, default=1.5, shape=None)
+    N = Parameter("Hill constant N (weights 2 s12^2)", unit="1", lower=0.0, lower_open=True, default=1.5, shape=None)
+    H_iso = Parameter("linear isotropic hardening modulus", unit="stress", lower=0.0, default=0.0, shape=None)
+    orientation = Parameter(
+        "material axes (rows: unit vectors in global components; identity by default)", unit="1", shape=None
+    )
+    hardening: str
+    tol: float
+    max_iter: int
+
+    def __init__(
+        self,
+        E: TensorLike,
+        nu: TensorLike,
+        sigma_y: TensorLike | None = None,
+        F: TensorLike = 0.5,
+        G: TensorLike = 0.5,
+        H: TensorLike = 0.5,
+        L: TensorLike = 1.5,
+        M: TensorLike = 1.5,
+        N: TensorLike = 1.5,
+        H_iso: TensorLike = 0.0,
+        *,
+        orientation: TensorLike | None = None,
+        hardening: Any = None,
+        Q: TensorLike | None = None,
+        b: TensorLike | None = None,
+        K: TensorLike | None = None,
+        eps0: TensorLike | None = None,
+        n: TensorLike | None = None,
+        tol: float | None = None,
+        max_iter: int = 50,
+        dtype: torch.dtype = DEFAULT_DTYPE,
+        device: torch.device | str | None = None,
+        **law_parameters: TensorLike,
+    ) -> None:
+        super().__init__(dtype=dtype, device=device)
+        self._param("E", E)
+        self._param("nu", nu)
+        flat = {k: v for k, v in (("Q", Q), ("b", b), ("K", K), ("eps0", eps0), ("n", n)) if v is not None}
+        law = make_hardening_law(hardening, {**flat, **law_parameters}, self.dtype, self.device)
+        for name, value in law.model_parameters().items():  # Linear(H) sets the linear modulus, here H_iso
+            if name == "H":
+                t = value if isinstance(value, Tensor) else as_tensor(value)
+                if not bool((as_tensor(H_iso) == 0).all()) and not bool((t == 0).all()):
+                    raise ValueError("give the linear hardening modulus once: either H_iso=... or hardening=Linear(H)")
+                H_iso = value
+        if sigma_y is None:
+            sigma_y = law.default_sigma_y()
+            if sigma_y is None:
+                raise ValueError(
+                    f"parameter 'sigma_y' is required (it may be omitted only with a law that defines it, such as "
+                    f"Swift; {law.name} does not)"
+                )
+        self._param("sigma_y", sigma_y)
+        consts = [self._param(k, v) for k, v in zip(HILL_NAMES, (F, G, H, L, M, N))]
+        _check_hill_constants(*consts)
+        self._param("H_iso", H_iso)
+        self._param("orientation", self._orientation_matrix(orientation))
+        own = type(self).declared_parameters()
+        clash = [k for k in law.parameters if k in own]
+        if clash:
+            raise ValueError(f"hardening law {law.name!r} declares parameter(s) {clash} that the model already has")
+        decls = law.parameter_declarations()
+        for name, value in law.parameters.items():
+            self._param(name, value, decls[name])
+        self.law: HardeningLaw = law
+        self._option("hardening", law.name)
+        if tol is not None and not (isinstance(tol, (int, float)) and 0 < tol < 1):
+            raise ValueError(f"option 'tol' must be a number in (0, 1), got {tol!r}")
+        if not isinstance(max_iter, int) or isinstance(max_iter, bool) or max_iter < 1:
+            raise ValueError(f"option 'max_iter' must be a positive integer, got {max_iter!r}")
+        self._option("tol", float(tol) if tol is not None else (1e-11 if dtype == torch.float64 else 1e-5))
+        self._option("max_iter", max_iter)
+
+    def _orientation_matrix(self, orientation: TensorLike | None) -> Tensor:
+        if orientation is None:
+            return torch.eye(3, dtype=self.dtype, device=self.device)
+        A = orientation if isinstance(orientation, Tensor) else as_tensor(orientation, dtype=self.dtype)
+        A = A.to(dtype=self.dtype, device=self.device)
+        if A.ndim >= 1 and A.shape[-1] == 3 and (A.ndim == 1 or A.shape[-2:] != (3, 3)):
+            A = euler_to_matrix(A, dtype=self.dtype).to(self.device)
+        if A.ndim < 2 or A.shape[-2:] != (3, 3):
+            raise ValueError(
+                "parameter 'orientation' must be a (3, 3) matrix (rows = material axes), (*B, 3, 3) one per point, "
+                f"or Bunge Euler angles (3,)/(*B, 3) in degrees; got shape {tuple(A.shape)}"
+            )
+        if not bool(torch.isfinite(A).all()):
+            raise ValueError("parameter 'orientation' must be finite")
+        err = float((A @ A.transpose(-1, -2) - torch.eye(3, dtype=A.dtype, device=A.device)).abs().max())
+        if err > (1e-6 if A.dtype == torch.float64 else 1e-4):
+            raise ValueError(
+                f"parameter 'orientation' must be orthonormal (rows = material axes), but max|A A^T - I| = "
+                f"{err:.3e}; normalise the axes or give Euler angles"
+            )
+        return A
+
+    # ------------------------------------------------------------------------------------- alternative inputs
+    @classmethod
+    def from_lankford(
+        cls,
+        r0: TensorLike,
+        r45: TensorLike,
+        r90: TensorLike,
+        *,
+        E: TensorLike,
+        nu: TensorLike,
+        sigma_y: TensorLike | None = None,
+        sigma0_direction: int | str = 0,
+        L: TensorLike | None = None,
+        M: TensorLike | None = None,
+        **kwargs: Any,
+    ) -> Hill48:
+        r"""Hill48 from the Lankford coefficients r0, r45, r90 of a sheet (axes: 1 rolling, 2 transverse,
+        3 normal), with ``sigma_y`` the uniaxial yield stress along ``sigma0_direction`` (0, 45 or 90 degrees from
+        the rolling direction, or ``"rd"``/``"dd"``/``"td"``).
+
+        Plane-stress formulas (:func:`lankford_to_hill`): in the rolling-direction normalisation G + H = 1,
+        :math:`G = 1/(1+r_0)`, :math:`H = r_0/(1+r_0)`, :math:`F = r_0/(r_{90}(1+r_0))`,
+        :math:`N = (r_0+r_{90})(1+2r_{45})/(2r_{90}(1+r_0))`, then all divided by :math:`\varphi(\theta_0)` so that
+        σ̄ equals the uniaxial stress along θ0. Sheet tests do not determine L and M: by default they take the
+        isotropic value 3/2 in the rolling-direction normalisation (scaled likewise). Other keywords go to the
+        constructor (hardening law, orientation, ...).
+
+        Parameters
+        ----------
+        r0, r45, r90:
+            Lankford coefficients (> 0).
+        E, nu, sigma_y:
+            Elastic constants and the reference yield stress (see above).
+        sigma0_direction:
+            Direction of the reference uniaxial yield stress (default 0: rolling).
+        L, M:
+            Out-of-plane shear constants (default 3/2 · scale).
+        **kwargs:
+            Further constructor arguments.
+        """
+        c = lankford_to_hill(r0, r45, r90, sigma0_direction)
+        scale = c.pop("scale")
+        Lv = 1.5 * scale if L is None else L
+        Mv = 1.5 * scale if M is None else M
+        return cls(E, nu, sigma_y, c["F"], c["G"], c["H"], Lv, Mv, c["N"], **kwargs)
+
+    @classmethod
+    def from_yield_ratios(
+        cls,
+        R11: TensorLike,
+        R22: TensorLike,
+        R33: TensorLike,
+        R12: TensorLike,
+        R13: TensorLike,
+        R23: TensorLike,
+        *,
+        E: TensorLike,
+        nu: TensorLike,
+        sigma_y: TensorLike | None = None,
+        **kwargs: Any,
+    ) -> Hill48:
+        r"""Hill48 from Abaqus's ``*POTENTIAL`` yield-stress ratios (:func:`yield_ratios_to_hill`), with
+        ``sigma_y`` the ``*PLASTIC`` reference σ^0. Other keywords go to the constructor.
+
+        Parameters
+        ----------
+        R11, R22, R33, R12, R13, R23:
+            Yield-stress ratios (> 0): :math:`R_{ii} = \bar\sigma_{ii}/\sigma^0`,
+            :math:`R_{ij} = \sqrt3\,\bar\tau_{ij}/\sigma^0`.
+        E, nu, sigma_y:
+            Elastic constants and the reference yield stress σ^0.
+        **kwargs:
+            Further constructor arguments.
+        """
+        c = yield_ratios_to_hill(
+            *[v if isinstance(v, Tensor) else as_tensor(v, dtype=DEFAULT_DTYPE) for v in (R11, R22, R33, R12, R13, R23)]
+        )
+        return cls(E, nu, sigma_y, c["F"], c["G"], c["H"], c["L"], c["M"], c["N"], **kwargs)
+
+    def yield_ratios(self) -> dict[str, Tensor]:
+        """Abaqus ``*POTENTIAL`` ratios R11, R22, R33, R12, R13, R23 of this model (:func:`hill_to_yield_ratios`)."""
+        return hill_to_yield_ratios(*(self._params[k] for k in HILL_NAMES))
+
+    def uniaxial_yield_stress(self, theta: TensorLike) -> Tensor:
+        r"""Initial uniaxial yield stress at θ degrees from material axis 1 in the 1-2 plane:
+        :math:`\sigma_y/\sqrt{\varphi(\theta)}` (:func:`in_plane_phi`)."""
+        t = as_tensor(theta, dtype=self.dtype)
+        p = self._params
+        return self.sigma_y / torch.sqrt(in_plane_phi(p["F"], p["G"], p["H"], p["N"], t))
+
+    def r_value(self, theta: TensorLike) -> Tensor:
+        """Lankford coefficient at θ degrees from material axis 1 in the 1-2 plane (:func:`in_plane_r_value`)."""
+        t = as_tensor(theta, dtype=self.dtype)
+        p = self._params
+        return in_plane_r_value(p["F"], p["G"], p["H"], p["N"], t)
+
+    # ------------------------------------------------------------------------------------------------ basics
+    def moduli(self) -> tuple[Tensor, Tensor]:
+        """Bulk and shear moduli ``(K, G)`` (0-d tensors)."""
+        return self.E / (3.0 * (1.0 - 2.0 * self.nu)), self.E / (2.0 * (1.0 + self.nu))
+
+    def hill_matrix(self, frame: Literal["material", "global"] = "global") -> Tensor:
+        r"""The Mandel matrix :math:`\mathbf M` ``(6, 6)`` (or ``(*B, 6, 6)`` with per-point orientations) in the
+        material axes or rotated to the global frame, :math:`\mathbf M_g = \mathbf Q^T\mathbf M\mathbf Q`."""
+        Mm = hill_matrix(*(self._params[k] for k in HILL_NAMES))
+        if frame == "material":
+            return Mm
+        Q = mandel_rotation(self.orientation)
+        return Q.transpose(-1, -2) @ Mm @ Q
+
+    def equivalent_stress(self, stress: TensorLike) -> Tensor:
+        """Hill equivalent stress σ̄ ``(...)`` of a global-frame stress ``(..., 3, 3)``."""
+        s = tensor_to_mandel(as_tensor(stress, dtype=self.dtype))
+        Mg = self.hill_matrix()
+        return torch.sqrt(torch.clamp_min((s[..., None, :] @ Mg @ s[..., :, None])[..., 0, 0], 0.0))
+
+    @overload
+    def flow_stress(self, alpha: Tensor, slope: Literal[True] = True) -> tuple[Tensor, Tensor]: ...
+    @overload
+    def flow_stress(self, alpha: Tensor, slope: bool) -> tuple[Tensor, Tensor | None]: ...
+    def flow_stress(self, alpha: Tensor, slope: bool = True) -> tuple[Tensor, Tensor | None]:
+        r"""Flow stress :math:`\sigma_f = \sigma_y + H_{iso}\alpha + R(\alpha)` and its slope (``None`` if not
+        asked), elementwise on ``alpha`` ``(...)``."""
+        sf = self.sigma_y + self.H_iso * alpha
+        d = self.H_iso.expand_as(alpha) if slope else None
+        if not self.law.linear:
+            if d is not None:
+                R, dR = self.law.flow_stress(alpha)
+                sf, d = sf + R, d + dR
+            else:
+                sf = sf + self.law.value(alpha)
+        return sf, d
+
+    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+        """``eps_p`` ``(*B, 3, 3)`` plastic strain (global components), ``alpha`` ``(*B)`` equivalent plastic
+        strain (virgin state: zero)."""
+        return {"eps_p": (3, 3), "alpha": ()}
+
+    def with_parameters(self, **changes: TensorLike) -> Hill48:
+        kwargs: dict[str, Any] = {**self._params, **self._options, **changes}
+        if isinstance(self.law, UserLaw) and kwargs.get("hardening") == "user":
+            kwargs["hardening"] = self.law.fn
+        return type(self)(**kwargs, dtype=self.dtype, device=self.device)
+
+    # ----------------------------------------------------------------------------------------- the return map
+    def _prepare(self, strain: TensorLike, state: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+        eps = self.check_strain(strain).to(dtype=self.dtype, device=self.device)
+        batch = eps.shape[:-2]
+        ob = self.orientation.shape[:-2]
+        try:
+            batch = torch.broadcast_shapes(batch, ob)
+        except RuntimeError:
+            raise ValueError(
+                f"the per-point orientation of batch shape {tuple(ob)} does not broadcast with the strain batch "
+                f"shape {tuple(batch)}"
+            ) from None
+        st, batch = self.check_state(state, batch)
+        check_state_values(
+            (st["alpha"], "state['alpha'] (equivalent plastic strain)", "nonnegative"),
+            (st["eps_p"], "state['eps_p'] (plastic strain)", "deviatoric"),
+        )
+        return eps.expand(*batch, 3, 3), st
+
+    def _context(self, eps: Tensor, st: Mapping[str, Tensor]) -> dict[str, Any]:
+        """Trial quantities (Mandel, global frame), differentiable in ``eps`` and the parameters."""
+        Kb, G = self.moduli()
+        e6 = tensor_to_mandel(eps)
+        ep6 = tensor_to_mandel(st["eps_p"])
+        m = torch.tensor([1.0, 1.0, 1.0, 0.0, 0.0, 0.0], dtype=eps.dtype, device=eps.device)
+        tr = e6[..., :3].sum(-1)
+        s_tr = 2.0 * G * (e6 - ep6) + ((Kb - 2.0 * G / 3.0) * tr)[..., None] * m
+        Mg = self.hill_matrix().expand(*s_tr.shape[:-1], 6, 6)
+        sbar_tr = _quad_sqrt(s_tr, Mg)
+        sf_n, _ = self.flow_stress(st["alpha"], slope=False)
+        return {
+            "s_tr": s_tr, "M": Mg, "sbar_tr": sbar_tr, "f_tr": sbar_tr - sf_n, "sf_n": sf_n, "alpha_n": st["alpha"],
+            "ep6_n": ep6, "K": Kb, "G": G, "m": m,
+        }  # fmt: skip
+
+    def _stress_at(self, x: Tensor, ctx: Mapping[str, Any]) -> Tensor:
+        """σ(x) = (I + x M)⁻¹ σ_trial ``(..., 6)``."""
+        Mg = ctx["M"]
+        A = torch.eye(6, dtype=Mg.dtype, device=Mg.device) + x[..., None, None] * Mg
+        return torch.linalg.solve(A, ctx["s_tr"][..., None])[..., 0]
+
+    def _residual(self, x: Tensor, ctx: Mapping[str, Any], slope: bool = True) -> tuple[Tensor, Tensor | None]:
+        r"""r(x) = σ̄(σ(x)) − σ_f(α_n + x σ̄/(2G)) and dr/dx (``None`` unless ``slope``)."""
+        Mg, G = ctx["M"], ctx["G"]
+        sig = self._stress_at(x, ctx)
+        Ms = (Mg @ sig[..., None])[..., 0]
+        sbar = torch.sqrt(torch.clamp_min((sig * Ms).sum(-1), 0.0))
+        dalpha = x * sbar / (2.0 * G)
+        sf, dsf = self.flow_stress(ctx["alpha_n"] + dalpha, slope=slope)
+        r = sbar - sf
+        if not slope:
+            return r, None
+        A = torch.eye(6, dtype=Mg.dtype, device=Mg.device) + x[..., None, None] * Mg
+        AiMs = torch.linalg.solve(A, Ms[..., None])[..., 0]
+        safe = torch.where(sbar > 0, sbar, torch.ones_like(sbar))
+        dsbar = -(Ms * AiMs).sum(-1) / safe  # dσ/dx = -A⁻¹Mσ, dσ̄/dx = nᵀ dσ/dx
+        assert dsf is not None
+        return r, dsbar - dsf * (sbar + x * dsbar) / (2.0 * G)
+
+    def _upper_bound(self, ctx: Mapping[str, Any]) -> Tensor:
+        """x with r(x) ≤ 0: σ̄(x) ≤ σ̄_trial/(1 + x λ_min) (λ_min the smallest deviatoric eigenvalue of M)."""
+        lam = torch.linalg.eigvalsh(hill_matrix(*(self._params[k].detach() for k in HILL_NAMES)))
+        lam_min = lam[..., 1]  # the first eigenvalue is 0 (hydrostatic direction)
+        return (ctx["sbar_tr"] / ctx["sf_n"] - 1.0).clamp_min(0.0) / lam_min
+
+    def _solve(self, ctx: Mapping[str, Any], plastic: Tensor) -> tuple[Tensor, Tensor, int]:
+        """Bracketed scalar Newton on x for all points at once; ``(x, dr/dx at x, iterations)``, detached."""
+        with torch.no_grad():
+            c = {k: (v.detach() if isinstance(v, Tensor) else v) for k, v in ctx.items()}
+            zero = torch.zeros_like(c["sbar_tr"])
+            x, lo = zero.clone(), zero.clone()
+            hi = torch.where(plastic, self._upper_bound(c), zero)
+            scale = torch.where(plastic, c["sbar_tr"], torch.ones_like(zero))
+            tol = float(self.tol)
+            for it in range(self.max_iter + 1):
+                r, dr = self._residual(x, c)
+                assert dr is not None
+                conv = ~plastic | (r.abs() <= tol * scale)
+                if bool(conv.all()):
+                    return x, dr, it
+                if it == self.max_iter:
+                    bad = ~conv
+                    idx = torch.nonzero(bad)
+                    points = [tuple(int(i) for i in row) for row in idx[:50]]
+                    res = (r.abs() / scale)[bad]
+                    raise ConvergenceError(
+                        f"Hill48: local Newton did not converge in {self.max_iter} iterations at {int(bad.sum())} "
+                        f"point(s) {points[:5]}{' ...' if len(points) > 5 else ''}; largest relative residual "
+                        f"{float(res.max()):.3e} (tol {tol:.1e}); the state was not updated",
+                        points=points,
+                        residuals=res,
+                        iterations=self.max_iter,
+                        tol=tol,
+                    )
+                lo = torch.where(r > 0, x, lo)
+                hi = torch.where(r <= 0, x, hi)
+                step = x - r / dr
+                ok = torch.isfinite(step) & (step > lo) & (step < hi)
+                x = torch.where(conv, x, torch.where(ok, step, 0.5 * (lo + hi)))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _finish(
+        self, ctx: dict[str, Any], x_star: Tensor, dr_star: Tensor, plastic: Tensor
+    ) -> tuple[Tensor, dict[str, Tensor], dict[str, Any]]:
+        """Stress and new state from the converged x*, re-expressed as one Newton step x = x* − r(x*)/r'(x*)
+        (r' held fixed): equal to x* at convergence, with the implicit-function derivative in ``eps`` and the
+        parameters (calibration, the AD tangent)."""
+        zero = torch.zeros_like(ctx["sbar_tr"])
+        r, _ = self._residual(x_star, ctx, slope=False)
+        x = torch.where(plastic, x_star - r / torch.where(plastic, dr_star, torch.ones_like(dr_star)), zero)
+        sig = self._stress_at(x, ctx)
+        Ms = (ctx["M"] @ sig[..., None])[..., 0]
+        # σ̄ at plastic points only (elastic points have Δγ = 0; sqrt at a zero deviator would give NaN gradients)
+        q = torch.where(plastic, (sig * Ms).sum(-1), torch.ones_like(zero))
+        sbar = torch.where(plastic, torch.sqrt(q), zero)
+        G = ctx["G"]
+        dgamma = x / (2.0 * G)  # Δγ = Δλ/σ̄
+        ep6 = ctx["ep6_n"] + dgamma[..., None] * Ms
+        new_state = {"eps_p": mandel_to_tensor(ep6), "alpha": ctx["alpha_n"] + dgamma * sbar}
+        ctx.update(x=x, sig=sig, Ms=Ms, sbar=sbar)
+        return mandel_to_tensor(sig), new_state, ctx
+
+    def _closed_tangent(self, ctx: Mapping[str, Any], plastic: Tensor) -> Tensor:
+        r"""Consistent tangent (Mandel, then tensor): with :math:`\mathbf A = \mathbf I + x\mathbf M_g`,
+        :math:`\mathbf n = \mathbf M_g\boldsymbol\sigma/\bar\sigma`, :math:`c_1 = 1 - \sigma_f' x/(2G)`,
+
+        .. math::
+            \mathbf C = \mathbf A^{-1}\mathbf C^e - \frac{2G\bar\sigma c_1}{D}(\mathbf A^{-1}\mathbf n)
+            (\mathbf A^{-1}\mathbf n)^T, \qquad
+            D = c_1\bar\sigma\,\mathbf n^T\mathbf A^{-1}\mathbf n + \sigma_f'\bar\sigma/(2G),
+
+        from :math:`d\boldsymbol\sigma = \mathbf A^{-1}(\mathbf C^e d\boldsymbol\varepsilon - \bar\sigma\mathbf n\,dx)`
+        and :math:`dr = 0` (elastic points: :math:`\mathbf C^e`)."""
+        x, Mg, G, Kb = ctx["x"], ctx["M"], ctx["G"], ctx["K"]
+        m = ctx["m"]
+        eye6 = torch.eye(6, dtype=Mg.dtype, device=Mg.device)
+        Ce = 2.0 * G * eye6 + (Kb - 2.0 * G / 3.0) * (m[:, None] * m[None, :])
+        A = eye6 + x[..., None, None] * Mg
+        AiCe = torch.linalg.solve(A, Ce.expand_as(A))
+        sbar = ctx["sbar"]
+        safe = torch.where(plastic, sbar, torch.ones_like(sbar))
+        nvec = ctx["Ms"] / safe[..., None]
+        Ain = torch.linalg.solve(A, nvec[..., None])[..., 0]
+        _, dsf = self.flow_stress(ctx["alpha_n"] + x * sbar / (2.0 * G))
+        c1 = 1.0 - dsf * x / (2.0 * G)
+        D = c1 * safe * (nvec * Ain).sum(-1) + dsf * safe / (2.0 * G)
+        coef = torch.where(plastic, 2.0 * G * safe * c1 / D, torch.zeros_like(D))
+        C6 = AiCe - coef[..., None, None] * (Ain[..., :, None] * Ain[..., None, :])
+        C6 = 0.5 * (C6 + C6.transpose(-1, -2))  # symmetric in exact arithmetic; remove round-off
+        return mandel_to_tensor4(C6)
+
+    def _run(self, eps: Tensor, st: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor], dict[str, Any], Tensor]:
+        ctx = self._context(eps, st)
+        plastic = (ctx["f_tr"] > 0).detach()
+        x_star, dr_star, _ = self._solve(ctx, plastic)
+        stress, new_state, ctx = self._finish(ctx, x_star, dr_star, plastic)
+        return stress, new_state, ctx, plastic
+
+    def _update(
+        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None, need_tangent: bool
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
+        """One increment from ``state`` to total strain ``strain`` ``(..., 3, 3)``: ``(stress, new_state, C_alg)``
+        (``dt`` is ignored: rate independent). On a :class:`ConvergenceError` nothing is returned."""
+        eps, st = self._prepare(strain, state)
+        stress, new_state, ctx, plastic = self._run(eps, st)
+        if not need_tangent:
+            return stress, new_state, None
+        return stress, new_state, self._closed_tangent(ctx, plastic)
+
+    def ad_update(
+        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None = None
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor]:
+        """:meth:`update` with the tangent by reverse-mode automatic differentiation through the one-Newton-step
+        form of the converged return map (for cross-checks of the closed form)."""
+        eps, st = self._prepare(strain, state)
+        with torch.no_grad():
+            ctx0 = self._context(eps, st)
+            plastic = ctx0["f_tr"] > 0
+            x_star, dr_star, _ = self._solve(ctx0, plastic)
+        e = eps.detach().clone().requires_grad_(True)
+        with torch.enable_grad():
+            stress, new_state, _ = self._finish(self._context(e, st), x_star, dr_star, plastic)
+            J = torch.zeros((*eps.shape[:-2], 3, 3, 3, 3), dtype=eps.dtype, device=eps.device)
+            for i in range(3):
+                for j in range(i, 3):
+                    (row,) = torch.autograd.grad(stress[..., i, j].sum(), e, retain_graph=True)
+                    J[..., i, j, :, :] = row
+                    J[..., j, i, :, :] = row
+        C = 0.5 * (J + J.transpose(-1, -2))
+        return stress.detach(), {k: v.detach() for k, v in new_state.items()}, C
+
+
+def _quad_sqrt(s: Tensor, Mg: Tensor) -> Tensor:
+    """sqrt(sᵀ M s) ``(...)`` for ``s`` ``(..., 6)``, ``Mg`` ``(..., 6, 6)`` (clamped at 0 against round-off)."""
+    return torch.sqrt(torch.clamp_min((s * (Mg @ s[..., None])[..., 0]).sum(-1), 0.0))
