@@ -37,6 +37,7 @@ from .hardening import (
     UserLaw,
     Voce,
 )
+from .hill import Hill48
 from .hyperelastic import (
     BULK_MODULUS,
     VOLUMETRIC_TERMS,
@@ -112,4 +113,5 @@ __all__ = [
     "Ogden",
     "ArrudaBoyce",
     "Gent",
+    "Hill48",
 ]

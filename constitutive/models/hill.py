@@ -19,7 +19,7 @@ Conventions (named once; ``docs/path-dependent.md`` has the derivations):
   the unit of stress and is compared with the flow stress σ_f(α).
 * **material axes**: ``orientation`` ``(3, 3)`` (or ``(*B, 3, 3)``, one per point) is orthonormal with *rows* the
   material axes 1, 2, 3 in global components (as :class:`~.elastic.Orthotropic`'s ``axes``), so the material
-  components are :math:`\sigma' = A\sigma A^T`. Euler angles (Bunge, z-x-z, degrees) ``(φ1, Φ, φ2)`` give
+  components are :math:`\sigma' = A\sigma A^T`. Euler angles (``euler=``; Bunge, z-x-z, degrees) ``(φ1, Φ, φ2)`` give
   :math:`A = R_z(\varphi_2) R_x(\Phi) R_z(\varphi_1)` (passive rotations; :func:`euler_to_matrix`): ``(θ, 0, 0)`` is
   the material axis 1 at angle θ from the global x axis in the x-y plane. Elasticity is isotropic, so the return map
   runs in the global frame with the rotated Hill matrix :math:`\mathbf M_g = \mathbf Q^T\mathbf M\mathbf Q`
@@ -287,8 +287,10 @@ class Hill48(PathDependentMaterial):
         Linear isotropic hardening modulus ≥ 0 (adds H_iso α to the flow stress whatever the law).
     orientation:
         Material axes: ``None`` (the global axes), an orthonormal ``(3, 3)`` matrix whose rows are the material
-        axes in global components, ``(*B, 3, 3)`` one per point (broadcast with the strain's batch shape), or Bunge
-        Euler angles ``(3,)``/``(*B, 3)`` in degrees (:func:`euler_to_matrix`; stored as the matrix).
+        axes in global components, or ``(*B, 3, 3)``, one per point (broadcast with the strain's batch shape).
+    euler:
+        Instead of ``orientation``: Bunge Euler angles ``(3,)`` or ``(*B, 3)`` in degrees (:func:`euler_to_matrix`;
+        stored as the matrix ``orientation``).
     hardening:
         As :class:`~.plasticity.J2Plasticity`'s: ``None``/``"linear"``/``Linear``, ``Voce``/``"voce"``,
         ``Swift``/``"swift"``, a registered law or a callable ``R(alpha)``.
@@ -334,6 +336,7 @@ class Hill48(PathDependentMaterial):
         H_iso: TensorLike = 0.0,
         *,
         orientation: TensorLike | None = None,
+        euler: TensorLike | None = None,
         hardening: Any = None,
         Q: TensorLike | None = None,
         b: TensorLike | None = None,
@@ -368,6 +371,10 @@ class Hill48(PathDependentMaterial):
         consts = [self._param(k, v) for k, v in zip(HILL_NAMES, (F, G, H, L, M, N))]
         _check_hill_constants(*consts)
         self._param("H_iso", H_iso)
+        if euler is not None:
+            if orientation is not None:
+                raise ValueError("give the material axes once: either orientation=... (matrix) or euler=... (angles)")
+            orientation = euler_to_matrix(euler, dtype=self.dtype).to(self.device)
         self._param("orientation", self._orientation_matrix(orientation))
         own = type(self).declared_parameters()
         clash = [k for k in law.parameters if k in own]
@@ -390,12 +397,10 @@ class Hill48(PathDependentMaterial):
             return torch.eye(3, dtype=self.dtype, device=self.device)
         A = orientation if isinstance(orientation, Tensor) else as_tensor(orientation, dtype=self.dtype)
         A = A.to(dtype=self.dtype, device=self.device)
-        if A.ndim >= 1 and A.shape[-1] == 3 and (A.ndim == 1 or A.shape[-2:] != (3, 3)):
-            A = euler_to_matrix(A, dtype=self.dtype).to(self.device)
         if A.ndim < 2 or A.shape[-2:] != (3, 3):
             raise ValueError(
-                "parameter 'orientation' must be a (3, 3) matrix (rows = material axes), (*B, 3, 3) one per point, "
-                f"or Bunge Euler angles (3,)/(*B, 3) in degrees; got shape {tuple(A.shape)}"
+                "parameter 'orientation' must be a (3, 3) matrix (rows = material axes) or (*B, 3, 3), one per point "
+                f"(Euler angles go to euler=...); got shape {tuple(A.shape)}"
             )
         if not bool(torch.isfinite(A).all()):
             raise ValueError("parameter 'orientation' must be finite")
@@ -571,55 +576,53 @@ class Hill48(PathDependentMaterial):
         return eps.expand(*batch, 3, 3), st
 
     def _context(self, eps: Tensor, st: Mapping[str, Tensor]) -> dict[str, Any]:
-        """Trial quantities (Mandel, global frame), differentiable in ``eps`` and the parameters."""
+        """Trial quantities, differentiable in ``eps`` and the parameters. The return map runs on Mandel vectors in
+        the material axes (``*_m``: σ' = Q σ), where M is block diagonal and (I + x M)⁻¹ has a closed form (no
+        LAPACK call per Newton iteration)."""
         Kb, G = self.moduli()
         e6 = tensor_to_mandel(eps)
         ep6 = tensor_to_mandel(st["eps_p"])
         m = torch.tensor([1.0, 1.0, 1.0, 0.0, 0.0, 0.0], dtype=eps.dtype, device=eps.device)
         tr = e6[..., :3].sum(-1)
         s_tr = 2.0 * G * (e6 - ep6) + ((Kb - 2.0 * G / 3.0) * tr)[..., None] * m
-        Mg = self.hill_matrix().expand(*s_tr.shape[:-1], 6, 6)
-        sbar_tr = _quad_sqrt(s_tr, Mg)
+        Q = mandel_rotation(self.orientation)
+        s_tr_m = (Q @ s_tr[..., None])[..., 0]
+        hill = tuple(self._params[k] for k in HILL_NAMES)
+        sbar_tr = torch.sqrt(torch.clamp_min((s_tr_m * _apply_hill(hill, s_tr_m)).sum(-1), 0.0))
         sf_n, _ = self.flow_stress(st["alpha"], slope=False)
         return {
-            "s_tr": s_tr, "M": Mg, "sbar_tr": sbar_tr, "f_tr": sbar_tr - sf_n, "sf_n": sf_n, "alpha_n": st["alpha"],
-            "ep6_n": ep6, "K": Kb, "G": G, "m": m,
+            "s_tr_m": s_tr_m, "Q": Q, "hill": hill, "sbar_tr": sbar_tr, "f_tr": sbar_tr - sf_n, "sf_n": sf_n,
+            "alpha_n": st["alpha"], "ep6_n": ep6, "K": Kb, "G": G, "m": m,
         }  # fmt: skip
 
-    def _stress_at(self, x: Tensor, ctx: Mapping[str, Any]) -> Tensor:
-        """σ(x) = (I + x M)⁻¹ σ_trial ``(..., 6)``."""
-        Mg = ctx["M"]
-        A = torch.eye(6, dtype=Mg.dtype, device=Mg.device) + x[..., None, None] * Mg
-        return torch.linalg.solve(A, ctx["s_tr"][..., None])[..., 0]
-
     def _residual(self, x: Tensor, ctx: Mapping[str, Any], slope: bool = True) -> tuple[Tensor, Tensor | None]:
-        r"""r(x) = σ̄(σ(x)) − σ_f(α_n + x σ̄/(2G)) and dr/dx (``None`` unless ``slope``)."""
-        Mg, G = ctx["M"], ctx["G"]
-        sig = self._stress_at(x, ctx)
-        Ms = (Mg @ sig[..., None])[..., 0]
+        r"""r(x) = σ̄(σ(x)) − σ_f(α_n + x σ̄/(2G)) and dr/dx (``None`` unless ``slope``), σ(x) = (I + xM)⁻¹σ_trial."""
+        hill, G = ctx["hill"], ctx["G"]
+        sig = _solve_hill(hill, x, ctx["s_tr_m"])
+        Ms = _apply_hill(hill, sig)
         sbar = torch.sqrt(torch.clamp_min((sig * Ms).sum(-1), 0.0))
-        dalpha = x * sbar / (2.0 * G)
-        sf, dsf = self.flow_stress(ctx["alpha_n"] + dalpha, slope=slope)
+        sf, dsf = self.flow_stress(ctx["alpha_n"] + x * sbar / (2.0 * G), slope=slope)
         r = sbar - sf
         if not slope:
             return r, None
-        A = torch.eye(6, dtype=Mg.dtype, device=Mg.device) + x[..., None, None] * Mg
-        AiMs = torch.linalg.solve(A, Ms[..., None])[..., 0]
         safe = torch.where(sbar > 0, sbar, torch.ones_like(sbar))
-        dsbar = -(Ms * AiMs).sum(-1) / safe  # dσ/dx = -A⁻¹Mσ, dσ̄/dx = nᵀ dσ/dx
+        dsbar = -(Ms * _solve_hill(hill, x, Ms)).sum(-1) / safe  # dσ/dx = -A⁻¹Mσ, dσ̄/dx = nᵀ dσ/dx
         assert dsf is not None
         return r, dsbar - dsf * (sbar + x * dsbar) / (2.0 * G)
 
     def _upper_bound(self, ctx: Mapping[str, Any]) -> Tensor:
-        """x with r(x) ≤ 0: σ̄(x) ≤ σ̄_trial/(1 + x λ_min) (λ_min the smallest deviatoric eigenvalue of M)."""
-        lam = torch.linalg.eigvalsh(hill_matrix(*(self._params[k].detach() for k in HILL_NAMES)))
-        lam_min = lam[..., 1]  # the first eigenvalue is 0 (hydrostatic direction)
-        return (ctx["sbar_tr"] / ctx["sf_n"] - 1.0).clamp_min(0.0) / lam_min
+        """x with r(x) ≤ 0: σ̄(x) ≤ σ̄_trial/(1 + x λ_min), λ_min the smallest deviatoric eigenvalue of M:
+        min(L, M, N, s − √(s² − 3p)) with s = F + G + H, p = FG + GH + HF (the normal block's nonzero pair)."""
+        F, G, H, L, M, N = (t.detach() for t in ctx["hill"])
+        s, p = F + G + H, F * G + G * H + H * F
+        lam = torch.minimum(torch.minimum(L, M), torch.minimum(N, s - torch.sqrt(torch.clamp_min(s * s - 3 * p, 0))))
+        return (ctx["sbar_tr"] / ctx["sf_n"] - 1.0).clamp_min(0.0) / lam
 
     def _solve(self, ctx: Mapping[str, Any], plastic: Tensor) -> tuple[Tensor, Tensor, int]:
         """Bracketed scalar Newton on x for all points at once; ``(x, dr/dx at x, iterations)``, detached."""
         with torch.no_grad():
             c = {k: (v.detach() if isinstance(v, Tensor) else v) for k, v in ctx.items()}
+            c["hill"] = tuple(t.detach() for t in ctx["hill"])
             zero = torch.zeros_like(c["sbar_tr"])
             x, lo = zero.clone(), zero.clone()
             hi = torch.where(plastic, self._upper_bound(c), zero)
@@ -661,46 +664,46 @@ class Hill48(PathDependentMaterial):
         zero = torch.zeros_like(ctx["sbar_tr"])
         r, _ = self._residual(x_star, ctx, slope=False)
         x = torch.where(plastic, x_star - r / torch.where(plastic, dr_star, torch.ones_like(dr_star)), zero)
-        sig = self._stress_at(x, ctx)
-        Ms = (ctx["M"] @ sig[..., None])[..., 0]
+        sig = _solve_hill(ctx["hill"], x, ctx["s_tr_m"])
+        Ms = _apply_hill(ctx["hill"], sig)
         # σ̄ at plastic points only (elastic points have Δγ = 0; sqrt at a zero deviator would give NaN gradients)
         q = torch.where(plastic, (sig * Ms).sum(-1), torch.ones_like(zero))
         sbar = torch.where(plastic, torch.sqrt(q), zero)
-        G = ctx["G"]
-        dgamma = x / (2.0 * G)  # Δγ = Δλ/σ̄
-        ep6 = ctx["ep6_n"] + dgamma[..., None] * Ms
+        dgamma = x / (2.0 * ctx["G"])  # Δγ = Δλ/σ̄
+        Qt = ctx["Q"].transpose(-1, -2)
+        ep6 = ctx["ep6_n"] + dgamma[..., None] * (Qt @ Ms[..., None])[..., 0]
         new_state = {"eps_p": mandel_to_tensor(ep6), "alpha": ctx["alpha_n"] + dgamma * sbar}
-        ctx.update(x=x, sig=sig, Ms=Ms, sbar=sbar)
-        return mandel_to_tensor(sig), new_state, ctx
+        ctx.update(x=x, sig_m=sig, Ms_m=Ms, sbar=sbar)
+        return mandel_to_tensor((Qt @ sig[..., None])[..., 0]), new_state, ctx
 
     def _closed_tangent(self, ctx: Mapping[str, Any], plastic: Tensor) -> Tensor:
-        r"""Consistent tangent (Mandel, then tensor): with :math:`\mathbf A = \mathbf I + x\mathbf M_g`,
-        :math:`\mathbf n = \mathbf M_g\boldsymbol\sigma/\bar\sigma`, :math:`c_1 = 1 - \sigma_f' x/(2G)`,
+        r"""Consistent tangent: in the material axes, with :math:`\mathbf A = \mathbf I + x\mathbf M`,
+        :math:`\mathbf n = \mathbf M\boldsymbol\sigma/\bar\sigma`, :math:`c_1 = 1 - \sigma_f' x/(2G)`,
 
         .. math::
-            \mathbf C = \mathbf A^{-1}\mathbf C^e - \frac{2G\bar\sigma c_1}{D}(\mathbf A^{-1}\mathbf n)
+            \mathbf C' = \mathbf A^{-1}\mathbf C^e - \frac{2G\bar\sigma c_1}{D}(\mathbf A^{-1}\mathbf n)
             (\mathbf A^{-1}\mathbf n)^T, \qquad
             D = c_1\bar\sigma\,\mathbf n^T\mathbf A^{-1}\mathbf n + \sigma_f'\bar\sigma/(2G),
 
         from :math:`d\boldsymbol\sigma = \mathbf A^{-1}(\mathbf C^e d\boldsymbol\varepsilon - \bar\sigma\mathbf n\,dx)`
-        and :math:`dr = 0` (elastic points: :math:`\mathbf C^e`)."""
-        x, Mg, G, Kb = ctx["x"], ctx["M"], ctx["G"], ctx["K"]
-        m = ctx["m"]
-        eye6 = torch.eye(6, dtype=Mg.dtype, device=Mg.device)
-        Ce = 2.0 * G * eye6 + (Kb - 2.0 * G / 3.0) * (m[:, None] * m[None, :])
-        A = eye6 + x[..., None, None] * Mg
-        AiCe = torch.linalg.solve(A, Ce.expand_as(A))
+        and :math:`dr = 0`; :math:`\mathbf A^{-1}\mathbf C^e = 2G\mathbf A^{-1} + \lambda\, m m^T` (M m = 0, λ the
+        Lamé constant); then :math:`\mathbf C = \mathbf Q^T\mathbf C'\mathbf Q` (elastic points: :math:`\mathbf C^e`).
+        """
+        x, G, Kb, m, hill = ctx["x"], ctx["G"], ctx["K"], ctx["m"], ctx["hill"]
+        Ai = _inverse_hill(hill, x)
         sbar = ctx["sbar"]
         safe = torch.where(plastic, sbar, torch.ones_like(sbar))
-        nvec = ctx["Ms"] / safe[..., None]
-        Ain = torch.linalg.solve(A, nvec[..., None])[..., 0]
+        nvec = ctx["Ms_m"] / safe[..., None]
+        Ain = _solve_hill(hill, x, nvec)
         _, dsf = self.flow_stress(ctx["alpha_n"] + x * sbar / (2.0 * G))
         c1 = 1.0 - dsf * x / (2.0 * G)
         D = c1 * safe * (nvec * Ain).sum(-1) + dsf * safe / (2.0 * G)
         coef = torch.where(plastic, 2.0 * G * safe * c1 / D, torch.zeros_like(D))
-        C6 = AiCe - coef[..., None, None] * (Ain[..., :, None] * Ain[..., None, :])
-        C6 = 0.5 * (C6 + C6.transpose(-1, -2))  # symmetric in exact arithmetic; remove round-off
-        return mandel_to_tensor4(C6)
+        C6 = 2.0 * G * Ai + (Kb - 2.0 * G / 3.0) * (m[:, None] * m[None, :])
+        C6 = C6 - coef[..., None, None] * (Ain[..., :, None] * Ain[..., None, :])
+        Q = ctx["Q"]
+        C6 = Q.transpose(-1, -2) @ C6 @ Q
+        return mandel_to_tensor4(0.5 * (C6 + C6.transpose(-1, -2)))  # symmetric in exact arithmetic
 
     def _run(self, eps: Tensor, st: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor], dict[str, Any], Tensor]:
         ctx = self._context(eps, st)
@@ -743,6 +746,38 @@ class Hill48(PathDependentMaterial):
         return stress.detach(), {k: v.detach() for k, v in new_state.items()}, C
 
 
-def _quad_sqrt(s: Tensor, Mg: Tensor) -> Tensor:
-    """sqrt(sᵀ M s) ``(...)`` for ``s`` ``(..., 6)``, ``Mg`` ``(..., 6, 6)`` (clamped at 0 against round-off)."""
-    return torch.sqrt(torch.clamp_min((s * (Mg @ s[..., None])[..., 0]).sum(-1), 0.0))
+def _apply_hill(hill: tuple[Tensor, ...], v: Tensor) -> Tensor:
+    """M v for material-axes Mandel vectors ``v`` ``(..., 6)`` (:func:`hill_matrix`, written out)."""
+    F, G, H, L, M, N = hill
+    a, b, c = v[..., 0], v[..., 1], v[..., 2]
+    return torch.stack(
+        (G * (a - c) + H * (a - b), F * (b - c) + H * (b - a), F * (c - b) + G * (c - a), L * v[..., 3],
+         M * v[..., 4], N * v[..., 5]), -1,
+    )  # fmt: skip
+
+
+def _inverse_hill(hill: tuple[Tensor, ...], x: Tensor) -> Tensor:
+    """(I + x M)⁻¹ ``(..., 6, 6)`` in the material axes: the symmetric 3×3 normal block by its adjugate, the shear
+    slots 1/(1 + x L), 1/(1 + x M), 1/(1 + x N). det ≥ 1 for x ≥ 0 (M is positive semi-definite)."""
+    F, G, H, L, M, N = hill
+    b11, b22, b33 = 1.0 + x * (G + H), 1.0 + x * (F + H), 1.0 + x * (F + G)
+    b12, b13, b23 = -x * H, -x * G, -x * F
+    c11, c22, c33 = b22 * b33 - b23 * b23, b11 * b33 - b13 * b13, b11 * b22 - b12 * b12
+    c12, c13, c23 = b13 * b23 - b12 * b33, b12 * b23 - b13 * b22, b12 * b13 - b11 * b23
+    det = b11 * c11 + b12 * c12 + b13 * c13
+    z = torch.zeros_like(x)
+    d4, d5, d6 = 1.0 / (1.0 + x * L), 1.0 / (1.0 + x * M), 1.0 / (1.0 + x * N)
+    rows = [
+        [c11 / det, c12 / det, c13 / det, z, z, z],
+        [c12 / det, c22 / det, c23 / det, z, z, z],
+        [c13 / det, c23 / det, c33 / det, z, z, z],
+        [z, z, z, d4 + z, z, z],
+        [z, z, z, z, d5 + z, z],
+        [z, z, z, z, z, d6 + z],
+    ]
+    return torch.stack([torch.stack(r, -1) for r in rows], -2)
+
+
+def _solve_hill(hill: tuple[Tensor, ...], x: Tensor, v: Tensor) -> Tensor:
+    """(I + x M)⁻¹ v for material-axes Mandel vectors ``v`` ``(..., 6)`` (closed form, :func:`_inverse_hill`)."""
+    return (_inverse_hill(hill, x) @ v[..., None])[..., 0]
