@@ -35,9 +35,9 @@ Conventions (named once; ``docs/path-dependent.md`` has the derivations):
 State (a ``dict`` of tensors, batch shape ``B`` in front): ``"eps_p"`` ``(*B, 3, 3)`` plastic strain (global
 components, traceless) and ``"alpha"`` ``(*B)`` equivalent plastic strain α ≥ 0.
 
-Backward Euler (de Souza Neto, Perić & Owen, *Computational Methods for Plasticity*, 2008, §10.2 for Hill's
-criterion; one scalar unknown as in their radial return): with :math:`\Delta\gamma = \Delta\lambda/\bar\sigma`
-and :math:`x = 2G\Delta\gamma`,
+Backward Euler (de Souza Neto, Perić & Owen, *Computational Methods for Plasticity*, 2008, ch. 10 (anisotropic
+plasticity) for Hill's criterion; one scalar unknown as in their radial return): with
+:math:`\Delta\gamma = \Delta\lambda/\bar\sigma` and :math:`x = 2G\Delta\gamma`,
 
 .. math::
     \boldsymbol\sigma(x) = (\mathbf I + x\mathbf M_g)^{-1}\boldsymbol\sigma^{trial}, \qquad
@@ -145,8 +145,9 @@ def lankford_to_hill(
         N = \frac{(r_0+r_{90})(1+2r_{45})}{2r_{90}(1+r_0)}
 
     (G + H = 1: the rolling direction is the reference; Hill 1948, e.g. Banabic, *Sheet Metal Forming Processes*,
-    2010, §3.2), then all divided by :math:`\varphi(\theta_0)`, :math:`\varphi(\theta) = F\sin^4\theta +
-    G\cos^4\theta + H\cos^2 2\theta + \tfrac{N}{2}\sin^2 2\theta` (so that :math:`\varphi(\theta_0) = 1`).
+    2010, chapter on yield criteria), then all divided by :math:`\varphi(\theta_0)`,
+    :math:`\varphi(\theta) = F\sin^4\theta + G\cos^4\theta + H\cos^2 2\theta + \tfrac{N}{2}\sin^2 2\theta`
+    (so that :math:`\varphi(\theta_0) = 1`).
     The inverse relations: :math:`r_0 = H/G`, :math:`r_{90} = H/F`, :math:`r_{45} = N/(F+G) - 1/2`.
     Returns ``{"F", "G", "H", "N"}`` (tensors) plus ``"scale"`` = :math:`1/\varphi(\theta_0)` (the factor the
     out-of-plane constants L, M of the rolling-direction normalisation take). ``ValueError`` for r ≤ 0."""
