@@ -277,3 +277,24 @@ def test_listed_in_describe_models() -> None:
     entry = next(e for e in describe_models() if e["kind"] == "model" and e["name"] == "Hill48")
     names = [p["name"] for p in entry["parameters"]]
     assert names[:3] == ["E", "nu", "sigma_y"] and {"F", "G", "H", "L", "M", "N", "H_iso", "orientation"} <= set(names)
+
+
+def test_yield_surface_example(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "_example_hill48", _TESTS.parent / "examples" / "hill48_yield_surface.py"
+    )
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out = mod.main(tmp_path)
+    assert Path(out["figure"]).stat().st_size > 20_000
+    # the driven uniaxial yield stresses at 0/45/90 degrees equal the closed form; r-values are the inputs
+    assert out["yield_stress_max_rel_error"] < 1e-12
+    assert out["yield_stress_driven"][0] == pytest.approx(mod.SIGMA_Y, rel=1e-12)
+    assert out["r_values"] == pytest.approx([mod.R0, mod.R45, mod.R90], rel=1e-13)
+    F, G = out["constants"]["F"], out["constants"]["G"]
+    assert out["equibiaxial_yield_stress"] == pytest.approx(mod.SIGMA_Y / math.sqrt(F + G), rel=1e-15)
+    with pytest.raises(FileExistsError):  # a second run keeps the first run's figure
+        mod.main(tmp_path)
