@@ -21,7 +21,7 @@ from cases.path_dependent import cyclic_history  # noqa: E402
 
 from constitutive.driver import drive  # noqa: E402
 from constitutive.export import abaqus_card, abaqus_hill_card, parse_abaqus_card  # noqa: E402
-from constitutive.models import Hill48, J2Plasticity, Linear, Swift, Voce, describe_models  # noqa: E402
+from constitutive.models import Hill48, J2Plasticity, Linear, Voce, describe_models  # noqa: E402
 from constitutive.models.hill import (  # noqa: E402
     euler_to_matrix,
     hill_matrix,
@@ -50,9 +50,10 @@ def _run(model, strains, state=None):
 def test_reduces_to_j2_along_a_cyclic_path() -> None:
     # von Mises constants (the defaults), any orientation: the same stress, state and tangent as J2Plasticity
     hist = cyclic_history(0.006)
-    for law in (Voce(300.0, 20.0), Swift(500.0, 0.01, 0.2)):
-        hill = Hill48(E, NU, SY, H_iso=100.0, hardening=law, euler=(20.0, 50.0, 70.0))
-        j2 = J2Plasticity(E, NU, SY, 100.0, hardening=law)
+    for law in (Voce(300.0, 20.0),):  # (Swift: the harness case Hill48-ratios-swift)
+        # both local Newton iterations driven to 1e-13 (default 1e-11: then the two agree to that tolerance)
+        hill = Hill48(E, NU, SY, H_iso=100.0, hardening=law, euler=(20.0, 50.0, 70.0), tol=1e-13)
+        j2 = J2Plasticity(E, NU, SY, 100.0, hardening=law, tol=1e-13)
         for (s, st, C), (s_j, st_j, C_j) in zip(_run(hill, hist), _run(j2, hist)):
             torch.testing.assert_close(s, s_j, rtol=1e-13, atol=1e-9)
             torch.testing.assert_close(C, C_j, rtol=1e-12, atol=1e-6)
@@ -192,15 +193,18 @@ def test_euler_angles_and_mandel_rotation() -> None:
     torch.testing.assert_close(Q @ Q.T, torch.eye(6, dtype=D), rtol=0, atol=1e-14)
 
 
-def test_ad_tangent_equals_closed_form_and_parameter_gradients() -> None:
+def test_engine_tangent_equals_ad_and_closed_form_and_parameter_gradients() -> None:
     model = Hill48.from_yield_ratios(1.0, 0.9, 1.1, 0.95, 1.05, 1.0, E=E, nu=NU, sigma_y=SY, hardening=Voce(300, 20))
     hist = cyclic_history(0.006)
     state = model.initial_state((4,))
     for eps in hist[:6]:
         s, new, C = model.update(eps, state)
         s_ad, new_ad, C_ad = model.ad_update(eps, state)
-        torch.testing.assert_close(s_ad, s, rtol=1e-14, atol=1e-10)
+        # ad_update's stress is one Newton step further (differentiable_solution): equal to the solver's tolerance
+        torch.testing.assert_close(s_ad, s, rtol=1e-10, atol=1e-8)
         torch.testing.assert_close(C_ad, C, rtol=1e-9, atol=1e-5)
+        # the engine's implicit-function AD tangent equals the closed form of update
+        torch.testing.assert_close(model.engine_tangent(eps, state), C, rtol=1e-9, atol=1e-5)
         state = new
     # the stress is differentiable in the Hill constants through the converged return map (calibration)
     eps = hist[6]
