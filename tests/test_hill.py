@@ -302,3 +302,25 @@ def test_yield_surface_example(tmp_path: Path) -> None:
     assert out["equibiaxial_yield_stress"] == pytest.approx(mod.SIGMA_Y / math.sqrt(F + G), rel=1e-15)
     with pytest.raises(FileExistsError):  # a second run keeps the first run's figure
         mod.main(tmp_path)
+
+
+def test_sheet_calibration_example(tmp_path: Path) -> None:
+    import importlib.util
+
+    path = _TESTS.parent / "examples" / "calibration" / "hill48_sheet.py"
+    spec = importlib.util.spec_from_file_location("_example_hill48_sheet", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out = mod.main(tmp_path)
+    # each identification matches what it was built on, and the least-squares fit sits between them
+    assert out["r-based"]["max_rel_error_r"] < 1e-13 and out["r-based"]["max_rel_error_sigma"] > 0.05
+    assert out["stress-based"]["max_rel_error_sigma"] < 1e-13 and out["stress-based"]["r"][0] == pytest.approx(1.94)
+    ls = out["least squares"]
+    assert max(ls["max_rel_error_r"], ls["max_rel_error_sigma"]) < min(
+        out["r-based"]["max_rel_error_sigma"], out["stress-based"]["max_rel_error_r"]
+    )
+    # the driven model reproduces the closed-form predictions of the fit
+    assert out["driven_vs_closed_form"] < 1e-9
+    again = Hill48.load(out["parameter_file"])
+    assert float(again.F) == pytest.approx(out["fits"]["least squares"]["F"], rel=1e-15)
