@@ -94,7 +94,13 @@ def hill_matrix(F: Tensor, G: Tensor, H: Tensor, L: Tensor, M: Tensor, N: Tensor
         [[G+H, -H,  -G ], [-H, F+H, -F], [-G, -F, F+G]] ⊕ diag(L, M, N)
 
     (a Mandel shear component is √2 σ_ij, so :math:`2L\sigma_{23}^2 = L(\sqrt2\sigma_{23})^2`). Batched over
-    the constants' common shape; differentiable in them."""
+    the constants' common shape; differentiable in them.
+
+    Parameters
+    ----------
+    F, G, H, L, M, N:
+        Hill's constants (tensors of a common broadcast shape).
+    """
     F, G, H, L, M, N = torch.broadcast_tensors(F, G, H, L, M, N)
     z = torch.zeros_like(F)
     rows = [
@@ -219,7 +225,13 @@ def hill_to_yield_ratios(F: Any, G: Any, H: Any, L: Any, M: Any, N: Any) -> dict
     plasticity'): :math:`R_{ii} = \bar\sigma_{ii}/\sigma^0`, :math:`R_{ij} = \bar\sigma_{ij}/\tau^0`,
     :math:`\tau^0 = \sigma^0/\sqrt3`, with σ^0 the ``*PLASTIC`` flow stress (here σ_f):
     :math:`R_{11} = (G+H)^{-1/2}`, :math:`R_{22} = (F+H)^{-1/2}`, :math:`R_{33} = (F+G)^{-1/2}`,
-    :math:`R_{12} = \sqrt{3/(2N)}`, :math:`R_{13} = \sqrt{3/(2M)}`, :math:`R_{23} = \sqrt{3/(2L)}`."""
+    :math:`R_{12} = \sqrt{3/(2N)}`, :math:`R_{13} = \sqrt{3/(2M)}`, :math:`R_{23} = \sqrt{3/(2L)}`.
+
+    Parameters
+    ----------
+    F, G, H, L, M, N:
+        Hill's constants (floats, arrays or tensors); returns ``{"R11", "R22", "R33", "R12", "R13", "R23"}``.
+    """
     sq = torch.sqrt if isinstance(F, Tensor) else _np().sqrt
     return {
         "R11": 1.0 / sq(G + H),
@@ -235,7 +247,13 @@ def yield_ratios_to_hill(R11: Any, R22: Any, R33: Any, R12: Any, R13: Any, R23: 
     r"""Hill constants from the Abaqus ``*POTENTIAL`` ratios (Abaqus Theory Guide, as above):
     :math:`F = \tfrac12(R_{22}^{-2} + R_{33}^{-2} - R_{11}^{-2})`, :math:`G = \tfrac12(R_{33}^{-2} + R_{11}^{-2} -
     R_{22}^{-2})`, :math:`H = \tfrac12(R_{11}^{-2} + R_{22}^{-2} - R_{33}^{-2})`, :math:`L = 3/(2R_{23}^2)`,
-    :math:`M = 3/(2R_{13}^2)`, :math:`N = 3/(2R_{12}^2)`. ``ValueError`` for a ratio ≤ 0."""
+    :math:`M = 3/(2R_{13}^2)`, :math:`N = 3/(2R_{12}^2)`. ``ValueError`` for a ratio ≤ 0.
+
+    Parameters
+    ----------
+    R11, R22, R33, R12, R13, R23:
+        The yield-stress ratios (> 0; floats, arrays or tensors); returns ``{"F", "G", "H", "L", "M", "N"}``.
+    """
     vals = {"R11": R11, "R22": R22, "R33": R33, "R12": R12, "R13": R13, "R23": R23}
     for name, v in vals.items():
         t = v if isinstance(v, Tensor) else as_tensor(v, dtype=DEFAULT_DTYPE)
