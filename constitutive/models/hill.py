@@ -327,17 +327,16 @@ class Hill48(ReturnMappingMaterial):
     """
 
     isotropic = False
-    E = Parameter("Young's modulus", unit="stress", lower=0.0, lower_open=True, shape=None)
-    nu = Parameter("Poisson's ratio", unit="1", lower=-1.0, upper=0.5, lower_open=True, upper_open=True, shape=None)
-    sigma_y = Parameter("initial flow stress (Hill equivalent stress)", unit="stress", lower=0.0, lower_open=True,
-                        shape=None)  # fmt: skip
-    F = Parameter("Hill constant F (weights (s22 - s33)^2)", unit="1", default=0.5, shape=None)
-    G = Parameter("Hill constant G (weights (s33 - s11)^2)", unit="1", default=0.5, shape=None)
-    H = Parameter("Hill constant H (weights (s11 - s22)^2)", unit="1", default=0.5, shape=None)
-    L = Parameter("Hill constant L (weights 2 s23^2)", unit="1", lower=0.0, lower_open=True, default=1.5, shape=None)
-    M = Parameter("Hill constant M (weights 2 s31^2)", unit="1", lower=0.0, lower_open=True, default=1.5, shape=None)
-    N = Parameter("Hill constant N (weights 2 s12^2)", unit="1", lower=0.0, lower_open=True, default=1.5, shape=None)
-    H_iso = Parameter("linear isotropic hardening modulus", unit="stress", lower=0.0, default=0.0, shape=None)
+    E = Parameter("Young's modulus", unit="stress", lower=0.0, lower_open=True)
+    nu = Parameter("Poisson's ratio", unit="1", lower=-1.0, upper=0.5, lower_open=True, upper_open=True)
+    sigma_y = Parameter("initial flow stress (Hill equivalent stress)", unit="stress", lower=0.0, lower_open=True)
+    F = Parameter("Hill constant F (weights (s22 - s33)^2)", unit="1", default=0.5)
+    G = Parameter("Hill constant G (weights (s33 - s11)^2)", unit="1", default=0.5)
+    H = Parameter("Hill constant H (weights (s11 - s22)^2)", unit="1", default=0.5)
+    L = Parameter("Hill constant L (weights 2 s23^2)", unit="1", lower=0.0, lower_open=True, default=1.5)
+    M = Parameter("Hill constant M (weights 2 s31^2)", unit="1", lower=0.0, lower_open=True, default=1.5)
+    N = Parameter("Hill constant N (weights 2 s12^2)", unit="1", lower=0.0, lower_open=True, default=1.5)
+    H_iso = Parameter("linear isotropic hardening modulus", unit="stress", lower=0.0, default=0.0)
     orientation = Parameter(
         "material axes (rows: unit vectors in global components; identity by default)", unit="1", shape=None
     )
@@ -420,9 +419,10 @@ class Hill48(ReturnMappingMaterial):
                 "parameter 'orientation' must be a (3, 3) matrix (rows = material axes) or (*B, 3, 3), one per point "
                 f"(Euler angles go to euler=...); got shape {tuple(A.shape)}"
             )
-        if not bool(torch.isfinite(A).all()):
+        if not bool(torch.isfinite(A.detach()).all()):
             raise ValueError("parameter 'orientation' must be finite")
-        err = float((A @ A.transpose(-1, -2) - torch.eye(3, dtype=A.dtype, device=A.device)).abs().max())
+        Ad = A.detach()
+        err = float((Ad @ Ad.transpose(-1, -2) - torch.eye(3, dtype=A.dtype, device=A.device)).abs().max())
         if err > (1e-6 if A.dtype == torch.float64 else 1e-4):
             raise ValueError(
                 f"parameter 'orientation' must be orthonormal (rows = material axes), but max|A A^T - I| = "
