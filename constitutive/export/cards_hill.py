@@ -61,7 +61,7 @@ def abaqus_hill_card(
     r"""``*ELASTIC`` + ``*PLASTIC`` (flow-stress table, :func:`~.cards.plastic_table`) + ``*POTENTIAL`` for a
     :class:`~constitutive.models.hill.Hill48` model, with the ``*ORIENTATION`` to use in a comment.
 
-    The ratios are :meth:`Hill48.yield_ratios` (:math:`R_{11} = (G+H)^{-1/2}`, ...,
+    The ratios are :meth:`~constitutive.models.hill.Hill48.yield_ratios` (:math:`R_{11} = (G+H)^{-1/2}`, ...,
     :math:`R_{12} = \sqrt{3/(2N)}`). CalculiX has no ``*POTENTIAL``: ``code="calculix"`` raises ``ValueError``.
     """
     _check_code(code)

@@ -76,6 +76,8 @@ __all__ = [
     "lankford_to_hill",
     "hill_to_yield_ratios",
     "yield_ratios_to_hill",
+    "in_plane_phi",
+    "in_plane_r_value",
     "HILL_NAMES",
 ]
 
