@@ -191,7 +191,15 @@ def _direction_degrees(direction: int | str | float) -> float:
 def in_plane_phi(F: Any, G: Any, H: Any, N: Any, theta_deg: Any) -> Any:
     r""":math:`\varphi(\theta) = (\bar\sigma/\sigma)^2` for uniaxial stress σ at θ degrees from material axis 1 in
     the 1-2 plane: :math:`F s^4 + G c^4 + H(c^2 - s^2)^2 + 2N s^2c^2` (c = cos θ, s = sin θ); the uniaxial yield
-    stress there is :math:`\sigma_f/\sqrt{\varphi(\theta)}`. Works on floats, arrays and tensors."""
+    stress there is :math:`\sigma_f/\sqrt{\varphi(\theta)}`. Works on floats, arrays and tensors.
+
+    Parameters
+    ----------
+    F, G, H, N:
+        Hill's in-plane constants.
+    theta_deg:
+        Angle from material axis 1, in degrees.
+    """
     t = theta_deg * math.pi / 180.0
     c, s = _cos(t), _sin(t)
     c2, s2 = c * c, s * s
@@ -201,7 +209,15 @@ def in_plane_phi(F: Any, G: Any, H: Any, N: Any, theta_deg: Any) -> Any:
 def in_plane_r_value(F: Any, G: Any, H: Any, N: Any, theta_deg: Any) -> Any:
     r"""Lankford coefficient :math:`r(\theta) = \dot\varepsilon^p_{ww}/\dot\varepsilon^p_{tt}` (width over
     thickness) of uniaxial stress at θ degrees from material axis 1 in the 1-2 plane:
-    :math:`r = \dfrac{H + (2N - F - G - 4H)\sin^2\theta\cos^2\theta}{F\sin^2\theta + G\cos^2\theta}`."""
+    :math:`r = \dfrac{H + (2N - F - G - 4H)\sin^2\theta\cos^2\theta}{F\sin^2\theta + G\cos^2\theta}`.
+
+    Parameters
+    ----------
+    F, G, H, N:
+        Hill's in-plane constants.
+    theta_deg:
+        Angle from material axis 1, in degrees.
+    """
     t = theta_deg * math.pi / 180.0
     c, s = _cos(t), _sin(t)
     sc2 = s * s * c * c
