@@ -37,6 +37,7 @@ from .hardening import (
     UserLaw,
     Voce,
 )
+from .hill import Hill48
 from .hyperelastic import (
     BULK_MODULUS,
     VOLUMETRIC_TERMS,
@@ -114,4 +115,5 @@ __all__ = [
     "Ogden",
     "ArrudaBoyce",
     "Gent",
+    "Hill48",
 ]
