@@ -113,3 +113,6 @@ __all__ = [
     "ArrudaBoyce",
     "Gent",
 ]
+from .geomechanics import DruckerPrager, MohrCoulomb  # noqa: E402
+
+__all__ += ["DruckerPrager", "MohrCoulomb"]
