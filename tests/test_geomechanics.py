@@ -315,3 +315,29 @@ def test_parameters_are_differentiable_through_the_return() -> None:
     h = 1e-6
     fd = (stress(torch.tensor(C0 + h, dtype=D64)).sum() - stress(torch.tensor(C0 - h, dtype=D64)).sum()) / (2 * h)
     assert float(g) == pytest.approx(float(fd), rel=1e-6)
+
+
+# ------------------------------------------------------------------------------------------- export
+def test_cards_and_export_header() -> None:
+    from constitutive.export import abaqus_card, export_model, parse_abaqus_card
+
+    dp = DruckerPrager(E, NU, 30.0, 25.0, 400.0, psi=10.0)
+    blocks = {b["keyword"]: b for b in parse_abaqus_card(abaqus_card(dp))}
+    assert blocks["ELASTIC"]["data"] == [E, NU]
+    assert blocks["DRUCKER PRAGER"]["data"] == [30.0, 1.0, 10.0]
+    assert blocks["DRUCKER PRAGER"]["options"] == {"SHEAR CRITERION": "LINEAR"}
+    assert blocks["DRUCKER PRAGER HARDENING"]["options"] == {"TYPE": "COMPRESSION"}
+    assert blocks["DRUCKER PRAGER HARDENING"]["data"] == [25.0, 0.0, 425.0, 1.0]  # σ_c, ε̄^pl (linear: exact)
+    assert "UNSYMM=YES" in abaqus_card(dp) and "UNSYMM" not in abaqus_card(dp.with_parameters(psi=30.0))
+    mc = MohrCoulomb(E, NU, PHI, C0, psi=10.0, hardening=Voce(5.0, 20.0))
+    text = abaqus_card(mc, tolerance=1e-3)
+    blocks = {b["keyword"]: b for b in parse_abaqus_card(text)}
+    assert blocks["MOHR COULOMB"]["data"] == [PHI, 10.0]
+    table = torch.tensor(blocks["MOHR COULOMB HARDENING"]["data"], dtype=D64).reshape(-1, 2)
+    torch.testing.assert_close(table[:, 0], mc.strength(table[:, 1])[0], rtol=1e-15, atol=0.0)  # c at the knots
+    assert "Menetrey-Willam" in text and "UNSYMM=YES" in text
+    with pytest.raises(ValueError, match="CalculiX has no"):
+        abaqus_card(mc, code="calculix")
+    eps = _MC_STRAINS[1]
+    assert "unsymmetric tangent" in export_model(mc, eps).header()["metadata"]["tangent"]
+    assert "tangent" not in export_model(mc.with_parameters(psi=PHI), eps).header()["metadata"]

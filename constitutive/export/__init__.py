@@ -112,3 +112,6 @@ __all__ = [
     "generate_umat",
     "UMATGenerationError",
 ]
+from .cards_geomechanics import abaqus_drucker_prager_card, abaqus_mohr_coulomb_card  # noqa: E402
+
+__all__ += ["abaqus_drucker_prager_card", "abaqus_mohr_coulomb_card"]

@@ -426,7 +426,19 @@ class DruckerPrager(_FrictionalPlasticity):
     ) -> DruckerPrager:
         """The Drucker--Prager cone matching Mohr--Coulomb (φ, c, ψ in degrees/stress) at the compression
         meridian (outer cone), the tension meridian (inner cone) or in plane strain (:func:`mohr_coulomb_match`);
-        σ_c = d/(1 − tan β/3). ``kwargs`` go to the constructor (``H`` and hardening laws act on σ_c)."""
+        σ_c = d/(1 − tan β/3).
+
+        Parameters
+        ----------
+        E, nu:
+            Elastic constants.
+        phi, c, psi:
+            Mohr--Coulomb friction angle (degrees), cohesion (stress) and dilation angle (degrees; default φ).
+        match:
+            ``"compression"`` (outer cone), ``"tension"`` (inner cone) or ``"plane_strain"``.
+        **kwargs:
+            Further constructor arguments (``H`` and hardening laws act on σ_c, in the Drucker--Prager ε̄^p).
+        """
         beta, psi_dp, d = mohr_coulomb_match(phi, c, psi, match)
         sigma_c = d / (1.0 - math.tan(math.radians(beta)) / 3.0)
         return cls(E, nu, beta, sigma_c, psi=psi_dp, **kwargs)
