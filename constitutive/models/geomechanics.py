@@ -31,9 +31,12 @@ Models:
 State (batch shape ``B`` in front): ``"eps_p"`` ``(*B, 3, 3)`` plastic strain (symmetric; trace = plastic volume
 change), ``"alpha"`` ``(*B)`` the equivalent plastic strain :math:`\bar\varepsilon^p \ge 0` of the model.
 
-Local systems are solved by the batched Newton :func:`_local_newton` (all points at once; a converged point stops
-changing; after ``max_iter`` updates the unconverged points raise :class:`~.base.ConvergenceError` and nothing is
-returned). With linear hardening every system is linear and the first Newton update is the exact solution.
+Local systems (one unknown on the cone, the plane and the apex, two on an edge) are solved by the shared engine's
+batched Newton :func:`~.returnmap.local_newton` (all points at once; converged points drop out; after ``max_iter``
+iterations the unconverged points raise :class:`~.base.ConvergenceError` and nothing is returned) and re-expressed
+by :func:`~.returnmap.differentiable_solution` when parameters require gradients. With linear hardening every
+system is linear and the first Newton update is the exact solution. The special returns (cone/apex, plane/edges/
+apex, the principal-stress frame) and the closed-form consistent tangents are written here.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from .base import ConvergenceError, PathDependentMaterial, check_state_values
 from .hardening import HardeningLaw, UserLaw, make_hardening_law
 from .parameters import Parameter
 from .plasticity import isotropic_rank_one_tangent
+from .returnmap import differentiable_solution, local_newton
 
 __all__ = [
     "DruckerPrager",
@@ -136,46 +140,6 @@ def pure_shear_peak(phi: float, c: float, pressure: float = 0.0) -> float:
     (compressive): principal stresses (−p + τ, −p, −p − τ), so :math:`\tau_f = c\cos\phi + p\sin\phi`."""
     s, co = math.sin(math.radians(phi)), math.cos(math.radians(phi))
     return c * co + pressure * s
-
-
-def _local_newton(
-    residual: Callable[[Tensor], tuple[Tensor, Tensor]],
-    x0: Tensor,
-    scale: Tensor,
-    tol: float,
-    max_iter: int,
-    who: str,
-    points: Tensor,
-) -> tuple[Tensor, Tensor]:
-    """Batched Newton on ``residual(x) -> (R (n, m), dR/dx (n, m, m))`` from ``x0`` ``(n, m)``, detached.
-
-    A point is converged when every ``|R_k| <= tol * scale`` (``scale`` ``(n,)``) and stops changing. After
-    ``max_iter`` updates, unconverged points raise :class:`ConvergenceError` (``points``: their flat indices in the
-    caller's batch) with ``residuals`` (relative), ``iterations`` and ``tol``. Returns ``(x, dR/dx at x)``.
-    """
-    with torch.no_grad():
-        x = x0.clone()
-        for it in range(max_iter + 1):
-            R, J = residual(x)
-            conv = (R.abs() <= tol * scale[:, None]).all(-1)
-            if bool(conv.all()):
-                return x, J
-            if it == max_iter:
-                bad = ~conv
-                idx = points[bad][:50].tolist()
-                res = (R.abs().amax(-1) / scale)[bad]
-                raise ConvergenceError(
-                    f"{who}: local Newton did not converge in {max_iter} iterations at {int(bad.sum())} point(s) "
-                    f"{idx[:5]}{' ...' if len(idx) > 5 else ''}; largest relative residual {float(res.max()):.3e} "
-                    f"(tol {tol:.1e}); the state was not updated",
-                    points=idx,
-                    residuals=res,
-                    iterations=max_iter,
-                    tol=tol,
-                )
-            step = torch.linalg.solve(J, R[..., None])[..., 0]
-            x = torch.where(conv[:, None], x, x - step)
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 class _FrictionalPlasticity(PathDependentMaterial, abstract=True):
@@ -316,25 +280,39 @@ class _FrictionalPlasticity(PathDependentMaterial, abstract=True):
         raise NotImplementedError
 
     def _solve(
-        self, residual: Callable[[Tensor], tuple[Tensor, Tensor]], m: int, scale: Tensor, points: Tensor
+        self,
+        residual: Callable[[Tensor, Mapping[str, Tensor]], tuple[Tensor, Tensor]],
+        data: Mapping[str, Tensor],
+        m: int,
+        scale: Tensor,
+        points: Tensor,
     ) -> tuple[Tensor, Tensor]:
-        """:func:`_local_newton` from zero, then the solution re-expressed as one Newton step
-        :math:`x = x^* - J^{*-1} R(x^*)` with :math:`J^*` held fixed: equal to x* at convergence and differentiable
-        (implicit-function theorem) in the strain and parameters that ``residual`` closes over."""
+        """Solve ``residual(x, data) -> (R (n, m), dR/dx (n, m, m))`` for ``x`` ``(n, m)`` from zero with the engine's
+        :func:`~.returnmap.local_newton` (the per-point ``data`` ride in its state slot, so converged rows drop out
+        with their data); re-expressed as one Newton step (:func:`~.returnmap.differentiable_solution`) when a
+        parameter requires grad, so the result carries the implicit-function derivative. Returns ``(x, dR/dx at x)``
+        (the closed-form Jacobian, for the tangents). ``points``: the rows' indices in the flattened batch."""
         n = scale.shape[0]
-        x0 = torch.zeros(n, m, dtype=scale.dtype, device=scale.device)
-        x, J = _local_newton(
-            lambda z: tuple(t.detach() for t in residual(z)),  # type: ignore[return-value]
-            x0,
-            scale.detach(),
-            self.tol,
-            self.max_iter,
-            type(self).__name__,
-            points,
+        slot = scale.new_zeros((n, 6))  # the engine's strain slot: these systems carry their data in ``data``
+
+        def engine_residual(x: Tensor, _eps: Tensor, d: Mapping[str, Tensor]) -> Tensor:
+            return residual(x, d)[0]
+
+        x, _ = local_newton(
+            engine_residual,
+            scale.new_zeros((n, m)),
+            slot,
+            data,
+            scale=scale.detach()[:, None].expand(n, m),
+            tol=self.tol,
+            max_iter=self.max_iter,
+            model=type(self).__name__,
+            where=lambda rows: [(int(points[int(r)]),) for r in rows],
         )
         if torch.is_grad_enabled() and any(t.requires_grad for t in self._params.values()):
-            R, _ = residual(x)
-            x = x - torch.linalg.solve(J, R[..., None])[..., 0]
+            x = differentiable_solution(engine_residual, x, slot, data)
+        with torch.no_grad():
+            J = residual(x.detach(), {k: v.detach() for k, v in data.items()})[1]
         return x, J
 
 
@@ -482,13 +460,13 @@ class DruckerPrager(_FrictionalPlasticity):
         qt, pt, st, a0 = q_tr[idx], p_tr[idx], s_tr[idx], an[idx]
         scale = (qt + pt.abs() * tb + d_n[idx]).clamp_min(torch.finfo(ee.dtype).tiny)
 
-        def cone(x: Tensor) -> tuple[Tensor, Tensor]:  # r(Δγ) = q - p tanβ - d at the end of the step
+        def cone(x: Tensor, c: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:  # r(Δγ) = q - p tanβ - d at n+1
             g = x[:, 0]
-            d, dd = self.cohesion(a0 + kp * g)
-            r = qt - 3.0 * G * g - (pt + Kb * tp * g) * tb - d
+            d, dd = self.cohesion(c["a"] + kp * g)
+            r = c["q"] - 3.0 * G * g - (c["p"] + Kb * tp * g) * tb - d
             return r[:, None], (-3.0 * G - Kb * tp * tb - kp * dd)[:, None, None]
 
-        x, J = self._solve(cone, 1, scale, idx)
+        x, J = self._solve(cone, {"q": qt, "p": pt, "a": a0}, 1, scale, idx)
         dg = x[:, 0]
         q = qt - 3.0 * G * dg
         on_cone = (q >= 0).detach()
@@ -522,13 +500,13 @@ class DruckerPrager(_FrictionalPlasticity):
             pa, aa = pt[ia], a0[ia]
             cv = kp / tp  # dε̄ per unit plastic volume change at the apex
 
-            def at_apex(x: Tensor) -> tuple[Tensor, Tensor]:  # -(p tanβ + d) = 0 with s = 0
+            def at_apex(x: Tensor, c: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:  # -(p tanβ + d) = 0, s = 0
                 v_ = x[:, 0]
-                d, dd = self.cohesion(aa + cv * v_)
-                r = -(pa + Kb * v_) * tb - d
+                d, dd = self.cohesion(c["a"] + cv * v_)
+                r = -(c["p"] + Kb * v_) * tb - d
                 return r[:, None], (-Kb * tb - cv * dd)[:, None, None]
 
-            xa, Ja = self._solve(at_apex, 1, scale[ia], idx[ia])
+            xa, Ja = self._solve(at_apex, {"p": pa, "a": aa}, 1, scale[ia], idx[ia])
             va = xa[:, 0]
             sig_a = -(pa + Kb * va)[:, None, None] * I.expand(len(ia), 3, 3)
             sig_p = sig_p.index_put((ia,), sig_a)
@@ -665,22 +643,16 @@ class MohrCoulomb(_FrictionalPlasticity):
         Fc, Nc = vec(zero, 1 + sf, -1 + sf), vec(zero, 1 + sp, -1 + sp)  # plane (2, 3): edge σ₁ = σ₂
         Fe, Ne = vec(1 + sf, -1 + sf, zero), vec(1 + sp, -1 + sp, zero)  # plane (1, 2): edge σ₂ = σ₃
 
-        def planes(F: Tensor, N: Tensor, st: Tensor, al: Tensor) -> Callable[[Tensor], tuple[Tensor, Tensor]]:
-            """Residual of the active planes F, N ``(k, m, 3)``: Φ_i(σ^tr − De Σ_j Δγ_j N_j, ε̄_n + 2cosφ ΣΔγ)."""
-            A = torch.einsum("kmi,ij,klj->kml", F, De, N)
-            Fs = torch.einsum("kmi,ki->km", F, st)
-            m = F.shape[1]
-            ones = torch.ones(m, m, dtype=dt, device=dv)
-
-            def res(x: Tensor) -> tuple[Tensor, Tensor]:
-                cc, dc = self.strength(al + 2.0 * cf * x.sum(-1))
-                r = Fs - torch.einsum("kml,kl->km", A, x) - (2.0 * cf * cc)[:, None]
-                return r, -A - (4.0 * cf * cf * dc)[:, None, None] * ones
-
-            return res
+        def planes(x: Tensor, c: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:
+            """Residual of the active planes: Φ_i(σ^tr − De Σ_j Δγ_j N_j, ε̄_n + 2 cos φ Σ Δγ), with
+            ``c["Fs"]`` = F_i·σ^tr ``(k, m)``, ``c["A"]`` = F_i·De N_j ``(k, m, m)``, ``c["a"]`` = ε̄_n."""
+            cc, dc = self.strength(c["a"] + 2.0 * cf * x.sum(-1))
+            r = c["Fs"] - torch.einsum("kml,kl->km", c["A"], x) - (2.0 * cf * cc)[:, None]
+            return r, -c["A"] - (4.0 * cf * cf * dc)[:, None, None]
 
         def plane_result(F: Tensor, N: Tensor, st: Tensor, al: Tensor, pts: Tensor) -> tuple[Tensor, ...]:
-            x, J = self._solve(planes(F, N, st, al), F.shape[1], scale[pts], idx[pts])
+            data = {"Fs": torch.einsum("kmi,ki->km", F, st), "A": torch.einsum("kmi,ij,klj->kml", F, De, N), "a": al}
+            x, J = self._solve(planes, data, F.shape[1], scale[pts], idx[pts])
             sig = st - torch.einsum("ij,kmj,km->ki", De, N, x)
             return sig, al + 2.0 * cf * x.sum(-1), x, J
 
@@ -744,12 +716,12 @@ class MohrCoulomb(_FrictionalPlasticity):
                 sm = s_tr[apex].mean(-1)
                 aa = a0[apex]
 
-                def at_apex(x: Tensor) -> tuple[Tensor, Tensor]:
-                    cc, dc = self.strength(aa + cv * x[:, 0])
-                    r = sm - Kb * x[:, 0] - cot * cc
+                def at_apex(x: Tensor, c: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:
+                    cc, dc = self.strength(c["a"] + cv * x[:, 0])
+                    r = c["sm"] - Kb * x[:, 0] - cot * cc
                     return r[:, None], (-Kb - cot * cv * dc)[:, None, None]
 
-                xa, Ja = self._solve(at_apex, 1, scale[apex], idx[apex])
+                xa, Ja = self._solve(at_apex, {"sm": sm, "a": aa}, 1, scale[apex], idx[apex])
                 sig3 = (sm - Kb * xa[:, 0])[:, None].expand(apex.numel(), 3)
                 D3 = None
                 if need_tangent:
