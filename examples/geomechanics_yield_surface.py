@@ -42,11 +42,12 @@ def deviatoric_direction(theta: torch.Tensor) -> torch.Tensor:
     return torch.diag_embed(u)
 
 
-def section_radius(model: Any, theta: torch.Tensor, p: float) -> torch.Tensor:
-    """Radius ρ of the yield surface at pressure ``p`` along the π-plane directions ``theta`` (from the model's own
-    yield function, affine in ρ along a ray)."""
-    u = deviatoric_direction(theta)
-    base = -p * torch.eye(3, dtype=torch.float64).expand_as(u)
+def section_radius(model: Any, theta: torch.Tensor, p: float | torch.Tensor) -> torch.Tensor:
+    """Radius ρ of the yield surface at pressure ``p`` (a float, or a tensor broadcasting with ``theta``) along the
+    π-plane directions ``theta`` (from the model's own yield function, affine in ρ along a ray)."""
+    theta, pp = torch.broadcast_tensors(theta, torch.as_tensor(p, dtype=torch.float64))
+    u = deviatoric_direction(theta.reshape(-1))
+    base = -pp.reshape(-1, 1, 1) * torch.eye(3, dtype=torch.float64)
     f0, f1 = model.yield_function(base), model.yield_function(base + u)
     return -f0 / (f1 - f0)
 
@@ -111,11 +112,12 @@ def main(outdir: str | Path | None = None, *, n: int = 361, overwrite: bool = Fa
     ax.legend(loc="lower left", fontsize=6.5, framealpha=0.9)
     p = torch.linspace(-C / math.tan(math.radians(PHI)) - 5.0, 150.0, 50, dtype=torch.float64)
     for th, name, ls in ((math.pi / 3, "compression meridian", "-"), (0.0, "extension meridian", "--")):
-        t = torch.tensor([th], dtype=torch.float64)
-        q_mc = torch.stack([section_radius(mc, t, float(pi))[0] for pi in p]).clamp_min(0.0) * math.sqrt(1.5)
+        q_mc = section_radius(mc, torch.full_like(p, th), p).clamp_min(0.0) * math.sqrt(1.5)
         bx.plot(p, q_mc, "k" + ls, lw=3, alpha=0.5, label=f"MC {name}")
     for k, m in cones.items():
-        q_dp = (m.cohesion(torch.zeros((), dtype=torch.float64))[0] + p * math.tan(math.radians(float(m.beta)))).clamp_min(0.0)
+        q_dp = (
+            m.cohesion(torch.zeros((), dtype=torch.float64))[0] + p * math.tan(math.radians(float(m.beta)))
+        ).clamp_min(0.0)
         bx.plot(p, q_dp, styles[k], label=f"DP {k.replace('_', ' ')}")
     bx.set_xlabel("p = -tr σ / 3 (kPa)")
     bx.set_ylabel("q (kPa)")

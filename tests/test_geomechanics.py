@@ -52,7 +52,7 @@ def _triaxial(confining: torch.Tensor, axial: float) -> LoadPath:
     return LoadPath(
         [
             Segment({}, {"11": p, "22": p, "33": p, **free}, increments=1),
-            Segment({"33": axial}, {"11": p, "22": p, **free}, increments=40),
+            Segment({"33": axial}, {"11": p, "22": p, **free}, increments=12),
         ]
     )
 
@@ -341,3 +341,32 @@ def test_cards_and_export_header() -> None:
     eps = _MC_STRAINS[1]
     assert "unsymmetric tangent" in export_model(mc, eps).header()["metadata"]["tangent"]
     assert "tangent" not in export_model(mc.with_parameters(psi=PHI), eps).header()["metadata"]
+
+
+# ------------------------------------------------------------------------------------------- examples
+def _load_example(relative: str):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / relative
+    spec = importlib.util.spec_from_file_location(f"example_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_example_yield_surface(tmp_path) -> None:
+    out = _load_example("geomechanics_yield_surface.py").main(tmp_path, n=91)
+    # the compression-matched DP cone through the hexagon's outer corners, the tension-matched one the inner
+    assert out["dp_outer_radius"] == pytest.approx(out["mc_radius_compression"], rel=1e-12)
+    assert out["dp_inner_radius"] == pytest.approx(out["mc_radius_extension"], rel=1e-12)
+    assert out["returned_radius_error"] < 1e-9 and out["returned_modes"] == [1, 2, 3]
+    assert (tmp_path / "geomechanics_yield_surface.png").stat().st_size > 0
+
+
+def test_example_triaxial_calibration() -> None:
+    out = _load_example("calibration/triaxial_dp.py").main(None, increments=4)
+    assert abs(out["fit_phi"] - 33.0) < 1.0 and abs(out["fit_c"] - 12.0) < 2.0  # synthetic data: 2 % noise
+    assert out["dp_driven_vs_envelope"] < 1e-8 and out["mc_edge_vs_envelope"] < 1e-9
+    assert out["mc_edge_modes"] == [2, 2]
