@@ -88,8 +88,8 @@ def mohr_coulomb_match(
     ``(phi, c, psi)`` (degrees, stress, degrees; ``psi=None``: ψ = φ).
 
     In de Souza Neto et al.'s form :math:`\sqrt{J_2} + \eta\,\bar p - \xi c = 0` (:math:`\bar p = \operatorname{tr}
-    \sigma/3`; *Computational Methods for Plasticity*, Sect. 6.4.2, eqs. 6.121--6.123), i.e. Abaqus's
-    :math:`q - p\tan\beta - d = 0` with :math:`\tan\beta = \sqrt3\,\eta`, :math:`d = \sqrt3\,\xi c`:
+    \sigma/3`; *Computational Methods for Plasticity*, Sect. 6.4: Drucker--Prager approximations of Mohr--Coulomb),
+    i.e. Abaqus's :math:`q - p\tan\beta - d = 0` with :math:`\tan\beta = \sqrt3\,\eta`, :math:`d = \sqrt3\,\xi c`:
 
     * ``"compression"`` (outer cone, through the compression meridian σ₁ = σ₂):
       :math:`\tan\beta = \dfrac{6\sin\phi}{3 - \sin\phi}`, :math:`d = \dfrac{6c\cos\phi}{3 - \sin\phi}`;
@@ -527,7 +527,7 @@ class DruckerPrager(_FrictionalPlasticity):
 
 class MohrCoulomb(_FrictionalPlasticity):
     r"""Mohr--Coulomb plasticity with non-associated flow and cohesion hardening; exact principal-stress returns to
-    the main plane, the two edges and the apex (de Souza Neto, Perić & Owen 2008, Sect. 8.2, Boxes 8.4--8.6).
+    the main plane, the two edges and the apex (de Souza Neto, Perić & Owen 2008, Sect. 8.2).
 
     .. math::
         \Phi = (\sigma_1 - \sigma_3) + (\sigma_1 + \sigma_3)\sin\phi - 2c(\bar\varepsilon^p)\cos\phi, \qquad
