@@ -370,3 +370,48 @@ def test_example_triaxial_calibration() -> None:
     assert abs(out["fit_phi"] - 33.0) < 1.0 and abs(out["fit_c"] - 12.0) < 2.0  # synthetic data: 2 % noise
     assert out["dp_driven_vs_envelope"] < 1e-8 and out["mc_edge_vs_envelope"] < 1e-9
     assert out["mc_edge_modes"] == [2, 2]
+
+
+# ------------------------------------------------------------------------------------------- UMAT
+@pytest.mark.skipif(__import__("shutil").which("gfortran") is None, reason="gfortran is not installed")
+def test_drucker_prager_umat_matches_the_model(tmp_path, monkeypatch) -> None:
+    """The generated Fortran (gfortran -Wall -Werror) against the Python model through the bridge: stress, α and
+    DDSDDE along a compression / dilation path that ends in apex returns, and DDSDDE against finite differences."""
+    from constitutive.export import generate_umat
+    from constitutive.umat import UMAT
+    from constitutive.umat.check import check_umat, compare_umat
+
+    monkeypatch.setenv("CONSTITUTIVE_UMAT_CACHE", str(tmp_path / "cache"))
+    z = {"23": 0.0, "13": 0.0, "12": 0.0}
+    ends = [(-0.004, 0.001, 0.001, 0.0), (0.004, 0.006, 0.005, 0.001), (0.0, 0.001, 0.0, 0.0)]
+    path = LoadPath(
+        [
+            Segment({"11": a, "22": b, "33": c, **{**z, "12": s}}, increments=n)
+            for (a, b, c, s), n in zip(ends, (4, 4, 3))
+        ]
+    )
+    for model in (
+        DruckerPrager(E, NU, 30.0, 25.0, 1500.0, psi=10.0),
+        DruckerPrager(E, NU, 35.0, 30.0, 400.0, psi=20.0, hardening=Voce(10.0, 80.0)),
+    ):
+        g = generate_umat(model)
+        assert ("UNSYMM" in g.source) == model.unsymmetric_tangent
+        src = tmp_path / f"dp_{len(g.props)}.f"
+        src.write_text(g.source)
+        umat = UMAT(str(src), g.props, nstatv=g.nstatv, flags=("-O2", "-fPIC", "-Wall", "-Werror"))
+        rep = compare_umat(umat, model, [path], state_map={"alpha": 6})
+        assert rep.max_tangent_difference <= 1e-12
+        assert max(r["stress"] for r in rep.rows) <= 1e-12
+        assert max(max(r["state"].values()) for r in rep.rows) <= 1e-12
+        assert check_umat(umat, [path]).passed
+        # the path reaches cone and apex returns of the Python model
+        st, modes = model.initial_state(), set()
+        prev = torch.zeros(3, 3, dtype=D64)
+        for (a, b, c, s), n in zip(ends, (4, 4, 3)):
+            end = torch.tensor([[a, s, 0.0], [s, b, 0.0], [0.0, 0.0, c]], dtype=D64)
+            for k in range(1, n + 1):
+                eps = prev + (end - prev) * k / n
+                modes.add(int(model.return_mode(eps, st)))
+                st = model.update(eps, st)[1]
+            prev = end
+        assert {1, 4} <= modes
