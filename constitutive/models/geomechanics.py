@@ -526,8 +526,10 @@ class DruckerPrager(_FrictionalPlasticity):
 
 
 class MohrCoulomb(_FrictionalPlasticity):
-    r"""Mohr--Coulomb plasticity with non-associated flow and cohesion hardening; exact principal-stress returns to
-    the main plane, the two edges and the apex (de Souza Neto, Perić & Owen 2008, Sect. 8.2).
+    r"""Mohr--Coulomb plasticity, non-associated flow, cohesion hardening, exact plane/edge/apex returns.
+
+    Principal-stress returns to the main plane, the two edges and the apex (de Souza Neto, Perić & Owen 2008,
+    Sect. 8.2).
 
     .. math::
         \Phi = (\sigma_1 - \sigma_3) + (\sigma_1 + \sigma_3)\sin\phi - 2c(\bar\varepsilon^p)\cos\phi, \qquad
