@@ -415,3 +415,68 @@ def test_drucker_prager_umat_matches_the_model(tmp_path, monkeypatch) -> None:
                 st = model.update(eps, st)[1]
             prev = end
         assert {1, 4} <= modes
+
+
+def test_tangents_against_the_engine_implicit_tangent() -> None:
+    """A second route: the same backward-Euler systems written on Mandel strains (eigh inside for MC, distinct
+    eigenvalues) and differentiated by the shared engine's implicit_tangent (AD); equal to the closed forms."""
+    from constitutive.models.plasticity import mandel_to_tensor, tensor4_to_mandel, tensor_to_mandel
+    from constitutive.models.returnmap import implicit_tangent, local_newton
+
+    dp = DruckerPrager(E, NU, 30.0, 25.0, 800.0, psi=10.0, hardening=Voce(10.0, 80.0))
+    mc = MohrCoulomb(E, NU, PHI, C0, 800.0, psi=10.0, hardening=Voce(5.0, 100.0))
+    K, G = (float(t) for t in dp.moduli())
+    tb, tp = math.tan(math.radians(30.0)), math.tan(math.radians(10.0))
+    sf, cf, sp = (math.sin(math.radians(PHI)), math.cos(math.radians(PHI)), math.sin(math.radians(10.0)))
+
+    def dp_trial(e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        ee = mandel_to_tensor(e)
+        s = 2 * G * (ee - torch.diagonal(ee, dim1=-2, dim2=-1).sum(-1)[:, None, None] * I3 / 3)
+        return s, -K * torch.diagonal(ee, dim1=-2, dim2=-1).sum(-1), torch.linalg.vector_norm(s, dim=(-1, -2))
+
+    def dp_res(x, e, st):
+        s, p, ns = dp_trial(e)
+        g = x[:, 0]
+        return (math.sqrt(1.5) * ns - 3 * G * g - (p + K * tp * g) * tb - dp.cohesion(st["a"] + (1 - tp / 3) * g)[0])[
+            :, None
+        ]
+
+    def dp_stress(x, e, st):
+        s, p, ns = dp_trial(e)
+        q_tr = math.sqrt(1.5) * ns
+        ratio = (q_tr - 3 * G * x[:, 0]) / q_tr
+        return tensor_to_mandel(ratio[:, None, None] * s - (p + K * tp * x[:, 0])[:, None, None] * I3)
+
+    def mc_principal(e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        lam, Q = torch.linalg.eigh(mandel_to_tensor(e))
+        lam, Q = lam.flip(-1), Q.flip(-1)
+        return (K - 2 * G / 3) * lam.sum(-1, keepdim=True) + 2 * G * lam, Q
+
+    Fa = torch.tensor([1 + sf, 0.0, -1 + sf], dtype=D64)
+    Na = torch.tensor([1 + sp, 0.0, -1 + sp], dtype=D64)
+    De = (K - 2 * G / 3) * torch.ones(3, 3, dtype=D64) + 2 * G * torch.eye(3, dtype=D64)
+
+    def mc_res(x, e, st):
+        s, _ = mc_principal(e)
+        sig = s - x[:, :1] * (De @ Na)
+        return (sig @ Fa - 2 * cf * mc.strength(st["a"] + 2 * cf * x[:, 0])[0])[:, None]
+
+    def mc_stress(x, e, st):
+        s, Q = mc_principal(e)
+        sig = s - x[:, :1] * (De @ Na)
+        return tensor_to_mandel((Q * sig[:, None, :]) @ Q.transpose(-1, -2))
+
+    for model, res, stress, eps in (
+        (dp, dp_res, dp_stress, _MC_STRAINS[1:3]),
+        (mc, mc_res, mc_stress, _MC_STRAINS[1:2]),
+    ):
+        assert bool((model.return_mode(eps) == 1).all())
+        e = tensor_to_mandel(eps)
+        st = {"a": torch.zeros(len(eps), dtype=D64)}
+        x, _ = local_newton(res, torch.zeros(len(eps), 1, dtype=D64), e, st, scale=torch.full((len(eps), 1), 100.0,
+                            dtype=D64), tol=1e-13, max_iter=30, model="reference")  # fmt: skip
+        C_ref = implicit_tangent(res, stress, x, e, st)
+        s_ref = stress(x, e, st)
+        s, _, C = model.update(eps, model.initial_state((len(eps),)))
+        torch.testing.assert_close(tensor_to_mandel(s), s_ref, rtol=1e-12, atol=1e-10)
+        torch.testing.assert_close(tensor4_to_mandel(C), C_ref, rtol=1e-10, atol=1e-7)
