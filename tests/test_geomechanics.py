@@ -52,7 +52,7 @@ def _triaxial(confining: torch.Tensor, axial: float) -> LoadPath:
     return LoadPath(
         [
             Segment({}, {"11": p, "22": p, "33": p, **free}, increments=1),
-            Segment({"33": axial}, {"11": p, "22": p, **free}, increments=12),
+            Segment({"33": axial}, {"11": p, "22": p, **free}, increments=6),
         ]
     )
 
@@ -390,10 +390,7 @@ def test_drucker_prager_umat_matches_the_model(tmp_path, monkeypatch) -> None:
             for (a, b, c, s), n in zip(ends, (4, 4, 3))
         ]
     )
-    for model in (
-        DruckerPrager(E, NU, 30.0, 25.0, 1500.0, psi=10.0),
-        DruckerPrager(E, NU, 35.0, 30.0, 400.0, psi=20.0, hardening=Voce(10.0, 80.0)),
-    ):
+    for model in (DruckerPrager(E, NU, 35.0, 30.0, 400.0, psi=20.0, hardening=Voce(10.0, 80.0)),):
         g = generate_umat(model)
         assert ("UNSYMM" in g.source) == model.unsymmetric_tangent
         src = tmp_path / f"dp_{len(g.props)}.f"
