@@ -13,7 +13,7 @@ Conventions (named once here; ``docs/path-dependent.md`` has the derivations):
 * angles (friction β, φ; dilation ψ) are given in **degrees**, as in Abaqus input.
 * tangents are ``(..., 3, 3, 3, 3)`` in the ``"symmetric"`` convention of :mod:`constitutive.tangent`
   (minor-symmetric); with non-associated flow (ψ ≠ β, ψ ≠ φ) they are **not major-symmetric**, and are returned
-  as they are (:attr:`_FrictionalPlasticity.unsymmetric_tangent`).
+  as they are (the models' ``unsymmetric_tangent`` property).
 
 Models:
 
@@ -63,7 +63,7 @@ __all__ = [
     "pure_shear_peak",
 ]
 
-#: Return-mode codes of :meth:`_FrictionalPlasticity.return_mode`.
+#: Return-mode codes of ``return_mode``.
 RETURN_MODES: dict[int, str] = {
     0: "elastic",
     1: "smooth (Drucker-Prager cone / Mohr-Coulomb main plane)",
@@ -144,7 +144,7 @@ def pure_shear_peak(phi: float, c: float, pressure: float = 0.0) -> float:
 
 class _FrictionalPlasticity(PathDependentMaterial, abstract=True):
     """What Drucker--Prager and Mohr--Coulomb share: elasticity, the hardening law, state, checks and the update
-    driver (trial state, return, new state); subclasses write :meth:`_return`."""
+    driver (trial state, return, new state); subclasses write ``_return``."""
 
     E = Parameter("Young's modulus", unit="stress", lower=0.0, lower_open=True, shape=None)
     nu = Parameter("Poisson's ratio", unit="1", lower=-1.0, upper=0.5, lower_open=True, upper_open=True, shape=None)
