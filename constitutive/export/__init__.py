@@ -114,3 +114,6 @@ __all__ = [
     "UMATGenerationError",
     "abaqus_hill_card",
 ]
+from .cards_geomechanics import abaqus_drucker_prager_card, abaqus_mohr_coulomb_card  # noqa: E402
+
+__all__ += ["abaqus_drucker_prager_card", "abaqus_mohr_coulomb_card"]

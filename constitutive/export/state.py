@@ -328,9 +328,20 @@ def export_model(
         strain=strain_t,
         stress_measure=model.stress_measure,
         strain_measure=model.strain_measure,
-        metadata={"model": model.to_dict()},
+        metadata={"model": model.to_dict(), **_tangent_note(model)},
         units=units,
     )
+
+
+def _tangent_note(model: Any) -> dict[str, str]:
+    """``{"tangent": "unsymmetric tangent ..."}`` for a model whose consistent tangent is not major-symmetric
+    (non-associated flow: ``model.unsymmetric_tangent``), else ``{}``; written into the export header."""
+    if getattr(model, "unsymmetric_tangent", False):
+        return {
+            "tangent": "unsymmetric tangent (non-associated flow): DDSDDE(I, J) != DDSDDE(J, I); use the FE code's "
+            "unsymmetric solver (Abaqus: *STEP, UNSYMM=YES; *USER MATERIAL, UNSYMM)"
+        }
+    return {}
 
 
 def _check_dt(dt: Any) -> None:
@@ -442,6 +453,7 @@ def _export_plane_stress(
     iterations = int(out.history.shape[0]) - 1
     meta = {
         "model": model.to_dict(),
+        **_tangent_note(model),
         "plane_stress": {
             "out_of_plane_strain": _np(out_of_plane).tolist(),
             "out_of_plane_labels": list(_OUT_OF_PLANE_LABELS),

@@ -117,3 +117,6 @@ __all__ = [
     "Gent",
     "Hill48",
 ]
+from .geomechanics import DruckerPrager, MohrCoulomb  # noqa: E402
+
+__all__ += ["DruckerPrager", "MohrCoulomb"]

@@ -232,3 +232,54 @@ PATH_CASES += [
         ),  # fmt: skip
     ),
 ]
+
+# ---------------------------------------------------------------------------------------------------------------
+# Frictional plasticity (constitutive.models.geomechanics): Drucker--Prager and Mohr--Coulomb
+# ---------------------------------------------------------------------------------------------------------------
+from constitutive.models import DruckerPrager, MohrCoulomb  # noqa: E402
+
+
+def geo_history(amp: float = 1.5e-3) -> torch.Tensor:
+    """``(10, 4, 3, 3)``: four random directions A (distinct eigenvalues) with volumetric compression, loaded,
+    unloaded and reversed (smooth cone/plane returns, elastic steps), then turned towards a second direction B with
+    growing volumetric tension (Mohr--Coulomb edge returns, then apex returns at every point)."""
+    g = torch.Generator().manual_seed(11)
+    A = torch.randn(4, 3, 3, generator=g, dtype=torch.float64)
+    A = 0.5 * (A + A.transpose(-1, -2))
+    A = A / A.norm(dim=(-1, -2), keepdim=True)
+    B = torch.randn(4, 3, 3, generator=g, dtype=torch.float64)
+    B = 0.5 * (B + B.transpose(-1, -2))
+    B = B / B.norm(dim=(-1, -2), keepdim=True)
+    I = torch.eye(3, dtype=torch.float64)
+    steps = [amp * (t * A - 0.4 * abs(t) * I) for t in (0.5, 1.0, 1.8, 1.4, 0.3, -0.7, -1.5)]
+    steps += [amp * (-1.5 * A + s * B + v * I) for s, v in ((0.8, 0.4), (0.3, 1.8), (0.1, 3.0))]
+    return torch.stack(steps)
+
+
+_GEO = geo_history()
+# hardening everywhere: at a perfectly plastic apex the tangent is exactly zero, which a finite-difference check
+# cannot confirm to a relative tolerance
+PATH_CASES += [
+    PathDependentCase(
+        "DruckerPrager-nonassociated",
+        lambda d: DruckerPrager(20e3, 0.25, 30.0, 30.0, 2000.0, psi=10.0, dtype=d),
+        _GEO,
+        converges_iteratively=False,
+    ),
+    PathDependentCase(
+        "DruckerPrager-voce",
+        lambda d: DruckerPrager(20e3, 0.25, 35.0, 30.0, 500.0, psi=35.0, hardening=Voce(10.0, 100.0), dtype=d),
+        _GEO,
+    ),
+    PathDependentCase(
+        "MohrCoulomb-nonassociated",
+        lambda d: MohrCoulomb(20e3, 0.25, 30.0, 10.0, 2000.0, psi=10.0, dtype=d),
+        _GEO,
+        converges_iteratively=False,
+    ),
+    PathDependentCase(
+        "MohrCoulomb-voce",
+        lambda d: MohrCoulomb(20e3, 0.25, 30.0, 10.0, 500.0, psi=15.0, hardening=Voce(5.0, 200.0), dtype=d),
+        _GEO,
+    ),
+]
