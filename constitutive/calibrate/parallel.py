@@ -68,7 +68,7 @@ def dask_available() -> bool:
 def _import_distributed() -> Any:
     try:
         import distributed
-    except ImportError as err:  # pragma: no cover - the test extra installs it
+    except ImportError as err:
         raise ImportError(
             "running on a Dask cluster needs dask.distributed: pip install 'constitutive[parallel]' "
             "(or pip install 'dask[distributed]')"
