@@ -85,7 +85,12 @@ def test_a_task_error_on_the_cluster_propagates_unchanged(client) -> None:  # no
 
 def test_campaign_fits_on_the_cluster_equal_the_serial_fits(client) -> None:  # noqa: ANN001
     campaign = Campaign.from_files(
-        ["tension_St1594.csv", "tension_St1595.csv"], material="steel", E=210e3, points=25, name="steel"
+        ["tension_St1594.csv", "tension_St1595.csv"],
+        material="steel",
+        E=210e3,
+        points=25,
+        monotonic="drop",
+        name="steel",
     )
     fit = dict(
         model="J2Plasticity",

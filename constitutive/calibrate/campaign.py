@@ -202,7 +202,7 @@ class Campaign:
             )
         specimens = []
         for f in files:
-            spec = {"file": str(f), "mode": "tension_test", **experiment}
+            spec = {"file": str(f), "mode": "tension_test", "name": Path(f).stem.removeprefix("tension_"), **experiment}
             exp = experiment_from_config(spec, Path("."))
             specimens.append(Specimen(exp.name, [exp], material=material, test=test, temperature=temperature, lot=lot))
         return cls(specimens, name=name)
