@@ -154,3 +154,40 @@ def test_bad_input(steel: Campaign, tmp_path: Path) -> None:
             Campaign.from_folder(tmp_path / f"c{k}")
     with pytest.raises(ValueError, match="unknown fit setting"):
         Campaign.from_folder(EXAMPLE).fit_materials(tolerance=1)
+
+
+def test_the_campaign_through_the_command_line(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    from constitutive.cli import main
+
+    folder = tmp_path / "steel"
+    folder.mkdir()
+    swift = SWIFT
+    (folder / "campaign.toml").write_text(
+        'name = "steel"\n[defaults]\nmode = "tension_test"\nmaterial = "steel"\nE = 210000.0\npoints = 20\n'
+        'monotonic = "drop"\n'
+        '[[specimens]]\nname = "St1594"\nfile = "tension_St1594.csv"\n'
+        '[[specimens]]\nname = "St1595"\nfile = "tension_St1595.csv"\n'
+        '[models.steel]\nmodel = "J2Plasticity"\n[models.steel.options]\nhardening = "swift"\n'
+        f"[models.steel.initial]\nK = {swift['initial']['K']}\neps0 = {swift['initial']['eps0']}\n"
+        f"n = {swift['initial']['n']}\n"
+        "[models.steel.fixed]\nE = 210000.0\nnu = 0.3\nH = 0.0\n"
+        "[models.steel.bounds]\nK = [1.0, 1e4]\neps0 = [1e-6, 1.0]\nn = [1e-3, 1.0]\n"
+    )
+    out = tmp_path / "out"
+    args = ["calibrate", "--campaign", str(folder), "--out", str(out), "--quiet", "--scheduler", "serial"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "| CV |" in text and "wrote figure" in text
+    assert sorted(p.name for p in out.iterdir()) == ["steel_steel.md", "steel_steel.png", "steel_steel_joint.toml"]
+    # the per-specimen fits are the plain fits of the same experiments
+    campaign = Campaign.from_folder(folder)
+    plain = calibrate("J2Plasticity", campaign.specimens[1].experiments, SWIFT["initial"], **_kw())
+    assert f"{plain.parameters['K']:.5g}" in (out / "steel_steel.md").read_text()
+    assert main(args) == 2  # outputs exist: refused before the fit
+    assert "--force" in capsys.readouterr().err
+    assert main(["calibrate", str(folder / "campaign.toml"), "--campaign", str(folder)]) == 2
+    assert "not both" in capsys.readouterr().err
+    assert main(["calibrate"]) == 2
+    assert "--campaign FOLDER" in capsys.readouterr().err
+    assert main(["calibrate", "--campaign", str(folder), "--workers", "0"]) == 2
+    assert "--workers" in capsys.readouterr().err

@@ -148,3 +148,29 @@ def test_bad_input_is_refused_before_any_start_runs() -> None:
         calibrate_multistart(Ogden, exp, {"mu": [-0.3], "alpha": [1.5]}, bounds=BOUNDS, scheduler="serial")
     with pytest.raises(ValueError, match="unknown scheduler"):
         calibrate_multistart(Ogden, exp, INITIAL, bounds=BOUNDS, scheduler="cluster")
+
+
+def test_a_config_with_a_multistart_table_through_the_command_line(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    from constitutive.cli import main
+
+    rows = "\n".join(f"{float(x)!r},{float(y)!r}" for x, y in zip(STRETCH, DATA))
+    (tmp_path / "synthetic.csv").write_text(f"stretch,stress\n{rows}\n")
+    config = tmp_path / "ogden.toml"
+    config.write_text(
+        'model = "Ogden"\nname = "ogden_ms"\n[initial]\nmu = [0.3]\nalpha = [1.5]\n'
+        "[bounds]\nmu = [-1.0, 1.0]\nalpha = [-8.0, 8.0]\n"
+        '[multistart]\nstarts = 8\nsampling = "sobol"\nseed = 0\n'
+        '[[experiments]]\nname = "synthetic"\nfile = "synthetic.csv"\nmode = "uniaxial"\nx = "stretch"\ny = "stress"\n'
+    )
+    out = tmp_path / "out"
+    assert main(["calibrate", str(config), "--out", str(out), "--quiet", "--scheduler", "serial"]) == 0
+    report = (out / "ogden_ms_report.md").read_text()
+    assert "# Multi-start calibration of Ogden" in report and "2 distinct optima" in report
+    # the same table as the Python call (the config's data are the same numbers, read back from the CSV)
+    assert _run().table() in report
+    model = load(out / "ogden_ms.toml")
+    np.testing.assert_allclose([float(model.mu[0]), float(model.alpha[0])], [MU, ALPHA], rtol=1e-9)
+    capsys.readouterr()
+    config.write_text(config.read_text().replace("seed = 0", "seed = 0\nrestarts = 2"))
+    assert main(["calibrate", str(config), "--out", str(tmp_path / "o2"), "--quiet"]) == 2
+    assert "[multistart]: unknown key(s) ['restarts']" in capsys.readouterr().err

@@ -27,6 +27,10 @@ in :mod:`constitutive.experiments` (re-exported here); the command line in :mod:
 Report (:class:`CalibrationResult`): fitted values; rms error per experiment in data units and relative to the
 data's rms; standard errors from the linearisation :math:`\mathrm{Cov} = s^2 (J^TJ)^{-1}`,
 :math:`s^2 = \sum r_i^2/(m - n)`, with correlations; the fit's figure; a ``materials/`` parameter file.
+
+Many fits: :mod:`.multistart` (:func:`calibrate_multistart`: starts spread over the bounds, the distinct optima),
+:mod:`.campaign` (:class:`Campaign`: specimens fitted each on its own and jointly, the parameter scatter),
+:mod:`.parallel` (:func:`run_tasks`: independent fits serially, in local processes or on a Dask cluster).
 """
 
 from __future__ import annotations
@@ -40,8 +44,11 @@ from ..experiments import (
     rms_error,
     uniaxial_stress_response,
 )
+from .campaign import Campaign, CampaignResult, Specimen
 from .config import experiment_from_config, run_config
 from .fit import ERROR_MEASURES, calibrate
+from .multistart import MultiStartResult, Optimum, calibrate_multistart
+from .parallel import run_tasks
 from .result import CalibrationResult
 
 __all__ = [
@@ -57,4 +64,11 @@ __all__ = [
     "has_uniaxial_closed_form",
     "rms_error",
     "run_config",
+    "calibrate_multistart",
+    "MultiStartResult",
+    "Optimum",
+    "Campaign",
+    "CampaignResult",
+    "Specimen",
+    "run_tasks",
 ]

@@ -188,7 +188,7 @@ class MultiStartResult:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        fig, (ax, axc) = plt.subplots(1, 2, figsize=(11, 4.0), gridspec_kw={"width_ratios": [3, 2]})
+        fig, (ax, axc) = plt.subplots(1, 2, figsize=(13, 4.2), gridspec_kw={"width_ratios": [3, 2]})
         cmap = plt.get_cmap("viridis")
         for o in reversed(self.optima):
             u = self._scaled(o.x)
@@ -206,7 +206,7 @@ class MultiStartResult:
         ax.set_ylim(-0.05, 1.05)
         ax.set_title(f"{len(self.optima)} distinct optima")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="best")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the lines, not over them
         costs = np.sort([r.cost for r in self.results if isinstance(r, CalibrationResult)])
         axc.plot(np.arange(1, costs.size + 1), costs, "k.-", ms=5)
         if costs.size and costs.min() > 0:
