@@ -52,6 +52,16 @@ JOBS: list[tuple[str, str, Callable[[ModuleType], Any]]] = [
     ("relaxation", "driver_relaxation.png", lambda m: m.main(FIGURES, overwrite=True)),
     ("fem_hyperelastic_block", "fem_hyperelastic_convergence.png", lambda m: m.figure(FIGURES, overwrite=True)),
     ("fem_plasticity", "fem_plasticity_convergence.png", lambda m: m.figure(FIGURES, overwrite=True)),
+    (
+        "calibration/multistart_ogden",
+        "calibration_multistart_ogden*.png/.md",
+        lambda m: m.main(FIGURES, overwrite=True),
+    ),
+    (
+        "calibration/campaign_steel",
+        "campaign_bezborodov_tension_*.png/.md/_joint.toml",
+        lambda m: m.main(FIGURES, overwrite=True),
+    ),
 ]
 
 

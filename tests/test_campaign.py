@@ -191,3 +191,31 @@ def test_the_campaign_through_the_command_line(tmp_path: Path, capsys) -> None: 
     assert "--campaign FOLDER" in capsys.readouterr().err
     assert main(["calibrate", "--campaign", str(folder), "--workers", "0"]) == 2
     assert "--workers" in capsys.readouterr().err
+
+
+def test_the_campaign_example_fits_steel_and_aluminium_separately(tmp_path: Path) -> None:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "calibration" / "campaign_steel.py"
+    spec = importlib.util.spec_from_file_location("_example_campaign_steel", path)
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    numbers = module.main(tmp_path, quick=True, scheduler="serial")
+    assert numbers["success"] == {"steel": True, "aluminium 5005": True}
+    steel, al = numbers["parameters"]["steel"], numbers["parameters"]["aluminium 5005"]
+    # Swift for steel: St1594 as in the steel example (K 829 MPa, n 0.20 with 150 points), St1595 a softer grade
+    assert 780 < steel["St1594"]["K"] < 880 and 0.18 < steel["St1594"]["n"] < 0.23
+    assert 450 < steel["St1595"]["K"] < 550 and steel["St1595"]["n"] > steel["St1594"]["n"]
+    # Voce for the aluminium: yield about 140 MPa, saturating
+    assert 120 < al["Al5005"]["sigma_y"] < 160 and al["Al5005"]["Q"] > 0
+    for material in ("steel", "aluminium 5005"):
+        for name, rms in numbers["rms"][material].items():
+            assert rms < 5.0, (material, name)  # MPa: within about 2 % of the stresses
+    # one specimen: its joint fit is its own fit, and there is no scatter to report
+    assert numbers["joint_rms"]["aluminium 5005"]["Al5005"] == pytest.approx(numbers["rms"]["aluminium 5005"]["Al5005"])
+    assert "| CV | | | – | – | – |" in numbers["tables"]["aluminium 5005"]
+    assert min(numbers["joint_rms"]["steel"].values()) > 10 * max(numbers["rms"]["steel"].values())
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert "campaign_bezborodov_tension_steel.png" in files
+    assert "campaign_bezborodov_tension_aluminium_5005_joint.toml" in files

@@ -174,3 +174,29 @@ def test_a_config_with_a_multistart_table_through_the_command_line(tmp_path: Pat
     config.write_text(config.read_text().replace("seed = 0", "seed = 0\nrestarts = 2"))
     assert main(["calibrate", str(config), "--out", str(tmp_path / "o2"), "--quiet"]) == 2
     assert "[multistart]: unknown key(s) ['restarts']" in capsys.readouterr().err
+
+
+def _example(name: str):  # noqa: ANN202
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "calibration" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_example_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_ogden_example_reports_the_distinct_optima(tmp_path: Path) -> None:
+    numbers = _example("multistart_ogden").main(tmp_path, quick=True, scheduler="serial")
+    result = numbers["result"]
+    assert len(result.results) == 5 and numbers["best_cost"] <= numbers["initial_cost"]
+    # the refused starts are exactly those with sum(mu_p alpha_p) <= 0 (mu = columns 0-1, alpha = columns 2-3)
+    pts = result.start_points
+    refused = {i for i, p in enumerate(pts) if p[0] * p[2] + p[1] * p[3] <= 0}
+    assert {f.tag for f in result.failures} == refused
+    assert len(result.optima) == len(result.results) - len(refused)  # 40 evaluations: no two starts meet
+    costs = [c for c, _, _ in numbers["optima"]]
+    assert costs == sorted(costs) and numbers["best_cost"] == costs[0]
+    assert all(Path(f).stat().st_size > 20_000 for f in numbers["figures"])
+    assert "| optimum | cost ½Σr² |" in (tmp_path / "calibration_multistart_ogden.md").read_text()
