@@ -11,7 +11,7 @@ test kind, temperature (°C), lot. A **campaign** is a list of specimens, built 
   specimen's when they clash): the one parameter set that fits the whole lot.
 
 The result's table lists each specimen's fitted parameters and rms error, their mean, standard deviation (sample,
-n − 1) and coefficient of variation CV = std/|mean| across specimens, and the joint fit beside them; the figure
+n − 1) and coefficient of variation CV = ``std / abs(mean)`` across specimens, and the joint fit beside them; the figure
 shows each parameter's scatter over the specimens. Specimens of different materials are not fitted together:
 :meth:`Campaign.by_material` splits a campaign, :meth:`Campaign.fit_materials` fits each material with the model its
 manifest names.
@@ -189,10 +189,21 @@ class Campaign:
         name: str = "campaign",
         **experiment: Any,
     ) -> Campaign:
-        """One specimen per tension-test file (:func:`constitutive.data.load_tension_test`; a relative name not
-        found is looked up in the bundled data), named by the file (``tension_St1594.csv`` → ``St1594``), all with
-        the given metadata. ``**experiment``: keywords of :meth:`TensionTest.experiment` (``E``, ``points``,
-        ``min_strain``, ``monotonic``)."""
+        """One specimen per tension-test file, named by the file (``tension_St1594.csv`` → ``St1594``).
+
+        Parameters
+        ----------
+        files:
+            Tension-test files (:func:`constitutive.data.load_tension_test`; a relative name not found is looked up
+            in the bundled data).
+        material, test, temperature, lot:
+            The metadata of every specimen (temperature in °C, or ``None``).
+        name:
+            The campaign's name.
+        **experiment:
+            Keywords of :meth:`constitutive.data.TensionTest.experiment` (``E``, ``points``, ``min_strain``,
+            ``monotonic``).
+        """
         if isinstance(files, (str, Path)):
             files = [files]
         unknown = set(experiment) - {"E", "points", "min_strain", "monotonic"}
@@ -279,8 +290,18 @@ class Campaign:
         progress: bool | Callable[[int, int], None] | None = False,
         **calibrate_kwargs: Any,
     ) -> list[CalibrationResult]:
-        """Each specimen fitted on its own, ``calibrate(model, specimen.experiments, initial, **calibrate_kwargs)``,
-        in parallel (``scheduler``, ``workers``, ``progress``: :func:`run_tasks`); results in specimen order."""
+        """Each specimen fitted on its own; results in specimen order.
+
+        Parameters
+        ----------
+        model, initial:
+            As for :func:`calibrate`: each specimen's fit is ``calibrate(model, specimen.experiments, initial,
+            **calibrate_kwargs)``.
+        scheduler, workers, progress:
+            Where the fits run (:func:`~constitutive.calibrate.parallel.run_tasks`; default: local processes).
+        **calibrate_kwargs:
+            Passed to every :func:`calibrate`.
+        """
         tasks = [CalibrationTask(model, s.experiments, dict(initial), dict(calibrate_kwargs)) for s in self.specimens]
         return run_tasks(run_calibration, tasks, workers=workers, scheduler=scheduler, progress=progress)
 
@@ -478,7 +499,7 @@ class CampaignResult:
 
     def statistics(self) -> dict[str, dict[str, float]]:
         """Per free label: ``mean``, ``std`` (sample standard deviation, n − 1; NaN for one specimen) and ``cv``
-        (std/|mean|) across the specimens."""
+        (``std / abs(mean)``) across the specimens."""
         v = self.values()
         mean = v.mean(axis=0)
         std = v.std(axis=0, ddof=1) if len(v) > 1 else np.full(v.shape[1], np.nan)
@@ -587,7 +608,7 @@ class CampaignResult:
             if math.isfinite(sd):
                 ax.axhspan(m - sd, m + sd, color="0.85", label="mean ± std")
             ax.axhline(m, color="0.4", lw=1.0)
-            for k in idx:
+            for k in range(len(self.specimens)):
                 ax.plot(k, values[k, j], "o", color=colours(k % 10), ms=7)
             if lab in joint:
                 ax.axhline(joint[lab], color="k", ls="--", lw=1.0, label=f"joint {joint[lab]:.4g}")

@@ -47,11 +47,29 @@ __all__ = ["SAMPLINGS", "MultiStartResult", "Optimum", "calibrate_multistart", "
 
 
 def sample_starts(
-    lower: np.ndarray, upper: np.ndarray, n: int, *, sampling: str = "sobol", seed: int = 0, log: Sequence[bool] = ()
+    lower: np.ndarray,
+    upper: np.ndarray,
+    n: int,
+    *,
+    sampling: str = "sobol",
+    seed: int = 0,
+    log: Sequence[bool] | np.ndarray = (),
 ) -> np.ndarray:
-    """``n`` points ``(n, d)`` in the box ``[lower, upper]`` (finite, lower < upper) from a scrambled Sobol'
-    sequence or a Latin hypercube seeded by ``seed``; coordinates flagged in ``log`` (positive bounds) are spread
-    log-uniformly."""
+    """``n`` points ``(n, d)`` in the box ``[lower, upper]``.
+
+    Parameters
+    ----------
+    lower, upper:
+        ``(d,)`` finite bounds, lower < upper.
+    n:
+        Number of points (a positive integer).
+    sampling:
+        ``"sobol"`` (scrambled Sobol' sequence, default) or ``"lhs"`` (Latin hypercube), :mod:`scipy.stats.qmc`.
+    seed:
+        Seed of the sequence (the same seed gives the same points).
+    log:
+        ``(d,)`` flags: coordinates spread log-uniformly (positive bounds), :math:`l (u/l)^s`.
+    """
     from scipy.stats import qmc
 
     lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)

@@ -8,8 +8,8 @@ Where the tasks run, ``scheduler``:
   CPUs, at most one per task), each with one torch thread. With ``dask.distributed`` installed (the ``parallel``
   extra: ``pip install "constitutive[parallel]"``) this is a ``distributed.LocalCluster`` (processes, one thread
   each), the same code path as a remote cluster, with Dask's diagnostics; without it, a
-  :class:`concurrent.futures.ProcessPoolExecutor` (``spawn``), so the base install is parallel as well;
-* ``"processes"``: the :class:`~concurrent.futures.ProcessPoolExecutor` even when Dask is installed;
+  ``concurrent.futures.ProcessPoolExecutor`` (``spawn``), so the base install is parallel as well;
+* ``"processes"``: the ``ProcessPoolExecutor`` even when Dask is installed;
 * ``"tcp://host:port"`` (any address with ``://``): the Dask scheduler there (``distributed.Client(address)``; the
   workers must be able to import ``constitutive`` and the task's model);
 * a ``distributed.Client``: used as it is (not closed afterwards), e.g. a ``LocalCluster`` the caller keeps for
@@ -37,10 +37,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
-
-T = TypeVar("T")
-R = TypeVar("R")
+from typing import Any
 
 #: The names :func:`run_tasks` accepts for ``scheduler`` besides an address and a ``distributed.Client``.
 SCHEDULERS = ("serial", "local", "processes")
@@ -158,13 +155,13 @@ def _check_picklable(fn: Callable[..., Any], tasks: Sequence[Any]) -> None:
 
 
 def run_tasks(
-    fn: Callable[[T], R],
-    tasks: Sequence[T],
+    fn: Callable[[Any], Any],
+    tasks: Sequence[Any],
     *,
     workers: int | None = None,
     scheduler: Any = None,
     progress: bool | Callable[[int, int], None] | None = False,
-) -> list[R]:
+) -> list[Any]:
     """``[fn(task) for task in tasks]``, serially, in local processes or on a Dask cluster (module docstring).
 
     Parameters
@@ -206,7 +203,7 @@ def run_tasks(
     return _run_dask(fn, tasks, mode, scheduler, n, report)
 
 
-def _run_processes(fn: Callable[[T], R], tasks: list[T], n: int, report: _Progress) -> list[R]:
+def _run_processes(fn: Callable[[Any], Any], tasks: list[Any], n: int, report: _Progress) -> list[Any]:
     import multiprocessing
     from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 
@@ -226,7 +223,9 @@ def _run_processes(fn: Callable[[T], R], tasks: list[T], n: int, report: _Progre
         return [f.result() for f in futures]
 
 
-def _run_dask(fn: Callable[[T], R], tasks: list[T], mode: str, scheduler: Any, n: int, report: _Progress) -> list[R]:
+def _run_dask(
+    fn: Callable[[Any], Any], tasks: list[Any], mode: str, scheduler: Any, n: int, report: _Progress
+) -> list[Any]:
     distributed = _import_distributed()
     cluster = None
     if mode == "dask-client":
