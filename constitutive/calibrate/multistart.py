@@ -315,6 +315,8 @@ def calibrate_multistart(
     if not isinstance(initial, Mapping) or not initial:
         raise ValueError(f"initial must be a non-empty mapping of parameter names to starting values, got {initial!r}")
     dtype = calibrate_kwargs.get("dtype", torch.float64)
+    if fixed is not None and not isinstance(fixed, (Mapping, str)):
+        fixed = list(fixed)  # read twice (here and by every start): an iterator would be empty the second time
     space = _ParameterSpace(initial, fixed, bounds)
     make, model_name = _factory(model, dict(options or {}), dtype)
     x0 = space.x0()
