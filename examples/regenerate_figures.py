@@ -59,6 +59,16 @@ JOBS: list[tuple[str, str, Callable[[ModuleType], Any]]] = [
     ("fem_plasticity", "fem_plasticity_convergence.png", lambda m: m.figure(FIGURES, overwrite=True)),
     ("hill48_yield_surface", "hill48_yield_surface.png", lambda m: m.main(FIGURES, overwrite=True)),
     ("geomechanics_yield_surface", "geomechanics_yield_surface.png", lambda m: m.main(FIGURES, overwrite=True)),
+    (
+        "calibration/multistart_ogden",
+        "calibration_multistart_ogden*.png/.md",
+        lambda m: m.main(FIGURES, overwrite=True),
+    ),
+    (
+        "calibration/campaign_steel",
+        "campaign_bezborodov_tension_*.png/.md/_joint.toml",
+        lambda m: m.main(FIGURES, overwrite=True),
+    ),
 ]
 
 

@@ -32,6 +32,9 @@ Identifiability (every fit, :func:`identifiability`): the condition number of th
 parameters the data do not determine (a bound, a large relative standard error, a strong correlation, a
 near-singular Jacobian), warned about and listed in the report. Uncertainty beyond the linearisation:
 :func:`sample_posterior` (module :mod:`.bayes`, emcee) samples the Bayesian posterior of a fit.
+Many fits: :mod:`.multistart` (:func:`calibrate_multistart`: starts spread over the bounds, the distinct optima),
+:mod:`.campaign` (:class:`Campaign`: specimens fitted each on its own and jointly, the parameter scatter),
+:mod:`.parallel` (:func:`run_tasks`: independent fits serially, in local processes or on a Dask cluster).
 """
 
 from __future__ import annotations
@@ -46,8 +49,11 @@ from ..experiments import (
     uniaxial_stress_response,
 )
 from .bayes import Band, Posterior, sample_posterior
+from .campaign import Campaign, CampaignResult, Specimen
 from .config import experiment_from_config, run_config
 from .fit import ERROR_MEASURES, calibrate
+from .multistart import MultiStartResult, Optimum, calibrate_multistart
+from .parallel import run_tasks
 from .result import CalibrationResult, Identifiability, identifiability
 
 __all__ = [
@@ -68,4 +74,11 @@ __all__ = [
     "sample_posterior",
     "Identifiability",
     "identifiability",
+    "calibrate_multistart",
+    "MultiStartResult",
+    "Optimum",
+    "Campaign",
+    "CampaignResult",
+    "Specimen",
+    "run_tasks",
 ]

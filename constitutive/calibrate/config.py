@@ -30,9 +30,12 @@ _CONFIG_KEYS = {
     "experiments",
     "metadata",
     "mcmc",
+    "multistart",
 }
 #: Keys of the optional ``[mcmc]`` table: keywords of :func:`constitutive.calibrate.bayes.sample_posterior`.
 _MCMC_KEYS = {"nwalkers", "nsteps", "burn", "noise", "seed"}
+#: Keys of a config's ``[multistart]`` table (:func:`constitutive.calibrate.multistart.calibrate_multistart`).
+_MULTISTART_KEYS = {"starts", "sampling", "seed", "include_initial", "log_scale", "distinct_rtol", "cost_rtol"}
 _EXPERIMENT_KEYS = {
     "name",
     "file",
@@ -120,6 +123,8 @@ def run_config(
     verbose: int | bool = 1,
     base: str | Path | None = None,
     overwrite: bool = False,
+    scheduler: Any = None,
+    workers: int | None = None,
     **overrides: Any,
 ) -> tuple[CalibrationResult, dict[str, Path]]:
     """Run the calibration a TOML config describes; write ``<name>.toml`` (parameter file), ``<name>_report.md``
@@ -138,6 +143,9 @@ def run_config(
         current folder for a mapping); a name not found there is looked up in the bundled data.
     overwrite:
         Replace existing outputs (default ``False``: refused).
+    scheduler, workers:
+        Where the starts of a ``[multistart]`` config run (:func:`constitutive.calibrate.parallel.run_tasks`;
+        default: local processes); unused without ``[multistart]``.
     **overrides:
         Replace ``[fit]`` entries.
 
@@ -155,6 +163,9 @@ def run_config(
     and ``seed``), the fit is followed by :func:`constitutive.calibrate.bayes.sample_posterior`, which writes
     ``<name>_posterior.npz`` (beside the parameter file) and ``<name>_posterior.png``, and the posterior table is
     added to the report.
+    A ``[multistart]`` table (``starts``, ``sampling``, ``seed``, ``include_initial``, ``log_scale``,
+    ``distinct_rtol``, ``cost_rtol``) runs :func:`~constitutive.calibrate.multistart.calibrate_multistart` instead
+    of one fit: the outputs are those of the best fit, and the report starts with the table of distinct optima.
     """
     if not isinstance(config, (str, Path, Mapping)):
         raise ValueError(f"config must be a path to a TOML file or a mapping, got {type(config).__name__}")
@@ -206,7 +217,8 @@ def run_config(
     if set(fit) - allowed_fit:
         raise ValueError(f"[fit]: unknown key(s) {sorted(set(fit) - allowed_fit)}; known: {sorted(allowed_fit)}")
     bounds = {k: tuple(v) for k, v in dict(cfg.get("bounds", {})).items()}
-    result = calibrate(
+    fit_fn, multistart_runs = _fit_function(cfg.get("multistart"), scheduler, workers)
+    result = fit_fn(
         str(cfg["model"]),
         experiments,
         dict(cfg["initial"]),
@@ -248,7 +260,39 @@ def run_config(
     result.plot(paths["figure"], title=f"{result.model_name} fitted ({result.error} error)", overwrite=overwrite)
     atomic_write_text(
         paths["report"],
-        result.report() + f"\n![fit]({paths['figure'].name})\n\nParameter file: `{paths['parameters'].name}`\n" + extra,
+        (multistart_runs[0].report() if multistart_runs else result.report())
+        + f"\n![fit]({paths['figure'].name})\n\nParameter file: `{paths['parameters'].name}`\n"
+        + extra,
         overwrite=overwrite,
     )
     return result, paths
+
+
+def _fit_function(multistart: Any, scheduler: Any, workers: int | None) -> tuple[Any, list[Any]]:
+    """:func:`calibrate` without a ``[multistart]`` table; with one, a function of the same call that runs
+    :func:`~constitutive.calibrate.multistart.calibrate_multistart` and returns its best fit (the
+    :class:`MultiStartResult` is appended to the returned list, for the report)."""
+    if multistart is None:
+        return calibrate, []
+    if not isinstance(multistart, Mapping) or set(multistart) - _MULTISTART_KEYS:
+        bad = sorted(set(multistart) - _MULTISTART_KEYS) if isinstance(multistart, Mapping) else multistart
+        raise ValueError(f"[multistart]: unknown key(s) {bad}; known: {sorted(_MULTISTART_KEYS)}")
+    from .multistart import calibrate_multistart
+
+    runs: list[Any] = []
+
+    def best(model: Any, experiments: Any, initial: Any, *, verbose: int | bool = 0, **kwargs: Any) -> Any:
+        multi = calibrate_multistart(
+            model,
+            experiments,
+            initial,
+            scheduler=scheduler,
+            workers=workers,
+            progress=bool(verbose),
+            **dict(multistart),
+            **kwargs,
+        )
+        runs.append(multi)
+        return multi.best
+
+    return best, runs
