@@ -225,6 +225,13 @@ class _Problem:
         self.history: list[dict[str, Any]] = []
         self.jac_route = {"method": jacobian}
 
+    def __getstate__(self) -> dict[str, Any]:
+        # pickled with its result (worker processes): without the autograd cache and the caller's callback
+        state = dict(self.__dict__)
+        state["cache"] = {}
+        state.pop("callback", None)
+        return state
+
     def build(self, theta: Tensor) -> Material:
         return self.make(**self.space.values(theta))
 

@@ -153,6 +153,30 @@ class _ParameterSpace:
         return out
 
 
+class _ClassFactory:
+    """``make(**params)`` of a model class with fixed options: a picklable object, not a closure, so that a fit's
+    problem (kept on its result for MCMC) travels to and from worker processes."""
+
+    def __init__(self, cls: type[Material], options: Mapping[str, Any], dtype: torch.dtype) -> None:
+        self.cls, self.options, self.dtype = cls, dict(options), dtype
+
+    def __call__(self, **p: Any) -> Material:
+        try:
+            return self.cls(**p, **self.options, dtype=self.dtype)
+        except TypeError as err:  # an unknown or missing keyword: name the model and what it takes
+            raise ValueError(f"{self.cls.__name__} does not take these parameters/options: {err}") from err
+
+
+class _OptionsFactory:
+    """A user's factory called with fixed extra options (picklable when the factory is)."""
+
+    def __init__(self, factory: Callable[..., Material], options: Mapping[str, Any]) -> None:
+        self.factory, self.options = factory, dict(options)
+
+    def __call__(self, **p: Any) -> Material:
+        return self.factory(**p, **self.options)
+
+
 def _factory(
     model: type[Material] | str | Callable[..., Material],
     options: Mapping[str, Any],
@@ -164,17 +188,9 @@ def _factory(
     if isinstance(model, type):
         if not issubclass(model, Material):
             raise TypeError(f"{model.__name__} is not a Material subclass")
-        cls = model
-
-        def make(**p: Any) -> Material:
-            try:
-                return cls(**p, **options, dtype=dtype)
-            except TypeError as err:  # an unknown or missing keyword: name the model and what it takes
-                raise ValueError(f"{cls.__name__} does not take these parameters/options: {err}") from err
-
-        return make, cls.__name__
+        return _ClassFactory(model, options, dtype), model.__name__
     if callable(model):
         if options:
-            return (lambda **p: model(**p, **options)), getattr(model, "__name__", "model")
+            return _OptionsFactory(model, options), getattr(model, "__name__", "model")
         return model, getattr(model, "__name__", "model")
     raise TypeError(f"model must be a Material class, a registered model name or a factory, got {model!r}")

@@ -201,9 +201,9 @@ class _FrictionalPlasticity(PathDependentMaterial, abstract=True):
     def strength(self, alpha: Tensor) -> tuple[Tensor, Tensor]:
         r"""The hardened strength (σ_c for Drucker--Prager, c for Mohr--Coulomb) :math:`s_0 + H\alpha + R(\alpha)` and
         its slope, elementwise on ``alpha`` ``(...)``."""
-        s0 = self._params[self._strength]
-        value = s0 + self.H * alpha
-        slope = self.H.expand_as(alpha)
+        s0, H = self._params[self._strength], self._params["H"]  # declared by each subclass
+        value = s0 + H * alpha
+        slope = H.expand_as(alpha)
         if not self.law.linear:
             R, dR = self.law.flow_stress(alpha)
             value, slope = value + R, slope + dR
@@ -213,7 +213,7 @@ class _FrictionalPlasticity(PathDependentMaterial, abstract=True):
     def unsymmetric_tangent(self) -> bool:
         """True with non-associated flow (dilation angle ≠ friction angle): the consistent tangent is then not
         major-symmetric (an FE code needs its unsymmetric solver)."""
-        return not bool((self.psi == self._friction()).all())
+        return not bool((self._params["psi"] == self._friction()).all())
 
     def _friction(self) -> Tensor:
         raise NotImplementedError
