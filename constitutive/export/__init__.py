@@ -49,6 +49,7 @@ from .cards import (
     plastic_table,
     register_card_writer,
 )
+from .cards_damage import NO_LEMAITRE_CARD  # registers the LemaitreDamage writer (which refuses)
 from .files import read, write
 from .layouts import (
     ANISOTROPIC_ORDER,
@@ -111,4 +112,5 @@ __all__ = [
     "umat_source",
     "generate_umat",
     "UMATGenerationError",
+    "NO_LEMAITRE_CARD",
 ]

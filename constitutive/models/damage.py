@@ -45,7 +45,7 @@ from .base import PathDependentMaterial, check_state_values
 from .hardening import HardeningLaw, UserLaw, make_hardening_law
 from .parameters import Parameter
 
-__all__ = ["LemaitreDamage"]
+__all__ = ["LemaitreDamage", "uniaxial_damage", "uniaxial_critical_kappa"]
 
 SQ32 = math.sqrt(1.5)
 
@@ -187,6 +187,14 @@ class LemaitreDamage(PathDependentMaterial):
         """``D ≥ D_c`` per point (bool, the state's batch shape): the critical-damage failure criterion."""
         return torch.as_tensor(state["D"]) >= self.D_c.to(torch.as_tensor(state["D"]).device)
 
+    def yield_function(self, stress: TensorLike, state: Mapping[str, Tensor]) -> Tensor:
+        r"""Φ = q(σ)/(1 − D) − σ_f(κ) ``(...)`` at the nominal ``stress`` ``(..., 3, 3)``: the von Mises yield
+        function of the effective stress σ̃ = σ/(1 − D), so the nominal yield surface is the undamaged one shrunk
+        by 1 − D (a cylinder about the hydrostatic axis of radius √(2/3)(1 − D)σ_f)."""
+        sig = as_tensor(stress, dtype=self.dtype, device=self.device)
+        q = SQ32 * torch.linalg.vector_norm(dev(sig), dim=(-1, -2))
+        return q / (1.0 - torch.as_tensor(state["D"])) - self.flow_stress(torch.as_tensor(state["kappa"]))
+
     # ----------------------------------------------------------------------------------------- the return map
     def _prepare(self, strain: TensorLike, state: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
         """Checked strain (expanded to the common batch shape) and state; ``ValueError`` naming a bad entry."""
@@ -255,6 +263,21 @@ class LemaitreDamage(PathDependentMaterial):
         }
         return stress, new_state
 
+    def _check_admissible(self, x: Tensor, plastic: Tensor) -> None:
+        """Refuse a converged root with D ≥ 1 or Δp < 0 at a plastic point (a step that damages the point
+        completely has no admissible solution): ``ConvergenceError`` naming the points; nothing is updated."""
+        bad = plastic & ((x[..., 1] >= 1.0) | (x[..., 0] < 0.0))
+        if bool(bad.any()):
+            from .base import ConvergenceError
+
+            idx = [tuple(int(i) for i in row) for row in torch.nonzero(bad)[:50]]
+            raise ConvergenceError(
+                f"{type(self).__name__}: the step damages {int(bad.sum())} point(s) {idx[:5]} completely (the return "
+                "map's root has D >= 1); take a smaller step; the state was not updated",
+                points=idx,
+                damage=x[..., 1][bad].detach(),
+            )
+
     # ------------------------------------------------------------------------- provisional solver (pre-engine)
     def _update(
         self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None, need_tangent: bool
@@ -280,6 +303,7 @@ class LemaitreDamage(PathDependentMaterial):
             J = jac(xf, trf, stf)
             dx = torch.linalg.solve(torch.where(pf[:, None, None], J, torch.eye(2, dtype=J.dtype)), R)
             xf = torch.where(conv[:, None], xf, xf - dx)
+        self._check_admissible(xf, pf)
         J = jac(xf, trf, stf)
         Jinv = torch.linalg.inv(torch.where(pf[:, None, None], J, torch.eye(2, dtype=J.dtype)))
         stress, new_state = self._stress_and_state(xf.reshape(*batch, 2), tr, st, plastic)
@@ -294,3 +318,48 @@ class LemaitreDamage(PathDependentMaterial):
         C = torch.func.vmap(torch.func.jacfwd(point))(eps.reshape(-1, 3, 3), stf, xf, Jinv, pf)
         C = 0.5 * (C + C.transpose(-1, -2))
         return stress, new_state, C.reshape(*batch, 3, 3, 3, 3)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The uniaxial closed form (linear hardening)
+# ----------------------------------------------------------------------------------------------------------------
+def _linear_uniaxial(model: LemaitreDamage) -> tuple[float, float, float, float, float, float]:
+    if not model.law.linear:
+        raise ValueError(f"the uniaxial closed form needs linear hardening, not {model.law.name!r}")
+    return tuple(float(getattr(model, k)) for k in ("E", "sigma_y", "H", "S", "s", "p_D"))  # type: ignore[return-value]
+
+
+def _gamma(kappa: Tensor, E: float, sy: float, H: float, S: float, s: float) -> Tensor:
+    r"""Γ(κ) = ∫ (σ_f²/(2ES))^s dκ = (σ_y + Hκ)^{2s+1}/((2s+1) H (2ES)^s) (H > 0), g κ (H = 0)."""
+    if H == 0.0:
+        return kappa * (sy * sy / (2.0 * E * S)) ** s
+    return (sy + H * kappa) ** (2.0 * s + 1.0) / ((2.0 * s + 1.0) * H * (2.0 * E * S) ** s)
+
+
+def uniaxial_damage(model: LemaitreDamage, kappa: TensorLike) -> Tensor:
+    r"""Closed-form damage D(κ) under monotonic uniaxial stress, linear hardening σ_f = σ_y + Hκ (elementwise).
+
+    On the yield surface σ̃ = σ_f(κ), −Y = σ̃²/(2E) (R_ν = 1 at triaxiality 1/3), ṗ = κ̇/(1 − D); before the
+    threshold D = 0 and p = κ; after it (1 − D) dD = (σ_f²/(2ES))^s dκ, so
+
+        D(κ) = 1 − √(1 − 2[Γ(κ) − Γ(p_D)]),   Γ(κ) = (σ_y + Hκ)^{2s+1} / ((2s+1) H (2ES)^s)
+
+    (Γ = (σ_y²/(2ES))^s κ for H = 0). ``ValueError`` beyond complete damage (the root's argument negative)."""
+    E, sy, H, S, s, pD = _linear_uniaxial(model)
+    k = as_tensor(kappa, dtype=torch.float64)
+    G = _gamma(k, E, sy, H, S, s) - _gamma(torch.tensor(pD, dtype=torch.float64), E, sy, H, S, s)
+    arg = 1.0 - 2.0 * torch.where(k > pD, G, torch.zeros_like(G))
+    if bool((arg < 0).any()):
+        raise ValueError("kappa beyond complete damage (D = 1) in the uniaxial closed form")
+    return 1.0 - torch.sqrt(arg)
+
+
+def uniaxial_critical_kappa(model: LemaitreDamage) -> float:
+    r"""The hardening variable κ_c at which the uniaxial closed form reaches D = D_c:
+    Γ(κ_c) = Γ(p_D) + (1 − (1 − D_c)²)/2, inverted in closed form."""
+    E, sy, H, S, s, pD = _linear_uniaxial(model)
+    Dc = float(model.D_c)
+    target = float(_gamma(torch.tensor(pD, dtype=torch.float64), E, sy, H, S, s)) + 0.5 * (1.0 - (1.0 - Dc) ** 2)
+    if H == 0.0:
+        return target / (sy * sy / (2.0 * E * S)) ** s
+    return ((target * (2.0 * s + 1.0) * H * (2.0 * E * S) ** s) ** (1.0 / (2.0 * s + 1.0)) - sy) / H
