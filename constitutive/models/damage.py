@@ -40,17 +40,19 @@ from typing import Any, ClassVar
 
 import torch
 
-from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, _is_functorch_wrapped, as_tensor, dev, eye, trace
-from .base import PathDependentMaterial, check_state_values
+from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, _is_functorch_wrapped, as_tensor, dev
+from .base import ConvergenceError, check_state_values
 from .hardening import HardeningLaw, UserLaw, make_hardening_law
 from .parameters import Parameter
+from .plasticity import mandel_to_tensor, tensor_to_mandel
+from .returnmap import ReturnMappingMaterial, mandel_deviator, mandel_identity
 
 __all__ = ["LemaitreDamage", "uniaxial_damage", "uniaxial_critical_kappa"]
 
 SQ32 = math.sqrt(1.5)
 
 
-class LemaitreDamage(PathDependentMaterial):
+class LemaitreDamage(ReturnMappingMaterial):
     r"""Lemaitre ductile damage coupled to J2 plasticity with isotropic hardening (de Souza Neto et al. 2008,
     Box 12.4, plus a plastic-strain threshold p_D).
 
@@ -97,6 +99,7 @@ class LemaitreDamage(PathDependentMaterial):
                     shape=None)  # fmt: skip
 
     failure_criterion: ClassVar[str] = "damage D reached the critical damage D_c"
+    n_unknowns: ClassVar[int] = 2  # (Δp, D)
     hardening: str
     tol: float
     max_iter: int
@@ -149,12 +152,7 @@ class LemaitreDamage(PathDependentMaterial):
             self._param(name, value, decls[name])
         self.law: HardeningLaw = law
         self._option("hardening", law.name)
-        if tol is not None and not (isinstance(tol, (int, float)) and 0 < tol < 1):
-            raise ValueError(f"option 'tol' must be a number in (0, 1), got {tol!r}")
-        if not isinstance(max_iter, int) or isinstance(max_iter, bool) or max_iter < 1:
-            raise ValueError(f"option 'max_iter' must be a positive integer, got {max_iter!r}")
-        self._option("tol", float(tol) if tol is not None else (1e-11 if dtype == torch.float64 else 1e-5))
-        self._option("max_iter", max_iter)
+        self._solver_options(tol, max_iter)
 
     def with_parameters(self, **changes: TensorLike) -> LemaitreDamage:
         kwargs: dict[str, Any] = {**self._params, **self._options, **changes}
@@ -196,128 +194,117 @@ class LemaitreDamage(PathDependentMaterial):
         return q / (1.0 - torch.as_tensor(state["D"])) - self.flow_stress(torch.as_tensor(state["kappa"]))
 
     # ----------------------------------------------------------------------------------------- the return map
-    def _prepare(self, strain: TensorLike, state: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
-        """Checked strain (expanded to the common batch shape) and state; ``ValueError`` naming a bad entry."""
-        eps = self.check_strain(strain).to(dtype=self.dtype, device=self.device)
-        st, batch = self.check_state(state, eps.shape[:-2])
+    # Hooks of the shared engine (constitutive.models.returnmap): pointwise functions of the Mandel strain ``eps``
+    # (n, 6) at the end of the step and the start-of-step state (entries (n, *tail)).
+    def _check_state_values(self, state: Mapping[str, Tensor]) -> None:
         check_state_values(
-            (st["alpha"], "state['alpha'] (accumulated plastic strain)", "nonnegative"),
-            (st["kappa"], "state['kappa'] (hardening variable)", "nonnegative"),
-            (st["D"], "state['D'] (damage)", "nonnegative"),
-            (st["eps_p"], "state['eps_p'] (plastic strain)", "deviatoric"),
+            (state["alpha"], "state['alpha'] (accumulated plastic strain)", "nonnegative"),
+            (state["kappa"], "state['kappa'] (hardening variable)", "nonnegative"),
+            (state["D"], "state['D'] (damage)", "nonnegative"),
+            (state["eps_p"], "state['eps_p'] (plastic strain)", "deviatoric"),
         )
-        D = st["D"]
+        D = state["D"]
         if D.numel() and not _is_functorch_wrapped(D) and bool((D >= 1.0).any()):
             raise ValueError(f"state['D'] (damage) must be below 1, got a maximum of {float(D.max()):.6g}")
-        return eps.expand(*batch, 3, 3), st
 
-    def _trial(self, eps: Tensor, st: Mapping[str, Tensor]) -> dict[str, Tensor]:
-        """Trial (elastic predictor) quantities of the effective stress, differentiable in ``eps``:
-        ``s_tr`` = 2G(dev ε − ε^p_n), ``q_tr`` = √(3/2)‖s_tr‖, ``p_eff`` = K tr ε, ``f_tr`` = q_tr − σ_f(κ_n)."""
+    def _trial(self, eps: Tensor, state: Mapping[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
+        """Effective trial quantities: deviatoric stress s̃^tr = 2G(dev ε − ε^p_n) ``(n, 6)``, its von Mises value
+        q̃^tr ``(n,)`` and the effective mean stress p̃ = K tr ε ``(n,)``."""
         Kb, G = self.moduli()
-        s_tr = 2.0 * G * (dev(eps) - st["eps_p"])
-        q_tr = SQ32 * torch.linalg.vector_norm(s_tr, dim=(-1, -2))
-        sf_n = self.flow_stress(st["kappa"])
-        return {"s_tr": s_tr, "q_tr": q_tr, "p_eff": Kb * trace(eps), "sf_n": sf_n, "f_tr": q_tr - sf_n}
+        e_dev, tr = mandel_deviator(eps)
+        s_tr = 2.0 * G * (e_dev - tensor_to_mandel(state["eps_p"]))
+        # vector_norm: a zero derivative (not NaN) at a purely volumetric strain
+        return s_tr, SQ32 * torch.linalg.vector_norm(s_tr, dim=-1), Kb * tr
 
-    def _residual(self, x: Tensor, tr: Mapping[str, Tensor], st: Mapping[str, Tensor]) -> Tensor:
-        """Backward-Euler residuals ``(..., 2)`` at x = (Δp, D) ``(..., 2)`` (module docstring): consistency scaled
-        by σ_f(κ_n), and the damage update."""
+    def _elastic_stress(self, eps: Tensor, state: Mapping[str, Tensor]) -> Tensor:
+        """σ = ω_n σ̃^tr: the damaged elastic law."""
+        s_tr, _, p_eff = self._trial(eps, state)
+        return (1.0 - state["D"])[:, None] * (s_tr + p_eff[:, None] * mandel_identity(eps))
+
+    def _elastic_tangent(self, eps: Tensor, state: Mapping[str, Tensor]) -> Tensor:
+        """ω_n (K m⊗m + 2G(𝕀 − m⊗m/3)) on Mandel vectors ``(n, 6, 6)``."""
+        Kb, G = self.moduli()
+        m = mandel_identity(eps)
+        mm = m[:, None] * m[None, :]
+        Ce = Kb * mm + 2.0 * G * (torch.eye(6, dtype=eps.dtype, device=eps.device) - mm / 3.0)
+        return (1.0 - state["D"])[:, None, None] * Ce
+
+    def _trial_yield(self, eps: Tensor, state: Mapping[str, Tensor]) -> Tensor:
+        """Φ^tr = q̃^tr − σ_f(κ_n) (the effective trial stress against the flow stress)."""
+        return self._trial(eps, state)[1] - self.flow_stress(state["kappa"])
+
+    def _initial_guess(self, eps: Tensor, state: Mapping[str, Tensor]) -> Tensor:
+        """x₀ = (Φ^tr/(3G + σ_f'·ω_n), D_n): the linearised J2 return of the effective stress, damage frozen."""
         _, G = self.moduli()
-        dp, D = x[..., 0], x[..., 1]
-        sf = self.flow_stress(st["kappa"] + (1.0 - D) * dp)
-        r1 = (tr["q_tr"] - 3.0 * G * dp - sf) / tr["sf_n"]
-        p_n = st["alpha"]
+        kappa = state["kappa"]
+        with torch.enable_grad():  # the hardening slope at κ_n, for a better first iterate
+            k = kappa.detach().requires_grad_(True)
+            (slope,) = torch.autograd.grad(self.flow_stress(k).sum(), k, allow_unused=True)
+        slope = torch.zeros_like(kappa) if slope is None else slope
+        omega_n = 1.0 - state["D"]
+        dp0 = self._trial_yield(eps, state).clamp_min(0.0) / (3.0 * G + omega_n * slope)
+        return torch.stack((dp0, state["D"]), -1).detach()
+
+    def _residual(self, x: Tensor, eps: Tensor, state: Mapping[str, Tensor]) -> Tensor:
+        """Backward-Euler residuals ``(n, 2)`` at x = (Δp, D) (module docstring): consistency scaled by σ_f(κ_n),
+        and the damage update."""
+        _, G = self.moduli()
+        _, q_tr, p_eff = self._trial(eps, state)
+        dp, D = x[:, 0], x[:, 1]
+        sf = self.flow_stress(state["kappa"] + (1.0 - D) * dp)
+        r1 = (q_tr - 3.0 * G * dp - sf) / self.flow_stress(state["kappa"])
+        p_n = state["alpha"]
         dp_D = torch.relu(p_n + dp - self.p_D) - torch.relu(p_n - self.p_D)
-        Y = self.energy_release_rate(sf, tr["p_eff"])
-        r2 = D - st["D"] - dp_D * (Y / self.S) ** self.s
+        r2 = D - state["D"] - dp_D * (self.energy_release_rate(sf, p_eff) / self.S) ** self.s
         return torch.stack((r1, r2), -1)
 
-    def _initial_guess(self, tr: Mapping[str, Tensor], st: Mapping[str, Tensor]) -> Tensor:
-        """x₀ = (f^tr/(3G), D_n): the perfectly plastic effective return with the damage frozen."""
+    def _clip(self, x: Tensor, eps: Tensor, state: Mapping[str, Tensor]) -> Tensor:
+        """Keep iterates where the solution lies: Δp ≥ 0, D_n ≤ D ≤ 1 (a root at D = 1 is refused afterwards)."""
+        dp = x[:, 0].clamp_min(0.0)
+        D = torch.minimum(torch.maximum(x[:, 1], state["D"]), torch.ones_like(x[:, 1]))
+        return torch.stack((dp, D), -1)
+
+    def _plastic_stress(self, x: Tensor, eps: Tensor, state: Mapping[str, Tensor]) -> Tensor:
+        """σ = ω [(1 − 3GΔp/q̃^tr) s̃^tr + p̃ I] (Mandel ``(n, 6)``)."""
         _, G = self.moduli()
-        dp0 = tr["f_tr"].clamp_min(0.0) / (3.0 * G)
-        return torch.stack((dp0, st["D"].expand_as(dp0)), -1)
+        s_tr, q_tr, p_eff = self._trial(eps, state)
+        dp, D = x[:, 0], x[:, 1]
+        shrink = 1.0 - 3.0 * G * dp / q_tr
+        return (1.0 - D)[:, None] * (shrink[:, None] * s_tr + p_eff[:, None] * mandel_identity(eps))
 
-    def _stress_and_state(
-        self, x: Tensor, tr: Mapping[str, Tensor], st: Mapping[str, Tensor], plastic: Tensor
-    ) -> tuple[Tensor, dict[str, Tensor]]:
-        """Stress and new state from the unknowns x = (Δγ, D) (zero Δγ and D = D_n at elastic points):
-        σ = ω [(1 − 3GΔγ/(ω q̃^tr)) s̃^tr + p̃ I], ε^p = ε^p_n + (3/2)(Δγ/ω) s̃^tr/q̃^tr, p = p_n + Δγ/ω,
-        κ = κ_n + Δγ."""
-        _, G = self.moduli()
-        dp = torch.where(plastic, x[..., 0], torch.zeros_like(x[..., 0]))
-        D = torch.where(plastic, x[..., 1], st["D"].expand_as(dp))
-        omega = 1.0 - D
-        q_safe = torch.where(plastic, tr["q_tr"], torch.ones_like(dp))  # elastic points: no 0/0 in a gradient
-        dg = omega * dp
-        shrink = 1.0 - 3.0 * G * dp / q_safe
-        s_tr = tr["s_tr"]
-        I = eye(s_tr.dtype, s_tr.device)
-        stress = omega[..., None, None] * (shrink[..., None, None] * s_tr + tr["p_eff"][..., None, None] * I)
-        new_state = {
-            "eps_p": st["eps_p"] + (1.5 * dp / q_safe)[..., None, None] * s_tr,
-            "alpha": st["alpha"] + dp,
-            "kappa": st["kappa"] + dg,
-            "D": D,
-        }
-        return stress, new_state
+    def _plastic_state(self, x: Tensor, eps: Tensor, state: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """ε^p = ε^p_n + (3/2) Δp s̃^tr/q̃^tr, p = p_n + Δp, κ = κ_n + (1 − D)Δp, D."""
+        s_tr, q_tr, _ = self._trial(eps, state)
+        dp, D = x[:, 0], x[:, 1]
+        eps_p = state["eps_p"] + mandel_to_tensor((1.5 * dp / q_tr)[:, None] * s_tr)
+        return {"eps_p": eps_p, "alpha": state["alpha"] + dp, "kappa": state["kappa"] + (1.0 - D) * dp, "D": D}
 
-    def _check_admissible(self, x: Tensor, plastic: Tensor) -> None:
-        """Refuse a converged root with D ≥ 1 or Δp < 0 at a plastic point (a step that damages the point
-        completely has no admissible solution): ``ConvergenceError`` naming the points; nothing is updated."""
-        bad = plastic & ((x[..., 1] >= 1.0) | (x[..., 0] < 0.0))
-        if bool(bad.any()):
-            from .base import ConvergenceError
-
-            idx = [tuple(int(i) for i in row) for row in torch.nonzero(bad)[:50]]
-            raise ConvergenceError(
-                f"{type(self).__name__}: the step damages {int(bad.sum())} point(s) {idx[:5]} completely (the return "
-                "map's root has D >= 1); take a smaller step; the state was not updated",
-                points=idx,
-                damage=x[..., 1][bad].detach(),
-            )
-
-    # ------------------------------------------------------------------------- provisional solver (pre-engine)
-    def _update(
-        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None, need_tangent: bool
+    def _finish(
+        self, sigma: Tensor, new_state: dict[str, Tensor], C: Tensor | None, batch: torch.Size
     ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
-        eps, st = self._prepare(strain, state)
-        batch = eps.shape[:-2]
-        tr = self._trial(eps, st)
-        plastic = (tr["f_tr"] > 0).detach()
-        x = self._initial_guess(tr, st).detach()
-        fl = lambda d: {k: v.detach().reshape(-1, *v.shape[len(batch) :]) for k, v in d.items()}  # noqa: E731
-        trf, stf, pf = fl(tr), fl(st), plastic.reshape(-1)
-        xf = x.reshape(-1, 2)
-        jac = torch.func.vmap(torch.func.jacfwd(self._residual))
-        for it in range(self.max_iter + 1):
-            R = self._residual(xf, trf, stf)
-            conv = ~pf | (R.abs().amax(-1) <= self.tol)
-            if bool(conv.all()):
-                break
-            if it == self.max_iter:
-                from .base import ConvergenceError
+        # The engine's _finish reshapes with v.reshape(*batch, *tail), which fails for an unbatched scalar entry
+        # (batch and tail both empty): reshape with a shape tuple instead (reported upstream).
+        tails = self.state_shapes()
+        out_state = {k: v.reshape((*batch, *tails[k])) for k, v in new_state.items()}
+        stress, _, C4 = super()._finish(sigma, {}, C, batch)
+        return stress, out_state, C4
 
-                raise ConvergenceError("LemaitreDamage: local Newton did not converge; the state was not updated")
-            J = jac(xf, trf, stf)
-            dx = torch.linalg.solve(torch.where(pf[:, None, None], J, torch.eye(2, dtype=J.dtype)), R)
-            xf = torch.where(conv[:, None], xf, xf - dx)
-        self._check_admissible(xf, pf)
-        J = jac(xf, trf, stf)
-        Jinv = torch.linalg.inv(torch.where(pf[:, None, None], J, torch.eye(2, dtype=J.dtype)))
-        stress, new_state = self._stress_and_state(xf.reshape(*batch, 2), tr, st, plastic)
-        if not need_tangent:
-            return stress, new_state, None
-
-        def point(e: Tensor, s: dict, xs: Tensor, Ji: Tensor, pl: Tensor) -> Tensor:
-            t = self._trial(e, s)
-            xx = xs - Ji @ self._residual(xs, t, s)
-            return self._stress_and_state(xx, t, s, pl)[0]
-
-        C = torch.func.vmap(torch.func.jacfwd(point))(eps.reshape(-1, 3, 3), stf, xf, Jinv, pf)
-        C = 0.5 * (C + C.transpose(-1, -2))
-        return stress, new_state, C.reshape(*batch, 3, 3, 3, 3)
+    def _solve_plastic(
+        self, eps: Tensor, state: dict[str, Tensor], batch: torch.Size
+    ) -> tuple[Tensor, Tensor, dict[str, Tensor], Tensor]:
+        """The engine's Newton, then the admissibility of the root: a plastic point whose damage would reach 1 in
+        the step (no solution with D < 1) raises ``ConvergenceError`` naming it; nothing is updated."""
+        idx, e_p, s_p, x_star = super()._solve_plastic(eps, state, batch)
+        bad = x_star[:, 1] >= 1.0
+        if bool(bad.any()):
+            points = self._where(batch, idx)(torch.nonzero(bad).reshape(-1)[:50])
+            raise ConvergenceError(
+                f"{type(self).__name__}: the step damages {int(bad.sum())} point(s) {points[:5]} completely (the "
+                "return map's root has D >= 1); take a smaller step; the state was not updated",
+                points=points,
+                damage=x_star[bad, 1].clone(),
+            )
+        return idx, e_p, s_p, x_star
 
 
 # ----------------------------------------------------------------------------------------------------------------
