@@ -92,19 +92,19 @@ def test_reduces_to_j2_without_damage(law: str) -> None:
             s, states[k], C = m.update(eps, states[k])
             torch.testing.assert_close(s, s_j, rtol=1e-12, atol=1e-9)
             torch.testing.assert_close(C, C_j, rtol=1e-10, atol=1e-4)
-            torch.testing.assert_close(states[k]["eps_p"], state_j["eps_p"], rtol=1e-12, atol=1e-16)
-            torch.testing.assert_close(states[k]["alpha"], state_j["alpha"], rtol=1e-12, atol=1e-16)
-            torch.testing.assert_close(states[k]["kappa"], state_j["alpha"], rtol=1e-12, atol=1e-16)
+            torch.testing.assert_close(states[k]["eps_p"], state_j["eps_p"], rtol=1e-10, atol=1e-14)
+            torch.testing.assert_close(states[k]["alpha"], state_j["alpha"], rtol=1e-10, atol=1e-14)
+            torch.testing.assert_close(states[k]["kappa"], state_j["alpha"], rtol=1e-10, atol=1e-14)
             assert float(states[k]["D"].abs().max()) < 1e-150
     assert float(state_j["alpha"].min()) > 0
 
 
 # ------------------------------------------------------------------------------------- uniaxial closed form
 def _uniaxial(n: int) -> tuple[torch.Tensor, ...]:
-    """Uniaxial stress to ε11 = 0.13 (first step to the yield strain, then ``n`` increments): ε11, σ11, κ, p, D
-    of the plastic steps, and the driver's result."""
+    """Uniaxial stress to ε11 = 0.145, beyond failure (first step to the yield strain, then ``n`` increments):
+    ε11, σ11, κ, p, D of the plastic steps, and the driver's result."""
     m = LemaitreDamage(**UNI)
-    res = drive(m, paths.uniaxial_stress([EPS_Y, 0.13], increments=[1, n]))
+    res = drive(m, paths.uniaxial_stress([EPS_Y, 0.145], increments=[1, n]))
     k = slice(2, None)
     st = res.state
     return res.column("strain_11")[k], res.column("stress_11")[k], st["kappa"][k], st["alpha"][k], st["D"][k], res

@@ -22,14 +22,18 @@ Conventions (``docs/path-dependent.md``, section "Lemaitre ductile damage"):
 State (batch shape ``B`` in front): ``eps_p`` ``(*B, 3, 3)`` plastic strain (traceless), ``alpha`` ``(*B)``
 accumulated plastic strain p, ``kappa`` ``(*B)`` hardening variable κ, ``D`` ``(*B)`` damage in [0, 1).
 
-Integration: backward Euler with the unknowns x = (Δγ, D_{n+1}) per plastic point (the radial return of the
-effective stress makes the deviatoric update a scalar), residuals
+Integration: backward Euler on the shared return-map engine (:class:`~.returnmap.ReturnMappingMaterial`). The
+effective deviatoric return is radial, q̃ = q̃^tr − 3GΔp, which leaves two unknowns per plastic point,
+x = (Δp, D_{n+1}) (Δγ = ωΔp), and the residuals
 
-    r₁ = [ω (q̃^tr − σ_f(κ_n + Δγ)) − 3G Δγ] / σ_f(κ_n),
-    r₂ = D − D_n − Δp_D (−Y/S)^s,   Δp_D = ⟨p_n + Δγ/ω − p_D⟩ − ⟨p_n − p_D⟩,  −Y = σ_f(κ_n + Δγ)²/(6G) + p̃²/(2K),
+    r₁ = [q̃^tr − 3GΔp − σ_f(κ_n + (1 − D)Δp)] / σ_f(κ_n)                     (consistency)
+    r₂ = D − D_n − Δp_D (−Y/S)^s,  −Y = σ_f(κ_n + (1 − D)Δp)²/(6G) + p̃²/(2K)    (damage)
+    Δp_D = ⟨p_n + Δp − p_D⟩ − ⟨p_n − p_D⟩                                      (the part of Δp above p_D)
 
-(r₁ = 0 is consistency q̃_{n+1} = q̃^tr − 3GΔγ/ω = σ_f; eliminating ω from it gives de Souza Neto's single equation
-(12.48); Δp_D is the part of the step's Δp = Δγ/ω above the threshold, the exact integral of its Heaviside).
+Eliminating D through ω = 3GΔγ/(q̃^tr − σ_f) gives de Souza Neto's single equation of Box 12.4; the pair (Δp, D)
+is equivalent, has no division by ω, and its iterates are kept in Δp ≥ 0, D_n ≤ D ≤ 1 (``_clip``). A root with
+D ≥ 1 (the step would damage the point completely) raises ``ConvergenceError``. The consistent tangent is the
+engine's implicit-function tangent of this coupled system, unsymmetric in general (the damage term).
 """
 
 from __future__ import annotations
@@ -289,12 +293,37 @@ class LemaitreDamage(ReturnMappingMaterial):
         stress, _, C4 = super()._finish(sigma, {}, C, batch)
         return stress, out_state, C4
 
+    def _explain_complete_damage(
+        self, eps: Tensor, state: dict[str, Tensor], batch: torch.Size, err: ConvergenceError
+    ) -> None:
+        """When the local Newton fails, say whether the step damages points completely: at the largest plastic
+        increment the step allows, Δp_max = Φ^tr/(3G) (no hardening, D = 1), the damage update already demands
+        D ≥ 1, i.e. r₂(Δp_max, 1) ≤ 0. Such points have no admissible solution; a smaller step is the remedy."""
+        _, G = self.moduli()
+        with torch.no_grad():
+            f = self._trial_yield(eps, state)
+            idx = torch.nonzero(f > 0).reshape(-1)
+            e_p, s_p = eps.index_select(0, idx), {k: v.index_select(0, idx) for k, v in state.items()}
+            x_max = torch.stack((f.index_select(0, idx) / (3.0 * G), torch.ones_like(idx, dtype=eps.dtype)), -1)
+            hopeless = self._residual(x_max, e_p, s_p)[:, 1] <= 0.0
+        if bool(hopeless.any()):
+            points = self._where(batch, idx)(torch.nonzero(hopeless).reshape(-1)[:50])
+            raise ConvergenceError(
+                f"{type(self).__name__}: the step damages {int(hopeless.sum())} point(s) {points[:5]} completely (no "
+                f"return with D < 1 exists); take a smaller step; the state was not updated ({err})",
+                **{**err.diagnostics, "points": points},
+            ) from err
+
     def _solve_plastic(
         self, eps: Tensor, state: dict[str, Tensor], batch: torch.Size
     ) -> tuple[Tensor, Tensor, dict[str, Tensor], Tensor]:
         """The engine's Newton, then the admissibility of the root: a plastic point whose damage would reach 1 in
         the step (no solution with D < 1) raises ``ConvergenceError`` naming it; nothing is updated."""
-        idx, e_p, s_p, x_star = super()._solve_plastic(eps, state, batch)
+        try:
+            idx, e_p, s_p, x_star = super()._solve_plastic(eps, state, batch)
+        except ConvergenceError as err:
+            self._explain_complete_damage(eps, state, batch, err)
+            raise
         bad = x_star[:, 1] >= 1.0
         if bool(bad.any()):
             points = self._where(batch, idx)(torch.nonzero(bad).reshape(-1)[:50])
