@@ -187,7 +187,8 @@ class LemaitreDamage(ReturnMappingMaterial):
 
     def failed(self, state: Mapping[str, Tensor]) -> Tensor:
         """``D ≥ D_c`` per point (bool, the state's batch shape): the critical-damage failure criterion."""
-        return torch.as_tensor(state["D"]) >= self.D_c.to(torch.as_tensor(state["D"]).device)
+        D = torch.as_tensor(state["D"])
+        return D >= self.D_c.to(D.device)
 
     def yield_function(self, stress: TensorLike, state: Mapping[str, Tensor]) -> Tensor:
         r"""Φ = q(σ)/(1 − D) − σ_f(κ) ``(...)`` at the nominal ``stress`` ``(..., 3, 3)``: the von Mises yield
