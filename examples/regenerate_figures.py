@@ -46,12 +46,18 @@ JOBS: list[tuple[str, str, Callable[[ModuleType], Any]]] = [
         "calibration_steel.png/.md, materials/steel_st1594_j2_*_fit.toml",
         lambda m: m.main(FIGURES, materials_dir=MATERIALS, overwrite=True),
     ),
+    (
+        "calibration/bayes_voce_steel",
+        "bayes_voce_steel.png/.md (parameter files and posteriors into out/bayes_voce_steel)",
+        lambda m: m.main(FIGURES, files_dir=ROOT / "out" / "bayes_voce_steel", overwrite=True),
+    ),
     ("hyperelastic_response", "hyperelastic_modes.png", lambda m: m.main(FIGURES, overwrite=True)),
     ("j2_cyclic", "driver_j2_hysteresis.png", lambda m: m.main(FIGURES, overwrite=True)),
     ("newton_convergence", "driver_newton_convergence.png", lambda m: m.main(FIGURES, overwrite=True)),
     ("relaxation", "driver_relaxation.png", lambda m: m.main(FIGURES, overwrite=True)),
     ("fem_hyperelastic_block", "fem_hyperelastic_convergence.png", lambda m: m.figure(FIGURES, overwrite=True)),
     ("fem_plasticity", "fem_plasticity_convergence.png", lambda m: m.figure(FIGURES, overwrite=True)),
+    ("hill48_yield_surface", "hill48_yield_surface.png", lambda m: m.main(FIGURES, overwrite=True)),
     ("lemaitre_yield_surface", "lemaitre_yield_surface.png", lambda m: m.main(FIGURES, overwrite=True)),
 ]
 

@@ -126,6 +126,31 @@ def test_engine_reproduces_the_hand_written_radial_return() -> None:
     assert plastic_steps >= 6
 
 
+class _EngineJ2ClosedJacobian(_EngineJ2):
+    closed_form_jacobian = True
+
+    def _residual_jacobian(self, x, eps, st):
+        _, G, _, _, q_tr = self._trial(eps, st)
+        a = st["alpha"] + x[:, 0]
+        slope = self.H + self.Q * self.b * torch.exp(-self.b * a)
+        return self._residual(x, eps, st), (-(3 * G + slope) / self.sigma_y)[:, None, None]
+
+
+def test_closed_form_jacobian_hook_gives_the_same_update() -> None:
+    eps = _history()[3]
+    a = _EngineJ2(**PARAMS).update(eps, _EngineJ2(**PARAMS).initial_state((3,)))
+    b = _EngineJ2ClosedJacobian(**PARAMS).update(eps, _EngineJ2(**PARAMS).initial_state((3,)))
+    for x, y in zip((a[0], a[1]["alpha"], a[2]), (b[0], b[1]["alpha"], b[2])):
+        torch.testing.assert_close(x, y, rtol=1e-12, atol=1e-10)
+
+
+def test_unbatched_update() -> None:
+    engine = _EngineJ2(**PARAMS)
+    sig, st, C = engine.update(_history()[3][0], engine.initial_state())
+    assert sig.shape == (3, 3) and st["alpha"].shape == () and C.shape == (3, 3, 3, 3)
+    assert float(st["alpha"]) > 0
+
+
 def test_elastic_tangent_hook_equals_the_ad_default() -> None:
     engine = _EngineJ2(**PARAMS)
     eps = _history()[0] * 0.1  # elastic

@@ -27,6 +27,11 @@ in :mod:`constitutive.experiments` (re-exported here); the command line in :mod:
 Report (:class:`CalibrationResult`): fitted values; rms error per experiment in data units and relative to the
 data's rms; standard errors from the linearisation :math:`\mathrm{Cov} = s^2 (J^TJ)^{-1}`,
 :math:`s^2 = \sum r_i^2/(m - n)`, with correlations; the fit's figure; a ``materials/`` parameter file.
+
+Identifiability (every fit, :func:`identifiability`): the condition number of the column-scaled Jacobian and the
+parameters the data do not determine (a bound, a large relative standard error, a strong correlation, a
+near-singular Jacobian), warned about and listed in the report. Uncertainty beyond the linearisation:
+:func:`sample_posterior` (module :mod:`.bayes`, emcee) samples the Bayesian posterior of a fit.
 """
 
 from __future__ import annotations
@@ -40,9 +45,10 @@ from ..experiments import (
     rms_error,
     uniaxial_stress_response,
 )
+from .bayes import Band, Posterior, sample_posterior
 from .config import experiment_from_config, run_config
 from .fit import ERROR_MEASURES, calibrate
-from .result import CalibrationResult
+from .result import CalibrationResult, Identifiability, identifiability
 
 __all__ = [
     "experiment_from_config",
@@ -57,4 +63,9 @@ __all__ = [
     "has_uniaxial_closed_form",
     "rms_error",
     "run_config",
+    "Band",
+    "Posterior",
+    "sample_posterior",
+    "Identifiability",
+    "identifiability",
 ]

@@ -29,7 +29,10 @@ _CONFIG_KEYS = {
     "fit",
     "experiments",
     "metadata",
+    "mcmc",
 }
+#: Keys of the optional ``[mcmc]`` table: keywords of :func:`constitutive.calibrate.bayes.sample_posterior`.
+_MCMC_KEYS = {"nwalkers", "nsteps", "burn", "noise", "seed"}
 _EXPERIMENT_KEYS = {
     "name",
     "file",
@@ -147,6 +150,11 @@ def run_config(
     ``[options]``, ``[initial]``, ``fixed`` (list of names, or a ``[fixed]`` table of values), ``[bounds]``
     (``name = [lower, upper]``), ``[fit]`` (``max_nfev``, ``jacobian``, ``ftol``, ``xtol``, ``gtol``, ``loss``),
     ``[metadata]`` (copied into the parameter file) and ``[[experiments]]`` (:func:`experiment_from_config`).
+
+    With an ``[mcmc]`` table (keys ``nwalkers``, ``nsteps``, ``burn``, ``noise`` -- a number or ``"estimate"`` --
+    and ``seed``), the fit is followed by :func:`constitutive.calibrate.bayes.sample_posterior`, which writes
+    ``<name>_posterior.npz`` (beside the parameter file) and ``<name>_posterior.png``, and the posterior table is
+    added to the report.
     """
     if not isinstance(config, (str, Path, Mapping)):
         raise ValueError(f"config must be a path to a TOML file or a mapping, got {type(config).__name__}")
@@ -182,10 +190,16 @@ def run_config(
     # check both possible names (converged or not) before the fit: a refusal should cost nothing
     from ..fileio import check_not_input, check_writable
 
+    if not isinstance(cfg.get("mcmc", {}), Mapping):
+        raise ValueError("calibration config: mcmc must be a table ([mcmc]) of sample_posterior settings")
+    mcmc = dict(cfg.get("mcmc", {}))
+    if set(mcmc) - _MCMC_KEYS:
+        raise ValueError(f"[mcmc]: unknown key(s) {sorted(set(mcmc) - _MCMC_KEYS)}; known: {sorted(_MCMC_KEYS)}")
+    suffixes = (".toml", "_report.md", ".png") + (("_posterior.npz", "_posterior.png") if "mcmc" in cfg else ())
     for s in (stem, f"{stem}_not_converged"):
-        for suffix in (".toml", "_report.md", ".png"):
+        for suffix in suffixes:
             check_not_input(out_dir / f"{s}{suffix}", inputs)
-    for suffix in (".toml", "_report.md", ".png"):
+    for suffix in suffixes:
         check_writable(out_dir / f"{stem}{suffix}", overwrite=overwrite)
     fit = {**dict(cfg.get("fit", {})), **overrides}
     allowed_fit = {"max_nfev", "jacobian", "ftol", "xtol", "gtol", "loss", "x_scale"}
@@ -214,13 +228,27 @@ def run_config(
     }
     from ..fileio import atomic_write_text
 
+    extra = ""
+    if "mcmc" in cfg:
+        paths["posterior"] = out_dir / f"{stem}_posterior.npz"
+        paths["posterior_figure"] = out_dir / f"{stem}_posterior.png"
     for p in paths.values():
-        check_writable(p, overwrite=overwrite)  # all three before writing any
+        check_writable(p, overwrite=overwrite)  # all of them before writing any
+    if "mcmc" in cfg:
+        from .bayes import sample_posterior
+
+        posterior = sample_posterior(result, **mcmc)
+        posterior.save(paths["posterior"], overwrite=overwrite)
+        posterior.plot(paths["posterior_figure"], title=f"{result.model_name}: posterior", overwrite=overwrite)
+        extra = (
+            f"\n## Posterior (MCMC)\n\n{posterior.table()}\n\n![posterior]({paths['posterior_figure'].name})\n\n"
+            f"Posterior samples: `{paths['posterior'].name}`\n"
+        )
     result.save(paths["parameters"], overwrite=overwrite, **dict(cfg.get("metadata", {})))
     result.plot(paths["figure"], title=f"{result.model_name} fitted ({result.error} error)", overwrite=overwrite)
     atomic_write_text(
         paths["report"],
-        result.report() + f"\n![fit]({paths['figure'].name})\n\nParameter file: `{paths['parameters'].name}`\n",
+        result.report() + f"\n![fit]({paths['figure'].name})\n\nParameter file: `{paths['parameters'].name}`\n" + extra,
         overwrite=overwrite,
     )
     return result, paths

@@ -165,6 +165,12 @@ def calibrate(
     )
     result = _result(problem, sol, time.perf_counter() - start, lower, upper)
     result.warnings = notes
+    # Parameters the data do not determine (a bound, a large std. error, a strong correlation): say so.
+    ident = result.identifiability
+    if not ident.ok:
+        warnings.warn(ident.message(result.model_name), UserWarning, stacklevel=2)
+    problem.cache.clear()  # drop the last autograd graph; the problem stays for sample_posterior
+    result.problem = problem
     return result
 
 

@@ -17,6 +17,134 @@ from ..experiments.experiment import as_numpy, source_line
 from ..models.base import Material, save
 
 # --------------------------------------------------------------------------------------------------------------
+# Identifiability
+# --------------------------------------------------------------------------------------------------------------
+
+#: A fitted parameter is "not determined by the data" when its standard error exceeds this fraction of its value,
+REL_STD_LIMIT = 1.0
+#: when its correlation with another parameter exceeds this in magnitude,
+CORRELATION_LIMIT = 0.99
+#: or when it takes part in a direction of the column-scaled Jacobian with a condition number above this (a
+#: combination of parameters the data fix a million times less well than the best-determined one); and when it
+#: ended on a bound.
+CONDITION_LIMIT = 1e6
+
+
+@dataclass(frozen=True)
+class Identifiability:
+    r"""Identifiability diagnostics of a least-squares fit (:func:`identifiability`).
+
+    ``condition_number``: :math:`\kappa = s_{max}/s_{min}` of the Jacobian with its columns scaled to unit norm
+    (independent of the parameters' units; ``inf`` when a column is zero or the columns are dependent);
+    ``correlated``: the pairs ``(a, b, corr)`` with :math:`|corr| >` :data:`CORRELATION_LIMIT`; ``undetermined``:
+    label -> the reasons it is not determined by the data (empty when every parameter is).
+    """
+
+    condition_number: float
+    correlated: list[tuple[str, str, float]]
+    undetermined: dict[str, list[str]]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every fitted parameter is determined by the data (no reason listed)."""
+        return not self.undetermined
+
+    def message(self, model_name: str = "model") -> str:
+        """One sentence naming every undetermined parameter with its reasons (empty when ``ok``)."""
+        if self.ok:
+            return ""
+        items = "; ".join(f"{label} ({', '.join(reasons)})" for label, reasons in self.undetermined.items())
+        return (
+            f"{model_name}: parameter(s) not determined by the data: {items}. Fix or bound them, add experiments "
+            "that excite them, or read their values as arbitrary"
+        )
+
+    def lines(self) -> list[str]:
+        """Markdown bullet lines for the report."""
+        out = [
+            f"- condition number of the column-scaled Jacobian: {self.condition_number:.3g} "
+            f"(near-singular above {CONDITION_LIMIT:.0e})"
+        ]
+        if self.ok:
+            out.append(
+                f"- every fitted parameter is determined by the data (relative std. error ≤ {REL_STD_LIMIT:.0%}, "
+                f"|correlation| ≤ {CORRELATION_LIMIT}, none on a bound)"
+            )
+        else:
+            out += [f"- WARNING: {label} is not determined: {', '.join(r)}" for label, r in self.undetermined.items()]
+        return out
+
+
+def identifiability(
+    labels: list[str], x: np.ndarray, jacobian: np.ndarray, covariance: np.ndarray, at_bounds: list[str]
+) -> Identifiability:
+    r"""Which fitted parameters the data do not determine, from the Jacobian ``(m, n)`` of the residuals at the
+    optimum ``x`` ``(n,)`` and the linearised covariance ``(n, n)``.
+
+    A parameter is flagged when (thresholds: module constants) its standard error exceeds
+    :data:`REL_STD_LIMIT` times :math:`|x|` or is undefined (NaN); its correlation with another exceeds
+    :data:`CORRELATION_LIMIT` in magnitude; it is on a bound (``at_bounds``); the residuals do not depend on it
+    (a zero Jacobian column); or the column-scaled Jacobian :math:`\tilde J = J\,\mathrm{diag}(1/\|J_{:k}\|)` has a
+    condition number above :data:`CONDITION_LIMIT` and the parameter carries at least half of the largest
+    component of the right singular vector of the smallest singular value (the undetermined combination).
+
+    Parameters
+    ----------
+    labels:
+        The fitted parameters' labels, ``(n,)``.
+    x:
+        Their values at the optimum, ``(n,)``.
+    jacobian:
+        ``(m, n)`` Jacobian of the residuals at ``x``.
+    covariance:
+        ``(n, n)`` linearised covariance (NaN where undefined).
+    at_bounds:
+        The labels that ended on a bound.
+    """
+    J = np.asarray(jacobian, dtype=float)
+    x = np.asarray(x, dtype=float)
+    n = len(labels)
+    reasons: dict[str, list[str]] = {label: [] for label in labels}
+    norms = np.linalg.norm(J, axis=0) if J.size else np.zeros(n)
+    for j in np.flatnonzero(~(norms > 0)):
+        reasons[labels[int(j)]].append("the residuals do not depend on it")
+    ok = norms > 0
+    kappa = math.inf
+    if ok.all() and J.shape[0] >= n:
+        _, s, vt = np.linalg.svd(J / norms, full_matrices=False)
+        kappa = float(s[0] / s[-1]) if s[-1] > 0 else math.inf
+        if kappa > CONDITION_LIMIT:
+            v = np.abs(vt[-1])
+            for j in np.flatnonzero(v >= 0.5 * v.max()):
+                reasons[labels[int(j)]].append(f"Jacobian near-singular, condition number {kappa:.2g}")
+    cov = np.asarray(covariance, dtype=float)
+    se = np.sqrt(np.clip(np.diag(cov), 0.0, None)) if cov.size else np.full(n, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = cov / np.outer(se, se)
+    for k, label in enumerate(labels):
+        if not math.isfinite(se[k]):
+            reasons[label].append("standard error undefined (singular Jacobian or no redundancy)")
+        elif se[k] > REL_STD_LIMIT * abs(x[k]):
+            rel = se[k] / abs(x[k]) if x[k] != 0 else math.inf
+            reasons[label].append(f"relative std. error {rel:.3g} > {REL_STD_LIMIT:g}")
+        if label in at_bounds:
+            reasons[label].append("on a bound")
+    correlated = [
+        (labels[i], labels[j], float(corr[i, j]))
+        for i in range(n)
+        for j in range(i + 1, n)
+        if math.isfinite(corr[i, j]) and abs(corr[i, j]) > CORRELATION_LIMIT
+    ]
+    for label in labels:  # name the strongest partner only, and how many more there are
+        partners = [(abs(c), c, b if a == label else a) for a, b, c in correlated if label in (a, b)]
+        if partners:
+            _, c, other = max(partners)
+            more = f" (and {len(partners) - 1} more)" if len(partners) > 1 else ""
+            reasons[label].append(f"correlation {c:+.4f} with {other}{more}")
+    return Identifiability(kappa, correlated, {k: v for k, v in reasons.items() if v})
+
+
+# --------------------------------------------------------------------------------------------------------------
 # Result
 # --------------------------------------------------------------------------------------------------------------
 
@@ -61,6 +189,20 @@ class CalibrationResult:
     rejected: int = 0
     #: Messages about data implausible for their stated units (also issued as ``UserWarning`` by ``calibrate``).
     warnings: list[str] = field(default_factory=list)
+    #: The least-squares problem (residuals of the parameter vector), kept for
+    #: :func:`constitutive.calibrate.bayes.sample_posterior`; ``None`` for a result built by hand.
+    problem: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def identifiability(self) -> Identifiability:
+        """Identifiability diagnostics (:func:`identifiability`): condition number of the column-scaled Jacobian,
+        strongly correlated pairs, and the parameters the data do not determine (``calibrate`` warns about them)."""
+        return identifiability(self.free, self.x, self.jacobian, self.covariance, self.at_bounds)
+
+    @property
+    def condition_number(self) -> float:
+        """Condition number of the Jacobian with its columns scaled to unit norm (``inf`` when singular)."""
+        return self.identifiability.condition_number
 
     @property
     def stress_unit(self) -> str:
@@ -115,6 +257,7 @@ class CalibrationResult:
             lines.append(f"- {self.rejected} trial point(s) were inadmissible for the model and were rejected")
         if self.warnings:
             lines += ["", "## Warnings", ""] + [f"- WARNING: {w}" for w in self.warnings]
+        lines += ["", "## Identifiability", ""] + self.identifiability.lines()
         lines += ["", "## Parameters", "", self.parameter_table(), "", "## Errors", "", self.error_table(), ""]
         sources = sorted({source_line(e.source) for e in self.experiments if e.source.strip()})
         if sources:

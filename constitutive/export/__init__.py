@@ -50,6 +50,7 @@ from .cards import (
     register_card_writer,
 )
 from .cards_damage import NO_LEMAITRE_CARD  # registers the LemaitreDamage writer (which refuses)
+from .cards_hill import abaqus_hill_card
 from .files import read, write
 from .layouts import (
     ANISOTROPIC_ORDER,
@@ -112,5 +113,6 @@ __all__ = [
     "umat_source",
     "generate_umat",
     "UMATGenerationError",
+    "abaqus_hill_card",
     "NO_LEMAITRE_CARD",
 ]

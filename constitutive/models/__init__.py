@@ -38,6 +38,7 @@ from .hardening import (
     UserLaw,
     Voce,
 )
+from .hill import Hill48
 from .hyperelastic import (
     BULK_MODULUS,
     VOLUMETRIC_TERMS,
@@ -116,4 +117,5 @@ __all__ = [
     "Ogden",
     "ArrudaBoyce",
     "Gent",
+    "Hill48",
 ]

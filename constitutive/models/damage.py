@@ -284,16 +284,6 @@ class LemaitreDamage(ReturnMappingMaterial):
         eps_p = state["eps_p"] + mandel_to_tensor((1.5 * dp / q_tr)[:, None] * s_tr)
         return {"eps_p": eps_p, "alpha": state["alpha"] + dp, "kappa": state["kappa"] + (1.0 - D) * dp, "D": D}
 
-    def _finish(
-        self, sigma: Tensor, new_state: dict[str, Tensor], C: Tensor | None, batch: torch.Size
-    ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
-        # The engine's _finish reshapes with v.reshape(*batch, *tail), which fails for an unbatched scalar entry
-        # (batch and tail both empty): reshape with a shape tuple instead (reported upstream).
-        tails = self.state_shapes()
-        out_state = {k: v.reshape((*batch, *tails[k])) for k, v in new_state.items()}
-        stress, _, C4 = super()._finish(sigma, {}, C, batch)
-        return stress, out_state, C4
-
     def _explain_complete_damage(
         self, eps: Tensor, state: dict[str, Tensor], batch: torch.Size, err: ConvergenceError
     ) -> None:

@@ -35,7 +35,7 @@ elastic/plastic split, Newton on the plastic points only, the consistent tangent
 :meth:`~ReturnMappingMaterial.ad_update` (the tangent by reverse-mode AD through the solution, a second route for
 tests) and the errors.
 
-Conventions: strains and stresses inside are **Mandel** 6-vectors in :data:`constitutive.notation.MANDEL_ORDER`
+Conventions: strains and stresses inside are **Mandel** 6-vectors in :data:`constitutive.models.plasticity.MANDEL_ORDER`
 (norm-preserving: :math:`\sigma : \varepsilon = \sigma_M \cdot \varepsilon_M`); the 6×6 Mandel tangent
 :math:`d\sigma_M/d\varepsilon_M` becomes the ``(..., 3, 3, 3, 3)`` tangent at the edge. Hook functions receive
 the points flattened to one leading axis ``n`` and must be *pointwise* (row ``i`` of the output depends on row ``i``
@@ -117,6 +117,7 @@ def local_newton(
     model: str,
     clip: Callable[[Tensor, Tensor, State], Tensor] | None = None,
     where: Callable[[Tensor], list[tuple[int, ...]]] | None = None,
+    jacobian: Callable[[Tensor, Tensor, State], tuple[Tensor, Tensor]] | None = None,
 ) -> tuple[Tensor, int]:
     r"""Solve ``residual(x, eps, state) = 0`` for ``x`` at every point; returns ``(x, iterations)``, detached.
 
@@ -140,6 +141,9 @@ def local_newton(
         step; ``None``: no constraint.
     where:
         Maps the indices ``(k,)`` of failing rows to the points' batch indices for the error message.
+    jacobian:
+        ``jacobian(x, eps, state) -> (R, dR/dx)`` ``(n, m)``, ``(n, m, m)``: a closed-form Jacobian instead of AD
+        (the AD products dominate the cost of a cheap residual).
 
     Each iteration takes the Newton step :math:`\Delta x = -J^{-1} R` and halves it (at most
     :data:`LINE_SEARCH_HALVINGS` times) until the scaled residual norm decreases; points that have converged stop
@@ -153,7 +157,10 @@ def local_newton(
         active = torch.arange(n, device=x.device)
         xa, ea, sa, ca = x, eps.detach(), {k: v.detach() for k, v in state.items()}, scale.detach()
         for it in range(max_iter + 1):
-            R, J = pointwise_jacobian(lambda y: residual(y, ea, sa), xa)  # noqa: B023 (used at once)
+            if jacobian is not None:
+                R, J = jacobian(xa, ea, sa)
+            else:
+                R, J = pointwise_jacobian(lambda y: residual(y, ea, sa), xa)  # noqa: B023 (used at once)
             err = (R.abs() / ca).amax(-1)
             done = err <= tol
             if bool(done.any()):
@@ -320,6 +327,14 @@ class ReturnMappingMaterial(PathDependentMaterial, abstract=True):
     def _residual(self, x: Tensor, eps: Tensor, state: State) -> Tensor:
         raise TypeError(f"{type(self).__name__} must define _residual")
 
+    def _residual_jacobian(self, x: Tensor, eps: Tensor, state: State) -> tuple[Tensor, Tensor]:
+        """``(R, dR/dx)`` ``(n, m)``, ``(n, m, m)`` in closed form; a subclass that defines it sets
+        :attr:`closed_form_jacobian` and the Newton iterations skip the AD products (the tangent still uses AD)."""
+        raise TypeError(f"{type(self).__name__} defines no closed-form Jacobian")
+
+    #: Whether :meth:`_residual_jacobian` is defined (used by the local Newton iterations).
+    closed_form_jacobian: ClassVar[bool] = False
+
     def _residual_scale(self, eps: Tensor, state: State) -> Tensor:
         return eps.new_ones((eps.shape[0], self.n_unknowns))
 
@@ -394,6 +409,7 @@ class ReturnMappingMaterial(PathDependentMaterial, abstract=True):
             model=type(self).__name__,
             clip=self._clip,
             where=self._where(batch, idx),
+            jacobian=self._residual_jacobian if self.closed_form_jacobian else None,
         )
         return idx, e_p, s_p, x_star
 
@@ -431,7 +447,7 @@ class ReturnMappingMaterial(PathDependentMaterial, abstract=True):
         self, sigma: Tensor, new_state: dict[str, Tensor], C: Tensor | None, batch: torch.Size
     ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
         tails = self.state_shapes()
-        out_state = {k: v.reshape(*batch, *tails[k]) for k, v in new_state.items()}
+        out_state = {k: v.reshape((*batch, *tails[k])) for k, v in new_state.items()}
         stress = mandel_to_tensor(sigma).reshape(*batch, 3, 3)
         return stress, out_state, None if C is None else mandel_to_tensor4(C).reshape(*batch, 3, 3, 3, 3)
 

@@ -203,6 +203,37 @@ PATH_CASES: list[PathDependentCase] = [
     ),
 ]
 
+# Hill48 (appended): the J2 history in rotated material axes, with Voce/Swift hardening; von Mises constants with
+# linear hardening reduce to J2 (solved by the same scalar Newton, so it still iterates).
+from constitutive.models import Hill48  # noqa: E402
+
+_HILL_EULER = (30.0, 20.0, 10.0)
+PATH_CASES += [
+    _j2(
+        "Hill48-lankford-voce",
+        lambda d: Hill48.from_lankford(
+            1.9, 1.4, 2.3, E=_E, nu=_NU, sigma_y=_SY, hardening=Voce(300.0, 20.0), euler=_HILL_EULER, dtype=d
+        ),
+    ),
+    _j2(
+        "Hill48-ratios-swift",
+        lambda d: Hill48.from_yield_ratios(
+            1.0,
+            0.9,
+            1.1,
+            0.95,
+            1.05,
+            1.0,
+            E=_E,
+            nu=_NU,
+            sigma_y=None,
+            hardening=Swift(600.0, 0.004, 0.18),
+            euler=_HILL_EULER,
+            dtype=d,
+        ),  # fmt: skip
+    ),
+]
+
 # Lemaitre ductile damage coupled to J2 (tests/test_damage.py): fast damage (small S) so that D grows (to 19-46 % at
 # the most damaged point) along the cyclic and non-proportional history; a threshold p_D crossed in the Voce case.
 PATH_CASES += [
