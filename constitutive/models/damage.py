@@ -104,6 +104,7 @@ class LemaitreDamage(ReturnMappingMaterial):
 
     failure_criterion: ClassVar[str] = "damage D reached the critical damage D_c"
     n_unknowns: ClassVar[int] = 2  # (Δp, D)
+    closed_form_jacobian: ClassVar[bool] = True
     hardening: str
     tol: float
     max_iter: int
@@ -262,6 +263,43 @@ class LemaitreDamage(ReturnMappingMaterial):
         dp_D = torch.relu(p_n + dp - self.p_D) - torch.relu(p_n - self.p_D)
         r2 = D - state["D"] - dp_D * (self.energy_release_rate(sf, p_eff) / self.S) ** self.s
         return torch.stack((r1, r2), -1)
+
+    def _flow_stress_and_slope(self, kappa: Tensor) -> tuple[Tensor, Tensor]:
+        """σ_f(κ) and σ_f'(κ), elementwise."""
+        sf, slope = self.sigma_y + self.H * kappa, self.H.expand_as(kappa)
+        if not self.law.linear:
+            R, dR = self.law.flow_stress(kappa)
+            sf, slope = sf + R, slope + dR
+        return sf, slope
+
+    def _residual_jacobian(self, x: Tensor, eps: Tensor, state: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:
+        """``(r, ∂r/∂x)`` ``(n, 2)``, ``(n, 2, 2)`` in closed form (the Newton iterations; the tangent uses AD of
+        :meth:`_residual`, and the tests compare both Jacobians): with ω = 1 − D, κ = κ_n + ωΔp, g = (−Y/S)^s,
+        ∂(−Y)/∂κ = σ_f σ_f'/(3G) and H the Heaviside of p_n + Δp − p_D,
+
+            ∂r₁/∂Δp = −(3G + ω σ_f')/σ_f(κ_n),   ∂r₁/∂D = Δp σ_f'/σ_f(κ_n),
+            ∂r₂/∂Δp = −H g − Δp_D g' ω σ_f σ_f'/(3G),   ∂r₂/∂D = 1 + Δp_D g' Δp σ_f σ_f'/(3G)."""
+        _, G = self.moduli()
+        _, q_tr, p_eff = self._trial(eps, state)
+        dp, D = x[:, 0], x[:, 1]
+        omega = 1.0 - D
+        sf, dsf = self._flow_stress_and_slope(state["kappa"] + omega * dp)
+        sf_n = self.flow_stress(state["kappa"])
+        above = state["alpha"] + dp - self.p_D
+        dp_D = torch.relu(above) - torch.relu(state["alpha"] - self.p_D)
+        ys = self.energy_release_rate(sf, p_eff) / self.S
+        g = ys**self.s
+        dg = self.s * ys ** (self.s - 1.0) / self.S
+        dY = sf * dsf / (3.0 * G)
+        r = torch.stack(((q_tr - 3.0 * G * dp - sf) / sf_n, D - state["D"] - dp_D * g), -1)
+        J = torch.stack(
+            (
+                torch.stack((-(3.0 * G + omega * dsf) / sf_n, dp * dsf / sf_n), -1),
+                torch.stack((-(above > 0).to(g.dtype) * g - dp_D * dg * dY * omega, 1.0 + dp_D * dg * dY * dp), -1),
+            ),
+            -2,
+        )
+        return r, J
 
     def _clip(self, x: Tensor, eps: Tensor, state: Mapping[str, Tensor]) -> Tensor:
         """Keep iterates where the solution lies: Δp ≥ 0, D_n ≤ D ≤ 1 (a root at D = 1 is refused afterwards)."""
