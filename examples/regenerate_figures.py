@@ -69,6 +69,7 @@ JOBS: list[tuple[str, str, Callable[[ModuleType], Any]]] = [
         "campaign_bezborodov_tension_*.png/.md/_joint.toml",
         lambda m: m.main(FIGURES, overwrite=True),
     ),
+    ("lemaitre_yield_surface", "lemaitre_yield_surface.png", lambda m: m.main(FIGURES, overwrite=True)),
 ]
 
 

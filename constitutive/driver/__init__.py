@@ -55,11 +55,12 @@ from .core import Progress, drive
 from .kinematics import TangentFn
 from .newton import NewtonSettings, StepResult
 from .pathfile import load_path_file, run_path_file
-from .result import DriverError, DriveResult
+from .result import DriverError, DriveResult, MaterialFailure
 
 __all__ = [
     "DriverError",
     "DriveResult",
+    "MaterialFailure",
     "NewtonSettings",
     "Progress",
     "StepResult",

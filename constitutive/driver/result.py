@@ -28,6 +28,19 @@ class DriverError(ConvergenceError):
 
 
 @dataclass
+class MaterialFailure:
+    """The first step at which a model's failure criterion was met (``model.failed(state)``, e.g. critical damage):
+    ``step`` (index into the result's per-step arrays), ``time``, ``points`` (batch indices of the points failed at
+    that step, at most 50; ``()`` for an unbatched run) and ``message``. The run itself went on: a failed material
+    point is reported, not a stopped driver (that is :class:`DriverError`)."""
+
+    step: int
+    time: float
+    points: list[tuple[int, ...]]
+    message: str
+
+
+@dataclass
 class DriveResult:
     r"""Per-step record of a driven load path (index 0 is the initial state at time 0); tensors on the CPU,
     detached -- except with ``drive(..., differentiable=True)``, where ``strain``, ``stress`` and ``state`` stay on the
@@ -45,6 +58,9 @@ class DriveResult:
     * ``control[k]``: 'strain'/'stress' per component in step k; ``segment (n+1,)``: the path segment of each step;
     * ``line_search_halvings (n+1,)``: Newton steps halved by the backtracking line search in each step (0 when
       every full Newton step reduced the residual).
+    * ``failure``: the first step at which the model's failure criterion (``model.failed(state)``, a hook of
+      :class:`~constitutive.models.base.PathDependentMaterial`) held at some point, a :class:`MaterialFailure`;
+      ``None`` when no point failed or the model defines no criterion.
     """
 
     kinematics: str
@@ -66,6 +82,7 @@ class DriveResult:
     path: str = ""
     wall_time: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    failure: MaterialFailure | None = None
 
     # ---------------------------------------------------------------------------------------------- access
     @property
@@ -207,6 +224,8 @@ class DriveResult:
                     f"tangent check: {verdict}, max relative error {worst:.2e} (step {k}) over {self.n_steps} steps, "
                     f"tolerance {tol:.1e}"
                 )
+        if self.failure is not None:
+            lines.append(f"MATERIAL FAILURE: {self.failure.message}")
         if not self.completed:
             lines.append(f"STOPPED EARLY: {self.error}")
         return "\n".join(lines)
@@ -352,4 +371,26 @@ class Recorder:
             path=path.name,
             wall_time=wall,
             extra={"tangent_tolerance": tangent_tolerance},
+            failure=_first_failure(model, state, self.times),
         )
+
+
+def _first_failure(model: Any, state: Mapping[str, Tensor], times: list[float]) -> MaterialFailure | None:
+    """The first recorded step at which ``model.failed`` (the failure hook) flags a point; ``None`` otherwise."""
+    hook = getattr(model, "failed", None)
+    if not state or hook is None:
+        return None
+    with torch.no_grad():
+        flags = hook({k: v.detach() for k, v in state.items()})  # one call on the stacked states (n+1, *B)
+    if flags is None:
+        return None
+    flags = torch.as_tensor(flags).to(torch.bool).cpu()
+    per_step = flags.reshape(flags.shape[0], -1).any(dim=1)
+    if not bool(per_step.any()):
+        return None
+    k = int(torch.nonzero(per_step)[0, 0])
+    points = [tuple(int(i) for i in row) for row in torch.nonzero(flags[k])[:50]]
+    what = getattr(model, "failure_criterion", "") or "the failure criterion was met"
+    where = f" at {int(flags[k].sum())} point(s) {points[:5]}{' ...' if len(points) > 5 else ''}" if points[0] else ""
+    message = f"{type(model).__name__}: {what} at step {k} (t = {times[k]:.6g}){where}"
+    return MaterialFailure(step=k, time=float(times[k]), points=points, message=message)

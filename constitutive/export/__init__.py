@@ -49,6 +49,7 @@ from .cards import (
     plastic_table,
     register_card_writer,
 )
+from .cards_damage import NO_LEMAITRE_CARD  # registers the LemaitreDamage writer (which refuses)
 from .cards_hill import abaqus_hill_card
 from .files import read, write
 from .layouts import (
@@ -113,6 +114,7 @@ __all__ = [
     "generate_umat",
     "UMATGenerationError",
     "abaqus_hill_card",
+    "NO_LEMAITRE_CARD",
 ]
 from .cards_geomechanics import abaqus_drucker_prager_card, abaqus_mohr_coulomb_card  # noqa: E402
 

@@ -13,6 +13,7 @@ from .base import (
     write_toml,
 )
 from .catalog import describe_models
+from .damage import LemaitreDamage
 from .elastic import (
     Anisotropic,
     Cubic,
@@ -103,6 +104,7 @@ __all__ = [
     "ArmstrongFrederick",
     "Chaboche",
     "GeneralizedMaxwell",
+    "LemaitreDamage",
     "HyperelasticMaterial",
     "InvariantHyperelastic",
     "StretchHyperelastic",

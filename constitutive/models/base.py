@@ -332,6 +332,17 @@ class PathDependentMaterial(Material, abstract=True):
         strain = self.check_strain(strain)
         return self.update(strain, self.initial_state(strain.shape[:-2]))[2]
 
+    #: What a model's failure criterion says in words (e.g. "damage D reached the critical damage D_c"); used in the
+    #: driver's failure report. Empty for models without one.
+    failure_criterion: ClassVar[str] = ""
+
+    def failed(self, state: Mapping[str, Tensor]) -> Tensor | None:
+        """Failure hook: which points of a (converged) ``state`` have failed, a bool tensor of the state's batch
+        shape, or ``None`` for a model without a failure criterion (the default). A model that defines one (e.g.
+        critical damage) keeps integrating after failure; :func:`constitutive.driver.drive` reports the first step
+        at which any point has failed in ``DriveResult.failure``."""
+        return None
+
 
 _OFF = ((0, 1), (0, 2), (1, 2))
 

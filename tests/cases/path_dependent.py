@@ -22,6 +22,7 @@ from constitutive.models import (
     Chaboche,
     GeneralizedMaxwell,
     J2Plasticity,
+    LemaitreDamage,
     PathDependentMaterial,
     Perzyna,
     Prager,
@@ -281,5 +282,15 @@ PATH_CASES += [
         "MohrCoulomb-voce",
         lambda d: MohrCoulomb(20e3, 0.25, 30.0, 10.0, 500.0, psi=15.0, hardening=Voce(5.0, 200.0), dtype=d),
         _GEO,
+    ),
+]
+
+# Lemaitre ductile damage coupled to J2 (tests/test_damage.py): fast damage (small S) so that D grows (to 19-46 % at
+# the most damaged point) along the cyclic and non-proportional history; a threshold p_D crossed in the Voce case.
+PATH_CASES += [
+    _j2("Lemaitre-linear", lambda d: LemaitreDamage(_E, _NU, _SY, 1000.0, S=2.0, s=1.0, dtype=d)),
+    _j2(
+        "Lemaitre-voce-threshold",
+        lambda d: LemaitreDamage(_E, _NU, _SY, hardening=Voce(300.0, 20.0), S=3.0, s=2.0, p_D=0.004, D_c=0.5, dtype=d),
     ),
 ]

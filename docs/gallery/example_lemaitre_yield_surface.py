@@ -1,0 +1,54 @@
+r"""Lemaitre ductile damage: uniaxial tension to failure, yield surface for a few D
+===============================================================================
+
+``examples/lemaitre_yield_surface.py``: Lemaitre's ductile damage coupled to J2 under uniaxial stress (the driver
+solves the lateral stresses) against the closed form of the linear-hardening model, with the failure (D = D_c)
+that the driver reports; the π-plane and the meridian of the nominal yield surface for D = 0, 0.2, 0.4 over the
+damage driving force −Y. This page drives 80 increments (the program: 160).
+"""
+
+# Gallery wrapper of examples/lemaitre_yield_surface.py (see docs/gallery/README.rst).
+import importlib.util
+import sys
+import tempfile
+from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot as plt
+
+import constitutive
+
+EXAMPLES = Path(constitutive.__file__).resolve().parents[1] / "examples"
+OUTDIR = Path(tempfile.mkdtemp(prefix="constitutive-gallery-"))  # never docs/figures
+
+
+def load_example(name: str):
+    """Import ``examples/<name>.py`` as a module (it selects the Agg backend; the current one is restored)."""
+    backend = matplotlib.get_backend()
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    plt.switch_backend(backend)
+    return module
+
+
+def show(png) -> None:
+    """Display a figure the example wrote, pixel for pixel."""
+    image = plt.imread(png)
+    fig = plt.figure(figsize=(image.shape[1] / 100, image.shape[0] / 100), dpi=100)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.imshow(image)
+    ax.set_axis_off()
+
+
+# %%
+example = load_example("lemaitre_yield_surface")
+numbers = example.main(OUTDIR, increments=80)
+print(numbers.pop("summary"))
+for key, value in numbers.items():
+    if key != "figure":
+        print(f"{key}: {value}")
+
+# %%
+show(numbers["figure"])
