@@ -27,6 +27,9 @@ in :mod:`constitutive.experiments` (re-exported here); the command line in :mod:
 Report (:class:`CalibrationResult`): fitted values; rms error per experiment in data units and relative to the
 data's rms; standard errors from the linearisation :math:`\mathrm{Cov} = s^2 (J^TJ)^{-1}`,
 :math:`s^2 = \sum r_i^2/(m - n)`, with correlations; the fit's figure; a ``materials/`` parameter file.
+
+Stability (:mod:`.stability`): Drucker stability of hyperelastic models (:func:`stability`, :func:`drucker_stable`)
+and the ``stable_range`` penalty of :func:`calibrate`; every hyperelastic fit's report gives its stability limits.
 """
 
 from __future__ import annotations
@@ -43,6 +46,16 @@ from ..experiments import (
 from .config import experiment_from_config, run_config
 from .fit import ERROR_MEASURES, calibrate
 from .result import CalibrationResult
+from .stability import (
+    STABILITY_MODES,
+    StabilityPenalty,
+    StabilityReport,
+    drucker_margin,
+    drucker_moduli,
+    drucker_stable,
+    logarithmic_tangent,
+    stability,
+)
 
 __all__ = [
     "experiment_from_config",
@@ -57,4 +70,12 @@ __all__ = [
     "has_uniaxial_closed_form",
     "rms_error",
     "run_config",
+    "STABILITY_MODES",
+    "StabilityPenalty",
+    "StabilityReport",
+    "drucker_margin",
+    "drucker_moduli",
+    "drucker_stable",
+    "logarithmic_tangent",
+    "stability",
 ]
