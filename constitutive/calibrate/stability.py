@@ -134,7 +134,9 @@ def _principal_response(model: HyperelasticMaterial, eps: Tensor) -> tuple[Tenso
     pointwise gradient): one backward pass for :math:`\tau`, three for :math:`D`; ten times cheaper per call than
     ``torch.func`` transforms, which matters inside a fit. Differentiable in the parameters (and ``eps``) when
     gradients are enabled."""
-    outer = torch.is_grad_enabled()
+    # keep a graph only where someone can differentiate: enabled, and the strains or a parameter require grad
+    params = [v for v in model._params.values() if isinstance(v, Tensor)]
+    outer = torch.is_grad_enabled() and (eps.requires_grad or any(v.requires_grad for v in params))
     with torch.enable_grad():
         e = eps if eps.requires_grad else eps.detach().requires_grad_()
         psi = model._psi_principal(torch.exp(2.0 * e))
