@@ -7,8 +7,9 @@ Abaqus (Jaumann) tangent, and the Mandel eigenvalues of the assembled fourth-ord
 
 from __future__ import annotations
 
+import importlib.util
 import math
-import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -203,22 +204,25 @@ def test_bad_input() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- stable fits
-def _treloar_ogden_fits():
+def _example():
+    spec = importlib.util.spec_from_file_location(
+        "_stability_treloar", Path(__file__).resolve().parents[1] / "examples" / "calibration" / "stability_treloar.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_unconstrained_ogden_fit_to_treloar_pure_shear_is_unstable_and_the_constrained_one_is_not(tmp_path) -> None:
+    # the example's fits (examples/calibration/stability_treloar.py): Ogden, 3 terms, Treloar pure shear, exponent
+    # bounds only (the mu_p alpha_p > 0 sign bounds of calibrate_treloar.py make every term stable by itself)
     from constitutive.data import load_treloar
 
+    example = _example()
+    out = example.main(tmp_path)
     exp = load_treloar("pure_shear").experiment()
-    init = {"mu": [0.5, 0.01, -0.01], "alpha": [1.0, 4.0, -1.0]}
-    # no sign bounds on the moduli (the example's mu_p alpha_p > 0 bounds make every term stable): unconstrained
-    bounds = {"alpha[0]": (0.1, 10.0), "alpha[1]": (0.1, 15.0), "alpha[2]": (-10.0, -0.1)}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        free = calibrate(Ogden, exp, init, bounds=bounds, max_nfev=200)
-        stable = calibrate(Ogden, exp, init, bounds=bounds, max_nfev=30, stable_range=(0.1, 10.0))
-    return exp, free, stable
-
-
-def test_unconstrained_ogden_fit_to_treloar_pure_shear_is_unstable_and_the_constrained_one_is_not() -> None:
-    exp, free, stable = _treloar_ogden_fits()
+    free, stable = out["free"], out["stable"]
     rep = free.stability
     # unstable in planar tension inside the range of the very data it was fitted to (lam up to 4.9)
     lam_planar = rep.limits["planar"]["tension"]
@@ -235,3 +239,41 @@ def test_unconstrained_ogden_fit_to_treloar_pure_shear_is_unstable_and_the_const
     assert "stability penalty (`stable_range`)" in stable.report()
     # the statistics use the data rows only
     assert stable.jacobian.shape == (len(exp), 6)
+    # the example's table: the shipped fits' limits (Mooney-Rivlin's C01 < 0 loses equibiaxial stability; Ogden's
+    # published constants with K = 2000 fail in volumetric compression at J = 1/2 (quadratic U); the joint Ogden
+    # fit with sign-bounded terms is stable)
+    reps = out["reports"]
+    assert reps["natural_rubber_mooneyrivlin_treloar_fit"].limits["equibiaxial"]["tension"] == pytest.approx(
+        8.47, rel=2e-3
+    )
+    assert reps["natural_rubber_ogden_treloar"].limits["volumetric"]["compression"] == pytest.approx(0.5 ** (1 / 3))
+    assert reps["natural_rubber_ogden_treloar_fit"].stable and reps["natural_rubber_neohookean_treloar_fit"].stable
+    assert out["free_rms"] == free.rms[exp.name] and out["stable_rms"] == stable.rms[exp.name]
+    assert "**2.31**" in out["table"] and out["figure"].exists()
+
+
+def test_stable_range_in_configs_and_its_errors(tmp_path) -> None:
+    from constitutive.calibrate import Experiment, run_config
+    from constitutive.models import J2Plasticity
+
+    cfg = {
+        "model": "NeoHookean",
+        "name": "nh",
+        "initial": {"mu": 0.5},
+        "stable_range": [0.2, 5.0],
+        "experiments": [
+            {"file": "treloar_uniaxial.csv", "mode": "uniaxial", "x": "stretch", "y": "nominal_stress_kgf_per_cm2"}
+        ],
+    }
+    res, paths = run_config(cfg, tmp_path, verbose=0)
+    assert res.stable_range == (0.2, 5.0) and res.stability.stable
+    assert "## Drucker stability" in paths["report"].read_text()
+    with pytest.raises(ValueError, match="stable_range must be"):
+        run_config({**cfg, "stable_range": 3.0}, tmp_path / "b", verbose=0)
+    exp = Experiment.uniaxial_stress([0.001, 0.002, 0.003], [200.0, 300.0, 320.0])
+    with pytest.raises(ValueError, match="stable_range applies to isotropic hyperelastic"):
+        calibrate(J2Plasticity, exp, {"sigma_y": 250.0}, fixed={"E": 2e5, "nu": 0.3}, stable_range=(0.5, 2.0))
+    with pytest.raises(ValueError, match="lambda_min < 1 < lambda_max"):
+        calibrate(
+            NeoHookean, Experiment.rubber("uniaxial", [1.5, 2.0], [0.3, 0.5]), {"mu": 0.4}, stable_range=(0.5, 0.9)
+        )
