@@ -212,7 +212,7 @@ def run_config(
         error=str(cfg.get("error", "absolute")),
         relative_floor=float(cfg.get("relative_floor", 0.01)),
         verbose=verbose,
-        **({"stable_range": _stable_range(cfg["stable_range"])} if "stable_range" in cfg else {}),
+        stable_range=_stable_range(cfg["stable_range"]) if "stable_range" in cfg else None,
         **fit,
     )
     out_dir.mkdir(parents=True, exist_ok=True)
