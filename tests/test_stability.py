@@ -24,6 +24,7 @@ from constitutive.calibrate import (
     stability,
 )
 from constitutive.calibrate.stability import mode_stretches, principal_drucker_moduli
+from constitutive.data import load_treloar
 from constitutive.models.hyperelastic import Gent, MooneyRivlin, NeoHookean, Ogden, Yeoh
 from constitutive.notation import to_mandel
 from constitutive.tensor import sym_exp
@@ -217,8 +218,6 @@ def _example():
 def test_unconstrained_ogden_fit_to_treloar_pure_shear_is_unstable_and_the_constrained_one_is_not(tmp_path) -> None:
     # the example's fits (examples/calibration/stability_treloar.py): Ogden, 3 terms, Treloar pure shear, exponent
     # bounds only (the mu_p alpha_p > 0 sign bounds of calibrate_treloar.py make every term stable by itself)
-    from constitutive.data import load_treloar
-
     example = _example()
     out = example.main(tmp_path)
     exp = load_treloar("pure_shear").experiment()
@@ -277,3 +276,19 @@ def test_stable_range_in_configs_and_its_errors(tmp_path) -> None:
         calibrate(
             NeoHookean, Experiment.rubber("uniaxial", [1.5, 2.0], [0.3, 0.5]), {"mu": 0.4}, stable_range=(0.5, 0.9)
         )
+
+
+def test_a_penalty_that_cannot_succeed_warns() -> None:
+    # C01 held at -0.05 and C10 <= 0.2: uniaxial tension is lost at sqrt(C10/0.05) <= 2, inside (0.5, 4)
+    exp = load_treloar("uniaxial").experiment()
+    with pytest.warns(UserWarning, match="did not make the fit Drucker stable"):
+        res = calibrate(
+            MooneyRivlin,
+            exp,
+            {"C10": 0.15, "C01": -0.05},
+            fixed=["C01"],
+            bounds={"C10": (0.06, 0.2)},
+            stable_range=(0.5, 4.0),
+        )
+    assert not res.stability.stable and "did not make the fit Drucker stable" in res.report()
+    assert res.stability.limits["uniaxial"]["tension"] == pytest.approx(math.sqrt(res.parameters["C10"] / 0.05))

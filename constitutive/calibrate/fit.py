@@ -176,6 +176,10 @@ def calibrate(
     result = _result(problem, sol, time.perf_counter() - start, lower, upper)
     result.warnings = notes
     result.stable_range = None if stable_range is None else problem.stability.stable_range
+    if result.stable_range is not None and not result.stability.stable:  # a penalty guarantees nothing: say so
+        msg = f"the stability penalty did not make the fit Drucker stable: {result.stability.summary()}"
+        warnings.warn(msg, UserWarning, stacklevel=2)
+        result.warnings.append(msg)
     return result
 
 
