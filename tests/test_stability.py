@@ -1,4 +1,4 @@
-"""Drucker stability of hyperelastic models (constitutive.calibrate.stability) and stable fits.
+"""Drucker stability of hyperelastic models (constitutive.calibrate.drucker) and stable fits.
 
 Independent routes: closed forms (Mooney-Rivlin, Yeoh, the quadratic volumetric term, Gent's domain), central
 differences of the model's Kirchhoff stress against the logarithmic strain, the principal block of the model's
@@ -23,7 +23,7 @@ from constitutive.calibrate import (
     logarithmic_tangent,
     stability,
 )
-from constitutive.calibrate.stability import mode_stretches, principal_drucker_moduli
+from constitutive.calibrate.drucker import mode_stretches, principal_drucker_moduli
 from constitutive.data import load_treloar
 from constitutive.models.hyperelastic import Gent, MooneyRivlin, NeoHookean, Ogden, Yeoh
 from constitutive.notation import to_mandel

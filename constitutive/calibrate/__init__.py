@@ -28,7 +28,7 @@ Report (:class:`CalibrationResult`): fitted values; rms error per experiment in 
 data's rms; standard errors from the linearisation :math:`\mathrm{Cov} = s^2 (J^TJ)^{-1}`,
 :math:`s^2 = \sum r_i^2/(m - n)`, with correlations; the fit's figure; a ``materials/`` parameter file.
 
-Stability (:mod:`.stability`): Drucker stability of hyperelastic models (:func:`stability`, :func:`drucker_stable`)
+Stability (:mod:`.drucker`): Drucker stability of hyperelastic models (:func:`stability`, :func:`drucker_stable`)
 and the ``stable_range`` penalty of :func:`calibrate`; every hyperelastic fit's report gives its stability limits.
 """
 
@@ -44,9 +44,7 @@ from ..experiments import (
     uniaxial_stress_response,
 )
 from .config import experiment_from_config, run_config
-from .fit import ERROR_MEASURES, calibrate
-from .result import CalibrationResult
-from .stability import (
+from .drucker import (
     STABILITY_MODES,
     StabilityPenalty,
     StabilityReport,
@@ -56,6 +54,8 @@ from .stability import (
     logarithmic_tangent,
     stability,
 )
+from .fit import ERROR_MEASURES, calibrate
+from .result import CalibrationResult
 
 __all__ = [
     "experiment_from_config",

@@ -115,7 +115,7 @@ def calibrate(
     stable_range:
         ``(lambda_min, lambda_max)``: make a hyperelastic fit Drucker stable over these stretches in every test
         mode by a penalty (extra residuals after the data rows, zero where stable; not a hard constraint;
-        :class:`~constitutive.calibrate.stability.StabilityPenalty`). The statistics use the data rows only; the
+        :class:`~constitutive.calibrate.drucker.StabilityPenalty`). The statistics use the data rows only; the
         report gives the stability limits of every hyperelastic fit, on this range (default (0.1, 10)).
 
     Raises ``ValueError`` for an initial value outside its bounds, unknown names in ``fixed``/``bounds``, bad
@@ -152,8 +152,8 @@ def calibrate(
     problem = _Problem(experiments, space, make, model_name, error, relative_floor, jacobian, dtype)
     problem.verbose, problem.callback = verbose, callback
     x0 = space.x0()
-    if stable_range is not None:  # Drucker-stability penalty rows after the data rows (calibrate.stability)
-        from .stability import attach_stability_penalty
+    if stable_range is not None:  # Drucker-stability penalty rows after the data rows (calibrate.drucker)
+        from .drucker import attach_stability_penalty
 
         attach_stability_penalty(problem, stable_range, x0)
     problem.admit(x0)

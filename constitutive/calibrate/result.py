@@ -67,10 +67,10 @@ class CalibrationResult:
 
     @property
     def stability(self) -> Any:
-        """The :class:`~constitutive.calibrate.stability.StabilityReport` of the fitted model over
+        """The :class:`~constitutive.calibrate.drucker.StabilityReport` of the fitted model over
         ``stable_range`` (default (0.1, 10)); ``None`` for a model that is not hyperelastic. Computed once."""
         from ..models.hyperelastic import HyperelasticMaterial
-        from .stability import DEFAULT_STABLE_RANGE, stability
+        from .drucker import DEFAULT_STABLE_RANGE, stability
 
         if self._stability is None and isinstance(self.model, HyperelasticMaterial):
             rng = self.stable_range or DEFAULT_STABLE_RANGE
@@ -131,7 +131,7 @@ class CalibrationResult:
         if self.warnings:
             lines += ["", "## Warnings", ""] + [f"- WARNING: {w}" for w in self.warnings]
         lines += ["", "## Parameters", "", self.parameter_table(), "", "## Errors", "", self.error_table(), ""]
-        if self.stability is not None:  # hyperelastic fits: Drucker stability limits (calibrate.stability)
+        if self.stability is not None:  # hyperelastic fits: Drucker stability limits (calibrate.drucker)
             how = (
                 "fitted with the stability penalty (`stable_range`)"
                 if self.stable_range

@@ -1,8 +1,9 @@
 """Drucker stability limits of every shipped Treloar fit, and a stable three-term Ogden fit to one mode.
 
 For each ``materials/natural_rubber_*treloar*.toml`` the Abaqus-style stability scan
-(:func:`constitutive.calibrate.stability`, stretches 0.1 to 10, uniaxial / equibiaxial / planar, and volumetric for
-a model with a bulk modulus) gives the first stretch of lost stability per mode and direction. Then a three-term
+(:func:`constitutive.calibrate.stability`, module :mod:`constitutive.calibrate.drucker`; stretches 0.1 to 10,
+uniaxial / equibiaxial / planar, and volumetric for a model with a bulk modulus) gives the first stretch of lost
+stability per mode and direction. Then a three-term
 Ogden model is fitted to Treloar's pure-shear data without the sign bounds mu_p alpha_p > 0 (unconstrained: it
 loses stability inside the range of its own data) and again with ``stable_range=(0.1, 10)`` (the penalty); both
 errors are reported.
