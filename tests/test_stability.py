@@ -233,8 +233,11 @@ def test_unconstrained_ogden_fit_to_treloar_pure_shear_is_unstable_and_the_const
     assert bool(
         drucker_stable(stable.model, mode_stretches(torch.tensor([2.0, 4.9], dtype=DT), "planar").diag_embed()).all()
     )
+    # both converged: the unconstrained minimum is unstable, so the penalty was active on the way (while it is zero
+    # the two fits take the same steps); stability costs a little error
+    assert free.success and stable.success
     e_free, e_stable = free.rms["treloar_pure_shear"], stable.rms["treloar_pure_shear"]
-    assert e_free <= e_stable < 2.0 * e_free + 0.01
+    assert e_free < e_stable < 1.05 * e_free
     assert "stability penalty (`stable_range`)" in stable.report()
     # the statistics use the data rows only
     assert stable.jacobian.shape == (len(exp), 6)
@@ -292,3 +295,33 @@ def test_a_penalty_that_cannot_succeed_warns() -> None:
         )
     assert not res.stability.stable and "did not make the fit Drucker stable" in res.report()
     assert res.stability.limits["uniaxial"]["tension"] == pytest.approx(math.sqrt(res.parameters["C10"] / 0.05))
+
+
+def test_penalty_residuals_and_their_parameter_derivatives() -> None:
+    from constitutive.calibrate import StabilityPenalty
+
+    penalty = StabilityPenalty((0.1, 10.0), scale=1.0, points=12)
+    # the unconstrained pure-shear Ogden fit (unstable): active penalty rows; a stable model: all zero
+    theta0 = torch.tensor([-0.2672, 0.00208, -0.7846, 1.479, 4.622, -1.479], dtype=DT)
+
+    def residuals(theta: torch.Tensor) -> torch.Tensor:
+        return penalty.residuals(Ogden(theta[:3], theta[3:]))
+
+    r = residuals(theta0)
+    assert r.shape == (penalty.size(Ogden(theta0[:3], theta0[3:])),) == (6,) and bool((r > 0).any())
+    assert penalty.violated(Ogden(theta0[:3], theta0[3:]))
+    assert not bool(penalty.residuals(Ogden([0.5, 0.01], [2.0, 5.0])).any())
+    J = torch.autograd.functional.jacobian(residuals, theta0)
+    h = 1e-6
+    # the worst stretches move with theta, the derivative holds them (envelope theorem: exact at the minimiser;
+    # they come from a grid and a parabola, hence 1e-3 below); with them frozen, to round-off
+    fd_moving = torch.stack(
+        [(residuals(theta0 + h * e) - residuals(theta0 - h * e)) / (2 * h) for e in torch.eye(6, dtype=DT)], -1
+    )
+    assert torch.allclose(J, fd_moving, rtol=1e-3, atol=1e-4 * float(fd_moving.abs().max()))
+    frozen = penalty.worst_stretches(Ogden(theta0[:3], theta0[3:]))
+    penalty.worst_stretches = lambda model, fine=200: frozen  # type: ignore[method-assign]
+    fd = torch.stack(
+        [(residuals(theta0 + h * e) - residuals(theta0 - h * e)) / (2 * h) for e in torch.eye(6, dtype=DT)], -1
+    )
+    assert torch.allclose(J, fd, rtol=1e-5, atol=1e-6 * float(fd.abs().max()))

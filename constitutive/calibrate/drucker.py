@@ -50,11 +50,13 @@ Kirchhoff stress :math:`\tau(\exp\varepsilon)`, against the principal block of t
 :math:`\tfrac{(r+1)\ln r}{2(r-1)}`, :math:`r = \lambda_a^2/\lambda_b^2`) and against closed forms.
 
 **Stable fits** (:class:`StabilityPenalty`, ``calibrate(..., stable_range=(lmin, lmax))``): a penalty, not a
-hard constraint (scipy's least squares takes bounds only). Every Drucker modulus :math:`m_k` at a grid of
-stretches in every test mode over the range, normalised by :math:`2\mu_0(\theta)`, adds the residual
-:math:`w\,s\,\max(0,\ \delta - m_k/2\mu_0)` (target :math:`\delta` = 0.02, weight :math:`w` = 100, :math:`s` the
-norm of the data residuals of the zero model, so the penalty is in the units of the fit's error measure). Stable
-points cost nothing; the fit's report gives the limits found by :func:`stability` on a finer grid.
+hard constraint (scipy's least squares takes bounds only). For each test mode and direction one residual
+:math:`w\,s\,\tfrac1n\sum_k\max(0,\ \delta - m_k/2\mu_0(\theta))` over the Drucker moduli :math:`m_k` at
+:math:`n` log-spaced stretches of the range (target :math:`\delta = 10^{-3}`: small, since a stable model's moduli
+can be small at extreme stretches, e.g. :math:`\lambda^2` of :math:`2\mu_0` for Neo-Hookean in equibiaxial
+compression; weight :math:`w` = 100; :math:`s` the norm of the data residuals of the zero model, so the penalty is
+in the units of the fit's error measure). Stable states cost nothing; the fit's report gives the limits found by
+:func:`stability` on a finer grid, and ``calibrate`` warns when they show an instability on the range.
 """
 
 from __future__ import annotations
@@ -513,9 +515,11 @@ class StabilityPenalty:
 
     For the Drucker moduli :math:`m_k` of every test mode at ``points`` log-spaced stretches per direction
     (tension and compression) of ``stable_range``, normalised by :math:`2\mu_0(\theta)`, one residual per mode and
-    direction, :math:`r = w\,s\,\tfrac1n\sum_k \max(0, \delta - m_k/2\mu_0)` (:math:`n` = ``points``: a mean
-    violation along the stretch axis): zero where the model is stable with margin :math:`\delta`, growing linearly
-    with the violation, so the cost :math:`\tfrac12 r^2` is continuously differentiable. Few rows keep the fit's
+    direction, :math:`r = w\,s\,[\tfrac1n\sum_k \max(0, \delta - m_k/2\mu_0) + \sum\max(0, \delta -
+    m^*/2\mu_0)]` (:math:`n` = ``points``: a mean violation along the stretch axis; :math:`m^*` the moduli at the
+    stretch of the smallest one on a 200-point grid, :meth:`worst_stretches`, so that no instability hides between
+    the points): zero where the model is stable with margin :math:`\delta`, growing linearly with the violation,
+    so the cost :math:`\tfrac12 r^2` is continuously differentiable. Few rows keep the fit's
     Jacobian (one backward pass per row) cheap. States outside the model's domain (Gent beyond locking) add
     nothing.
 
@@ -528,7 +532,7 @@ class StabilityPenalty:
     points:
         Stretches per mode and direction (default 30).
     target:
-        :math:`\delta`, the normalised margin asked for (default 0.02).
+        :math:`\delta`, the normalised margin asked for (default 0.001).
     weight:
         :math:`w` (default 100).
     """
@@ -539,7 +543,7 @@ class StabilityPenalty:
         *,
         scale: float = 1.0,
         points: int = 30,
-        target: float = 0.02,
+        target: float = 1e-3,
         weight: float = 100.0,
     ) -> None:
         self.stable_range = _check_range(stable_range, "stable_range")
@@ -570,17 +574,49 @@ class StabilityPenalty:
         modes, grid = self._grid(model)
         return _normalised_moduli(model, modes, grid.reshape(len(modes), -1)).reshape(*grid.shape, -1)
 
+    def worst_stretches(self, model: Material, fine: int = 200) -> Tensor:
+        """Per mode and direction, the stretch ``(modes, 2)`` of the smallest Drucker modulus over ``fine``
+        log-spaced stretches of the range, refined by the parabola through its neighbours (no gradient: the
+        derivative of a minimum is the derivative at its minimiser)."""
+        model = _require_hyperelastic(model)
+        modes, _ = self._grid(model)
+        lo, hi = self.stable_range
+        dtype, device = model.dtype, model.device
+        t = torch.stack(
+            [
+                torch.linspace(0.0, math.log(lo), fine + 1, dtype=dtype, device=device)[1:],
+                torch.linspace(0.0, math.log(hi), fine + 1, dtype=dtype, device=device)[1:],
+            ]
+        )
+        x = t.expand(len(modes), 2, fine)
+        with torch.no_grad():
+            m = _normalised_moduli(model, modes, torch.exp(x).reshape(len(modes), -1)).amin(-1).reshape(x.shape)
+        m = torch.where(torch.isfinite(m), m, torch.full_like(m, math.inf))
+        k = m.argmin(-1).clamp(1, fine - 2)[..., None]
+        xa, xb = x.gather(-1, k - 1), x.gather(-1, k)
+        ma, mb, mc = m.gather(-1, k - 1), m.gather(-1, k), m.gather(-1, k + 1)
+        h = xb - xa
+        curv = ma - 2.0 * mb + mc
+        step = torch.where(torch.isfinite(curv) & (curv > 0), 0.5 * h * (ma - mc) / curv, torch.zeros_like(h))
+        return torch.exp((xb + step.clamp(-h.abs(), h.abs()))[..., 0])
+
     def residuals(self, model: Material) -> Tensor:
-        """The penalty residuals ``(size,)``, differentiable in the model's parameters."""
+        """The penalty residuals ``(size,)``, differentiable in the model's parameters: per mode and direction the
+        mean violation on the grid plus the violation at :meth:`worst_stretches` (so no instability hides between
+        grid points)."""
         model = _require_hyperelastic(model)
         modes, grid = self._grid(model)
-        m = self.moduli(model)
-        inside = torch.isfinite(m).all(-1)
-        if not bool(inside.all()):
-            # NaN must not enter the graph (0 * NaN gradients): evaluate the states inside the domain only
-            eps = _mode_log_strains(modes, grid.reshape(len(modes), -1)).reshape(-1, 3)[inside.reshape(-1)]
-            m = torch.zeros_like(m).index_put((inside,), _normalised(model, eps))
-        r = torch.relu(self.target - m).sum((-1, -2)) / self.points  # (modes, 2)
+        lam = torch.cat([grid, self.worst_stretches(model)[..., None]], -1)  # (modes, 2, points + 1)
+        flat = lam.reshape(len(modes), -1)
+        eps = _mode_log_strains(modes, flat).reshape(-1, 3)
+        with torch.no_grad():
+            inside = torch.isfinite(_normalised(model, eps)).all(-1)
+        # NaN must not enter the graph (0 * NaN gradients): only states inside the domain are evaluated with it
+        m = _normalised(model, eps[inside])
+        full = torch.zeros(eps.shape[0], m.shape[-1], dtype=m.dtype, device=m.device)
+        full = full.index_put((inside.nonzero()[:, 0],), m).reshape(*lam.shape, -1)
+        v = torch.relu(self.target - full)
+        r = v[..., :-1, :].sum((-1, -2)) / self.points + v[..., -1, :].sum(-1)  # (modes, 2)
         return self.weight * self.scale * r.reshape(-1)
 
     def violated(self, model: Material) -> bool:
