@@ -77,7 +77,7 @@ def main(outdir: str | Path, *, overwrite: bool = False) -> dict[str, Any]:
     fits = (
         "| Ogden (3 terms) fit to Treloar pure shear | rms error (MPa) | stability | parameters |\n|---|---|---|---|\n"
         + "\n".join(
-            f"| {label} | {res.rms[name]:.4f} | {res.stability.summary()} | mu = "
+            f"| {label} | {res.rms[name]:.5f} | {res.stability.summary()} | mu = "
             + ", ".join(f"{v:.4g}" for v in res.parameters["mu"])
             + "; alpha = "
             + ", ".join(f"{v:.4g}" for v in res.parameters["alpha"])
