@@ -116,7 +116,7 @@ def test_volumetric_quadratic_term_and_gent_domain() -> None:
     end = brentq(lambda x: x**2 + 2 / x - 3 - Jm, 1.1, 10.0)
     assert rep.domain_limits["uniaxial"]["tension"] == pytest.approx(end, rel=1e-6)
     assert rep.limits["uniaxial"]["tension"] is None and rep.stable
-    assert "end of the model's domain" in rep.table()
+    assert "end of the model's domain" in rep.table() and "domain ends at uniaxial tension" in rep.summary()
 
 
 # ------------------------------------------------------------------------------------------- second routes

@@ -385,10 +385,12 @@ class StabilityReport:
     def summary(self) -> str:
         """One line: stable on the range, or every loss of stability."""
         lo, hi = self.stretch_range
+        ends = [f"{m} {d} λ = {v:.4g}" for m, dd in self.domain_limits.items() for d, v in dd.items() if v is not None]
+        domain = f"; the model's domain ends at {', '.join(ends)}" if ends else ""
         if self.stable:
-            return f"Drucker stable for {lo:g} <= λ <= {hi:g} in every mode tested"
+            return f"Drucker stable for {lo:g} <= λ <= {hi:g} in every mode tested{domain}"
         parts = [f"{m} {d} at λ = {v:.4g}" for m, d, v in self.unstable()]
-        return "Drucker UNSTABLE: " + "; ".join(parts) + f" (range tested {lo:g} <= λ <= {hi:g})"
+        return "Drucker UNSTABLE: " + "; ".join(parts) + f" (range tested {lo:g} <= λ <= {hi:g}){domain}"
 
     def __str__(self) -> str:
         lo, hi = self.stretch_range
