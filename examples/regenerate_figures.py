@@ -70,6 +70,7 @@ JOBS: list[tuple[str, str, Callable[[ModuleType], Any]]] = [
         lambda m: m.main(FIGURES, overwrite=True),
     ),
     ("lemaitre_yield_surface", "lemaitre_yield_surface.png", lambda m: m.main(FIGURES, overwrite=True)),
+    ("calibration/stability_treloar", "treloar_stability.png/.md", lambda m: m.main(FIGURES, overwrite=True)),
 ]
 
 

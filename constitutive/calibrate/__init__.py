@@ -35,6 +35,8 @@ near-singular Jacobian), warned about and listed in the report. Uncertainty beyo
 Many fits: :mod:`.multistart` (:func:`calibrate_multistart`: starts spread over the bounds, the distinct optima),
 :mod:`.campaign` (:class:`Campaign`: specimens fitted each on its own and jointly, the parameter scatter),
 :mod:`.parallel` (:func:`run_tasks`: independent fits serially, in local processes or on a Dask cluster).
+Stability (:mod:`.drucker`): Drucker stability of hyperelastic models (:func:`stability`, :func:`drucker_stable`)
+and the ``stable_range`` penalty of :func:`calibrate`; every hyperelastic fit's report gives its stability limits.
 """
 
 from __future__ import annotations
@@ -51,6 +53,16 @@ from ..experiments import (
 from .bayes import Band, Posterior, sample_posterior
 from .campaign import Campaign, CampaignResult, Specimen
 from .config import experiment_from_config, run_config
+from .drucker import (
+    STABILITY_MODES,
+    StabilityPenalty,
+    StabilityReport,
+    drucker_margin,
+    drucker_moduli,
+    drucker_stable,
+    logarithmic_tangent,
+    stability,
+)
 from .fit import ERROR_MEASURES, calibrate
 from .multistart import MultiStartResult, Optimum, calibrate_multistart
 from .parallel import run_tasks
@@ -81,4 +93,12 @@ __all__ = [
     "CampaignResult",
     "Specimen",
     "run_tasks",
+    "STABILITY_MODES",
+    "StabilityPenalty",
+    "StabilityReport",
+    "drucker_margin",
+    "drucker_moduli",
+    "drucker_stable",
+    "logarithmic_tangent",
+    "stability",
 ]

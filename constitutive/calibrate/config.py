@@ -31,6 +31,7 @@ _CONFIG_KEYS = {
     "metadata",
     "mcmc",
     "multistart",
+    "stable_range",
 }
 #: Keys of the optional ``[mcmc]`` table: keywords of :func:`constitutive.calibrate.bayes.sample_posterior`.
 _MCMC_KEYS = {"nwalkers", "nsteps", "burn", "noise", "seed"}
@@ -62,6 +63,13 @@ def _resolve(file: str, base: Path) -> Path:
     if not p.is_absolute() and (base / p).exists():
         return base / p
     return data_path(p)
+
+
+def _stable_range(value: Any) -> tuple[float, float]:
+    """The config's ``stable_range = [lambda_min, lambda_max]`` (checked again by the fit)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ValueError(f"calibration config: stable_range must be [lambda_min, lambda_max], got {value!r}")
+    return float(value[0]), float(value[1])
 
 
 def experiment_from_config(spec: Mapping[str, Any], base: Path = Path(".")) -> Experiment:
@@ -166,6 +174,8 @@ def run_config(
     A ``[multistart]`` table (``starts``, ``sampling``, ``seed``, ``include_initial``, ``log_scale``,
     ``distinct_rtol``, ``cost_rtol``) runs :func:`~constitutive.calibrate.multistart.calibrate_multistart` instead
     of one fit: the outputs are those of the best fit, and the report starts with the table of distinct optima.
+    ``stable_range = [lambda_min, lambda_max]``: a Drucker-stable hyperelastic fit over these stretches
+    (:func:`calibrate`'s ``stable_range``, a penalty).
     """
     if not isinstance(config, (str, Path, Mapping)):
         raise ValueError(f"config must be a path to a TOML file or a mapping, got {type(config).__name__}")
@@ -228,6 +238,7 @@ def run_config(
         error=str(cfg.get("error", "absolute")),
         relative_floor=float(cfg.get("relative_floor", 0.01)),
         verbose=verbose,
+        stable_range=_stable_range(cfg["stable_range"]) if "stable_range" in cfg else None,
         **fit,
     )
     out_dir.mkdir(parents=True, exist_ok=True)

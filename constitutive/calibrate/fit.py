@@ -73,6 +73,7 @@ def calibrate(
     verbose: int | bool = 0,
     callback: Callable[[dict[str, Any]], None] | None = None,
     dtype: torch.dtype = torch.float64,
+    stable_range: Sequence[float] | None = None,
 ) -> CalibrationResult:
     r"""Fit ``model``'s parameters to ``experiments`` by nonlinear least squares with an AD Jacobian.
 
@@ -111,6 +112,11 @@ def calibrate(
         ``callback(info)`` receives ``{"iteration", "nfev", "cost", "parameters"}`` each iteration.
     dtype:
         Floating-point dtype of the model and the residuals (default float64).
+    stable_range:
+        ``(lambda_min, lambda_max)``: make a hyperelastic fit Drucker stable over these stretches in every test
+        mode by a penalty (extra residuals after the data rows, zero where stable; not a hard constraint;
+        :class:`~constitutive.calibrate.drucker.StabilityPenalty`). The statistics use the data rows only; the
+        report gives the stability limits of every hyperelastic fit, on this range (default (0.1, 10)).
 
     Raises ``ValueError`` for an initial value outside its bounds, unknown names in ``fixed``/``bounds``, bad
     experiments, or a model that rejects the initial parameters.
@@ -146,6 +152,10 @@ def calibrate(
     problem = _Problem(experiments, space, make, model_name, error, relative_floor, jacobian, dtype)
     problem.verbose, problem.callback = verbose, callback
     x0 = space.x0()
+    if stable_range is not None:  # Drucker-stability penalty rows after the data rows (calibrate.drucker)
+        from .drucker import attach_stability_penalty
+
+        attach_stability_penalty(problem, stable_range, x0)
     problem.admit(x0)
     space.apply_declared_bounds(make(**space.values(torch.tensor(x0, dtype=dtype))))
     lower, upper = space.bounds()
@@ -171,6 +181,11 @@ def calibrate(
         warnings.warn(ident.message(result.model_name), UserWarning, stacklevel=2)
     problem.cache.clear()  # drop the last autograd graph; the problem stays for sample_posterior
     result.problem = problem
+    result.stable_range = None if stable_range is None else problem.stability.stable_range
+    if result.stable_range is not None and not result.stability.stable:  # a penalty guarantees nothing: say so
+        msg = f"the stability penalty did not make the fit Drucker stable: {result.stability.summary()}"
+        warnings.warn(msg, UserWarning, stacklevel=2)
+        result.warnings.append(msg)
     return result
 
 
@@ -202,6 +217,7 @@ class _Problem:
 
     verbose: int | bool = 0
     callback: Callable[[dict[str, Any]], None] | None = None
+    stability: Any = None  # a StabilityPenalty (calibrate(..., stable_range=...)) or None
 
     def __init__(
         self,
@@ -219,6 +235,7 @@ class _Problem:
         self.scales = [s.to(dtype) for s in _residual_scales(experiments, error, relative_floor)]
         self.targets = [e.y.to(dtype) for e in experiments]
         self.m = sum(len(e) for e in experiments)
+        self.m_data = self.m  # the data rows; m also counts penalty rows
         self.penalty = math.inf
         self.cache: dict[str, Any] = {}
         self.counters = {"nfev": 0, "njev": 0, "rejected": 0}
@@ -238,6 +255,8 @@ class _Problem:
     def residuals(self, theta: Tensor) -> Tensor:
         model_ = self.build(theta)
         parts = [(e.predict(model_) - y) * s for e, y, s in zip(self.experiments, self.targets, self.scales)]
+        if self.stability is not None:
+            parts.append(self.stability.residuals(model_))
         return torch.cat([p.reshape(-1) for p in parts])
 
     def admit(self, x0: np.ndarray) -> None:
@@ -312,8 +331,8 @@ def _result(problem: _Problem, sol: Any, elapsed: float, lower: np.ndarray, uppe
     with torch.no_grad():
         fitted = problem.build(torch.tensor(x, dtype=problem.dtype))
         predictions = [as_numpy(e.predict(fitted)) for e in experiments]
-    r = np.asarray(sol.fun)
-    J = np.asarray(sol.jac)
+    r = np.asarray(sol.fun)[: problem.m_data]  # statistics of the data rows (not the stability penalty's)
+    J = np.asarray(sol.jac)[: problem.m_data]
     n = x.size
     cov = _covariance(J, r, n)
     se = np.sqrt(np.clip(np.diag(cov), 0.0, None))  # NaN (undetermined) entries stay NaN

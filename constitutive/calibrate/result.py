@@ -204,6 +204,22 @@ class CalibrationResult:
         """Condition number of the Jacobian with its columns scaled to unit norm (``inf`` when singular)."""
         return self.identifiability.condition_number
 
+    #: The ``stable_range`` of a fit made Drucker stable by penalty (``None``: no stability penalty).
+    stable_range: tuple[float, float] | None = None
+    _stability: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def stability(self) -> Any:
+        """The :class:`~constitutive.calibrate.drucker.StabilityReport` of the fitted model over
+        ``stable_range`` (default (0.1, 10)); ``None`` for a model that is not hyperelastic. Computed once."""
+        from ..models.hyperelastic import HyperelasticMaterial
+        from .drucker import DEFAULT_STABLE_RANGE, stability
+
+        if self._stability is None and isinstance(self.model, HyperelasticMaterial):
+            rng = self.stable_range or DEFAULT_STABLE_RANGE
+            self._stability = stability(self.model, stretches=rng, name=self.model_name)
+        return self._stability
+
     @property
     def stress_unit(self) -> str:
         """The stress unit of the experiments (``"MPa, kPa"`` when they differ)."""
@@ -259,6 +275,13 @@ class CalibrationResult:
             lines += ["", "## Warnings", ""] + [f"- WARNING: {w}" for w in self.warnings]
         lines += ["", "## Identifiability", ""] + self.identifiability.lines()
         lines += ["", "## Parameters", "", self.parameter_table(), "", "## Errors", "", self.error_table(), ""]
+        if self.stability is not None:  # hyperelastic fits: Drucker stability limits (calibrate.drucker)
+            how = (
+                "fitted with the stability penalty (`stable_range`)"
+                if self.stable_range
+                else "no stability penalty in the fit"
+            )
+            lines += ["## Drucker stability", "", f"{self.stability.summary()}; {how}.", "", self.stability.table(), ""]
         sources = sorted({source_line(e.source) for e in self.experiments if e.source.strip()})
         if sources:
             lines += ["## Data", ""] + [f"- {s}" for s in sources] + [""]
@@ -267,7 +290,8 @@ class CalibrationResult:
     def summary(self) -> str:
         """One line: model, rms per experiment."""
         errs = ", ".join(f"{k} {v:.4g}" for k, v in self.rms.items())
-        return f"{self.model_name}: rms {errs} ({'converged' if self.success else 'NOT converged'})"
+        line = f"{self.model_name}: rms {errs} ({'converged' if self.success else 'NOT converged'})"
+        return line if self.stability is None else f"{line}; {self.stability.summary()}"
 
     def plot(
         self, path: str | Path | None = None, *, points: int = 200, title: str | None = None, overwrite: bool = False
