@@ -12,6 +12,7 @@ from .base import (
     save,
     write_toml,
 )
+from .camclay import ModifiedCamClay
 from .catalog import describe_models
 from .elastic import (
     Anisotropic,
@@ -112,4 +113,5 @@ __all__ = [
     "Ogden",
     "ArrudaBoyce",
     "Gent",
+    "ModifiedCamClay",
 ]
