@@ -56,6 +56,7 @@ from .hyperelastic import (
 )
 from .parameters import OptionalParameter, Parameter, Parametrised
 from .plasticity import J2Plasticity, Perzyna
+from .returnmap import ReturnMappingMaterial
 from .user import from_energy, from_stress
 from .viscoelastic import GeneralizedMaxwell
 
@@ -94,6 +95,7 @@ __all__ = [
     "from_stress",
     "J2Plasticity",
     "Perzyna",
+    "ReturnMappingMaterial",
     "Linear",
     "Voce",
     "Swift",
