@@ -63,15 +63,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
 
 import torch
-from torch.func import jacfwd, vmap
 
 from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, as_tensor
-from .base import ConvergenceError, PathDependentMaterial, check_state_values
+from .base import check_state_values
 from .parameters import OptionalParameter, Parameter
-from .plasticity import mandel_to_tensor, mandel_to_tensor4, tensor_to_mandel
+from .plasticity import mandel_to_tensor, tensor_to_mandel
+from .returnmap import ReturnMappingMaterial, mandel_deviator, mandel_identity
 
 __all__ = [
     "ModifiedCamClay",
@@ -83,6 +82,7 @@ __all__ = [
 ]
 
 _SQ23 = math.sqrt(2.0 / 3.0)
+State = Mapping[str, Tensor]
 
 
 # ---------------------------------------------------------------------------------------------- the conventions
@@ -154,7 +154,7 @@ def undrained_failure_pressure(lmbda: float, kappa: float, p0: float, pc0: float
 
 
 # ---------------------------------------------------------------------------------------------- the model
-class ModifiedCamClay(PathDependentMaterial):
+class ModifiedCamClay(ReturnMappingMaterial):
     r"""Modified Cam-clay plasticity with porous (logarithmic) elasticity (small strain, tension positive).
 
     Parameters
@@ -179,8 +179,8 @@ class ModifiedCamClay(PathDependentMaterial):
         Elastic tensile limit p_t ≥ 0 (default 0): :math:`p \to -p_t` as the elastic volumetric strain goes to
         tension (Abaqus :math:`p^{el}_t`).
     tol, max_iter:
-        Local Newton: converged when the scaled residual is below ``tol`` (default 1e-12 in float64, 1e-6 in
-        float32); at most ``max_iter`` Newton updates.
+        Local Newton (:func:`~.returnmap.local_newton`): converged when both (dimensionless) residuals are below
+        ``tol`` (default 1e-11 in float64, 1e-5 in float32); at most ``max_iter`` Newton updates.
     dtype, device:
         Floating-point dtype (default float64) and device (default CPU).
     """
@@ -201,6 +201,7 @@ class ModifiedCamClay(PathDependentMaterial):
         upper_open=True,
     )
     p_t = Parameter("elastic tensile limit", unit="stress", lower=0.0, default=0.0)
+    n_unknowns = 2  # x = (Δε^p_v, Δγ p_c,n)
     tol: float
     max_iter: int
 
@@ -244,12 +245,7 @@ class ModifiedCamClay(PathDependentMaterial):
                 f"parameter 'pc0' must be >= 'p0' (the initial state must lie inside the yield surface), got "
                 f"pc0 = {float(self.pc0)} < p0 = {float(self.p0)}"
             )
-        if tol is not None and not (isinstance(tol, (int, float)) and 0 < tol < 1):
-            raise ValueError(f"option 'tol' must be a number in (0, 1), got {tol!r}")
-        if not isinstance(max_iter, int) or isinstance(max_iter, bool) or max_iter < 1:
-            raise ValueError(f"option 'max_iter' must be a positive integer, got {max_iter!r}")
-        self._option("tol", float(tol) if tol is not None else (1e-12 if self.dtype == torch.float64 else 1e-6))
-        self._option("max_iter", max_iter)
+        self._solver_options(tol, max_iter)
 
     # ------------------------------------------------------------------------------------------------ elasticity
     def pressure(self, eps_v_e: Tensor) -> Tensor:
@@ -284,17 +280,15 @@ class ModifiedCamClay(PathDependentMaterial):
         return state
 
     # ------------------------------------------------------------------------------- the return-map pieces
-    # Everything below works on Mandel vectors (``tensor_to_mandel`` convention: voigt order, √2 on shear slots,
-    # orthonormal, so norms are plain vector norms); tr v = v0 + v1 + v2.
-    def _trial(self, eps: Tensor, eps_p: Tensor) -> tuple[Tensor, Tensor]:
-        """``(ε^{e,tr}_v (...), e^{tr} (..., 6))`` from Mandel strain and plastic strain."""
-        ee = eps - eps_p
-        tr = ee[..., :3].sum(-1)
-        e_tr = ee - (tr / 3.0)[..., None] * _m(ee)
-        return -tr, e_tr
+    # Pointwise hooks of the shared engine (:class:`~.returnmap.ReturnMappingMaterial`): Mandel vectors (n, 6) in
+    # the engine's convention (orthonormal: norms are plain vector norms; tr v = v0 + v1 + v2), state rows (n, ...).
+    def _trial(self, eps: Tensor, state: State) -> tuple[Tensor, Tensor, Tensor]:
+        """``(ε^{e,tr}_v (n,), e^{tr} (n, 6), ‖e^{tr}‖² (n,))`` from the Mandel strain and the state."""
+        e_tr, tr = mandel_deviator(eps - tensor_to_mandel(state["eps_p"]))
+        return -tr, e_tr, (e_tr * e_tr).sum(-1)
 
     def _invariants(self, x: Tensor, ev_tr: Tensor, e_sq: Tensor, pc_n: Tensor) -> tuple[Tensor, ...]:
-        """``(p, G, p_c, d, q²)`` at unknowns ``x = (Δε^p_v, y)``, ``e_sq = ‖e^tr‖²``."""
+        """``(p, G, p_c, d, q²)`` at the unknowns ``x = (Δε^p_v, y)`` (module docstring)."""
         dvp, y = x[..., 0], x[..., 1]
         p = self.pressure(ev_tr - dvp)
         G = self.shear_modulus(p)
@@ -303,127 +297,79 @@ class ModifiedCamClay(PathDependentMaterial):
         q2 = 6.0 * G * G * e_sq / (d * d)
         return p, G, pc, d, q2
 
-    def _residual(self, x: Tensor, ev_tr: Tensor, e_sq: Tensor, pc_n: Tensor) -> Tensor:
-        """Backward-Euler residual ``(..., 2)`` (module docstring: R1, R2)."""
+    def _elastic_stress(self, eps: Tensor, state: State) -> Tensor:
+        """The porous-elastic stress ``(n, 6)`` at ε^e = ε − ε^p_n."""
+        return self._plastic_stress(eps.new_zeros((eps.shape[0], 2)), eps, state)
+
+    def _trial_yield(self, eps: Tensor, state: State) -> Tensor:
+        """:math:`f^{tr}/p_{c,n}^2` ``(n,)``."""
+        ev_tr, _, e_sq = self._trial(eps, state)
+        pc_n = state["p_c"]
+        p, _, _, _, q2 = self._invariants(eps.new_zeros((eps.shape[0], 2)), ev_tr, e_sq, pc_n)
+        return self.yield_function(p, torch.sqrt(q2), pc_n) / (pc_n * pc_n)
+
+    def _residual(self, x: Tensor, eps: Tensor, state: State) -> Tensor:
+        """Backward-Euler residual ``(n, 2)``: R1 (plastic volume change, flow rule), R2 (f/p_c,n², consistency)."""
+        ev_tr, _, e_sq = self._trial(eps, state)
+        pc_n = state["p_c"]
         p, _, pc, _, q2 = self._invariants(x, ev_tr, e_sq, pc_n)
         r1 = x[..., 0] - x[..., 1] * (2.0 * p - pc) / pc_n
-        r2 = (q2 / (self.M * self.M) + p * (p - pc)) / (pc_n * pc_n)
+        r2 = (q2 / (self.M * self.M) + p * (p - pc)) / ((p + self.p_t) * pc)
         return torch.stack((r1, r2), -1)
 
-    def _stress(self, x: Tensor, eps: Tensor, eps_p_n: Tensor, pc_n: Tensor) -> Tensor:
-        """Mandel stress ``(..., 6)`` at unknowns ``x`` (x = 0: the elastic trial stress)."""
-        ev_tr, e_tr = self._trial(eps, eps_p_n)
-        p, G, _, d, _ = self._invariants(x, ev_tr, (e_tr * e_tr).sum(-1), pc_n)
-        return -p[..., None] * _m(e_tr) + (2.0 * G / d)[..., None] * e_tr
+    def _clip(self, x: Tensor, eps: Tensor, state: State) -> Tensor:
+        """Keep d = 1 + 6GΔγ/M² ≥ 1/2 along the iterations. Newton may pass through Δγ < 0 on its way (with a
+        pressure-dependent G, plastic compaction lowers q sharply, and the first iterate can undershoot), but
+        d ≤ 0 is a spurious branch (q² depends on d²)."""
+        ev_tr, _, _ = self._trial(eps, state)
+        pc_n = state["p_c"]
+        G = self.shear_modulus(self.pressure(ev_tr - x[..., 0]))
+        y_min = -0.5 * self.M * self.M * pc_n / (6.0 * G)
+        return torch.stack((x[..., 0], torch.maximum(x[..., 1], y_min)), -1)
 
-    def _new_state(
-        self, x: Tensor, eps: Tensor, eps_p_n: Tensor, pc_n: Tensor, alpha_n: Tensor
-    ) -> dict[str, Tensor]:
-        """Mandel plastic strain, p_c, α and the void ratio at unknowns ``x``."""
-        ev_tr, e_tr = self._trial(eps, eps_p_n)
-        _, _, pc, d, _ = self._invariants(x, ev_tr, (e_tr * e_tr).sum(-1), pc_n)
-        eps_e = ((x[..., 0] - ev_tr) / 3.0)[..., None] * _m(e_tr) + e_tr / d[..., None]
-        eps_p = eps - eps_e
-        dp = (eps_p - eps_p_n).detach()
-        alpha = alpha_n + _SQ23 * torch.linalg.vector_norm(dp, dim=-1)
-        void = self.e0 + (1.0 + self.e0) * eps[..., :3].sum(-1)
-        return {"eps_p": eps_p, "p_c": pc, "alpha": alpha, "void_ratio": void}
+    def _plastic_stress(self, x: Tensor, eps: Tensor, state: State) -> Tensor:
+        """Mandel stress ``(n, 6)``: :math:`-p\,I + 2G\,e^{tr}/d` (x = 0: the elastic trial stress)."""
+        ev_tr, e_tr, e_sq = self._trial(eps, state)
+        p, G, _, d, _ = self._invariants(x, ev_tr, e_sq, state["p_c"])
+        return -p[..., None] * mandel_identity(eps) + (2.0 * G / d)[..., None] * e_tr
 
-    # -------------------------------------------------------------------------------------------- update
-    def _prepare(self, strain: TensorLike, state: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
-        eps = self.check_strain(strain).to(dtype=self.dtype, device=self.device)
-        st, batch = self.check_state(state, eps.shape[:-2])
-        check_state_values(
-            (st["alpha"], "state['alpha'] (accumulated plastic strain)", "nonnegative"),
-            (st["eps_p"], "state['eps_p'] (plastic strain)", "symmetric"),
-        )
-        pc = st["p_c"].detach()
-        if pc.numel() and not bool((pc > 0).all()):
-            raise ValueError(f"state['p_c'] (preconsolidation pressure) must be positive, got {float(pc.min()):.6g}")
-        return eps.expand(*batch, 3, 3), st
+    def _plastic_state(self, x: Tensor, eps: Tensor, state: State) -> dict[str, Tensor]:
+        """Plastic strain ε − ε^e, p_c, α (the void ratio is set for every point in :meth:`_assemble`)."""
+        ev_tr, e_tr, e_sq = self._trial(eps, state)
+        _, _, pc, d, _ = self._invariants(x, ev_tr, e_sq, state["p_c"])
+        eps_e = ((x[..., 0] - ev_tr) / 3.0)[..., None] * mandel_identity(eps) + e_tr / d[..., None]
+        eps_p = mandel_to_tensor(eps - eps_e)
+        # the increment's norm enters only the state (no stress depends on it): detached, so no 0/0 derivative
+        alpha = state["alpha"] + _SQ23 * torch.linalg.vector_norm((eps_p - state["eps_p"]).detach(), dim=(-1, -2))
+        return {"eps_p": eps_p, "p_c": pc, "alpha": alpha}
 
-    def _update(
-        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None, need_tangent: bool
+    def _assemble(
+        self, eps: Tensor, state: dict[str, Tensor], idx: Tensor, e_p: Tensor, s_p: dict[str, Tensor], x_star: Tensor
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        """The engine's assembly, plus the void ratio :math:`e_0 + (1 + e_0)\operatorname{tr}\varepsilon` at
+        every point (elastic ones included)."""
+        sigma, new_state = super()._assemble(eps, state, idx, e_p, s_p, x_star)
+        new_state["void_ratio"] = self.e0 + (1.0 + self.e0) * eps[..., :3].sum(-1)
+        return sigma, new_state
+
+    def _finish(
+        self, sigma: Tensor, new_state: dict[str, Tensor], C: Tensor | None, batch: torch.Size
     ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
-        """One increment: ``(stress (..., 3, 3), new_state, consistent tangent (..., 3, 3, 3, 3) or None)``; ``dt``
-        is ignored (rate independent). On :class:`ConvergenceError` nothing is returned."""
-        eps_t, st = self._prepare(strain, state)
-        batch = eps_t.shape[:-2]
-        eps = tensor_to_mandel(eps_t).reshape(-1, 6)
-        eps_p_n = tensor_to_mandel(st["eps_p"]).reshape(-1, 6)
-        pc_n = st["p_c"].reshape(-1)
-        alpha_n = st["alpha"].reshape(-1)
-        ev_tr, e_tr = self._trial(eps, eps_p_n)
-        zero = torch.zeros(eps.shape[0], 2, dtype=eps.dtype, device=eps.device)
-        p_tr, _, _, _, q2_tr = self._invariants(zero, ev_tr, (e_tr * e_tr).sum(-1), pc_n)
-        f_tr = (q2_tr / (self.M * self.M) + p_tr * (p_tr - pc_n)) / (pc_n * pc_n)
-        plastic = (f_tr > self.tol).detach()
-        x = self._local_newton(eps, eps_p_n, pc_n, plastic, batch)
-        sigma = self._stress(x, eps, eps_p_n, pc_n)
-        new = self._new_state(x, eps, eps_p_n, pc_n, alpha_n)
-        out_state = {
-            "eps_p": mandel_to_tensor(new["eps_p"]).reshape(*batch, 3, 3),
-            "p_c": new["p_c"].reshape(batch),
-            "alpha": new["alpha"].reshape(batch),
-            "void_ratio": new["void_ratio"].reshape(batch),
-        }
-        stress = mandel_to_tensor(sigma).reshape(*batch, 3, 3)
-        if not need_tangent:
-            return stress, out_state, None
-        C = self._tangent(x, eps, eps_p_n, pc_n, plastic)
-        return stress, out_state, mandel_to_tensor4(C).reshape(*batch, 3, 3, 3, 3)
+        # the engine's reshape(*batch, *tail) has no argument for an unbatched point and a scalar state entry
+        # (p_c, alpha, void_ratio): reshape with a tuple instead
+        tails = self.state_shapes()
+        shaped = {k: v.reshape((*batch, *tails[k])) for k, v in new_state.items()}
+        stress, _, C4 = super()._finish(sigma, {}, C, batch)
+        return stress, shaped, C4
 
-    # ----------------------------------------------------------------------- temporary local solver/tangent
-    def _local_newton(self, eps: Tensor, eps_p_n: Tensor, pc_n: Tensor, plastic: Tensor, batch: Any) -> Tensor:
-        x = torch.zeros(eps.shape[0], 2, dtype=eps.dtype, device=eps.device)
-        if not bool(plastic.any()):
-            return x
-        with torch.no_grad():
-            ev_tr, e_tr = self._trial(eps.detach(), eps_p_n.detach())
-            e_sq = (e_tr * e_tr).sum(-1)
-            args = (ev_tr[plastic], e_sq[plastic], pc_n.detach()[plastic])
-            xp = x[plastic]
-            jac = vmap(jacfwd(lambda xx, a, b, c: self._residual(xx, a, b, c)))
-            for it in range(self.max_iter + 1):
-                R = self._residual(xp, *args)
-                err = R.abs().amax(-1)
-                if bool((err <= self.tol).all()):
-                    break
-                if it == self.max_iter:
-                    raise ConvergenceError(
-                        f"ModifiedCamClay: local Newton did not converge in {self.max_iter} iterations "
-                        f"(largest scaled residual {float(err.max()):.3e}); the state was not updated",
-                        residuals=err, iterations=self.max_iter, tol=self.tol,
-                    )  # fmt: skip
-                J = jac(xp, *args)
-                step = torch.linalg.solve(J, R[..., None])[..., 0]
-                xp = xp - step
-            x[plastic] = xp
-        return x
-
-    def _tangent(self, x: Tensor, eps: Tensor, eps_p_n: Tensor, pc_n: Tensor, plastic: Tensor) -> Tensor:
-        eps, eps_p_n, pc_n, x = eps.detach(), eps_p_n.detach(), pc_n.detach(), x.detach()
-
-        def sig(e: Tensor, xx: Tensor, ep: Tensor, pc: Tensor) -> Tensor:
-            return self._stress(xx, e, ep, pc)
-
-        def res(e: Tensor, xx: Tensor, ep: Tensor, pc: Tensor) -> Tensor:
-            ev_tr, e_tr = self._trial(e, ep)
-            return self._residual(xx, ev_tr, (e_tr * e_tr).sum(-1), pc)
-
-        dS_de = vmap(jacfwd(sig, argnums=0))(eps, x, eps_p_n, pc_n)
-        dS_dx = vmap(jacfwd(sig, argnums=1))(eps, x, eps_p_n, pc_n)
-        dR_de = vmap(jacfwd(res, argnums=0))(eps, x, eps_p_n, pc_n)
-        dR_dx = vmap(jacfwd(res, argnums=1))(eps, x, eps_p_n, pc_n)
-        eye2 = torch.eye(2, dtype=eps.dtype, device=eps.device).expand_as(dR_dx)
-        dR_dx = torch.where(plastic[:, None, None], dR_dx, eye2)
-        corr = dS_dx @ torch.linalg.solve(dR_dx, dR_de)
-        return dS_de - torch.where(plastic[:, None, None], corr, torch.zeros_like(corr))
-
-
-def _m(v: Tensor) -> Tensor:
-    """The Mandel identity (1, 1, 1, 0, 0, 0) like ``v``."""
-    return torch.tensor([1.0, 1.0, 1.0, 0.0, 0.0, 0.0], dtype=v.dtype, device=v.device)
+    def _check_state_values(self, state: State) -> None:
+        check_state_values(
+            (state["alpha"], "state['alpha'] (accumulated plastic strain)", "nonnegative"),
+            (state["eps_p"], "state['eps_p'] (plastic strain)", "symmetric"),
+        )
+        pc = state["p_c"].detach()
+        if pc.numel() and not _wrapped_any(pc) and not bool((pc > 0).all()):
+            raise ValueError(f"state['p_c'] (preconsolidation pressure) must be positive, got {float(pc.min()):.6g}")
 
 
 def _wrapped_any(*ts: Tensor) -> bool:
