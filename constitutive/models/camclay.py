@@ -328,7 +328,7 @@ class ModifiedCamClay(ReturnMappingMaterial):
         return torch.stack((x[..., 0], torch.maximum(x[..., 1], y_min)), -1)
 
     def _plastic_stress(self, x: Tensor, eps: Tensor, state: State) -> Tensor:
-        """Mandel stress ``(n, 6)``: :math:`-p\,I + 2G\,e^{tr}/d` (x = 0: the elastic trial stress)."""
+        r"""Mandel stress ``(n, 6)``: :math:`-p\,I + 2G\,e^{tr}/d` (x = 0: the elastic trial stress)."""
         ev_tr, e_tr, e_sq = self._trial(eps, state)
         p, G, _, d, _ = self._invariants(x, ev_tr, e_sq, state["p_c"])
         return -p[..., None] * mandel_identity(eps) + (2.0 * G / d)[..., None] * e_tr
@@ -346,7 +346,7 @@ class ModifiedCamClay(ReturnMappingMaterial):
     def _assemble(
         self, eps: Tensor, state: dict[str, Tensor], idx: Tensor, e_p: Tensor, s_p: dict[str, Tensor], x_star: Tensor
     ) -> tuple[Tensor, dict[str, Tensor]]:
-        """The engine's assembly, plus the void ratio :math:`e_0 + (1 + e_0)\operatorname{tr}\varepsilon` at
+        r"""The engine's assembly, plus the void ratio :math:`e_0 + (1 + e_0)\operatorname{tr}\varepsilon` at
         every point (elastic ones included)."""
         sigma, new_state = super()._assemble(eps, state, idx, e_p, s_p, x_star)
         new_state["void_ratio"] = self.e0 + (1.0 + self.e0) * eps[..., :3].sum(-1)
