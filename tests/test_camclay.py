@@ -195,3 +195,20 @@ def test_bad_state_and_catalogue() -> None:
     assert names == ["kappa", "lmbda", "M", "e0", "p0", "pc0", "G", "nu", "p_t"]
     with pytest.raises(ValueError, match="0 < M < 3"):
         drained_triaxial_failure(3.5, P0)
+
+
+@pytest.mark.parametrize("shear", [{"G": 1500.0, "p_t": 2.5}, {"nu": 0.25}])
+def test_abaqus_card(shear: dict) -> None:
+    from constitutive.export import abaqus_card, parse_abaqus_card
+
+    model = _model(180.0, **shear)
+    text = abaqus_card(model, name="CLAY")
+    blocks = {b["keyword"]: b for b in parse_abaqus_card(text)}
+    assert list(blocks) == ["MATERIAL", "POROUS ELASTIC", "CLAY PLASTICITY"]
+    porous, clay = blocks["POROUS ELASTIC"], blocks["CLAY PLASTICITY"]
+    assert porous["options"] == {"SHEAR": "G" if "G" in shear else "POISSON"}
+    assert porous["data"] == [KAPPA, shear.get("G", shear.get("nu")), shear.get("p_t", 0.0)]
+    assert clay["options"] == {"HARDENING": "EXPONENTIAL"} and clay["data"] == [LAMBDA, M, 90.0, 1.0, 1.0]
+    assert "TYPE=RATIO (void ratio e0 = 1.0)" in text and "p0 = 100.0" in text
+    with pytest.raises(ValueError, match="CalculiX"):
+        abaqus_card(model, code="calculix")

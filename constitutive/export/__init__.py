@@ -49,6 +49,7 @@ from .cards import (
     plastic_table,
     register_card_writer,
 )
+from .cards_camclay import abaqus_camclay_card
 from .files import read, write
 from .layouts import (
     ANISOTROPIC_ORDER,
@@ -111,4 +112,5 @@ __all__ = [
     "umat_source",
     "generate_umat",
     "UMATGenerationError",
+    "abaqus_camclay_card",
 ]
