@@ -52,6 +52,7 @@ JOBS: list[tuple[str, str, Callable[[ModuleType], Any]]] = [
     ("relaxation", "driver_relaxation.png", lambda m: m.main(FIGURES, overwrite=True)),
     ("fem_hyperelastic_block", "fem_hyperelastic_convergence.png", lambda m: m.figure(FIGURES, overwrite=True)),
     ("fem_plasticity", "fem_plasticity_convergence.png", lambda m: m.figure(FIGURES, overwrite=True)),
+    ("camclay_yield_surface", "camclay_yield_surface.png", lambda m: m.main(FIGURES, overwrite=True)),
 ]
 
 

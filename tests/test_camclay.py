@@ -212,3 +212,22 @@ def test_abaqus_card(shear: dict) -> None:
     assert "TYPE=RATIO (void ratio e0 = 1.0)" in text and "p0 = 100.0" in text
     with pytest.raises(ValueError, match="CalculiX"):
         abaqus_card(model, code="calculix")
+
+
+def test_example_figure(tmp_path) -> None:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "camclay_yield_surface.py"
+    spec = importlib.util.spec_from_file_location("_example_camclay_yield_surface", path)
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    out = example.main(tmp_path, increments=8)
+    assert Path(out["figure"]).is_file()
+    assert out["drained_p_f"] == pytest.approx(out["drained_p_f_closed_form"], rel=1e-5)
+    assert out["drained_path_slope_max_error"] < 1e-6
+    assert out["undrained_p_f"] == pytest.approx(out["undrained_p_f_closed_form"], rel=1e-8)
+    assert out["undrained_q_max_rel_error"] < 1e-9
+    with pytest.raises(FileExistsError):  # a second run keeps the first run's figure
+        example.main(tmp_path, increments=8)
