@@ -223,11 +223,11 @@ def test_example_figure(tmp_path) -> None:
     assert spec is not None and spec.loader is not None
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)
-    out = example.main(tmp_path, increments=8)
+    out = example.main(tmp_path, increments=5)
     assert Path(out["figure"]).is_file()
     assert out["drained_p_f"] == pytest.approx(out["drained_p_f_closed_form"], rel=1e-5)
     assert out["drained_path_slope_max_error"] < 1e-6
     assert out["undrained_p_f"] == pytest.approx(out["undrained_p_f_closed_form"], rel=1e-8)
     assert out["undrained_q_max_rel_error"] < 1e-9
     with pytest.raises(FileExistsError):  # a second run keeps the first run's figure
-        example.main(tmp_path, increments=8)
+        example.main(tmp_path, increments=5)
