@@ -231,3 +231,26 @@ def test_example_figure(tmp_path) -> None:
     assert out["undrained_q_max_rel_error"] < 1e-9
     with pytest.raises(FileExistsError):  # a second run keeps the first run's figure
         example.main(tmp_path, increments=5)
+
+
+def test_parameter_gradients_match_finite_differences() -> None:
+    """Calibration route: the engine's one-Newton-step re-expression makes a plastic step's stress differentiable in
+    the parameters (pc0 also through the initial state)."""
+    eps = torch.tensor([[-0.012, 0.004, 0.0], [0.004, 0.003, 0.0], [0.0, 0.0, 0.002]], dtype=D)
+
+    def q_of(M_: torch.Tensor, pc0: torch.Tensor, lam: torch.Tensor) -> torch.Tensor:
+        model = ModifiedCamClay(kappa=KAPPA, lmbda=lam, M=M_, e0=E0, p0=P0, pc0=pc0, nu=0.3)
+        state = model.initial_state()
+        sigma, state, _ = model.update(0.5 * eps, state)
+        sigma, state, _ = model.update(eps, state)
+        assert float(state["alpha"]) > 0
+        return deviatoric_stress_q(sigma) + mean_pressure(sigma)
+
+    args = [torch.tensor(v, dtype=D, requires_grad=True) for v in (M, 150.0, LAMBDA)]
+    grads = torch.autograd.grad(q_of(*args), args)
+    for i, g in enumerate(grads):
+        h = 1e-6 * float(args[i].detach())
+        plus = [a.detach() + (h if j == i else 0.0) for j, a in enumerate(args)]
+        minus = [a.detach() - (h if j == i else 0.0) for j, a in enumerate(args)]
+        fd = (q_of(*plus) - q_of(*minus)) / (2 * h)
+        assert float(g) == pytest.approx(float(fd), rel=1e-6), i

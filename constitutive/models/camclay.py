@@ -275,8 +275,8 @@ class ModifiedCamClay(ReturnMappingMaterial):
     def initial_state(self, batch_shape: tuple[int, ...] | torch.Size = ()) -> dict[str, Tensor]:
         """The virgin state: ε^p = 0, p_c = ``pc0``, α = 0, void ratio ``e0``."""
         state = super().initial_state(batch_shape)
-        state["p_c"] = state["p_c"] + self.pc0.detach()
-        state["void_ratio"] = state["void_ratio"] + self.e0.detach()
+        state["p_c"] = state["p_c"] + self.pc0  # carries pc0's graph when it requires grad (calibration)
+        state["void_ratio"] = state["void_ratio"] + self.e0
         return state
 
     # ------------------------------------------------------------------------------- the return-map pieces
