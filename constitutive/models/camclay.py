@@ -45,9 +45,13 @@ deviatoric direction: :math:`\operatorname{dev}\varepsilon^e = e^{tr}/d`, :math:
 
 .. math::
     R_1 = \Delta\varepsilon^p_v - y\,(2p - p_c)/p_{c,n} = 0, \qquad
-    R_2 = \bigl(q^2/M^2 + p\,(p - p_c)\bigr)/p_{c,n}^2 = 0, \qquad q^2 = 6G^2\|e^{tr}\|^2/d^2,
+    R_2 = \frac{q^2/M^2 + p\,(p - p_c)}{(p + p_t)\,p_c} = 0, \qquad q^2 = 6G^2\|e^{tr}\|^2/d^2,
 
-smooth at :math:`e^{tr} = 0` (isotropic compression along the normal consolidation line).
+smooth at :math:`e^{tr} = 0` (isotropic compression along the normal consolidation line). R2 is f scaled by the
+current size: scaled by :math:`p_{c,n}^2` it has a spurious root as p → 0 (with ν, G ∝ p + p_t and f vanish as the
+elastic strain goes to tension), which Newton followed from far trial states on the dry side; this R2 tends to −1
+there. Iterates keep d ≥ 1/2 (q depends on d², so d ≤ 0 is a spurious branch). The consistent tangent is the
+engine's implicit-function tangent (:func:`~.returnmap.implicit_tangent`).
 
 State (a ``dict`` of tensors, batch shape ``B`` in front): ``"eps_p"`` ``(*B, 3, 3)`` plastic strain (with a
 volumetric part); ``"p_c"`` ``(*B)`` preconsolidation pressure (> 0); ``"alpha"`` ``(*B)`` accumulated equivalent
@@ -309,7 +313,7 @@ class ModifiedCamClay(ReturnMappingMaterial):
         return self.yield_function(p, torch.sqrt(q2), pc_n) / (pc_n * pc_n)
 
     def _residual(self, x: Tensor, eps: Tensor, state: State) -> Tensor:
-        """Backward-Euler residual ``(n, 2)``: R1 (plastic volume change, flow rule), R2 (f/p_c,n², consistency)."""
+        """Backward-Euler residual ``(n, 2)``: R1 (flow rule, volume), R2 (f/((p + p_t) p_c), consistency)."""
         ev_tr, _, e_sq = self._trial(eps, state)
         pc_n = state["p_c"]
         p, _, pc, _, q2 = self._invariants(x, ev_tr, e_sq, pc_n)
