@@ -49,6 +49,7 @@ from .cards import (
     plastic_table,
     register_card_writer,
 )
+from .cards_camclay import abaqus_camclay_card
 from .cards_damage import NO_LEMAITRE_CARD  # registers the LemaitreDamage writer (which refuses)
 from .cards_hill import abaqus_hill_card
 from .files import read, write
@@ -115,6 +116,7 @@ __all__ = [
     "UMATGenerationError",
     "abaqus_hill_card",
     "NO_LEMAITRE_CARD",
+    "abaqus_camclay_card",
 ]
 from .cards_geomechanics import abaqus_drucker_prager_card, abaqus_mohr_coulomb_card  # noqa: E402
 

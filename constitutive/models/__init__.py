@@ -12,6 +12,7 @@ from .base import (
     save,
     write_toml,
 )
+from .camclay import ModifiedCamClay
 from .catalog import describe_models
 from .damage import LemaitreDamage
 from .elastic import (
@@ -118,6 +119,7 @@ __all__ = [
     "ArrudaBoyce",
     "Gent",
     "Hill48",
+    "ModifiedCamClay",
 ]
 from .geomechanics import DruckerPrager, MohrCoulomb  # noqa: E402
 

@@ -294,3 +294,22 @@ PATH_CASES += [
         lambda d: LemaitreDamage(_E, _NU, _SY, hardening=Voce(300.0, 20.0), S=3.0, s=2.0, p_D=0.004, D_c=0.5, dtype=d),
     ),
 ]
+
+# Modified Cam-clay (constitutive.models.camclay): the deviatoric part of the plasticity cycle plus a small constant
+# compression, from the isotropic state p0 = 100 (stress -p0 I at zero strain); lightly overconsolidated with the
+# pressure-dependent shear modulus, normally consolidated with a constant G and a tensile limit.
+_CAM = torch.stack([dev(h) for h in cyclic_history(0.02)]) - 0.002 * torch.eye(3, dtype=torch.float64)
+
+
+def _camclay(id: str, **kw) -> PathDependentCase:
+    from constitutive.models import ModifiedCamClay
+
+    return PathDependentCase(
+        id=id,
+        make=lambda d: ModifiedCamClay(kappa=0.05, lmbda=0.2, M=1.2, e0=1.0, p0=100.0, dtype=d, **kw),
+        strains=_CAM,
+        batch_tol=((1e-12, 1e-9), (1e-10, 1e-6), (1e-12, 1e-15)),
+    )
+
+
+PATH_CASES += [_camclay("CamClay-nu-OC", pc0=150.0, nu=0.3), _camclay("CamClay-G-NC", pc0=100.0, G=2000.0, p_t=5.0)]
