@@ -1,0 +1,558 @@
+r"""Inverse analysis through a finite-element model: material parameters from the force--displacement curve of a
+non-homogeneous test, with the gradient by the implicit-function theorem through the FE equilibrium.
+
+**The specimen** (:class:`BondedBlock`): a plane-strain rubber block of width :math:`W` and height :math:`H`
+(out-of-plane depth :math:`t`), bonded to two rigid plates (no slip: infinite friction). The bottom plate is held,
+the top plate is moved by a prescribed displacement :math:`(\bar u_x, \bar u_y)` (shear and compression at once,
+as in a bearing test). The bonded faces cannot expand laterally, so the free faces bulge and the strain is far
+from homogeneous. Bilinear quadrilaterals (scikit-fem ``ElementQuad1``, 2x2 Gauss points), total Lagrangian: at
+every quadrature point the plane-strain deformation gradient :math:`F = \begin{bmatrix} I_2 + \nabla_X u & 0 \\ 0
+& 1\end{bmatrix}` goes to the model, batched over all points at once, and the in-plane blocks of
+:math:`P` and :math:`\mathbb A = \partial P/\partial F` (``model.first_piola_and_elasticity``) are assembled by
+:mod:`constitutive.fem`. Units: the model's stress unit (MPa) and the specimen's length unit (mm) give forces in N.
+
+**The simulated curve.** At each record point :math:`k` the top plate is moved to :math:`\bar u_k` (``substeps``
+load steps from the previous point, each a Newton iteration with a linear predictor, :func:`constitutive.fem.newton`)
+and the reaction on the top plate is :math:`F_k = t\sum_{a\in\text{top}} f^{int}_a(u_k;\theta)`, the internal
+force summed over the plate's nodes, per direction (``(n, 2)``: shear :math:`F_x`, normal :math:`F_y`).
+
+**The gradient (implicit function theorem).** The free dofs satisfy :math:`r(u_f, \theta) = f^{int}_f(u_f, \bar
+u_D; \theta) = 0` with the prescribed :math:`\bar u_D` independent of :math:`\theta`; differentiating at the
+converged state,
+
+.. math::
+
+   K_{ff}\,\frac{\mathrm du_f}{\mathrm d\theta} = -\frac{\partial f^{int}_f}{\partial\theta},\qquad
+   \frac{\mathrm dF_k}{\mathrm d\theta} = t\, s^T\Big(\frac{\partial f^{int}}{\partial\theta}
+   + K_{:f}\frac{\mathrm du_f}{\mathrm d\theta}\Big),
+   \qquad \frac{\partial f^{int}}{\partial\theta_j} = \int_\Omega \frac{\partial P}{\partial\theta_j} :
+   \nabla_X\delta u\,\mathrm dV,
+
+with :math:`K = \partial f^{int}/\partial u` the tangent stiffness at the converged state (assembled from
+:math:`\mathbb A`), :math:`s` the 0/1 vector that sums the top-plate dofs of one direction, and
+:math:`\partial P/\partial\theta` at every quadrature point by forward-mode automatic differentiation of the model
+with respect to its parameters (``torch.func.jacfwd``, one pass for all points). One sparse LU factorisation of
+:math:`K_{ff}` per record point serves all parameters. A hyperelastic response has no history, so the derivative
+at each record point depends on that point's equilibrium alone; it is exact to the Newton tolerance (the
+finite-difference check in ``tests/test_inverse.py`` agrees to about 1e-7 relative).
+
+**The fit** (:func:`fit_inverse`): :func:`scipy.optimize.least_squares` (trust-region reflective, bounds from the
+model's declared ranges unless given) on the residuals :math:`r = (F(\theta) - F^{data})/\sigma_c` (``sigma``
+per channel, default 1), with the Jacobian :math:`\mathrm dF/\mathrm d\theta/\sigma_c` above. Standard errors from
+:math:`s^2 (J^TJ)^{-1}`, :math:`s^2 = r\cdot r/(m - n)`, as :func:`constitutive.calibrate.calibrate` reports them.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from .calibrate.fit import _covariance
+from .calibrate.parameters import _factory, _ParameterSpace
+from .fem import assemble_residual, assemble_tangent, displacement_gradients, newton, require_skfem
+from .models.base import Material
+from .tensor import Tensor
+
+__all__ = [
+    "BondedBlock",
+    "EquilibriumError",
+    "BlockResponse",
+    "block_response",
+    "InverseProblem",
+    "InverseResult",
+    "fit_inverse",
+]
+
+#: The two force channels of the top plate, in the order of the last axis of ``forces``.
+CHANNELS = ("F_x (shear)", "F_y (normal)")
+
+
+class EquilibriumError(RuntimeError):
+    """A load step of the FE model did not reach equilibrium (Newton did not converge, or the model refused an
+    iterate, e.g. det F <= 0)."""
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The specimen
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BondedBlock:
+    r"""A plane-strain block :math:`[0, W]\times[0, H]` bonded to a fixed bottom plate and a moving top plate.
+
+    ``width`` W, ``height`` H and ``depth`` t (out of plane; forces are per depth ``t``) in the length unit of the
+    test (mm), ``nx`` x ``ny`` bilinear quadrilaterals. ``ValueError`` for a non-positive size or element count.
+    """
+
+    width: float = 2.0
+    height: float = 1.0
+    nx: int = 8
+    ny: int = 4
+    depth: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("width", "height", "depth"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+                raise ValueError(f"BondedBlock.{name} must be a positive finite length, got {v!r}")
+        for name in ("nx", "ny"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"BondedBlock.{name} must be a positive number of elements, got {v!r}")
+
+    def discretise(self) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
+        """``(basis, fixed_dofs, top_x, top_y)``: the scikit-fem vector basis (``basis.N`` dofs), every dof of both
+        plates (bottom and top faces, all prescribed), and the top plate's x and y dofs."""
+        skfem = require_skfem()
+        mesh = skfem.MeshQuad.init_tensor(
+            np.linspace(0.0, self.width, self.nx + 1), np.linspace(0.0, self.height, self.ny + 1)
+        )
+        basis = skfem.Basis(mesh, skfem.ElementVector(skfem.ElementQuad1()), intorder=3)  # 2x2 Gauss points
+        bottom = basis.get_dofs(lambda X: np.isclose(X[1], 0.0))
+        top = basis.get_dofs(lambda X: np.isclose(X[1], self.height))
+        fixed = np.concatenate([bottom.all(), top.all()])
+        return basis, fixed, np.asarray(top.nodal["u^1"]), np.asarray(top.nodal["u^2"])
+
+
+def _plane_strain_F(H: Tensor) -> Tensor:
+    """``(..., 2, 2)`` in-plane displacement gradient -> ``(..., 3, 3)`` deformation gradient with F33 = 1."""
+    F = torch.zeros(*H.shape[:-2], 3, 3, dtype=H.dtype)
+    F[..., :2, :2] = H
+    return F + torch.eye(3, dtype=H.dtype)
+
+
+def _check_path(displacements: Any) -> np.ndarray:
+    d = np.asarray(displacements, dtype=np.float64)
+    if d.ndim != 2 or d.shape[1] != 2 or d.shape[0] < 1:
+        raise ValueError(f"displacements must be an (n, 2) array of top-plate (u_x, u_y) values, got shape {d.shape}")
+    if not np.all(np.isfinite(d)):
+        raise ValueError("displacements must be finite")
+    return d
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Forward solve and implicit-function sensitivities
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BlockResponse:
+    r"""The simulated test: ``forces`` ``(n, 2)`` the top-plate reaction :math:`(F_x, F_y)` at each record point
+    (force the plate exerts on the block, times the depth), ``sensitivities`` ``(n, 2, p)`` their derivatives
+    :math:`\mathrm dF/\mathrm d\theta` by the implicit-function theorem (``None`` when not asked for),
+    ``fields`` ``(n, basis.N)`` the converged displacements, ``iterations`` the Newton iterations of each load step,
+    ``ndofs`` / ``nfree`` the dof counts, ``seconds`` the wall time of the forward solve and of the sensitivities."""
+
+    displacements: np.ndarray
+    forces: np.ndarray
+    sensitivities: np.ndarray | None
+    fields: np.ndarray
+    iterations: list[int]
+    ndofs: int
+    nfree: int
+    seconds: dict[str, float]
+    basis: Any = field(repr=False, default=None)
+
+
+def _simulate(
+    specimen: BondedBlock,
+    model_of: Callable[[Tensor | None], Material],
+    theta: Tensor | None,
+    displacements: np.ndarray,
+    *,
+    substeps: int,
+    rtol: float,
+    max_iter: int,
+) -> BlockResponse:
+    """Load-step the block through ``displacements``; with ``theta`` also the force sensitivities (module docs)."""
+    from scipy.sparse.linalg import splu
+
+    basis, fixed, top_x, top_y = specimen.discretise()
+    free = np.setdiff1d(np.arange(basis.N), fixed)
+    with torch.no_grad():
+        model = model_of(None if theta is None else theta.detach())
+
+    def routine(H: Tensor) -> tuple[Tensor, Tensor]:
+        P, A = model.first_piola_and_elasticity(_plane_strain_F(H))
+        return P[..., :2, :2], A[..., :2, :2, :2, :2]
+
+    forces, sens, fields, iterations = [], [], [], []
+    t_forward = t_sens = 0.0
+    u = np.zeros(basis.N)
+    previous = np.zeros(2)
+    for k, target in enumerate(displacements):
+        start = time.perf_counter()
+        for j in range(1, substeps + 1):
+            plate = previous + (target - previous) * j / substeps
+            values = np.zeros(basis.N)
+            values[top_x], values[top_y] = plate[0], plate[1]
+            result = newton(basis, u, fixed, values[fixed], routine, rtol=rtol, max_iter=max_iter)
+            if not result.converged:
+                why = result.failure or f"residuals {[f'{r:.2e}' for r in result.relative]}"
+                raise EquilibriumError(
+                    f"record point {k} (top plate at {plate.tolist()}), load step {j}/{substeps}: no equilibrium: "
+                    f"{why}; use more substeps or a smaller displacement"
+                )
+            u = result.u
+            iterations.append(len(result.residuals) - 1)
+        previous = np.array(target, dtype=np.float64)
+        H = displacement_gradients(basis, u)
+        P, A = routine(H)
+        f = assemble_residual(basis, P)
+        forces.append(specimen.depth * np.array([f[top_x].sum(), f[top_y].sum()]))
+        fields.append(u)
+        t_forward += time.perf_counter() - start
+        if theta is None:
+            continue
+        start = time.perf_counter()
+        F3 = _plane_strain_F(H)
+        # dP/dtheta at every quadrature point, (nel, nqp, 2, 2, p): forward mode, one pass for all points.
+        dP = torch.func.jacfwd(lambda th, F=F3: model_of(th).first_piola(F)[..., :2, :2])(theta)
+        df = np.stack([assemble_residual(basis, dP[..., j]) for j in range(theta.numel())], axis=-1)  # (N, p)
+        K = assemble_tangent(basis, A).tocsr()
+        du = -splu(K[free][:, free].tocsc()).solve(df[free])  # (nfree, p): du_f/dtheta
+        total = df + K[:, free] @ du  # d f_int / d theta along the equilibrium, all dofs
+        sens.append(specimen.depth * np.stack([total[top_x].sum(0), total[top_y].sum(0)]))
+        t_sens += time.perf_counter() - start
+    return BlockResponse(
+        displacements=displacements,
+        forces=np.array(forces),
+        sensitivities=None if theta is None else np.array(sens),
+        fields=np.array(fields),
+        iterations=iterations,
+        ndofs=int(basis.N),
+        nfree=int(free.size),
+        seconds={"forward": t_forward, "sensitivities": t_sens},
+        basis=basis,
+    )
+
+
+def _check_solver(substeps: Any, rtol: Any, max_iter: Any) -> None:
+    if isinstance(substeps, bool) or not isinstance(substeps, (int, np.integer)) or substeps < 1:
+        raise ValueError(f"substeps must be a positive integer, got {substeps!r}")
+    if not (isinstance(rtol, (int, float)) and math.isfinite(rtol) and 0 < rtol < 1):
+        raise ValueError(f"rtol must be a number in (0, 1), got {rtol!r}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
+
+
+def block_response(
+    model: Material,
+    displacements: Any,
+    specimen: BondedBlock | None = None,
+    *,
+    substeps: int = 1,
+    rtol: float = 1e-11,
+    max_iter: int = 25,
+) -> BlockResponse:
+    """The simulated force curve of ``specimen`` (default :class:`BondedBlock()`) for a model with fixed parameters.
+
+    Parameters
+    ----------
+    model:
+        A compressible hyperelastic model (``first_piola_and_elasticity(F)``).
+    displacements:
+        ``(n, 2)`` top-plate displacements :math:`(\\bar u_x, \\bar u_y)` at the record points, in loading order.
+    specimen:
+        The :class:`BondedBlock` (default size and mesh when ``None``).
+    substeps:
+        Load steps from one record point to the next (default 1).
+    rtol, max_iter:
+        Newton's relative tolerance (of :func:`constitutive.fem.newton`, default 1e-11) and iteration limit.
+
+    Raises ``EquilibriumError`` when a load step finds no equilibrium, ``ValueError`` for bad input.
+    """
+    _check_solver(substeps, rtol, max_iter)
+    if not hasattr(model, "first_piola_and_elasticity"):
+        raise ValueError(f"{type(model).__name__} has no first_piola_and_elasticity(F): a hyperelastic model is needed")
+    return _simulate(
+        specimen or BondedBlock(),
+        lambda _: model,
+        None,
+        _check_path(displacements),
+        substeps=substeps,
+        rtol=rtol,
+        max_iter=max_iter,
+    )
+
+
+class InverseProblem:
+    r"""The forward map :math:`\theta \mapsto F(\theta)` of a block test and its implicit-function Jacobian.
+
+    The free parameters :math:`\theta` are the entries of ``initial`` not held ``fixed`` (labels ``"mu"`` or
+    ``"mu[1]"`` as in :func:`constitutive.calibrate.calibrate`); the model is rebuilt from :math:`\theta` as
+    ``model(**params, **options, dtype=float64)`` (a class, a registered name, or a factory).
+
+    Parameters
+    ----------
+    model:
+        A hyperelastic :class:`Material` class, its registered name, or a factory ``make(**params)``.
+    displacements:
+        ``(n, 2)`` top-plate displacements at the record points.
+    initial:
+        Starting value of every parameter (free or held).
+    specimen:
+        The :class:`BondedBlock` (default when ``None``).
+    fixed, bounds, options:
+        As in :func:`constitutive.calibrate.calibrate`: held parameters, ``{label: (lower, upper)}`` (default: the
+        model's declared ranges), constructor keywords that are not fitted.
+    substeps, rtol, max_iter:
+        Load stepping and Newton settings (see :func:`block_response`).
+    """
+
+    def __init__(
+        self,
+        model: type[Material] | str | Callable[..., Material],
+        displacements: Any,
+        initial: Mapping[str, Any],
+        *,
+        specimen: BondedBlock | None = None,
+        fixed: Mapping[str, Any] | Iterable[str] | None = None,
+        bounds: Mapping[str, Sequence[float]] | None = None,
+        options: Mapping[str, Any] | None = None,
+        substeps: int = 1,
+        rtol: float = 1e-11,
+        max_iter: int = 25,
+    ) -> None:
+        _check_solver(substeps, rtol, max_iter)
+        if specimen is not None and not isinstance(specimen, BondedBlock):
+            raise ValueError(f"specimen must be a BondedBlock, got {type(specimen).__name__}")
+        self.specimen = specimen or BondedBlock()
+        self.displacements = _check_path(displacements)
+        self.space = _ParameterSpace(initial, fixed, bounds)
+        self.make, self.model_name = _factory(model, dict(options or {}), torch.float64)
+        self.substeps, self.rtol, self.max_iter = int(substeps), float(rtol), int(max_iter)
+        self.x0 = self.space.x0()
+        probe = self.model(self.x0)
+        if not hasattr(probe, "first_piola_and_elasticity"):
+            raise ValueError(f"{type(probe).__name__} has no first_piola_and_elasticity(F): a hyperelastic model")
+        self.space.apply_declared_bounds(probe)
+
+    @property
+    def labels(self) -> list[str]:
+        """Labels of the free parameters, the order of :math:`\\theta`."""
+        return self.space.labels
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(lower, upper)`` of the free parameters (given, else the model's declared ranges)."""
+        return self.space.bounds()
+
+    def model(self, x: Any) -> Material:
+        """The model at the free parameter values ``x`` ``(p,)``."""
+        return self.make(**self.space.values(torch.as_tensor(np.asarray(x, dtype=np.float64))))
+
+    def response(self, x: Any, *, sensitivities: bool = True) -> BlockResponse:
+        """The simulated test at ``x`` ``(p,)``; with ``sensitivities`` also :math:`\\mathrm dF/\\mathrm d\\theta`
+        ``(n, 2, p)`` by the implicit-function theorem."""
+        theta = torch.as_tensor(np.array(x, dtype=np.float64))
+        if theta.shape != (len(self.labels),):
+            raise ValueError(
+                f"x must hold the {len(self.labels)} free parameters {self.labels}, got {tuple(theta.shape)}"
+            )
+
+        def model_of(th: Tensor | None) -> Material:
+            return self.make(**self.space.values(theta if th is None else th))
+
+        return _simulate(
+            self.specimen,
+            model_of,
+            theta if sensitivities else None,
+            self.displacements,
+            substeps=self.substeps,
+            rtol=self.rtol,
+            max_iter=self.max_iter,
+        )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The fit
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class InverseResult:
+    r"""What :func:`fit_inverse` found: ``parameters`` (every parameter, plain numbers), ``free`` / ``x`` (the
+    fitted labels and values), ``standard_errors`` / ``covariance`` / ``correlation`` from :math:`s^2(J^TJ)^{-1}`,
+    ``forces`` ``(n, 2)`` the fitted curve, ``data`` ``(n, 2)`` the measured one, ``rms`` per channel (force
+    units), ``response`` the :class:`BlockResponse` at the fit, the optimiser's ``success``/``message``/``nfev``/
+    ``njev``, ``rejected`` trial points without equilibrium, and the cost: ``seconds_per_evaluation`` (mean wall
+    time of a forward solve and its sensitivities), ``elapsed_s`` (whole fit), ``ndofs``."""
+
+    model: Material
+    parameters: dict[str, float | list[float]]
+    free: list[str]
+    x: np.ndarray
+    standard_errors: dict[str, float]
+    covariance: np.ndarray
+    correlation: np.ndarray
+    forces: np.ndarray
+    data: np.ndarray
+    rms: dict[str, float]
+    response: BlockResponse
+    success: bool
+    message: str
+    nfev: int
+    njev: int
+    rejected: int
+    seconds_per_evaluation: dict[str, float]
+    elapsed_s: float
+    ndofs: int
+
+    def report(self) -> str:
+        """A markdown table of the fitted parameters with standard errors, the rms errors and the cost."""
+        lines = ["| parameter | value | standard error |", "|---|---|---|"]
+        for label, v in zip(self.free, self.x):
+            lines.append(f"| {label} | {v:.6g} | {self.standard_errors[label]:.3g} |")
+        lines.append("")
+        lines.append("rms error: " + ", ".join(f"{k} {v:.3g}" for k, v in self.rms.items()))
+        s = self.seconds_per_evaluation
+        lines.append(
+            f"{self.nfev} evaluations, {self.njev} Jacobians, {self.ndofs} dofs; one forward solve "
+            f"{s['forward']:.3f} s + sensitivities {s['sensitivities']:.3f} s ({self.message})"
+        )
+        return "\n".join(lines)
+
+
+def fit_inverse(
+    model: type[Material] | str | Callable[..., Material],
+    displacements: Any,
+    forces: Any,
+    initial: Mapping[str, Any],
+    *,
+    specimen: BondedBlock | None = None,
+    fixed: Mapping[str, Any] | Iterable[str] | None = None,
+    bounds: Mapping[str, Sequence[float]] | None = None,
+    options: Mapping[str, Any] | None = None,
+    sigma: float | Sequence[float] = 1.0,
+    substeps: int = 1,
+    max_nfev: int | None = 50,
+    ftol: float = 1e-12,
+    xtol: float = 1e-12,
+    gtol: float = 1e-12,
+) -> InverseResult:
+    r"""Fit ``model``'s parameters to a measured top-plate force curve of a :class:`BondedBlock` test.
+
+    Minimises :math:`\tfrac12\sum_{k,c} \big((F_{kc}(\theta) - F^{data}_{kc})/\sigma_c\big)^2` with
+    :func:`scipy.optimize.least_squares` (``"trf"``, ``x_scale="jac"``) and the implicit-function Jacobian of
+    :class:`InverseProblem` (no finite differences of the simulation).
+
+    Parameters
+    ----------
+    model:
+        A hyperelastic :class:`Material` class, its registered name, or a factory ``make(**params)``.
+    displacements:
+        ``(n, 2)`` top-plate displacements :math:`(\bar u_x, \bar u_y)` at the record points, in loading order.
+    forces:
+        ``(n, 2)`` measured reactions :math:`(F_x, F_y)` at those points (per the specimen's depth).
+    initial:
+        Starting value of every parameter (free or held).
+    specimen:
+        The :class:`BondedBlock` the data come from (default when ``None``).
+    fixed, bounds, options:
+        As in :func:`constitutive.calibrate.calibrate`.
+    sigma:
+        Scale of each channel's residual (a number or ``(sigma_x, sigma_y)``, positive; e.g. the noise level).
+    substeps:
+        Load steps between record points.
+    max_nfev, ftol, xtol, gtol:
+        Passed to :func:`scipy.optimize.least_squares`.
+
+    A trial point without equilibrium gets a large constant residual (the trust region shrinks; counted in
+    ``rejected``); the initial point must have one (else ``EquilibriumError``). ``ValueError`` for bad input.
+    """
+    from scipy.optimize import least_squares
+
+    problem = InverseProblem(
+        model, displacements, initial, specimen=specimen, fixed=fixed, bounds=bounds, options=options, substeps=substeps
+    )
+    data = np.asarray(forces, dtype=np.float64)
+    if data.shape != problem.displacements.shape:
+        raise ValueError(f"forces must have the shape {problem.displacements.shape} of displacements, got {data.shape}")
+    if not np.all(np.isfinite(data)):
+        raise ValueError("forces must be finite")
+    scale = np.broadcast_to(np.asarray(sigma, dtype=np.float64), (2,)).copy()
+    if not np.all(np.isfinite(scale)) or np.any(scale <= 0):
+        raise ValueError(f"sigma must be positive and finite (one value or one per channel), got {sigma!r}")
+    if max_nfev is not None and (isinstance(max_nfev, bool) or int(max_nfev) != max_nfev or max_nfev < 1):
+        raise ValueError(f"max_nfev must be a positive integer (or None), got {max_nfev!r}")
+    cache: dict[bytes, BlockResponse | None] = {}
+    counters = {"nfev": 0, "njev": 0, "rejected": 0}
+    timings: list[dict[str, float]] = []
+    penalty = 1e6 * max(1.0, float(np.abs(data / scale).max()))
+
+    def evaluate(x: np.ndarray) -> BlockResponse | None:
+        key = np.asarray(x, dtype=np.float64).tobytes()
+        if key not in cache:
+            try:
+                cache.clear()  # one point at a time: jac(x) follows fun(x)
+                cache[key] = problem.response(x)
+                timings.append(cache[key].seconds)  # type: ignore[union-attr]
+            except (EquilibriumError, ValueError):
+                cache[key] = None
+        return cache[key]
+
+    def fun(x: np.ndarray) -> np.ndarray:
+        counters["nfev"] += 1
+        out = evaluate(x)
+        if out is None:
+            counters["rejected"] += 1
+            return np.full(data.size, penalty)
+        return ((out.forces - data) / scale).ravel()
+
+    def jac(x: np.ndarray) -> np.ndarray:
+        counters["njev"] += 1
+        out = evaluate(x)
+        if out is None or out.sensitivities is None:  # pragma: no cover - scipy asks jac only at accepted points
+            return np.zeros((data.size, x.size))
+        return (out.sensitivities / scale[None, :, None]).reshape(data.size, x.size)
+
+    x0 = problem.x0
+    first = evaluate(x0)
+    if first is None:
+        problem.response(x0, sensitivities=False)  # raises the solver's own error for the user
+    lower, upper = problem.bounds()
+    start = time.perf_counter()
+    sol = least_squares(
+        fun, x0, jac=jac, bounds=(lower, upper), method="trf", ftol=ftol, xtol=xtol, gtol=gtol, x_scale="jac",
+        max_nfev=max_nfev,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - start
+    final = evaluate(sol.x)
+    if final is None:  # pragma: no cover - the solution is an accepted point
+        raise EquilibriumError("the fitted parameters have no equilibrium")
+    r = ((final.forces - data) / scale).ravel()
+    J = jac(sol.x)
+    counters["njev"] -= 1  # the statistics' Jacobian is not an optimiser call
+    cov = _covariance(J, r, sol.x.size)
+    se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = cov / np.outer(se, se)
+    mean = {k: float(np.median([t[k] for t in timings])) for k in ("forward", "sensitivities")}
+    return InverseResult(
+        model=problem.model(sol.x),
+        parameters=problem.space.plain(sol.x),
+        free=problem.labels,
+        x=np.array(sol.x),
+        standard_errors=dict(zip(problem.labels, (float(v) for v in se))),
+        covariance=cov,
+        correlation=corr,
+        forces=final.forces,
+        data=data,
+        rms={c: float(np.sqrt(np.mean((final.forces[:, i] - data[:, i]) ** 2))) for i, c in enumerate(CHANNELS)},
+        response=final,
+        success=bool(sol.success),
+        message=str(sol.message),
+        nfev=counters["nfev"],
+        njev=counters["njev"],
+        rejected=counters["rejected"],
+        seconds_per_evaluation=mean,
+        elapsed_s=elapsed,
+        ndofs=final.ndofs,
+    )
