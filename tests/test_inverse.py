@@ -1,0 +1,174 @@
+"""Inverse analysis through an FE model (constitutive.inverse, examples/calibration/inverse_block.py).
+
+Independent routes: the force sensitivities (implicit-function theorem through the FE equilibrium) against central
+differences of the whole simulation; the reaction forces against the derivative of the total strain energy with
+respect to the plate displacement (Castigliano); the fits against the known parameters of synthetic data.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+skfem = pytest.importorskip("skfem")
+
+from constitutive.inverse import (  # noqa: E402
+    BondedBlock,
+    EquilibriumError,
+    InverseProblem,
+    block_response,
+    fit_inverse,
+    plot_inverse,
+)
+from constitutive.models.hyperelastic import NeoHookean, Yeoh  # noqa: E402
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "calibration" / "inverse_block.py"
+COARSE = BondedBlock(width=2.0, height=1.0, nx=4, ny=2)
+PATH = np.linspace(0.25, 1.0, 4)[:, None] * np.array([[0.4, -0.2]])
+
+
+@pytest.fixture(scope="module")
+def example():
+    spec = importlib.util.spec_from_file_location("inverse_block_example", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def central_differences(problem: InverseProblem, x: np.ndarray, rel: float = 1e-6) -> np.ndarray:
+    """dF/dθ (n, 2, p) by central differences of the whole simulation (forward solves only)."""
+    columns = []
+    for j in range(x.size):
+        h = rel * abs(x[j])
+        e = np.zeros_like(x)
+        e[j] = h
+        plus = problem.response(x + e, sensitivities=False).forces
+        minus = problem.response(x - e, sensitivities=False).forces
+        columns.append((plus - minus) / (2 * h))
+    return np.stack(columns, axis=-1)
+
+
+@pytest.mark.parametrize(
+    "model, initial, fixed",
+    [
+        (NeoHookean, {"mu": 1.0, "lmbda": 8.0}, None),
+        (Yeoh, {"C10": 0.5, "C20": -0.02, "C30": 0.004, "K": 12.0}, ["C30"]),
+    ],
+    ids=["neo-hookean(mu,lmbda)", "yeoh(C10,C20,K)"],
+)
+def test_implicit_function_sensitivities_match_central_differences(model, initial, fixed):
+    problem = InverseProblem(model, PATH, initial, specimen=COARSE, fixed=fixed)
+    out = problem.response(problem.x0)
+    assert out.sensitivities is not None and out.sensitivities.shape == (len(PATH), 2, len(problem.labels))
+    fd = central_differences(problem, problem.x0)
+    scale = np.abs(fd).max(axis=(0, 1))  # per parameter
+    err = np.abs(out.sensitivities - fd).max(axis=(0, 1)) / scale
+    assert np.all(err < 1e-6), (problem.labels, err)
+    # every parameter moves the curve (the test is informative for each of them)
+    assert np.all(scale > 1e-3), scale
+
+
+def test_reaction_is_derivative_of_strain_energy():
+    """Castigliano: at equilibrium d(total strain energy)/d(plate displacement) = the plate's reaction force."""
+    model = NeoHookean(mu=1.0, lmbda=8.0)
+    d0 = np.array([0.3, -0.15])
+    out = block_response(model, d0[None, :], COARSE)
+
+    def energy(plate: np.ndarray) -> float:
+        r = block_response(model, plate[None, :], COARSE)
+        basis = r.basis
+        H = torch.from_numpy(np.ascontiguousarray(np.moveaxis(basis.interpolate(r.fields[-1]).grad, (0, 1), (-2, -1))))
+        F = torch.zeros(*H.shape[:-2], 3, 3, dtype=H.dtype)
+        F[..., :2, :2] = H
+        F = F + torch.eye(3, dtype=H.dtype)
+        E = 0.5 * (F.transpose(-1, -2) @ F - torch.eye(3, dtype=H.dtype))
+        return COARSE.depth * float((model.energy(E).numpy() * basis.dx).sum())
+
+    h = 1e-5
+    for c in range(2):
+        e = np.zeros(2)
+        e[c] = h
+        dW = (energy(d0 + e) - energy(d0 - e)) / (2 * h)
+        assert dW == pytest.approx(out.forces[0, c], rel=1e-7)
+    assert out.forces[0, 0] > 0 > out.forces[0, 1]  # sheared to +x and compressed
+
+
+def test_fit_recovers_parameters_noise_free_and_within_standard_errors_with_noise():
+    true = NeoHookean(mu=1.0, lmbda=8.0)
+    exact = block_response(true, PATH, COARSE).forces
+    fit = fit_inverse(NeoHookean, PATH, exact, {"mu": 1.6, "lmbda": 3.0}, specimen=COARSE)
+    assert fit.success and fit.rejected == 0
+    np.testing.assert_allclose(fit.x, [1.0, 8.0], rtol=1e-6)
+    assert fit.parameters == pytest.approx({"mu": 1.0, "lmbda": 8.0}, rel=1e-6)
+    assert max(fit.rms.values()) < 1e-9
+    assert fit.ndofs == 30 and fit.seconds_per_evaluation["sensitivities"] > 0
+    sigma = 0.01
+    noisy = exact + sigma * np.random.default_rng(1).standard_normal(exact.shape)
+    fit = fit_inverse(NeoHookean, PATH, noisy, {"mu": 1.6, "lmbda": 3.0}, specimen=COARSE, sigma=sigma)
+    se = np.array([fit.standard_errors[k] for k in fit.free])
+    assert np.all(np.isfinite(se)) and np.all(se > 0)
+    assert np.all(np.abs(fit.x - [1.0, 8.0]) < 3 * se), (fit.x, se)
+    assert np.all(np.abs(fit.x - [1.0, 8.0]) > 0)  # the noise moved them
+    chi = np.sqrt(np.mean(((fit.forces - noisy) / sigma) ** 2))
+    assert 0.4 < chi < 1.5  # residuals at the noise level
+    assert "| mu |" in fit.report() and "dofs" in fit.report()
+
+
+def test_fixed_parameter_and_declared_bounds():
+    exact = block_response(NeoHookean(mu=1.0, lmbda=8.0), PATH, COARSE).forces
+    fit = fit_inverse(NeoHookean, PATH, exact, {"mu": 0.5, "lmbda": 8.0}, fixed=["lmbda"], specimen=COARSE)
+    assert fit.free == ["mu"] and fit.parameters["lmbda"] == 8.0
+    assert fit.x[0] == pytest.approx(1.0, rel=1e-8)
+    problem = InverseProblem(NeoHookean, PATH, {"mu": 1.0, "lmbda": 8.0}, specimen=COARSE)
+    lower, upper = problem.bounds()
+    assert lower[0] > 0 and np.isinf(upper).all()  # mu > 0 declared by the model
+
+
+def test_example_numbers_and_figure(example, tmp_path):
+    out = example.run(nx=4, ny=2, points=4)
+    assert out["exact"].x == pytest.approx([1.0, 8.0], rel=1e-6)
+    noisy = out["noisy"]
+    se = np.array([noisy.standard_errors[k] for k in noisy.free])
+    assert np.all(np.abs(noisy.x - [1.0, 8.0]) < 3 * se), (noisy.x, se)
+    cost = out["cost"]
+    assert cost["ndofs"] == 30 and cost["nfree"] == 10 and cost["forward_s"] > 0
+    text = example.table(out)
+    assert "| mu (MPa) | 1 | 1.6 |" in text and "implicit-function gradient" in text
+    png = plot_inverse(noisy, tmp_path / "fit.png")
+    assert png.stat().st_size > 5000
+    with pytest.raises(FileExistsError):
+        plot_inverse(noisy, png)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="nx"):
+        BondedBlock(nx=0)
+    with pytest.raises(ValueError, match="height"):
+        BondedBlock(height=-1.0)
+    model = NeoHookean(mu=1.0, lmbda=8.0)
+    with pytest.raises(ValueError, match=r"\(n, 2\)"):
+        block_response(model, [0.1, -0.1], COARSE)
+    with pytest.raises(ValueError, match="finite"):
+        block_response(model, [[np.nan, 0.0]], COARSE)
+    with pytest.raises(ValueError, match="substeps"):
+        block_response(model, PATH, COARSE, substeps=0)
+    from constitutive.models.elastic import LinearElastic
+
+    with pytest.raises(ValueError, match="first_piola_and_elasticity"):
+        block_response(LinearElastic(E=1.0, nu=0.3), PATH, COARSE)
+    with pytest.raises(ValueError, match="shape"):
+        fit_inverse(NeoHookean, PATH, np.zeros((3, 2)), {"mu": 1.0, "lmbda": 8.0}, specimen=COARSE)
+    with pytest.raises(ValueError, match="sigma"):
+        fit_inverse(NeoHookean, PATH, np.zeros((4, 2)), {"mu": 1.0, "lmbda": 8.0}, specimen=COARSE, sigma=0.0)
+    with pytest.raises(ValueError, match="outside its bounds"):
+        fit_inverse(NeoHookean, PATH, np.zeros((4, 2)), {"mu": 1.0, "lmbda": 8.0}, bounds={"mu": (2, 3)})
+    problem = InverseProblem(NeoHookean, PATH, {"mu": 1.0, "lmbda": 8.0}, specimen=COARSE)
+    with pytest.raises(ValueError, match="free parameters"):
+        problem.response([1.0])
+    # the top plate pushed through the bottom one: no equilibrium, a named error
+    with pytest.raises(EquilibriumError, match="record point 0"):
+        block_response(model, [[0.0, -1.2]], COARSE)
