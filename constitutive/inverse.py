@@ -570,7 +570,21 @@ def plot_inverse(
     """Figure of a fit: the deformed block at the last record point (coloured by the element mean of the nominal
     normal stress :math:`P_{yy}` of ``model``, default the fitted one) and the two force channels against their
     plate displacements, data (markers) and fit (lines). Writes ``path`` (Agg backend; atomically, over an existing
-    file only with ``overwrite=True``) and returns it."""
+    file only with ``overwrite=True``) and returns it.
+
+    Parameters
+    ----------
+    result:
+        The :class:`InverseResult` of :func:`fit_inverse`.
+    path:
+        The image file to write (its suffix selects the format).
+    model:
+        The model whose stress colours the block (default ``result.model``, the fitted one).
+    title:
+        A figure title (none by default).
+    overwrite:
+        Replace an existing file (default ``False``: ``OutputExistsError``).
+    """
     import matplotlib
 
     from .fileio import atomic_path, check_writable

@@ -129,7 +129,7 @@ def test_fixed_parameter_and_declared_bounds():
 
 
 def test_example_numbers_and_figure(example, tmp_path):
-    out = example.run(nx=4, ny=2, points=4)
+    out = example.run(nx=4, ny=2, points=4, repeat=1)
     assert out["exact"].x == pytest.approx([1.0, 8.0], rel=1e-6)
     noisy = out["noisy"]
     se = np.array([noisy.standard_errors[k] for k in noisy.free])
@@ -137,7 +137,7 @@ def test_example_numbers_and_figure(example, tmp_path):
     cost = out["cost"]
     assert cost["ndofs"] == 30 and cost["nfree"] == 10 and cost["forward_s"] > 0
     text = example.table(out)
-    assert "| mu (MPa) | 1 | 1.6 |" in text and "implicit-function gradient" in text
+    assert "| mu (MPa) | 1 | 1.6 |" in text and "implicit-function gradient" in text and "dᵀ Cov⁻¹ d" in text
     png = plot_inverse(noisy, tmp_path / "fit.png")
     assert png.stat().st_size > 5000
     with pytest.raises(FileExistsError):

@@ -42,9 +42,12 @@ def synthetic_data(specimen: BondedBlock, path: np.ndarray, sigma: float, seed: 
     return exact, exact + sigma * rng.standard_normal(exact.shape)
 
 
-def run(nx: int = 8, ny: int = 4, points: int = 8, sigma: float = SIGMA, seed: int = SEED) -> dict[str, Any]:
+def run(
+    nx: int = 8, ny: int = 4, points: int = 8, sigma: float = SIGMA, seed: int = SEED, repeat: int = 3
+) -> dict[str, Any]:
     """Both fits and the cost: ``{"exact": InverseResult, "noisy": InverseResult, "specimen", "path", "sigma",
-    "cost": {"ndofs", "nfree", "forward_s", "sensitivities_s"} (one warm evaluation)}``."""
+    "cost": {"ndofs", "nfree", "newton_iterations", "forward_s", "sensitivities_s", "total_s"}}``, the cost of
+    one evaluation (forward solve + gradient) at the true parameters, the fastest of ``repeat`` warm runs."""
     specimen = BondedBlock(width=2.0, height=1.0, nx=nx, ny=ny)
     path = load_path(points)
     exact, noisy = synthetic_data(specimen, path, sigma, seed)
@@ -53,42 +56,55 @@ def run(nx: int = 8, ny: int = 4, points: int = 8, sigma: float = SIGMA, seed: i
         "noisy": fit_inverse(NeoHookean, path, noisy, START, specimen=specimen, sigma=sigma),
     }
     problem = InverseProblem(NeoHookean, path, TRUE, specimen=specimen)
-    start = time.perf_counter()
-    response = problem.response(problem.x0)
+    runs = []
+    for _ in range(repeat):  # the fastest of a few warm evaluations: wall time on a shared machine is noisy
+        start = time.perf_counter()
+        response = problem.response(problem.x0)
+        runs.append((time.perf_counter() - start, response))
+    total, response = min(runs, key=lambda r: r[0])
     cost = {
         "ndofs": response.ndofs,
         "nfree": response.nfree,
         "newton_iterations": sum(response.iterations),
         "forward_s": response.seconds["forward"],
         "sensitivities_s": response.seconds["sensitivities"],
-        "total_s": time.perf_counter() - start,
+        "total_s": total,
     }
     return {**fits, "specimen": specimen, "path": path, "sigma": sigma, "cost": cost}
 
 
 def table(out: dict[str, Any]) -> str:
-    """Markdown: true, start and fitted values with standard errors, and the deviation in standard errors."""
+    """Markdown: true, start and fitted values with standard errors, the deviation in standard errors, the joint
+    (Mahalanobis) deviation, the iterations and the cost of one evaluation."""
+    e, n, sigma = out["exact"], out["noisy"], out["sigma"]
     lines = [
-        f"| parameter | true | start | noise-free fit | noisy fit (σ = {out['sigma']:g} N) | (fit − true)/s.e. |",
+        f"| parameter | true | start | noise-free fit (relative error) | noisy fit ± s.e. (σ = {sigma:g} N) "
+        "| (fit − true)/s.e. |",
         "|---|---|---|---|---|---|",
     ]
     for label in ("mu", "lmbda"):
-        e, n = out["exact"], out["noisy"]
         k = e.free.index(label)
         dev = (n.x[k] - TRUE[label]) / n.standard_errors[label]
+        rel = abs(e.x[k] / TRUE[label] - 1)
         lines.append(
-            f"| {label} (MPa) | {TRUE[label]:g} | {START[label]:g} | {e.x[k]:.10g} | "
-            f"{n.x[k]:.4f} ± {n.standard_errors[label]:.4f} | {dev:+.2f} |"
+            f"| {label} (MPa) | {TRUE[label]:g} | {START[label]:g} | {e.x[k]:.10g} ({rel:.1e})"
+            f" | {n.x[k]:.4f} ± {n.standard_errors[label]:.4f} | {dev:+.2f} |"
         )
+    d = n.x - np.array([TRUE[label] for label in n.free])
+    joint = float(d @ np.linalg.solve(n.covariance, d))
     c = out["cost"]
     lines += [
         "",
-        f"noise-free fit: {out['exact'].njev} iterations (Jacobians), {out['exact'].nfev} evaluations; noisy fit: "
-        f"{out['noisy'].njev} iterations, {out['noisy'].nfev} evaluations, rms residual / σ = "
-        f"{np.sqrt(np.mean(((out['noisy'].forces - out['noisy'].data) / out['sigma']) ** 2)):.2f}",
+        f"noisy fit: correlation of the two estimates {n.correlation[0, 1]:+.3f}; joint deviation "
+        f"dᵀ Cov⁻¹ d = {joint:.2f} (χ² with 2 degrees of freedom: 95 % of fits below 5.99); rms residual / σ = "
+        f"{np.sqrt(np.mean(((n.forces - n.data) / sigma) ** 2)):.2f}.",
+        "",
+        f"iterations (Jacobian evaluations): noise-free fit {e.njev} ({e.nfev} evaluations), noisy fit {n.njev} "
+        f"({n.nfev} evaluations).",
+        "",
         f"cost of one evaluation ({c['ndofs']} dofs, {c['nfree']} free, {c['newton_iterations']} Newton iterations "
         f"in {len(out['path'])} load steps): forward solve {c['forward_s']:.3f} s + implicit-function gradient "
-        f"{c['sensitivities_s']:.3f} s",
+        f"{c['sensitivities_s']:.3f} s.",
     ]
     return "\n".join(lines)
 
