@@ -113,6 +113,11 @@ def test_fit_recovers_parameters_noise_free_and_within_standard_errors_with_nois
     assert np.all(np.isfinite(se)) and np.all(se > 0)
     assert np.all(np.abs(fit.x - [1.0, 8.0]) < 3 * se), (fit.x, se)
     assert np.all(np.abs(fit.x - [1.0, 8.0]) > 0)  # the noise moved them
+    # with the residuals scaled by the true sigma, (J^T J)^-1 is the covariance: s.e. = s.e.(s^2) * sigma / s
+    se_sigma = np.array([fit.standard_errors_sigma[k] for k in fit.free])
+    s = np.sqrt(np.sum(((fit.forces - noisy) / sigma) ** 2) / (noisy.size - 2))
+    np.testing.assert_allclose(se_sigma, se / s, rtol=1e-12)
+    assert np.all(np.abs(fit.x - [1.0, 8.0]) < 3 * se_sigma)
     chi = np.sqrt(np.mean(((fit.forces - noisy) / sigma) ** 2))
     assert 0.4 < chi < 1.5  # residuals at the noise level
     assert "| mu |" in fit.report() and "dofs" in fit.report()
