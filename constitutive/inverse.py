@@ -55,6 +55,7 @@ import torch
 
 from .calibrate.fit import _covariance
 from .calibrate.parameters import _factory, _ParameterSpace
+from .contracts import is_path_dependent
 from .fem import assemble_residual, assemble_tangent, displacement_gradients, newton, require_skfem
 from .models.base import Material
 from .tensor import Tensor
@@ -129,6 +130,21 @@ def _plane_strain_F(H: Tensor) -> Tensor:
     return F + torch.eye(3, dtype=H.dtype)
 
 
+def _plane_strain_eps(H: Tensor) -> Tensor:
+    """``(..., 2, 2)`` in-plane displacement gradient -> ``(..., 3, 3)`` small strain with the out-of-plane
+    components zero."""
+    eps = torch.zeros(*H.shape[:-2], 3, 3, dtype=H.dtype)
+    eps[..., :2, :2] = 0.5 * (H + H.transpose(-1, -2))
+    return eps
+
+
+def _history_sensitivities_exact(model: Material) -> bool:
+    """Whether the model's ``update`` is a closed form (no local iteration), so that forward-mode differentiation
+    through it is the exact derivative: J2 plasticity with linear isotropic (and Prager kinematic) hardening."""
+    closed = getattr(model, "_linear_residual", None)
+    return bool(callable(closed) and closed())
+
+
 def _check_path(displacements: Any) -> np.ndarray:
     d = np.asarray(displacements, dtype=np.float64)
     if d.ndim != 2 or d.shape[1] != 2 or d.shape[0] < 1:
@@ -162,6 +178,8 @@ class BlockResponse:
     nfree: int
     seconds: dict[str, float]
     basis: Any = field(repr=False, default=None)
+    #: The material state at every quadrature point after the last record point (path-dependent models; else None).
+    state: dict[str, Tensor] | None = field(repr=False, default=None)
 
 
 def _simulate(
@@ -239,6 +257,130 @@ def _simulate(
     )
 
 
+def _simulate_history(
+    specimen: BondedBlock,
+    model_of: Callable[[Tensor | None], Material],
+    theta: Tensor | None,
+    displacements: np.ndarray,
+    *,
+    substeps: int,
+    rtol: float,
+    max_iter: int,
+) -> BlockResponse:
+    r"""Load-step the block with a small-strain path-dependent model (``update(eps, state)``), plane strain; with
+    ``theta`` also the force sensitivities, propagated through the history (module docs, "path-dependent").
+
+    Per load step n -> n+1, with the state derivative :math:`\dot s_n = \mathrm ds_n/\mathrm d\theta_j` carried
+    at every quadrature point: the partial :math:`\partial\sigma/\partial\theta_j + \partial\sigma/\partial
+    s_n\,\dot s_n` at fixed strain (one forward-mode pass, ``torch.func.jvp``), assembled into the right-hand side
+    of :math:`K_{ff}\dot u_f = -\dot f_f`, then :math:`\dot s_{n+1}` from a second pass with the strain
+    derivative :math:`\dot\varepsilon = \operatorname{sym}\nabla\dot u` included."""
+    from scipy.sparse.linalg import splu
+
+    basis, fixed, top_x, top_y = specimen.discretise()
+    free = np.setdiff1d(np.arange(basis.N), fixed)
+    with torch.no_grad():
+        model = model_of(None if theta is None else theta.detach())
+    batch = (basis.mesh.t.shape[1], basis.X.shape[-1])
+    held = {"state": model.initial_state(batch)}  # the converged state at the start of the step
+    nparam = 0 if theta is None else theta.numel()
+    dstate = {k: torch.zeros(*v.shape, nparam, dtype=v.dtype) for k, v in held["state"].items()}
+
+    def routine(H: Tensor) -> tuple[Tensor, Tensor]:
+        sigma, _, C = model.update(_plane_strain_eps(H), held["state"])
+        return sigma[..., :2, :2], C[..., :2, :2, :2, :2]
+
+    def step_map(eps: Tensor, th: Tensor, state: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+        sigma, new, _ = model_of(th).update(eps, state, need_tangent=False)
+        return sigma[..., :2, :2], new
+
+    forces, sens, fields, iterations = [], [], [], []
+    t_forward = t_sens = c_forward = c_sens = 0.0
+    u = np.zeros(basis.N)
+    previous = np.zeros(2)
+    total = np.zeros((basis.N, nparam))
+    for k, target in enumerate(displacements):
+        for j in range(1, substeps + 1):
+            start, cpu = time.perf_counter(), time.process_time()
+            plate = previous + (np.asarray(target) - previous) * j / substeps
+            values = np.zeros(basis.N)
+            values[top_x], values[top_y] = plate[0], plate[1]
+            result = newton(basis, u, fixed, values[fixed], routine, rtol=rtol, max_iter=max_iter)
+            if not result.converged:
+                why = result.failure or f"residuals {[f'{r:.2e}' for r in result.relative]}"
+                raise EquilibriumError(
+                    f"record point {k} (top plate at {plate.tolist()}), load step {j}/{substeps}: no equilibrium: "
+                    f"{why}; use more substeps or a smaller displacement"
+                )
+            u = result.u
+            iterations.append(len(result.residuals) - 1)
+            eps = _plane_strain_eps(displacement_gradients(basis, u))
+            sigma, new_state, C = model.update(eps, held["state"])
+            t_forward += time.perf_counter() - start
+            c_forward += time.process_time() - cpu
+            if theta is not None:
+                start, cpu = time.perf_counter(), time.process_time()
+                unit = torch.eye(nparam, dtype=theta.dtype)
+                zero = torch.zeros_like(eps)
+                partial = [  # d sigma / d theta_j at fixed strain, through the parameters and the history
+                    torch.func.jvp(
+                        step_map,
+                        (eps, theta, held["state"]),
+                        (zero, unit[i], {key: v[..., i] for key, v in dstate.items()}),
+                    )[1][0]
+                    for i in range(nparam)
+                ]
+                df = np.stack([assemble_residual(basis, d) for d in partial], axis=-1)  # (N, p)
+                K = assemble_tangent(basis, C[..., :2, :2, :2, :2]).tocsr()
+                du = np.zeros((basis.N, nparam))
+                du[free] = -splu(K[free][:, free].tocsc()).solve(df[free])
+                total = df + K @ du  # d f_int / d theta along the equilibrium (du = 0 on the prescribed dofs)
+                new_dstate = {key: torch.zeros_like(v) for key, v in dstate.items()}
+                for i in range(nparam):
+                    deps = _plane_strain_eps(displacement_gradients(basis, du[:, i]))
+                    _, (_, sdot) = torch.func.jvp(
+                        step_map,
+                        (eps, theta, held["state"]),
+                        (deps, unit[i], {key: v[..., i] for key, v in dstate.items()}),
+                    )
+                    for key in new_dstate:
+                        new_dstate[key][..., i] = sdot[key]
+                dstate = new_dstate
+                t_sens += time.perf_counter() - start
+                c_sens += time.process_time() - cpu
+            held["state"] = new_state
+        previous = np.array(target, dtype=np.float64)
+        f = assemble_residual(basis, sigma[..., :2, :2])
+        forces.append(specimen.depth * np.array([f[top_x].sum(), f[top_y].sum()]))
+        fields.append(u)
+        if theta is not None:
+            sens.append(specimen.depth * np.stack([total[top_x].sum(0), total[top_y].sum(0)]))
+    return BlockResponse(
+        displacements=displacements,
+        forces=np.array(forces),
+        sensitivities=None if theta is None else np.array(sens),
+        fields=np.array(fields),
+        iterations=iterations,
+        ndofs=int(basis.N),
+        nfree=int(free.size),
+        seconds={"forward": t_forward, "sensitivities": t_sens, "forward_cpu": c_forward, "sensitivities_cpu": c_sens},
+        basis=basis,
+        state=held["state"],
+    )
+
+
+def _simulator(model: Material) -> Callable[..., BlockResponse]:
+    """:func:`_simulate_history` for a path-dependent model, :func:`_simulate` for a hyperelastic one."""
+    if is_path_dependent(model):
+        return _simulate_history
+    if hasattr(model, "first_piola_and_elasticity"):
+        return _simulate
+    raise ValueError(
+        f"{type(model).__name__} is neither hyperelastic (first_piola_and_elasticity(F)) nor path-dependent "
+        "(update(strain, state)): the block test needs one of them"
+    )
+
+
 def _check_solver(substeps: Any, rtol: Any, max_iter: Any) -> None:
     if isinstance(substeps, bool) or not isinstance(substeps, (int, np.integer)) or substeps < 1:
         raise ValueError(f"substeps must be a positive integer, got {substeps!r}")
@@ -275,9 +417,7 @@ def block_response(
     Raises ``EquilibriumError`` when a load step finds no equilibrium, ``ValueError`` for bad input.
     """
     _check_solver(substeps, rtol, max_iter)
-    if not hasattr(model, "first_piola_and_elasticity"):
-        raise ValueError(f"{type(model).__name__} has no first_piola_and_elasticity(F): a hyperelastic model is needed")
-    return _simulate(
+    return _simulator(model)(
         specimen or BondedBlock(),
         lambda _: model,
         None,
@@ -336,8 +476,11 @@ class InverseProblem:
         self.substeps, self.rtol, self.max_iter = int(substeps), float(rtol), int(max_iter)
         self.x0 = self.space.x0()
         probe = self.model(self.x0)
-        if not hasattr(probe, "first_piola_and_elasticity"):
-            raise ValueError(f"{type(probe).__name__} has no first_piola_and_elasticity(F): a hyperelastic model")
+        self._simulate = _simulator(probe)
+        #: Whether the force sensitivities are exact: always for hyperelastic models; for path-dependent ones when
+        #: the update is a closed form (J2 with linear isotropic / Prager hardening), so that the derivative
+        #: propagated through the history is the derivative of the discrete problem.
+        self.exact_sensitivities = self._simulate is _simulate or _history_sensitivities_exact(probe)
         self.space.apply_declared_bounds(probe)
 
     @property
@@ -361,11 +504,16 @@ class InverseProblem:
             raise ValueError(
                 f"x must hold the {len(self.labels)} free parameters {self.labels}, got {tuple(theta.shape)}"
             )
+        if sensitivities and not self.exact_sensitivities:
+            raise ValueError(
+                f"{self.model_name}: force sensitivities through the history are exact only for a closed-form update "
+                "(J2 plasticity with linear isotropic and Prager kinematic hardening); this model iterates locally"
+            )
 
         def model_of(th: Tensor | None) -> Material:
             return self.make(**self.space.values(theta if th is None else th))
 
-        return _simulate(
+        return self._simulate(
             self.specimen,
             model_of,
             theta if sensitivities else None,
@@ -482,6 +630,8 @@ def fit_inverse(
     problem = InverseProblem(
         model, displacements, initial, specimen=specimen, fixed=fixed, bounds=bounds, options=options, substeps=substeps
     )
+    if not problem.exact_sensitivities:
+        problem.response(problem.x0)  # raises the ValueError that says why
     data = np.asarray(forces, dtype=np.float64)
     if data.shape != problem.displacements.shape:
         raise ValueError(f"forces must have the shape {problem.displacements.shape} of displacements, got {data.shape}")
