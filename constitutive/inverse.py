@@ -731,9 +731,10 @@ def plot_inverse(
     result: InverseResult, path: Any, *, model: Material | None = None, title: str = "", overwrite: bool = False
 ) -> Any:
     """Figure of a fit: the deformed block at the last record point (coloured by the element mean of the nominal
-    normal stress :math:`P_{yy}` of ``model``, default the fitted one) and the two force channels against their
-    plate displacements, data (markers) and fit (lines). Writes ``path`` (Agg backend; atomically, over an existing
-    file only with ``overwrite=True``) and returns it.
+    normal stress :math:`P_{yy}` of ``model``, default the fitted one; for a path-dependent model by the
+    equivalent plastic strain of the final state; small displacements magnified by a stated power of ten) and the
+    two force channels against their plate displacements, data (markers) and fit (lines). Writes ``path`` (Agg
+    backend; atomically, over an existing file only with ``overwrite=True``) and returns it.
 
     Parameters
     ----------
@@ -762,26 +763,35 @@ def plot_inverse(
     model = model if model is not None else result.model
     u = response.fields[-1]
     mesh = basis.mesh
-    x = mesh.p + u[basis.nodal_dofs]  # deformed node positions (2, n_nodes)
-    with torch.no_grad():
-        P = model.first_piola(_plane_strain_F(displacement_gradients(basis, u)))
-    pyy = P[..., 1, 1].mean(-1).numpy()  # element means (nel,)
+    size = float(np.ptp(mesh.p, axis=1).max())
+    umax = float(np.abs(u).max())
+    magnify = 1.0 if umax >= 0.05 * size or umax == 0 else 10 ** np.floor(np.log10(0.1 * size / umax))
+    x = mesh.p + magnify * u[basis.nodal_dofs]  # deformed node positions (2, n_nodes)
+    if response.state is not None and "alpha" in response.state:  # path-dependent: the plastic zone
+        values = response.state["alpha"].mean(-1).numpy()
+        colour = r"equivalent plastic strain $\alpha$ (element mean)"
+    else:
+        with torch.no_grad():
+            P = model.first_piola(_plane_strain_F(displacement_gradients(basis, u)))
+        values = P[..., 1, 1].mean(-1).numpy()
+        colour = r"$P_{yy}$ (element mean)"
     fig, axes = plt.subplots(1, 3, figsize=(13.0, 3.9), gridspec_kw={"width_ratios": [1.5, 1.0, 1.0]})
     ax = axes[0]
     polys = PolyCollection(np.moveaxis(x[:, mesh.t], 0, -1).transpose(1, 0, 2), cmap="viridis", edgecolor="k", lw=0.4)
-    polys.set_array(pyy)
+    polys.set_array(values)
     ax.add_collection(polys)
     (x0, y0), (x1, y1) = mesh.p.min(1), mesh.p.max(1)
     ax.plot([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], "--", color="0.5", lw=0.8)  # the undeformed block
     ax.set_aspect("equal")
     ax.autoscale_view()
-    fig.colorbar(polys, ax=ax, label=r"$P_{yy}$ (element mean)", shrink=0.8)
+    fig.colorbar(polys, ax=ax, label=colour, shrink=0.8)
     d = response.displacements
-    ax.set_title(f"deformed at plate displacement ({d[-1, 0]:.3g}, {d[-1, 1]:.3g})")
+    scaled = "" if magnify == 1 else f", displacements x {magnify:g}"
+    ax.set_title(f"deformed at plate displacement ({d[-1, 0]:.3g}, {d[-1, 1]:.3g}){scaled}", fontsize=10)
     for ax, c, label in ((axes[1], 1, "normal"), (axes[2], 0, "shear")):
         sign = -1.0 if c == 1 else 1.0  # compression plotted positive
         ax.plot(sign * d[:, c], sign * result.data[:, c], "o", ms=4, label="data")
-        ax.plot(sign * d[:, c], sign * result.forces[:, c], "-", label="fit")
+        ax.plot(sign * d[:, c], sign * result.forces[:, c], "-", marker=".", ms=3, label="fit")
         ax.set_xlabel(("-u_y" if c == 1 else "u_x") + " (top plate)")
         ax.set_ylabel(("-F_y" if c == 1 else "F_x") + f" ({label} force)")
         ax.grid(True, alpha=0.3)
