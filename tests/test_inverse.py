@@ -25,6 +25,7 @@ from constitutive.inverse import (  # noqa: E402
     plot_inverse,
 )
 from constitutive.models.hyperelastic import NeoHookean, Yeoh  # noqa: E402
+from constitutive.models.plasticity import J2Plasticity  # noqa: E402
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "calibration" / "inverse_block.py"
 COARSE = BondedBlock(width=2.0, height=1.0, nx=4, ny=2)
@@ -37,6 +38,11 @@ def example():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+J2_TRUE = {"E": 200e3, "nu": 0.3, "sigma_y": 250.0, "H": 2000.0}
+#: Load to (3, -2) µm, unload to (1, -2/3) µm: plastic flow, then elastic unloading with reverse yielding.
+J2_PATH = np.array([[0.0015, -0.001], [0.003, -0.002], [0.001, -0.002 / 3]])
 
 
 def central_differences(problem: InverseProblem, x: np.ndarray, rel: float = 1e-6) -> np.ndarray:
@@ -149,6 +155,17 @@ def test_example_numbers_and_figure(example, tmp_path):
         plot_inverse(noisy, png)
 
 
+def test_example_coverage_statistics(example):
+    """The Monte Carlo check of the standard errors runs and returns its statistics (the 40-draw result is in
+    docs/calibration.md)."""
+    stats = example.coverage(seeds=2, nx=2, ny=2, points=3)
+    assert stats["std"].shape == stats["se_sigma"].shape == (2,)
+    assert np.all(stats["std"] > 0) and np.all(stats["se_sigma"] > 0)
+    # two draws: the scatter is of the order of the standard error (a factor 5 either way)
+    assert np.all(stats["std"] < 5 * stats["se_sigma"]) and np.all(stats["std"] > stats["se_sigma"] / 5)
+    assert 0 <= stats["joint_below_5.99"] <= 1
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="nx"):
         BondedBlock(nx=0)
@@ -177,3 +194,49 @@ def test_bad_input():
     # the top plate pushed through the bottom one: no equilibrium, a named error
     with pytest.raises(EquilibriumError, match="record point 0"):
         block_response(model, [[0.0, -1.2]], COARSE)
+
+
+# ------------------------------------------------------------------------------------------- path-dependent (J2)
+
+
+def test_j2_sensitivities_through_the_history_match_central_differences():
+    """Load and unload: the sensitivities carry d(state)/dθ from step to step (plastic strain, α); compared with
+    central differences of the whole load history. Newton is converged tightly (1e-13) so that the differences
+    resolve the derivative."""
+    problem = InverseProblem(J2Plasticity, J2_PATH, J2_TRUE, specimen=COARSE, fixed=["nu"], rtol=1e-13)
+    assert problem.exact_sensitivities and problem.labels == ["E", "sigma_y", "H"]
+    out = problem.response(problem.x0)
+    alpha = out.state["alpha"]
+    assert 0 < int((alpha > 0).sum()) and float(alpha.max()) > 1e-3  # plastic flow in the block
+    assert out.forces[1, 1] < 0 and out.forces[2, 0] < 0.5 * out.forces[1, 0]  # compressed, then unloaded
+    fd = central_differences(problem, problem.x0, rel=1e-5)
+    scale = np.abs(fd).max(axis=(0, 1))
+    err = np.abs(out.sensitivities - fd).max(axis=(0, 1)) / scale
+    assert np.all(err < 1e-6), (problem.labels, err)
+    # the history matters: the derivative after unloading differs from the one of a fresh elastic load
+    fresh = InverseProblem(J2Plasticity, J2_PATH[2:], J2_TRUE, specimen=COARSE, fixed=["nu"]).response(problem.x0)
+    assert not np.allclose(fresh.sensitivities[0], out.sensitivities[2], rtol=1e-2)
+
+
+def test_j2_fit_recovers_parameters_noise_free(example):
+    path = example.load_unload_path(up=2, down=1)
+    exact = block_response(J2Plasticity(**J2_TRUE), path, COARSE).forces
+    start = {**J2_TRUE, "sigma_y": 280.0, "H": 1500.0}
+    fit = fit_inverse(J2Plasticity, path, exact, start, specimen=COARSE, fixed=["nu", "E"])
+    assert fit.success and fit.free == ["sigma_y", "H"]
+    np.testing.assert_allclose(fit.x, [250.0, 2000.0], rtol=1e-6)
+    assert fit.response.state is not None
+
+
+def test_j2_with_iterated_update_is_refused():
+    """Voce hardening iterates its return map: the derivative through the iterations would not be exact, so the
+    inverse analysis refuses it (the forward simulation still runs)."""
+    initial = {"E": 200e3, "nu": 0.3, "sigma_y": 250.0, "Q": 100.0, "b": 20.0}
+    options = {"hardening": "voce"}
+    problem = InverseProblem(J2Plasticity, J2_PATH[:1], initial, specimen=COARSE, fixed=["nu"], options=options)
+    assert not problem.exact_sensitivities
+    assert problem.response(problem.x0, sensitivities=False).forces.shape == (1, 2)
+    with pytest.raises(ValueError, match="closed-form update"):
+        problem.response(problem.x0)
+    with pytest.raises(ValueError, match="closed-form update"):
+        fit_inverse(J2Plasticity, J2_PATH[:1], np.zeros((1, 2)), initial, specimen=COARSE, options=options)
