@@ -1,15 +1,16 @@
 r"""Inverse analysis through a finite-element model: material parameters from the force--displacement curve of a
 non-homogeneous test, with the gradient by the implicit-function theorem through the FE equilibrium.
 
-**The specimen** (:class:`BondedBlock`): a plane-strain rubber block of width :math:`W` and height :math:`H`
-(out-of-plane depth :math:`t`), bonded to two rigid plates (no slip: infinite friction). The bottom plate is held,
-the top plate is moved by a prescribed displacement :math:`(\bar u_x, \bar u_y)` (shear and compression at once,
-as in a bearing test). The bonded faces cannot expand laterally, so the free faces bulge and the strain is far
-from homogeneous. Bilinear quadrilaterals (scikit-fem ``ElementQuad1``, 2x2 Gauss points), total Lagrangian: at
-every quadrature point the plane-strain deformation gradient :math:`F = \begin{bmatrix} I_2 + \nabla_X u & 0 \\ 0
-& 1\end{bmatrix}` goes to the model, batched over all points at once, and the in-plane blocks of
-:math:`P` and :math:`\mathbb A = \partial P/\partial F` (``model.first_piola_and_elasticity``) are assembled by
-:mod:`constitutive.fem`. Units: the model's stress unit (MPa) and the specimen's length unit (mm) give forces in N.
+**The specimen** (:class:`BondedBlock`): a plane-strain block (rubber; or a metal, below) of width :math:`W` and
+height :math:`H` (out-of-plane depth :math:`t`), bonded to two rigid plates (no slip: infinite friction). The
+bottom plate is held, the top plate is moved by a prescribed displacement :math:`(\bar u_x, \bar u_y)` (shear
+and compression at once, as in a bearing test). The bonded faces cannot expand laterally, so the free faces bulge
+and the strain is far from homogeneous. Bilinear quadrilaterals (scikit-fem ``ElementQuad1``, 2x2 Gauss points),
+total Lagrangian: at every quadrature point the plane-strain deformation gradient
+:math:`F = \begin{bmatrix} I_2 + \nabla_X u & 0 \\ 0 & 1\end{bmatrix}` goes to the model, batched over all points
+at once, and the in-plane blocks of :math:`P` and :math:`\mathbb A = \partial P/\partial F`
+(``model.first_piola_and_elasticity``) are assembled by :mod:`constitutive.fem`. Units: the model's stress unit
+(MPa) and the specimen's length unit (mm) give forces in N.
 
 **The simulated curve.** At each record point :math:`k` the top plate is moved to :math:`\bar u_k` (``substeps``
 load steps from the previous point, each a Newton iteration with a linear predictor, :func:`constitutive.fem.newton`)
@@ -33,8 +34,8 @@ with :math:`K = \partial f^{int}/\partial u` the tangent stiffness at the conver
 :math:`\partial P/\partial\theta` at every quadrature point by forward-mode automatic differentiation of the model
 with respect to its parameters (``torch.func.jacfwd``, one pass for all points). One sparse LU factorisation of
 :math:`K_{ff}` per record point serves all parameters. A hyperelastic response has no history, so the derivative
-at each record point depends on that point's equilibrium alone; it is exact to the Newton tolerance (the
-finite-difference check in ``tests/test_inverse.py`` agrees to about 1e-7 relative).
+at each record point depends on that point's equilibrium alone; it is exact to the Newton tolerance (central
+differences of the whole simulation agree to about 1e-10 relative, ``tests/test_inverse.py``).
 
 **Path-dependent models** (small strain, ``update(strain, state)``, e.g. :class:`~constitutive.models.J2Plasticity`):
 plane strain :math:`\varepsilon = \operatorname{sym}\nabla_X u` (:math:`\varepsilon_{33} = 0`), the stress

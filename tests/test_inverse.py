@@ -140,17 +140,20 @@ def test_fixed_parameter_and_declared_bounds():
 
 
 def test_example_numbers_and_figure(example, tmp_path):
-    out = example.run(nx=4, ny=2, points=4, repeat=1)
+    out = example.main(tmp_path, nx=4, ny=2, points=4, repeat=1, j2=False)["rubber"]
     assert out["exact"].x == pytest.approx([1.0, 8.0], rel=1e-6)
     noisy = out["noisy"]
     se = np.array([noisy.standard_errors[k] for k in noisy.free])
     assert np.all(np.abs(noisy.x - [1.0, 8.0]) < 3 * se), (noisy.x, se)
     cost = out["cost"]
-    assert cost["ndofs"] == 30 and cost["nfree"] == 10 and cost["forward_s"] > 0
-    text = example.table(out)
+    assert cost["ndofs"] == 30 and cost["nfree"] == 10 and cost["forward_cpu_s"] > 0
+    text = (tmp_path / "inverse_block.md").read_text(encoding="utf-8")
+    assert text.strip() == example.table(out).strip()
     assert "| mu (MPa) | 1 | 1.6 |" in text and "implicit-function gradient" in text and "dᵀ Cov⁻¹ d" in text
-    png = plot_inverse(noisy, tmp_path / "fit.png")
+    png = tmp_path / "inverse_block.png"
     assert png.stat().st_size > 5000
+    with pytest.raises(FileExistsError):  # checked before any fit
+        example.main(tmp_path, nx=4, ny=2, points=4, repeat=1, j2=False)
     with pytest.raises(FileExistsError):
         plot_inverse(noisy, png)
 

@@ -179,21 +179,51 @@ def table(out: dict[str, Any]) -> str:
 CHI2_95 = {1: 3.84, 2: 5.99, 3: 7.81, 4: 9.49}
 
 
-def main(outdir: str | Path, *, nx: int = 8, ny: int = 4, j2: bool = True, overwrite: bool = False) -> dict[str, Any]:
+def main(
+    outdir: str | Path,
+    *,
+    nx: int = 8,
+    ny: int = 4,
+    points: int = 8,
+    repeat: int = 3,
+    j2: bool = True,
+    overwrite: bool = False,
+) -> dict[str, Any]:
     """Run the fits, print the tables and write ``inverse_block.png``/``.md`` (and, with ``j2``,
-    ``inverse_block_j2.png``/``.md``) into ``outdir``. Returns ``{"rubber": run(), "j2": run_j2()}``."""
+    ``inverse_block_j2.png``/``.md``) into ``outdir``; existing files are kept unless ``overwrite`` (checked before
+    any fit). Returns ``{"rubber": run(nx, ny, points), "j2": run_j2(nx, ny)}``.
+
+    Parameters
+    ----------
+    outdir:
+        The folder to write into (created if missing).
+    nx, ny:
+        Elements along the width and the height.
+    points:
+        Record points of the rubber test.
+    repeat:
+        Warm evaluations timed for the cost (the fastest is reported).
+    j2:
+        Also run the J2 case.
+    overwrite:
+        Replace existing outputs.
+    """
     from constitutive.fileio import atomic_path, check_writable
 
     outdir = Path(outdir)
-    cases = [("rubber", "inverse_block", run, "Neo-Hookean")]
+    cases: list[tuple[str, str, Any, str]] = [
+        ("rubber", "inverse_block", lambda: run(nx=nx, ny=ny, points=points, repeat=repeat), "Neo-Hookean")
+    ]
     if j2:
-        cases.append(("j2", "inverse_block_j2", run_j2, "J2, linear hardening, load-unload"))
+        cases.append(
+            ("j2", "inverse_block_j2", lambda: run_j2(nx=nx, ny=ny, repeat=repeat), "J2, linear hardening, load-unload")
+        )
     for _, stem, _, _ in cases:
         for suffix in (".png", ".md"):
             check_writable(outdir / f"{stem}{suffix}", overwrite=overwrite)
     results = {}
     for key, stem, fn, name in cases:
-        out = fn(nx=nx, ny=ny)
+        out = fn()
         text = table(out)
         print(f"--- {name}\n{text}")
         plot_inverse(
