@@ -700,7 +700,7 @@ def fit_inverse(
     x0 = problem.x0
     first = evaluate(x0)
     if first is None:
-        problem.response(x0, sensitivities=False)  # raises the solver's own error for the user
+        problem.response(x0)  # raises the solver's (or the model's) own error for the user
     lower, upper = problem.bounds()
     start = time.perf_counter()
     sol = least_squares(

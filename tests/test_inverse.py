@@ -197,6 +197,8 @@ def test_bad_input():
     # the top plate pushed through the bottom one: no equilibrium, a named error
     with pytest.raises(EquilibriumError, match="record point 0"):
         block_response(model, [[0.0, -1.2]], COARSE)
+    with pytest.raises(EquilibriumError, match="no equilibrium"):  # the initial point must have one
+        fit_inverse(NeoHookean, [[0.0, -1.2]], np.zeros((1, 2)), {"mu": 1.0, "lmbda": 8.0}, specimen=COARSE)
 
 
 # ------------------------------------------------------------------------------------------- path-dependent (J2)
