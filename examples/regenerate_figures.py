@@ -72,6 +72,7 @@ JOBS: list[tuple[str, str, Callable[[ModuleType], Any]]] = [
     ("lemaitre_yield_surface", "lemaitre_yield_surface.png", lambda m: m.main(FIGURES, overwrite=True)),
     ("calibration/stability_treloar", "treloar_stability.png/.md", lambda m: m.main(FIGURES, overwrite=True)),
     ("camclay_yield_surface", "camclay_yield_surface.png", lambda m: m.main(FIGURES, overwrite=True)),
+    ("calibration/inverse_block", "inverse_block*.png/.md", lambda m: m.main(FIGURES, overwrite=True)),
 ]
 
 

@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("paths", "driver"),
     ("experiments",),
     ("data", "calibrate", "export", "fem", "demo", "umat"),
+    ("inverse",),  # inverse analysis through an FE model: builds on fem and calibrate
     ("__init__",),
     ("cli", "__main__"),
 )
