@@ -115,3 +115,6 @@ __all__ = [
     "ArrudaBoyce",
     "Gent",
 ]
+from .anisotropic import FibreInvariants, HolzapfelGasserOgden, fibre_invariants, homogeneous_stretch  # noqa: E402
+
+__all__ += ["HolzapfelGasserOgden", "FibreInvariants", "fibre_invariants", "homogeneous_stretch"]
