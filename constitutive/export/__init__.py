@@ -49,6 +49,7 @@ from .cards import (
     plastic_table,
     register_card_writer,
 )
+from .cards_hgo import abaqus_hgo_card, orientation_directions, read_hgo_card
 from .files import read, write
 from .layouts import (
     ANISOTROPIC_ORDER,
@@ -108,6 +109,9 @@ __all__ = [
     "CARD_CODES",
     "read_card",
     "TabulatedHardening",
+    "abaqus_hgo_card",
+    "read_hgo_card",
+    "orientation_directions",
     "umat_source",
     "generate_umat",
     "UMATGenerationError",
