@@ -57,6 +57,7 @@ JOBS: list[tuple[str, str, Callable[[ModuleType], Any]]] = [
     ("relaxation", "driver_relaxation.png", lambda m: m.main(FIGURES, overwrite=True)),
     ("fem_hyperelastic_block", "fem_hyperelastic_convergence.png", lambda m: m.figure(FIGURES, overwrite=True)),
     ("fem_plasticity", "fem_plasticity_convergence.png", lambda m: m.figure(FIGURES, overwrite=True)),
+    ("artery_hgo", "artery_hgo.png", lambda m: m.main(FIGURES, overwrite=True)),
 ]
 
 
