@@ -73,6 +73,7 @@ JOBS: list[tuple[str, str, Callable[[ModuleType], Any]]] = [
     ("calibration/stability_treloar", "treloar_stability.png/.md", lambda m: m.main(FIGURES, overwrite=True)),
     ("camclay_yield_surface", "camclay_yield_surface.png", lambda m: m.main(FIGURES, overwrite=True)),
     ("calibration/inverse_block", "inverse_block*.png/.md", lambda m: m.main(FIGURES, overwrite=True)),
+    ("artery_hgo", "artery_hgo.png", lambda m: m.main(FIGURES, overwrite=True)),
 ]
 
 

@@ -51,6 +51,7 @@ from .cards import (
 )
 from .cards_camclay import abaqus_camclay_card
 from .cards_damage import NO_LEMAITRE_CARD  # registers the LemaitreDamage writer (which refuses)
+from .cards_hgo import abaqus_hgo_card, orientation_directions, read_hgo_card
 from .cards_hill import abaqus_hill_card
 from .files import read, write
 from .layouts import (
@@ -111,6 +112,9 @@ __all__ = [
     "CARD_CODES",
     "read_card",
     "TabulatedHardening",
+    "abaqus_hgo_card",
+    "read_hgo_card",
+    "orientation_directions",
     "umat_source",
     "generate_umat",
     "UMATGenerationError",

@@ -244,6 +244,7 @@ def read_card(text: str, name: str | None = None) -> Any:
     materials: list[tuple[str | None, list[dict[str, Any]]]] = []
     current: list[dict[str, Any]] | None = None
     known = {"ELASTIC", "HYPERELASTIC", "PLASTIC", "CYCLIC HARDENING", "RATE DEPENDENT", "VISCOELASTIC"}
+    known.add("ANISOTROPIC HYPERELASTIC")  # HolzapfelGasserOgden (cards_hgo), fibres in an *ORIENTATION
     for b in blocks:
         if b["keyword"] == "MATERIAL":
             current = []
@@ -266,7 +267,11 @@ def read_card(text: str, name: str | None = None) -> Any:
         raise ValueError(f"the text has {len(materials)} materials {[n for n, _ in materials]}; pass name=")
     else:
         mat = materials[0][1]
+    mat_name = next((n for n, m in materials if m is mat), None)
     mat = [b for b in mat if b["keyword"] in known]
+    aniso = _one(mat, "ANISOTROPIC HYPERELASTIC")
+    if aniso is not None:
+        return _anisotropic_hyperelastic(aniso, mat, blocks, mat_name)
     hyper, el = _one(mat, "HYPERELASTIC"), _one(mat, "ELASTIC")
     if hyper is not None:
         if len(mat) > 1:
@@ -288,3 +293,24 @@ def read_card(text: str, name: str | None = None) -> Any:
     if "PLASTIC" not in rest:
         raise ValueError(f"{sorted(rest)} without *PLASTIC")
     return _plastic(mat, E, nu)
+
+
+def _anisotropic_hyperelastic(
+    block: dict[str, Any], mat: list[dict[str, Any]], blocks: list[dict[str, Any]], name: str | None
+) -> Any:
+    """``*ANISOTROPIC HYPERELASTIC, HOLZAPFEL`` → ``HolzapfelGasserOgden`` (:mod:`.cards_hgo`): the fibre directions
+    from the ``*ORIENTATION`` that the material's ``*SOLID SECTION`` names, or from the only one with as many local
+    directions."""
+    from .cards_hgo import read_hgo_card
+
+    if len(mat) > 1:
+        raise ValueError(f"*ANISOTROPIC HYPERELASTIC with {[b['keyword'] for b in mat if b is not block]}: not read")
+    sections = [
+        b["options"].get("ORIENTATION")
+        for b in blocks
+        if b["keyword"] == "SOLID SECTION"
+        and name is not None
+        and (b["options"].get("MATERIAL") or "").upper() == name.upper()
+    ]
+    orientation = next((o for o in sections if o), None)
+    return read_hgo_card(block, [b for b in blocks if b["keyword"] == "ORIENTATION"], orientation)

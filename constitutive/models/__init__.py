@@ -124,3 +124,6 @@ __all__ = [
 from .geomechanics import DruckerPrager, MohrCoulomb  # noqa: E402
 
 __all__ += ["DruckerPrager", "MohrCoulomb"]
+from .anisotropic import FibreInvariants, HolzapfelGasserOgden, fibre_invariants, homogeneous_stretch  # noqa: E402
+
+__all__ += ["HolzapfelGasserOgden", "FibreInvariants", "fibre_invariants", "homogeneous_stretch"]

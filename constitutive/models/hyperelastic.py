@@ -233,6 +233,8 @@ class HyperelasticMaterial(Material, abstract=True):
     stress_measure: ClassVar[str] = "second Piola-Kirchhoff S"
     isotropic: ClassVar[bool] = True
     _principal_model: ClassVar[bool] = False
+    #: Anisotropic models set this and write their energy as ``_psi_C(C)`` (a function of the full tensor C).
+    _tensor_model: ClassVar[bool] = False
 
     # ------------------------------------------------------------------------------------------------ the hooks
     def _psi_invariants(self, I1: Tensor, I2: Tensor, J: Tensor) -> Tensor:
@@ -245,6 +247,11 @@ class HyperelasticMaterial(Material, abstract=True):
 
     def _check_state(self, I1bar: Tensor) -> None:
         """Raise ``ValueError`` for states outside the model's domain (default: none)."""
+
+    def _psi_C(self, C: Tensor) -> Tensor:
+        """Energy ``(...)`` of the right Cauchy--Green tensor ``C`` ``(..., 3, 3)`` (the hook of anisotropic models,
+        ``_tensor_model = True``): S and dS/dE follow by ``torch.func`` on the nine components of C."""
+        raise TypeError(f"{type(self).__name__} defines no tensor form of its energy (_psi_C)")
 
     def _volumetric(self, J: Tensor) -> Tensor:
         K = self._params.get("K")
@@ -311,6 +318,8 @@ class HyperelasticMaterial(Material, abstract=True):
         self._require_compressible("the energy")
         E = self.check_strain(strain)
         C = sym(torch.eye(3, dtype=E.dtype, device=E.device) + 2.0 * E)
+        if self._tensor_model:
+            return self._psi_C(C)
         if self._principal_model:
             c = torch.linalg.eigvalsh(C)
             self._check_principal(c)
@@ -337,9 +346,22 @@ class HyperelasticMaterial(Material, abstract=True):
     def _response(self, strain: TensorLike, tangent: bool) -> tuple[Tensor, Tensor | None]:
         self._require_compressible("a 3-D stress")
         E = self.check_strain(strain)
+        if self._tensor_model:
+            return self._tensor_response(E, tangent)
         if self._principal_model:
             return self._spectral_response(E, tangent)
         return self._invariant_response(E, tangent)
+
+    def _tensor_response(self, E: Tensor, tangent: bool) -> tuple[Tensor, Tensor | None]:
+        r"""S = 2 ∂ψ/∂C and dS/dE = 4 ∂²ψ/∂C∂C of :meth:`_psi_C`, differentiated by ``torch.func`` on the nine
+        components of C through :math:`\psi(\operatorname{sym} C)` (so the derivatives are symmetric and the
+        Hessian is minor- and major-symmetric: the tangent on Sym)."""
+        C = sym(torch.eye(3, dtype=E.dtype, device=E.device) + 2.0 * E)
+        g, H = _scalar_derivatives(lambda v: self._psi_C(sym(v.reshape(3, 3))), C.reshape(*C.shape[:-2], 9), tangent)
+        S = 2.0 * g.reshape(C.shape)
+        if H is None:
+            return S, None
+        return S, 4.0 * H.reshape(*C.shape[:-2], 3, 3, 3, 3)
 
     def _invariant_response(self, E: Tensor, tangent: bool) -> tuple[Tensor, Tensor | None]:
         I = torch.eye(3, dtype=E.dtype, device=E.device)

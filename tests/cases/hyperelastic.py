@@ -110,3 +110,21 @@ CASES: list[ModelCase] = [
         analytic=True,
     ),
 ]
+
+# Holzapfel-Gasser-Ogden (anisotropic: the harness skips its isotropic objectivity check; tests/test_hgo.py checks
+# objectivity with the fibres). At these strains every fibre family is clearly on or off (|E_alpha| > 1e-3, away
+# from the kink of the tangent at E_alpha = 0); at E = 0 the fibres are off, so the linear limit is the matrix's.
+from constitutive.models.anisotropic import HolzapfelGasserOgden  # noqa: E402
+
+_HGO_DIRECTIONS = [[0.8, 0.6, 0.0], [0.8, -0.6, 0.0], [0.0, 0.6, 0.8]]
+
+CASES.append(
+    ModelCase(
+        id="HolzapfelGasserOgden",
+        make=lambda: HolzapfelGasserOgden(C10=0.3, K=5.0, k1=2.0, k2=1.5, kappa=0.1, directions=_HGO_DIRECTIONS),
+        strains=_strains(4, 0.08),
+        linear_limit=_isotropic(5.0, 2 * 0.3),
+        analytic=True,
+        isotropic=False,
+    )
+)
