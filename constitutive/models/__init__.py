@@ -24,6 +24,7 @@ from .elastic import (
     reuss_average,
     voigt_average,
 )
+from .finite_plasticity import FiniteStrainJ2
 from .hardening import (
     HARDENING_LAWS,
     KINEMATIC_TERMS,
@@ -116,4 +117,5 @@ __all__ = [
     "ArrudaBoyce",
     "Gent",
     "Hill48",
+    "FiniteStrainJ2",
 ]
