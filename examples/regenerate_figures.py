@@ -58,6 +58,7 @@ JOBS: list[tuple[str, str, Callable[[ModuleType], Any]]] = [
     ("fem_hyperelastic_block", "fem_hyperelastic_convergence.png", lambda m: m.figure(FIGURES, overwrite=True)),
     ("fem_plasticity", "fem_plasticity_convergence.png", lambda m: m.figure(FIGURES, overwrite=True)),
     ("hill48_yield_surface", "hill48_yield_surface.png", lambda m: m.main(FIGURES, overwrite=True)),
+    ("finite_j2_simple_shear", "finite_j2_simple_shear.png", lambda m: m.main(FIGURES, overwrite=True)),
 ]
 
 
