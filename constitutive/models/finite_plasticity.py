@@ -367,19 +367,21 @@ class FiniteStrainJ2(PathDependentMaterial):
 
     def first_piola_update(
         self, F: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None = None, need_tangent: bool = True
-    ) -> tuple[Tensor, dict[str, Tensor], Tensor]:
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
         r"""One increment to ``F`` ``(..., 3, 3)`` from ``state``: ``(P, new_state, A)``, the first Piola--Kirchhoff
         stress and :math:`\mathbb{A} = \partial P/\partial F` ``(..., 3, 3, 3, 3)`` (two-point, no symmetry), the
-        consistent tangent of the step (state held at its start). What the driver's finite-strain paths call."""
+        consistent tangent of the step (state held at its start; ``None`` with ``need_tangent=False``). What the
+        driver's finite-strain paths call."""
         Ft, st = self._prepare(F, state)
         out = self._step(Ft, st, need_tangent)
         P, A = self._results(Ft, out, "P", need_tangent)
-        return P, {"Cp_inv": out["Cp_inv"], "alpha": out["alpha"]}, A  # type: ignore[return-value]
+        return P, {"Cp_inv": out["Cp_inv"], "alpha": out["alpha"]}, A
 
     def first_piola_and_elasticity(self, F: TensorLike) -> tuple[Tensor, Tensor]:
         """``(P, A)`` of one step from the virgin state."""
         Ft = self.check_strain(F)
         P, _, A = self.first_piola_update(Ft, self.initial_state(Ft.shape[:-2]))
+        assert A is not None  # need_tangent=True
         return P, A
 
     def first_piola(self, F: TensorLike) -> Tensor:
