@@ -88,9 +88,9 @@ def _small_strain_difference(scale: float) -> tuple[float, float]:
 
 
 def test_small_strain_limit() -> None:
-    """Strains ~1e-4: σ and α agree with small-strain J2 to a relative 20·ε (O(ε) geometric terms: log strain
-    against ε, rotation of the stress by the skew part of F = I + ε... here F is symmetric, so log strain only); at
-    ε/10 the difference falls tenfold (it is first order in ε, not a constant offset)."""
+    """Strains ~1e-4 (F = I + ε, ε symmetric): σ and α agree with small-strain J2 to a relative 20·ε (the O(ε)
+    geometric terms: ½ ln(I + 2ε + ε²) against ε, σ = τ/J against τ); at ε/10 the difference falls tenfold (it is
+    first order in ε, not a constant offset)."""
     s1, a1 = _small_strain_difference(1e-4)
     s2, a2 = _small_strain_difference(1e-5)
     assert s1 < 20 * 1e-4 and a1 < 20 * 1e-4
