@@ -26,6 +26,7 @@ from .elastic import (
     reuss_average,
     voigt_average,
 )
+from .finite_plasticity import FiniteStrainJ2
 from .hardening import (
     HARDENING_LAWS,
     KINEMATIC_TERMS,
@@ -120,6 +121,7 @@ __all__ = [
     "Gent",
     "Hill48",
     "ModifiedCamClay",
+    "FiniteStrainJ2",
 ]
 from .geomechanics import DruckerPrager, MohrCoulomb  # noqa: E402
 
