@@ -18,6 +18,12 @@ r"""Abaqus cards for the frictional plasticity models of :mod:`constitutive.mode
 With non-associated flow (ψ ≠ β, ψ ≠ φ) the consistent tangent is unsymmetric: the cards carry a ``**`` comment
 asking for Abaqus's unsymmetric solver (``*STEP, UNSYMM=YES``). CalculiX has neither keyword: ``code="calculix"``
 raises ``ValueError`` (use a UMAT).
+
+Generated UMATs (``generate_umat``; Linear, Voce and Swift cohesion laws): Drucker--Prager (cone and apex returns)
+and Mohr--Coulomb (the model's principal-stress returns on a Jacobi eigendecomposition of the trial elastic strain:
+main plane, the edge chosen as the model chooses it, apex; same Newton unknowns, tolerance and scale; the
+closed-form principal tangent mapped to tensors with the spectral terms and the coincidence limit of
+:func:`constitutive.tensor.spectral_derivative`). STATEV 1--6 ε^p (engineering shear), 7 ε̄^p.
 """
 
 from __future__ import annotations
