@@ -582,3 +582,30 @@ def test_mohr_coulomb_umat_associated_linear_and_refusals(tmp_path, monkeypatch)
         flat.update(apex, flat.initial_state())
     with pytest.raises(UMATError, match="apex"):
         flat_umat.update(apex, flat_umat.initial_state(), 1.0)
+
+
+@pytest.mark.skipif(__import__("shutil").which("gfortran") is None, reason="gfortran is not installed")
+def test_mohr_coulomb_umat_random_strains_nonlinear_laws(tmp_path, monkeypatch) -> None:
+    """Random strains from the virgin state (every return type) with a fast-saturating Voce law and a Swift law:
+    the UMAT's stress and DDSDDE equal the model's to round-off at every point."""
+    from constitutive.export import generate_umat
+    from constitutive.models import Swift
+    from constitutive.umat import UMAT
+
+    monkeypatch.setenv("CONSTITUTIVE_UMAT_CACHE", str(tmp_path / "cache"))
+    gen = torch.Generator().manual_seed(3)
+    A = torch.randn(40, 3, 3, generator=gen, dtype=D64)
+    strains = 2e-3 * (A + A.transpose(-1, -2))
+    models = (MohrCoulomb(E, NU, PHI, C0, psi=10.0, hardening=Voce(40.0, 3000.0)),
+              MohrCoulomb(E, NU, 35.0, C0, 100.0, psi=20.0, hardening=Swift(50.0, 0.001, 0.3)))  # fmt: skip
+    for k, model in enumerate(models):
+        g = generate_umat(model)
+        (tmp_path / f"mc{k}.f").write_text(g.source)
+        umat = UMAT(str(tmp_path / f"mc{k}.f"), g.props, nstatv=g.nstatv, flags=("-O2", "-fPIC", "-Wall", "-Werror"))
+        assert set(model.return_mode(strains).tolist()) == {0, 1, 2, 3, 4}
+        sm, ms, Cm = model.update(strains, model.initial_state((40,)))
+        for i, eps in enumerate(strains):
+            su, us, Cu = umat.update(eps, umat.initial_state(), 1.0)
+            torch.testing.assert_close(su, sm[i], rtol=0.0, atol=1e-12 * float(sm[i].abs().max()))
+            torch.testing.assert_close(Cu, Cm[i], rtol=0.0, atol=1e-12 * float(Cm[i].abs().max()))
+            assert abs(float(us["statev"][6]) - float(ms["alpha"][i])) <= 1e-15

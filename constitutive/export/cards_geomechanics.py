@@ -483,7 +483,7 @@ C     IOK = 1 (0: no convergence or a singular Jacobian).
       INCLUDE 'ABA_PARAM.INC'
       DIMENSION FP(2,3), FN(2,3), STR(3), DE(3,3), PROPS(*), SIG(3),
      &   DP3(3,3), FS(2), AM(2,2), X(2), R(2), AJ(2,2), AI(2,2),
-     &   DN(3,2), W(2,3), T(3,3)
+     &   DN(3,2), W(2,3), TT(3,3), DX(2), XT(2), RT(2), AT(2,2)
       IOK = 0
       DO K = 1, M
          FS(K) = 0.0D0
@@ -502,16 +502,8 @@ C     IOK = 1 (0: no convergence or a singular Jacobian).
       X(1) = 0.0D0
       X(2) = 0.0D0
       DO IT = 0, MAXIT
-         CALL UMCCOH(A0 + 2.0D0*CF*(X(1) + X(2)), PROPS, CC, DC)
-         ERR = 0.0D0
-         DO K = 1, M
-            R(K) = FS(K) - 2.0D0*CF*CC
-            DO L = 1, M
-               R(K) = R(K) - AM(K,L)*X(L)
-               AJ(K,L) = -AM(K,L) - 4.0D0*CF*CF*DC
-            END DO
-            ERR = MAX(ERR, ABS(R(K)))
-         END DO
+         CALL UMCRES(M, FS, AM, X, A0, CF, PROPS, R, AJ)
+         ERR = MAX(ABS(R(1)), ABS(R(M)))
          IF (M .EQ. 1) THEN
             DET = AJ(1,1)
             AI(1,1) = 1.0D0
@@ -530,14 +522,34 @@ C     IOK = 1 (0: no convergence or a singular Jacobian).
          END DO
          IF (ERR .LE. TOL*SCL) GO TO 10
          IF (IT .EQ. MAXIT) RETURN
+C        Newton step DX, halved (at most 8 times, as the Python engine)
+C        until the scaled residual norm decreases.
+         RN0 = 0.0D0
          DO K = 1, M
-            W(K,1) = 0.0D0
+            DX(K) = 0.0D0
             DO L = 1, M
-               W(K,1) = W(K,1) + AI(K,L)*R(L)
+               DX(K) = DX(K) - AI(K,L)*R(L)
             END DO
+            RN0 = RN0 + (R(K)/SCL)**2
          END DO
+         RN0 = SQRT(RN0)
+         T = 1.0D0
+         DO IH = 1, 8
+            XT(1) = X(1) + T*DX(1)
+            XT(2) = 0.0D0
+            IF (M .EQ. 2) XT(2) = X(2) + T*DX(2)
+            CALL UMCRES(M, FS, AM, XT, A0, CF, PROPS, RT, AT)
+            RN1 = 0.0D0
+            DO K = 1, M
+               RN1 = RN1 + (RT(K)/SCL)**2
+            END DO
+            RN1 = SQRT(RN1)
+            IF (RN1 .LT. RN0) GO TO 5
+            T = 0.5D0*T
+         END DO
+    5    CONTINUE
          DO K = 1, M
-            X(K) = X(K) - W(K,1)
+            X(K) = X(K) + T*DX(K)
          END DO
       END DO
       RETURN
@@ -563,10 +575,10 @@ C     IOK = 1 (0: no convergence or a singular Jacobian).
       END DO
       DO I = 1, 3
          DO J = 1, 3
-            T(I,J) = 0.0D0
-            IF (I .EQ. J) T(I,J) = 1.0D0
+            TT(I,J) = 0.0D0
+            IF (I .EQ. J) TT(I,J) = 1.0D0
             DO K = 1, M
-               T(I,J) = T(I,J) + DN(I,K)*W(K,J)
+               TT(I,J) = TT(I,J) + DN(I,K)*W(K,J)
             END DO
          END DO
       END DO
@@ -574,11 +586,26 @@ C     IOK = 1 (0: no convergence or a singular Jacobian).
          DO J = 1, 3
             DP3(I,J) = 0.0D0
             DO K = 1, 3
-               DP3(I,J) = DP3(I,J) + T(I,K)*DE(K,J)
+               DP3(I,J) = DP3(I,J) + TT(I,K)*DE(K,J)
             END DO
          END DO
       END DO
       IOK = 1
+      RETURN
+      END
+C
+C     Residual R and Jacobian AJ of the M active planes at multipliers X.
+      SUBROUTINE UMCRES(M, FS, AM, X, A0, CF, PROPS, R, AJ)
+      INCLUDE 'ABA_PARAM.INC'
+      DIMENSION FS(2), AM(2,2), X(2), PROPS(*), R(2), AJ(2,2)
+      CALL UMCCOH(A0 + 2.0D0*CF*(X(1) + X(2)), PROPS, CC, DC)
+      DO K = 1, M
+         R(K) = FS(K) - 2.0D0*CF*CC
+         DO L = 1, M
+            R(K) = R(K) - AM(K,L)*X(L)
+            AJ(K,L) = -AM(K,L) - 4.0D0*CF*CF*DC
+         END DO
+      END DO
       RETURN
       END
 """
@@ -706,8 +733,20 @@ C              alpha = alpha_n + (cos(phi)/sin(psi)) DV.
                   R = SM - BK*DV - COT*CC
                   DR = -BK - COT*CV*DC
                   IF (ABS(R) .LE. {tol}*SCL) GO TO 20
-                  DV = DV - R/DR
+                  IF (IT .EQ. {maxit} .OR. DR .EQ. 0.0D0) GO TO 15
+C                 Newton step, halved until |r| decreases (as the engine).
+                  STP = -R/DR
+                  T = 1.0D0
+                  DO IH = 1, 8
+                     CALL UMCCOH(A0 + CV*(DV + T*STP), PROPS, CC, DC)
+                     RT = SM - BK*(DV + T*STP) - COT*CC
+                     IF (ABS(RT/SCL) .LT. ABS(R/SCL)) GO TO 12
+                     T = 0.5D0*T
+                  END DO
+   12             CONTINUE
+                  DV = DV + T*STP
                END DO
+   15          CONTINUE
                PNEWDT = 0.5D0
                RETURN
    20          CONTINUE
@@ -834,7 +873,7 @@ def _gen_mohr_coulomb(model: MohrCoulomb) -> Any:
         "the edge s1 = s2 or s2 = s3, or the apex, and the closed-form consistent tangent with the spectral terms "
         "(constitutive.models.geomechanics.MohrCoulomb).",
         f"Local Newton: converged when |r| <= {float(model.tol):g} (max |s_tr| + c_n), at most "
-        f"{int(model.max_iter)} iterations (no line search), else PNEWDT = 0.5.",
+        f"{int(model.max_iter)} iterations (the engine's step halving), else PNEWDT = 0.5.",
     ]
     if model.unsymmetric_tangent:
         notes.append("Unsymmetric tangent (psi != phi): declare *USER MATERIAL, UNSYMM.")
