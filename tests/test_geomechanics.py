@@ -477,3 +477,135 @@ def test_tangents_against_the_engine_implicit_tangent() -> None:
         s, _, C = model.update(eps, model.initial_state((len(eps),)))
         torch.testing.assert_close(tensor_to_mandel(s), s_ref, rtol=1e-12, atol=1e-10)
         torch.testing.assert_close(tensor4_to_mandel(C), C_ref, rtol=1e-10, atol=1e-7)
+
+
+# ------------------------------------------------------------------------------------------- UMAT: Mohr-Coulomb
+#: strain corners of a cyclic path (a small constant shear keeps the principal strains distinct) and the return
+#: modes the Python model takes on each segment's 3 increments: every return type, with reversals in between.
+_MC_CORNERS = [(1.0e-3, 0.95e-3, -4e-3), (-1e-3, -1e-3, -1e-3), (4e-3, -2.5e-3, -2.55e-3), (-2e-3, -1e-3, -3e-3),
+               (6e-3, 6.1e-3, 5.9e-3), (1.5e-3, -0.5e-3, -5e-3)]  # fmt: skip
+_MC_SHEAR = {"12": 0.7e-5, "13": -0.4e-5, "23": 0.5e-5}
+
+
+def _mc_umat_path() -> tuple[LoadPath, torch.Tensor]:
+    """The cyclic path as a :class:`LoadPath` and as its ``(n, 3, 3)`` strains (3 increments per segment)."""
+    path = LoadPath([Segment({"11": a, "22": b, "33": c, **_MC_SHEAR}, increments=3) for a, b, c in _MC_CORNERS])
+    shear = torch.zeros(3, 3, dtype=D64)
+    for (i, j), v in zip(((0, 1), (0, 2), (1, 2)), _MC_SHEAR.values()):
+        shear[i, j] = shear[j, i] = v
+    prev, strains = torch.zeros(3, 3, dtype=D64), []
+    for corner in _MC_CORNERS:
+        end = torch.diag(torch.tensor(corner, dtype=D64)) + shear
+        strains += [prev + (end - prev) * k / 3 for k in range(1, 4)]
+        prev = end
+    return path, torch.stack(strains)
+
+
+@pytest.mark.skipif(__import__("shutil").which("gfortran") is None, reason="gfortran is not installed")
+def test_mohr_coulomb_umat_matches_the_model(tmp_path, monkeypatch) -> None:
+    """The generated Fortran (gfortran -Wall -Werror) against the Python model through the bridge along a cyclic
+    path that takes every return (elastic, main plane, both edges, apex): stress, DDSDDE (unsymmetric, ψ ≠ φ), α and
+    the plastic strain to round-off, per increment and through compare_umat; check_umat's finite differences of
+    DDSDDE; NPROPS / NSTATV mismatches stop the UMAT."""
+    from constitutive.export import generate_umat
+    from constitutive.umat import UMAT, UMATError
+    from constitutive.umat.check import check_umat, compare_umat
+
+    monkeypatch.setenv("CONSTITUTIVE_UMAT_CACHE", str(tmp_path / "cache"))
+    model = MohrCoulomb(E, NU, PHI, C0, 400.0, psi=10.0, hardening=Voce(5.0, 100.0))
+    g = generate_umat(model)
+    assert g.nprops == 8 and g.nstatv == 7 and "UNSYMM" in g.source
+    assert all(len(line) <= 72 for line in g.source.split("\n"))
+    src = tmp_path / "mc.f"
+    src.write_text(g.source)
+    umat = UMAT(str(src), g.props, nstatv=g.nstatv, flags=("-O2", "-fPIC", "-Wall", "-Werror"))
+    path, strains = _mc_umat_path()
+    us, ms, modes, asym = umat.initial_state(), model.initial_state(), [], 0.0
+    eng = torch.tensor([1.0, 1.0, 1.0, 2.0, 2.0, 2.0], dtype=D64)  # STATEV: engineering shear
+    for eps in strains:
+        modes.append(int(model.return_mode(eps, ms)))
+        su, us, Cu = umat.update(eps, us, 1.0)
+        sm, ms, Cm = model.update(eps, ms)
+        torch.testing.assert_close(su, sm, rtol=0.0, atol=1e-12 * float(sm.abs().max()))
+        torch.testing.assert_close(Cu, Cm, rtol=0.0, atol=1e-12 * float(Cm.abs().max()))
+        asym = max(asym, float((Cu - Cu.permute(2, 3, 0, 1)).abs().max() / Cu.abs().max()))
+        ep = ms["eps_p"]
+        ep_v = torch.stack([ep[0, 0], ep[1, 1], ep[2, 2], ep[0, 1], ep[0, 2], ep[1, 2]]) * eng
+        torch.testing.assert_close(us["statev"][:6], ep_v, rtol=0.0, atol=1e-15)
+        assert abs(float(us["statev"][6]) - float(ms["alpha"])) <= 1e-15
+    assert modes == [0, 2, 2, 0, 0, 0, 0, 1, 3, 0, 0, 0, 2, 4, 4, 0, 0, 0]
+    assert asym > 1e-3  # non-associated flow: the tangents compared are unsymmetric
+    rep = compare_umat(umat, model, [path], state_map={"alpha": 6})
+    assert rep.max_tangent_difference <= 1e-11
+    assert max(r["stress"] for r in rep.rows) <= 1e-11
+    assert max(max(r["state"].values()) for r in rep.rows) <= 1e-11
+    assert check_umat(umat, [path]).passed
+    with pytest.raises(UMATError, match="NPROPS"):
+        wrong = UMAT(str(src), g.props[:-1], nstatv=g.nstatv)
+        wrong.update(strains[0], wrong.initial_state(), 1.0)
+    short = UMAT(str(src), g.props, nstatv=g.nstatv - 1)
+    with pytest.raises(UMATError, match="NSTATV"):
+        short.update(strains[0], short.initial_state(), 1.0)
+
+
+@pytest.mark.skipif(__import__("shutil").which("gfortran") is None, reason="gfortran is not installed")
+def test_mohr_coulomb_umat_associated_linear_and_refusals(tmp_path, monkeypatch) -> None:
+    """Associated flow with linear hardening (symmetric tangent: no UNSYMM) matches the model on the same path;
+    a hardening law without Fortran is refused by name; ψ = 0 beyond the apex stops the UMAT as the model raises."""
+    from constitutive.export import generate_umat
+    from constitutive.export.umat_generator import UMATGenerationError
+    from constitutive.models.base import ConvergenceError
+    from constitutive.umat import UMAT, UMATError
+
+    monkeypatch.setenv("CONSTITUTIVE_UMAT_CACHE", str(tmp_path / "cache"))
+    model = MohrCoulomb(E, NU, PHI, C0, 300.0)
+    g = generate_umat(model)
+    assert "UNSYMM" not in g.source and not model.unsymmetric_tangent
+    src = tmp_path / "mc_assoc.f"
+    src.write_text(g.source)
+    umat = UMAT(str(src), g.props, nstatv=g.nstatv, flags=("-O2", "-fPIC", "-Wall", "-Werror"))
+    us, ms = umat.initial_state(), model.initial_state()
+    for eps in _mc_umat_path()[1]:
+        su, us, Cu = umat.update(eps, us, 1.0)
+        sm, ms, Cm = model.update(eps, ms)
+        torch.testing.assert_close(su, sm, rtol=0.0, atol=1e-12 * float(sm.abs().max()))
+        torch.testing.assert_close(Cu, Cm, rtol=0.0, atol=1e-12 * float(Cm.abs().max()))
+        assert abs(float(us["statev"][6]) - float(ms["alpha"])) <= 1e-15
+    with pytest.raises(UMATGenerationError, match="MohrCoulomb with the hardening law"):
+        generate_umat(MohrCoulomb(E, NU, PHI, C0, hardening=lambda a: 5.0 * a))
+    flat = MohrCoulomb(E, NU, PHI, C0, psi=0.0)
+    gf = generate_umat(flat)
+    (tmp_path / "mc_flat.f").write_text(gf.source)
+    flat_umat = UMAT(str(tmp_path / "mc_flat.f"), gf.props, nstatv=gf.nstatv)
+    apex = torch.eye(3, dtype=D64) * 4e-3
+    with pytest.raises(ConvergenceError):
+        flat.update(apex, flat.initial_state())
+    with pytest.raises(UMATError, match="apex"):
+        flat_umat.update(apex, flat_umat.initial_state(), 1.0)
+
+
+@pytest.mark.skipif(__import__("shutil").which("gfortran") is None, reason="gfortran is not installed")
+def test_mohr_coulomb_umat_random_strains_nonlinear_laws(tmp_path, monkeypatch) -> None:
+    """Random strains from the virgin state (every return type) with a fast-saturating Voce law and a Swift law:
+    the UMAT's stress and DDSDDE equal the model's to round-off at every point."""
+    from constitutive.export import generate_umat
+    from constitutive.models import Swift
+    from constitutive.umat import UMAT
+
+    monkeypatch.setenv("CONSTITUTIVE_UMAT_CACHE", str(tmp_path / "cache"))
+    gen = torch.Generator().manual_seed(3)
+    A = torch.randn(40, 3, 3, generator=gen, dtype=D64)
+    strains = 2e-3 * (A + A.transpose(-1, -2))
+    models = (MohrCoulomb(E, NU, PHI, C0, psi=10.0, hardening=Voce(40.0, 3000.0)),
+              MohrCoulomb(E, NU, 35.0, C0, 100.0, psi=20.0, hardening=Swift(50.0, 0.001, 0.3)))  # fmt: skip
+    for k, model in enumerate(models):
+        g = generate_umat(model)
+        (tmp_path / f"mc{k}.f").write_text(g.source)
+        umat = UMAT(str(tmp_path / f"mc{k}.f"), g.props, nstatv=g.nstatv, flags=("-O2", "-fPIC", "-Wall", "-Werror"))
+        assert set(model.return_mode(strains).tolist()) == {0, 1, 2, 3, 4}
+        sm, ms, Cm = model.update(strains, model.initial_state((40,)))
+        for i, eps in enumerate(strains):
+            su, us, Cu = umat.update(eps, umat.initial_state(), 1.0)
+            torch.testing.assert_close(su, sm[i], rtol=0.0, atol=1e-12 * float(sm[i].abs().max()))
+            torch.testing.assert_close(Cu, Cm[i], rtol=0.0, atol=1e-12 * float(Cm[i].abs().max()))
+            assert abs(float(us["statev"][6]) - float(ms["alpha"][i])) <= 1e-15
