@@ -6,6 +6,9 @@ Per :class:`cases.path_dependent.PathDependentCase` (parametrised by ``case.id``
 * the consistent tangent ``update(...)[2]`` passes :func:`constitutive.check.check_tangent` (central differences
   with Richardson extrapolation, ``case.rtol``) with the state held at the start of the step; an elastoplastic
   history must contain both plastic steps (α grows somewhere) and elastic ones (α grows nowhere);
+* the Taylor remainder ‖σ(ε + h d) − σ(ε) − h C:d‖ of the consistent tangent C falls as h² (order ≥ 1.8 over
+  h, h/2, h/4) along a random direction d at every point of every step, or is at round-off (a response linear in
+  the step);
 * ``update`` mutates neither the strain nor the state tensors it is given, and returns fresh state tensors;
 * a batch equals point-by-point updates (each point carried alone through the history, unbatched), and a 2-d
   batch and an unbatched state broadcast to the batch give the same result;
@@ -97,6 +100,37 @@ def test_consistent_tangent_vs_finite_differences_at_every_step(case: PathDepend
             new_alpha = model.update(case.strains[k], st, case.step_dt(k))[1]["alpha"]
             phases.add("plastic" if bool((new_alpha > st["alpha"]).any()) else "elastic")
         assert phases == {"plastic", "elastic"}
+
+
+@_params
+def test_taylor_remainder_is_second_order_at_every_step(case: PathDependentCase) -> None:
+    model = case.make(torch.float64)
+    eps, state, dt, _ = _all_steps(model, case, case.strains)
+    sigma0, _, C = model.update(eps, state, dt)
+    g = torch.Generator().manual_seed(7)
+    d = torch.randn(eps.shape, generator=g, dtype=torch.float64)
+    d = 0.5 * (d + d.mT)
+    d = d / torch.linalg.matrix_norm(d)[:, None, None]
+    scale = torch.linalg.matrix_norm(eps).clamp_min(1e-4)  # the strain's own size
+    Cd = torch.einsum("nijkl,nkl->nij", C, d)
+    remainders = []
+    for k in range(3):
+        h = (1e-3 / 2**k) * scale
+        sigma = model.update(eps + h[:, None, None] * d, state, dt)[0]
+        r = torch.linalg.matrix_norm(sigma - sigma0 - h[:, None, None] * Cd)
+        remainders.append((r, h * torch.linalg.matrix_norm(Cd)))
+    (r0, lin0), (r1, _), (r2, _) = remainders
+    roundoff = r0 <= 1e-9 * (lin0 + torch.linalg.matrix_norm(sigma0))
+    order = torch.maximum(torch.log2(r0 / r1), torch.log2(r1 / r2))
+    good = roundoff | ((order >= 1.8) & (r0 <= 1e-2 * lin0))
+    bad = torch.nonzero(~good).reshape(-1)
+    n_points = case.strains.shape[1]
+    assert bad.numel() == 0, (
+        case.id,
+        [(int(i) // n_points, int(i) % n_points) for i in bad[:5]],  # (step, point)
+        [(float(order[i]), float(r0[i] / lin0[i])) for i in bad[:5]],
+    )
+    assert not bool(roundoff.all()) or not case.elastoplastic  # the history has nonlinear steps
 
 
 @_params
