@@ -68,3 +68,15 @@ def test_every_writing_command_has_force_and_every_command_debug(capsys) -> None
             assert "--force" in options, name
         if name != "umat":  # the UMAT bridge has its own --debug
             assert "--debug" in options, name
+
+
+def test_number_lists_may_start_with_a_minus_sign(tmp_path: Path) -> None:
+    """``--strain -2e-3,...`` (a compressive strain pasted from a UMAT) is a value, not an unknown option."""
+    import json
+
+    from constitutive.cli import main
+
+    out = tmp_path / "state.json"
+    assert main(["export", "steel_s355", "--strain", "-2e-3,0,0,0,0,0", "--code", "abaqus", "-o", str(out)]) == 0
+    stress = json.loads(out.read_text())["stress"]
+    assert stress[0] < 0 and abs(stress[0] / stress[1] - (1 - 0.3) / 0.3) < 1e-12  # σ11/σ22 = (1 − ν)/ν

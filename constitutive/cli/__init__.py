@@ -9,6 +9,7 @@ engines below this package know nothing of argparse: a new command is a new modu
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -84,6 +85,26 @@ def _one_line(err: BaseException) -> str:
     return " ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
+#: Options whose value is a list of numbers, which may start with a minus sign (``--strain -1e-3,0,...``).
+_NUMBER_LIST_OPTIONS = ("--strain", "--F")
+_NEGATIVE_NUMBER = re.compile(r"-[0-9.]")
+
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """``--strain -1e-3,...`` -> ``--strain=-1e-3,...``: argparse would take a value that starts with a minus sign
+    (and is not one plain number) for an option."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in _NUMBER_LIST_OPTIONS and i + 1 < len(argv) and _NEGATIVE_NUMBER.match(argv[i + 1]):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(argv[i])
+        i += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit code.
 
@@ -95,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     errors: tuple[type[BaseException], ...] = (*USER_ERRORS, ConvergenceError)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 0
