@@ -333,7 +333,7 @@ def test_generated_umat_matches_the_model(camclay_umats: dict, shear: str) -> No
 def test_generated_umat_isotropic_compression_and_bridge_checks(camclay_umats: dict) -> None:
     """Isotropic compression from the virgin state (e_tr = 0: q = 0 on the NCL) through the UMAT; check_umat (DDSDDE
     against finite differences) on a drained triaxial path (lateral stresses held at −p0) and a compressive shear
-    path; compare_umat in plane strain; a wrong NPROPS or NSTATV stops the UMAT."""
+    path; compare_umat in plane strain; a wrong NPROPS or NSTATV, or a negative p_c in STATEV, stops the UMAT."""
     from constitutive.umat import UMAT, UMATError
     from constitutive.umat.check import check_umat, compare_umat
 
@@ -370,3 +370,7 @@ def test_generated_umat_isotropic_compression_and_bridge_checks(camclay_umats: d
     short = UMAT(str(source), g.props, nstatv=g.nstatv - 1, cache=source.parent / "cache")
     with pytest.raises(UMATError, match="NSTATV"):
         short.update(torch.zeros(3, 3, dtype=D), short.initial_state(), 1.0)
+    negative = umat.initial_state()
+    negative["statev"][6] = -1.0
+    with pytest.raises(UMATError, match="preconsolidation"):
+        umat.update(torch.zeros(3, 3, dtype=D), negative, 1.0)

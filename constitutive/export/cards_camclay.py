@@ -36,6 +36,15 @@ What does not map exactly:
 * ``*CLAY PLASTICITY``'s β ≠ 1, K ≠ 1, ``HARDENING=TABULAR`` and ``INTERCEPT=e1`` (a0 from the NCL intercept e1,
   :math:`a_0 = \frac12\exp\frac{e_1 - e_0 - \kappa\ln p_0}{\lambda - \kappa}`) have no package counterpart
   (the model takes ``pc0`` directly).
+
+The generated UMAT (:func:`constitutive.export.generate_umat`, registered here) has none of these differences: it
+is the model itself -- the same backward-Euler return map (unknowns x = (Δε^p_v, Δγ p_c,n), residuals R1, R2,
+their closed-form Jacobian, the clip d ≥ 1/2, the engine's line search, tolerance and iteration limit) in
+``COMPLEX*16``, and DDSDDE by the **complex step** through the converged return map: column J is
+:math:`\operatorname{Im}\sigma(\varepsilon + ih\,e_J)/h`, h = 1e-30, the Newton iteration run on the complex
+unknowns until the real parts converge and then one more (exact to round-off: no difference is taken; every
+branch on real parts). PROPS = κ, λ, M, e0, p0, pc0, G or ν, p_t; STATEV = ε^p (6, engineering shear), p_c (0 in
+a fresh STATEV is read as pc0), α, void ratio. The tangent is unsymmetric (``*USER MATERIAL, UNSYMM``).
 """
 
 from __future__ import annotations
