@@ -324,6 +324,19 @@ class PathDependentMaterial(Material, abstract=True):
     ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
         raise TypeError(f"{type(self).__name__} must define update")
 
+    def _solver_options(
+        self, tol: float | None, max_iter: int, default_tol: tuple[float, float] = (1e-11, 1e-5)
+    ) -> None:
+        """Validate and store the local Newton options: ``tol`` in (0, 1) (default ``default_tol``: float64,
+        other dtypes) and ``max_iter`` a positive integer."""
+        if tol is not None and not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and 0 < tol < 1):
+            raise ValueError(f"option 'tol' must be a number in (0, 1), got {tol!r}")
+        if not isinstance(max_iter, int) or isinstance(max_iter, bool) or max_iter < 1:
+            raise ValueError(f"option 'max_iter' must be a positive integer, got {max_iter!r}")
+        default = default_tol[0] if self.dtype == torch.float64 else default_tol[1]
+        self._option("tol", float(tol) if tol is not None else default)
+        self._option("max_iter", max_iter)
+
     def stress(self, strain: TensorLike) -> Tensor:
         strain = self.check_strain(strain)
         return self.update(strain, self.initial_state(strain.shape[:-2]))[0]

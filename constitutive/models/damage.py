@@ -46,7 +46,7 @@ import torch
 
 from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, _is_functorch_wrapped, as_tensor, dev
 from .base import ConvergenceError, check_state_values
-from .hardening import HardeningLaw, UserLaw, make_hardening_law
+from .hardening import HardeningLaw, UserLaw, resolve_hardening, store_hardening
 from .parameters import Parameter
 from .plasticity import mandel_to_tensor, tensor_to_mandel
 from .returnmap import ReturnMappingMaterial, mandel_deviator, mandel_identity
@@ -130,33 +130,15 @@ class LemaitreDamage(ReturnMappingMaterial):
         super().__init__(dtype=dtype, device=device)
         self._param("E", E)
         self._param("nu", nu)
-        law = make_hardening_law(hardening, law_parameters, self.dtype, self.device)
-        for name, value in law.model_parameters().items():  # Linear(H) sets the model's H
-            if name == "H" and bool((as_tensor(H) != 0).any()):
-                raise ValueError("give the linear hardening modulus once: either H=... or hardening=Linear(H)")
-            H = value
-        if sigma_y is None:
-            sigma_y = law.default_sigma_y()
-            if sigma_y is None:
-                raise ValueError(
-                    f"parameter 'sigma_y' is required (it may be omitted only with a law that defines it, such as "
-                    f"Swift; {law.name} does not)"
-                )
+        law, H, sigma_y = resolve_hardening(hardening, law_parameters, H, sigma_y, dtype=self.dtype, device=self.device)
         self._param("sigma_y", sigma_y)
         self._param("H", H)
         self._param("S", S)
         self._param("s", s)
         self._param("D_c", D_c)
         self._param("p_D", p_D)
-        own = type(self).declared_parameters()
-        clash = [k for k in law.parameters if k in own]
-        if clash:
-            raise ValueError(f"hardening law {law.name!r} declares parameter(s) {clash} that the model already has")
-        decls = law.parameter_declarations()
-        for name, value in law.parameters.items():
-            self._param(name, value, decls[name])
+        store_hardening(self, law)
         self.law: HardeningLaw = law
-        self._option("hardening", law.name)
         self._solver_options(tol, max_iter)
 
     def with_parameters(self, **changes: TensorLike) -> LemaitreDamage:

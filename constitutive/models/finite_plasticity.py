@@ -71,7 +71,7 @@ from ..tensor import (
 )
 from ..tensor import _is_functorch_wrapped as _wrapped
 from .base import ConvergenceError, PathDependentMaterial, check_state_values
-from .hardening import HardeningLaw, UserLaw, make_hardening_law
+from .hardening import HardeningLaw, UserLaw, resolve_hardening, store_hardening
 from .parameters import Parameter
 
 __all__ = ["FiniteStrainJ2", "first_elasticity_to_material"]
@@ -163,35 +163,14 @@ class FiniteStrainJ2(PathDependentMaterial):
         self._param("E", E)
         self._param("nu", nu)
         flat = {k: v for k, v in (("Q", Q), ("b", b), ("K", K), ("eps0", eps0), ("n", n)) if v is not None}
-        law = make_hardening_law(hardening, {**flat, **law_parameters}, self.dtype, self.device)
-        for name, value in law.model_parameters().items():  # Linear(H) sets the model's H
-            if name == "H" and not (isinstance(H, (int, float)) and H == 0.0):
-                raise ValueError("give the linear hardening modulus once: either H=... or hardening=Linear(H)")
-            H = value
-        if sigma_y is None:
-            sigma_y = law.default_sigma_y()
-            if sigma_y is None:
-                raise ValueError(
-                    f"parameter 'sigma_y' is required (it may be omitted only with a law that defines it, such as "
-                    f"Swift; {law.name} does not)"
-                )
+        law, H, sigma_y = resolve_hardening(
+            hardening, {**flat, **law_parameters}, H, sigma_y, dtype=self.dtype, device=self.device
+        )
         self._param("sigma_y", sigma_y)
         self._param("H", H)
-        own = type(self).declared_parameters()
-        clash = [k for k in law.parameters if k in own]
-        if clash:
-            raise ValueError(f"hardening law {law.name!r} declares parameter(s) {clash} that the model already has")
-        decls = law.parameter_declarations()
-        for name, value in law.parameters.items():
-            self._param(name, value, decls[name])
+        store_hardening(self, law)
         self.law: HardeningLaw = law
-        self._option("hardening", law.name)
-        if tol is not None and not (isinstance(tol, (int, float)) and 0 < tol < 1):
-            raise ValueError(f"option 'tol' must be a number in (0, 1), got {tol!r}")
-        if not isinstance(max_iter, int) or isinstance(max_iter, bool) or max_iter < 1:
-            raise ValueError(f"option 'max_iter' must be a positive integer, got {max_iter!r}")
-        self._option("tol", float(tol) if tol is not None else (1e-12 if dtype == torch.float64 else 1e-6))
-        self._option("max_iter", max_iter)
+        self._solver_options(tol, max_iter, default_tol=(1e-12, 1e-6))
 
     # ------------------------------------------------------------------------------------------------ basics
     def with_parameters(self, **changes: TensorLike) -> FiniteStrainJ2:

@@ -49,7 +49,7 @@ import torch
 
 from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, dev, eye, spectral_derivative, trace
 from .base import ConvergenceError, PathDependentMaterial, check_state_values
-from .hardening import HardeningLaw, UserLaw, make_hardening_law
+from .hardening import HardeningLaw, UserLaw, resolve_hardening, store_hardening
 from .parameters import Parameter
 from .plasticity import isotropic_rank_one_tangent
 from .returnmap import differentiable_solution, local_newton
@@ -164,28 +164,15 @@ class _FrictionalPlasticity(PathDependentMaterial, abstract=True):
         max_iter: int,
     ) -> None:
         """Store the strength, ``H``, the law (its parameters on the model) and the Newton options."""
-        law = make_hardening_law(hardening, dict(law_parameters), self.dtype, self.device)
-        for name, value in law.model_parameters().items():  # Linear(H) sets the model's H
-            if name == "H" and not bool((torch.as_tensor(H) == 0).all()):
-                raise ValueError("give the linear hardening modulus once: either H=... or hardening=Linear(H)")
-            H = value
+        # the strength plays sigma_y's part: it is given, so resolve_hardening never looks for a default
+        law, H, strength = resolve_hardening(
+            hardening, law_parameters, H, strength, dtype=self.dtype, device=self.device
+        )
         self._param(self._strength, strength)
         self._param("H", H)
-        own = type(self).declared_parameters()
-        clash = [k for k in law.parameters if k in own]
-        if clash:
-            raise ValueError(f"hardening law {law.name!r} declares parameter(s) {clash} that the model already has")
-        decls = law.parameter_declarations()
-        for name, value in law.parameters.items():
-            self._param(name, value, decls[name])
+        store_hardening(self, law)
         self.law: HardeningLaw = law
-        self._option("hardening", law.name)
-        if tol is not None and not (isinstance(tol, (int, float)) and 0 < tol < 1):
-            raise ValueError(f"option 'tol' must be a number in (0, 1), got {tol!r}")
-        if not isinstance(max_iter, int) or isinstance(max_iter, bool) or max_iter < 1:
-            raise ValueError(f"option 'max_iter' must be a positive integer, got {max_iter!r}")
-        self._option("tol", float(tol) if tol is not None else (1e-11 if self.dtype == torch.float64 else 1e-5))
-        self._option("max_iter", max_iter)
+        self._solver_options(tol, max_iter)
 
     def with_parameters(self, **changes: TensorLike) -> _FrictionalPlasticity:
         kwargs: dict[str, Any] = {**self._params, **self._options, **changes}

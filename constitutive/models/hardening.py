@@ -54,6 +54,8 @@ __all__ = [
     "Chaboche",
     "get_hardening_law",
     "make_hardening_law",
+    "resolve_hardening",
+    "store_hardening",
     "kinematic_terms",
 ]
 
@@ -250,6 +252,70 @@ def make_hardening_law(
     if missing:
         raise ValueError(f"{cls.__name__} hardening needs parameter(s) {missing}")
     return cls(**parameters, dtype=dtype, device=device)
+
+
+def resolve_hardening(
+    hardening: Any,
+    parameters: Mapping[str, TensorLike],
+    linear: TensorLike,
+    sigma_y: TensorLike | None,
+    *,
+    dtype: torch.dtype,
+    device: torch.device,
+    linear_name: str = "H",
+) -> tuple[HardeningLaw, TensorLike, TensorLike]:
+    """``(law, linear modulus, initial yield stress)`` from a plasticity model's constructor arguments, before it
+    stores them (every model with an isotropic hardening law goes through here).
+
+    Parameters
+    ----------
+    hardening:
+        The model's ``hardening=`` argument (``None``, a law name, a :class:`HardeningLaw`, a class or a callable).
+    parameters:
+        The flat law parameters given to the model (``Q``, ``b``, ...), for :func:`make_hardening_law`.
+    linear:
+        The model's linear hardening modulus as given; ``Linear(H)`` as the law sets it instead (refused when both
+        are given, the modulus non-zero).
+    sigma_y:
+        The initial yield stress as given; ``None``: the law's own default (Swift's), else a ``ValueError`` says
+        it is required.
+    dtype, device:
+        Of the law's parameters.
+    linear_name:
+        The name of the linear modulus on the model (``"H"``; Hill48's is ``"H_iso"``), for the message.
+    """
+    law = make_hardening_law(hardening, dict(parameters), dtype, device)
+    for name, value in law.model_parameters().items():  # Linear(H) sets the model's linear modulus
+        if name == "H":
+            t = linear if isinstance(linear, Tensor) else as_tensor(linear)
+            if not bool((t == 0).all()):
+                raise ValueError(
+                    f"give the linear hardening modulus once: either {linear_name}=... or hardening=Linear(H)"
+                )
+            linear = value
+    if sigma_y is None:
+        sigma_y = law.default_sigma_y()
+        if sigma_y is None:
+            raise ValueError(
+                f"parameter 'sigma_y' is required (it may be omitted only with a law that defines it, such as "
+                f"Swift; {law.name} does not)"
+            )
+    return law, linear, sigma_y
+
+
+def store_hardening(model: Parametrised, law: HardeningLaw) -> None:
+    """Put ``law``'s parameters on ``model`` (with their declarations, so calibration and ``to_dict`` see them;
+    the law's own tensors, so gradients reach the caller's leaves), ``model.law`` and the option ``hardening``.
+    ``ValueError`` when the law declares a name the model already has."""
+    own = type(model).declared_parameters()
+    clash = [k for k in law.parameters if k in own]
+    if clash:
+        raise ValueError(f"hardening law {law.name!r} declares parameter(s) {clash} that the model already has")
+    decls = law.parameter_declarations()
+    for name, value in law.parameters.items():
+        model._param(name, value, decls[name])
+    model.law = law  # type: ignore[attr-defined]
+    model._option("hardening", law.name)
 
 
 # ----------------------------------------------------------------------------------------------------------------

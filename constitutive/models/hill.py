@@ -63,7 +63,7 @@ import torch
 
 from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, _is_functorch_wrapped, as_tensor
 from .base import check_state_values
-from .hardening import HardeningLaw, UserLaw, make_hardening_law
+from .hardening import HardeningLaw, UserLaw, resolve_hardening, store_hardening
 from .parameters import Parameter
 from .plasticity import mandel_to_tensor, mandel_to_tensor4, tensor_to_mandel
 from .returnmap import ReturnMappingMaterial, State, mandel_identity
@@ -393,20 +393,10 @@ class Hill48(ReturnMappingMaterial):
         self._param("E", E)
         self._param("nu", nu)
         flat = {k: v for k, v in (("Q", Q), ("b", b), ("K", K), ("eps0", eps0), ("n", n)) if v is not None}
-        law = make_hardening_law(hardening, {**flat, **law_parameters}, self.dtype, self.device)
-        for name, value in law.model_parameters().items():  # Linear(H) sets the linear modulus, here H_iso
-            if name == "H":
-                t = value if isinstance(value, Tensor) else as_tensor(value)
-                if not bool((as_tensor(H_iso) == 0).all()) and not bool((t == 0).all()):
-                    raise ValueError("give the linear hardening modulus once: either H_iso=... or hardening=Linear(H)")
-                H_iso = value
-        if sigma_y is None:
-            sigma_y = law.default_sigma_y()
-            if sigma_y is None:
-                raise ValueError(
-                    f"parameter 'sigma_y' is required (it may be omitted only with a law that defines it, such as "
-                    f"Swift; {law.name} does not)"
-                )
+        law, H_iso, sigma_y = resolve_hardening(
+            hardening, {**flat, **law_parameters}, H_iso, sigma_y, dtype=self.dtype, device=self.device,
+            linear_name="H_iso",
+        )  # fmt: skip
         self._param("sigma_y", sigma_y)
         consts = [self._param(k, v) for k, v in zip(HILL_NAMES, (F, G, H, L, M, N))]
         _check_hill_constants(*consts)
@@ -416,15 +406,8 @@ class Hill48(ReturnMappingMaterial):
                 raise ValueError("give the material axes once: either orientation=... (matrix) or euler=... (angles)")
             orientation = euler_to_matrix(euler, dtype=self.dtype).to(self.device)
         self._param("orientation", self._orientation_matrix(orientation))
-        own = type(self).declared_parameters()
-        clash = [k for k in law.parameters if k in own]
-        if clash:
-            raise ValueError(f"hardening law {law.name!r} declares parameter(s) {clash} that the model already has")
-        decls = law.parameter_declarations()
-        for name, value in law.parameters.items():
-            self._param(name, value, decls[name])
+        store_hardening(self, law)
         self.law: HardeningLaw = law
-        self._option("hardening", law.name)
         self._solver_options(tol, max_iter)
 
     def _orientation_matrix(self, orientation: TensorLike | None) -> Tensor:

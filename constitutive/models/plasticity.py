@@ -66,7 +66,8 @@ from .hardening import (
     Voce,
     _vector,
     kinematic_terms,
-    make_hardening_law,
+    resolve_hardening,
+    store_hardening,
 )
 from .parameters import Parameter
 
@@ -206,27 +207,12 @@ class J2Plasticity(PathDependentMaterial):
         for k in law_parameters:
             if k in flat:  # cannot happen through keywords; guards a dict merged by hand
                 raise ValueError(f"parameter {k!r} given twice")
-        law = make_hardening_law(hardening, {**flat, **law_parameters}, self.dtype, self.device)
-        for name, value in law.model_parameters().items():  # Linear(H) sets the model's H
-            if name == "H" and not _is_zero(H):
-                raise ValueError("give the linear hardening modulus once: either H=... or hardening=Linear(H)")
-            H = value
-        if sigma_y is None:
-            sigma_y = law.default_sigma_y()
-            if sigma_y is None:
-                raise ValueError(
-                    f"parameter 'sigma_y' is required (it may be omitted only with a law that defines it, such as "
-                    f"Swift; {law.name} does not)"
-                )
+        law, H, sigma_y = resolve_hardening(
+            hardening, {**flat, **law_parameters}, H, sigma_y, dtype=self.dtype, device=self.device
+        )
         self._param("sigma_y", sigma_y)
         self._param("H", H)
-        own = type(self).declared_parameters()
-        clash = [k for k in law.parameters if k in own]
-        if clash:
-            raise ValueError(f"hardening law {law.name!r} declares parameter(s) {clash} that the model already has")
-        decls = law.parameter_declarations()
-        for name, value in law.parameters.items():  # the law's tensors themselves: gradients reach the leaves
-            self._param(name, value, decls[name])
+        store_hardening(self, law)
         self.law: HardeningLaw = law
 
         if kinematic is not None and (C is not None or gamma is not None):
@@ -244,14 +230,8 @@ class J2Plasticity(PathDependentMaterial):
         elif gamma is not None:
             raise ValueError("parameter 'gamma' needs the kinematic moduli 'C'")
 
-        self._option("hardening", law.name)
         self._option("tangent_method", tangent_method, choices=("auto", "ad"))
-        if tol is not None and not (isinstance(tol, (int, float)) and 0 < tol < 1):
-            raise ValueError(f"option 'tol' must be a number in (0, 1), got {tol!r}")
-        if not isinstance(max_iter, int) or isinstance(max_iter, bool) or max_iter < 1:
-            raise ValueError(f"option 'max_iter' must be a positive integer, got {max_iter!r}")
-        self._option("tol", float(tol) if tol is not None else (1e-11 if dtype == torch.float64 else 1e-5))
-        self._option("max_iter", max_iter)
+        self._solver_options(tol, max_iter)
 
     # ------------------------------------------------------------------------------------------------ basics
     @property

@@ -351,15 +351,6 @@ class ReturnMappingMaterial(PathDependentMaterial, abstract=True):
         """Value checks of a (broadcast) state; ``ValueError`` naming the entry (default: none)."""
 
     # ------------------------------------------------------------------------------------------- options
-    def _solver_options(self, tol: float | None, max_iter: int) -> None:
-        if tol is not None and not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and 0 < tol < 1):
-            raise ValueError(f"option 'tol' must be a number in (0, 1), got {tol!r}")
-        if not isinstance(max_iter, int) or isinstance(max_iter, bool) or max_iter < 1:
-            raise ValueError(f"option 'max_iter' must be a positive integer, got {max_iter!r}")
-        default = 1e-11 if self.dtype == torch.float64 else 1e-5
-        self._option("tol", float(tol) if tol is not None else default)
-        self._option("max_iter", max_iter)
-
     @property
     def _tol(self) -> float:
         return float(self._options.get("tol", 1e-11 if self.dtype == torch.float64 else 1e-5))
