@@ -571,7 +571,7 @@ def test_mohr_coulomb_umat_associated_linear_and_refusals(tmp_path, monkeypatch)
         torch.testing.assert_close(su, sm, rtol=0.0, atol=1e-12 * float(sm.abs().max()))
         torch.testing.assert_close(Cu, Cm, rtol=0.0, atol=1e-12 * float(Cm.abs().max()))
         assert abs(float(us["statev"][6]) - float(ms["alpha"])) <= 1e-15
-    with pytest.raises(UMATGenerationError, match="MohrCoulomb with the hardening law"):
+    with pytest.raises(UMATGenerationError, match="MohrCoulomb with a Python callable"):
         generate_umat(MohrCoulomb(E, NU, PHI, C0, hardening=lambda a: 5.0 * a))
     flat = MohrCoulomb(E, NU, PHI, C0, psi=0.0)
     gf = generate_umat(flat)

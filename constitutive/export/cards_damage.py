@@ -12,15 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..models.damage import LemaitreDamage
-from ..models.hardening import UserLaw
 from .cards import register_card_writer
 from .umat_generator import (
-    HARDENING_FORTRAN,
     GeneratedUMAT,
-    UMATGenerationError,
     _j2_indices,
     _model_repr,
     _props_from_parameters,
+    hardening_fortran,
     register_umat_generator,
 )
 
@@ -205,17 +203,10 @@ C        dq s - OM 3G/q dDP s - dDD (SHR s + PE 1).
 
 @register_umat_generator(LemaitreDamage)
 def _gen_lemaitre(model: LemaitreDamage) -> GeneratedUMAT:
-    law = model.law
-    snippet = HARDENING_FORTRAN.get(type(law))
-    if snippet is None:
-        what = "a Python callable" if isinstance(law, UserLaw) else f"the hardening law {type(law).__name__}"
-        raise UMATGenerationError(
-            f"UMAT not generated for {type(model).__name__} with {what}: generated isotropic laws are "
-            f"{', '.join(c.__name__ for c in HARDENING_FORTRAN)}"
-        )
     idx = {k: str(v) for k, v in _j2_indices(model).items()}
+    law_lines = hardening_fortran(model, idx)
     props, docs = _props_from_parameters(model, list(model.parameters))
-    routines = _ROUTINES.replace("{law}", "\n".join(ln.format(**idx) for ln in snippet))
+    routines = _ROUTINES.replace("{law}", law_lines)
     for key in ("sigma_y", "H", "S", "s", "p_D"):
         routines = routines.replace("{" + key + "}", idx[key])
     body = _BODY.replace("{E}", idx["E"]).replace("{nu}", idx["nu"])
@@ -234,7 +225,7 @@ def _gen_lemaitre(model: LemaitreDamage) -> GeneratedUMAT:
               for lab in ("11", "22", "33", "12", "13", "23")]  # fmt: skip
     statev += [("alpha", "accumulated plastic strain p"), ("kappa", "hardening variable"), ("D", "damage")]
     title = (
-        f"Lemaitre ductile damage coupled to J2 plasticity, {type(law).__name__} isotropic hardening: backward "
+        f"Lemaitre ductile damage coupled to J2 plasticity, {type(model.law).__name__} isotropic hardening: backward "
         "Euler return map (Newton on (Delta p, D)) and its consistent tangent in closed form."
     )
     notes = [

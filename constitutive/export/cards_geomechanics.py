@@ -308,25 +308,18 @@ C        Plastic strain: eps_p = eps - C_e^-1 sigma.
 
 def _gen_drucker_prager(model: DruckerPrager) -> Any:
     from .umat_generator import (
-        HARDENING_FORTRAN,
         GeneratedUMAT,
-        UMATGenerationError,
         _fstr,
         _j2_indices,
         _model_repr,
         _props_from_parameters,
+        hardening_fortran,
     )
 
-    law = model.law
-    snippet = HARDENING_FORTRAN.get(type(law))
-    if snippet is None:
-        raise UMATGenerationError(
-            f"UMAT not generated for DruckerPrager with the hardening law {type(law).__name__}: generated laws are "
-            f"{', '.join(c.__name__ for c in HARDENING_FORTRAN)}"
-        )
     idx = {k: str(v) for k, v in _j2_indices(model).items()}
+    law_lines = hardening_fortran(model, idx)
     props, docs = _props_from_parameters(model, list(model.parameters))
-    routine = _DP_ROUTINE.replace("{law}", "\n".join(ln.format(**idx) for ln in snippet))
+    routine = _DP_ROUTINE.replace("{law}", law_lines)
     for key in ("sigma_c", "H"):
         routine = routine.replace("{" + key + "}", idx[key])
     body = _DP_BODY
@@ -360,7 +353,7 @@ def _gen_drucker_prager(model: DruckerPrager) -> Any:
     return GeneratedUMAT(
         _model_repr(model),
         "Drucker-Prager plasticity (linear, K = 1), cohesion hardening "
-        f"({type(law).__name__}): backward Euler cone/apex return map and its consistent tangent.",
+        f"({type(model.law).__name__}): backward Euler cone/apex return map and its consistent tangent.",
         props,
         docs,
         statev,
@@ -819,25 +812,18 @@ def _gen_mohr_coulomb(model: MohrCoulomb) -> Any:
     unknowns, tolerance and scale, and the closed-form consistent tangent mapped to tensors with the spectral terms
     of :func:`constitutive.tensor.spectral_derivative` (the same repeated-eigenvalue test and limit)."""
     from .umat_generator import (
-        HARDENING_FORTRAN,
         GeneratedUMAT,
-        UMATGenerationError,
         _fstr,
         _j2_indices,
         _model_repr,
         _props_from_parameters,
+        hardening_fortran,
     )
 
-    law = model.law
-    snippet = HARDENING_FORTRAN.get(type(law))
-    if snippet is None:
-        raise UMATGenerationError(
-            f"UMAT not generated for MohrCoulomb with the hardening law {type(law).__name__}: generated laws are "
-            f"{', '.join(c.__name__ for c in HARDENING_FORTRAN)}"
-        )
     idx = {k: str(v) for k, v in _j2_indices(model).items()}
+    law_lines = hardening_fortran(model, idx)
     props, docs = _props_from_parameters(model, list(model.parameters))
-    routines = _MC_ROUTINES.replace("{law}", "\n".join(ln.format(**idx) for ln in snippet))
+    routines = _MC_ROUTINES.replace("{law}", law_lines)
     for key in ("c", "H"):
         routines = routines.replace("{" + key + "}", idx[key])
     body = _MC_BODY
@@ -879,7 +865,7 @@ def _gen_mohr_coulomb(model: MohrCoulomb) -> Any:
         notes.append("Unsymmetric tangent (psi != phi): declare *USER MATERIAL, UNSYMM.")
     return GeneratedUMAT(
         _model_repr(model),
-        f"Mohr-Coulomb plasticity, cohesion hardening ({type(law).__name__}): backward Euler plane/edge/apex "
+        f"Mohr-Coulomb plasticity, cohesion hardening ({type(model.law).__name__}): backward Euler plane/edge/apex "
         "return map and its consistent tangent.",
         props,
         docs,

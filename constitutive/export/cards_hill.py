@@ -377,21 +377,14 @@ C     Tensor-component stress and the Abaqus tangent (engineering shear).
 
 def _gen_hill(model: Hill48) -> Any:
     from .umat_generator import (
-        HARDENING_FORTRAN,
         GeneratedUMAT,
         UMATGenerationError,
         _j2_indices,
         _model_repr,
         _props_from_parameters,
+        hardening_fortran,
     )
 
-    law = model.law
-    snippet = HARDENING_FORTRAN.get(type(law))
-    if snippet is None:
-        raise UMATGenerationError(
-            f"UMAT not generated for Hill48 with the hardening law {type(law).__name__}: generated isotropic laws are "
-            f"{', '.join(c.__name__ for c in HARDENING_FORTRAN)}"
-        )
     if model.orientation.ndim != 2:
         raise UMATGenerationError(
             "UMAT not generated for Hill48 with a per-point orientation: PROPS hold one set of material axes (give "
@@ -400,7 +393,7 @@ def _gen_hill(model: Hill48) -> Any:
     names = list(model.parameters)
     props, docs = _props_from_parameters(model, names)
     sub = {k: str(v) for k, v in _j2_indices(model).items()}
-    law_lines = "\n".join(ln.format(**sub) for ln in snippet)
+    law_lines = hardening_fortran(model, sub)
     routines = _HILL_ROUTINES.replace("{law}", law_lines)
     for key in ("sigma_y", "H_iso", "F", "G", "H", "L", "M", "N", "orientation"):
         routines = routines.replace("{" + key + "}", sub[key])
@@ -418,7 +411,7 @@ def _gen_hill(model: Hill48) -> Any:
     ]
     statev.append(("alpha", "equivalent plastic strain (work-conjugate to the Hill stress)"))
     title = (
-        f"Hill48 orthotropic plasticity, {type(law).__name__} isotropic hardening: backward Euler return map "
+        f"Hill48 orthotropic plasticity, {type(model.law).__name__} isotropic hardening: backward Euler return map "
         "(scalar Newton in x = 2G dgamma, material axes from PROPS) and its consistent tangent in closed form."
     )
     notes = [

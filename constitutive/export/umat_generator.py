@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +72,7 @@ __all__ = [
     "INTERFACES",
     "NOT_GENERATED_YET",
     "HARDENING_FORTRAN",
+    "hardening_fortran",
     "LINE_LENGTH",
 ]
 
@@ -1032,6 +1033,22 @@ C        + W dX)/XN.
 """
 
 
+def hardening_fortran(model: Any, indices: Mapping[str, str]) -> str:
+    """The Fortran lines of ``model.law`` (:data:`HARDENING_FORTRAN`, adding to ``SF``/``DSF`` from ``A``) with
+    ``{name}`` replaced by the PROPS index ``indices[name]``; :class:`UMATGenerationError` names a law that has
+    none (every generator of a model with an isotropic hardening law goes through here)."""
+    law = model.law
+    snippet = HARDENING_FORTRAN.get(type(law))
+    if snippet is None:
+        what = "a Python callable" if isinstance(law, UserLaw) else f"the hardening law {type(law).__name__}"
+        raise UMATGenerationError(
+            f"UMAT not generated for {type(model).__name__} with {what}: generated isotropic laws are "
+            f"{', '.join(c.__name__ for c in HARDENING_FORTRAN)} (a law defined by Python code cannot be translated; "
+            "add its Fortran lines to constitutive.export.umat_generator.HARDENING_FORTRAN)"
+        )
+    return "\n".join(ln.format(**indices) for ln in snippet)
+
+
 def _j2_indices(model: Any) -> dict[str, int]:
     idx: dict[str, int] = {}
     k = 1
@@ -1044,14 +1061,6 @@ def _j2_indices(model: Any) -> dict[str, int]:
 @register_umat_generator(J2Plasticity)
 def _gen_j2(model: J2Plasticity) -> GeneratedUMAT:
     law = model.law
-    snippet = HARDENING_FORTRAN.get(type(law))
-    if snippet is None:
-        what = "a Python callable" if isinstance(law, UserLaw) else f"the hardening law {type(law).__name__}"
-        raise UMATGenerationError(
-            f"UMAT not generated for {type(model).__name__} with {what}: generated isotropic laws are "
-            f"{', '.join(c.__name__ for c in HARDENING_FORTRAN)} (a law defined by Python code cannot be translated; "
-            "add its Fortran lines to constitutive.export.umat_generator.HARDENING_FORTRAN)"
-        )
     perzyna = isinstance(model, Perzyna)
     idx = _j2_indices(model)
     nb = model.n_backstress
@@ -1060,8 +1069,7 @@ def _gen_j2(model: J2Plasticity) -> GeneratedUMAT:
     sub = {k: str(v) for k, v in idx.items()}
     sub.setdefault("C", "1")
     sub.setdefault("gamma", "1")
-    law_lines = [ln.format(**sub) for ln in snippet]
-    routines = _J2_ROUTINES.replace("{law}", "\n".join(law_lines))
+    routines = _J2_ROUTINES.replace("{law}", hardening_fortran(model, sub))
     routines = routines.replace("{dalpha}", (_PERZYNA_DALPHA if perzyna else _J2_DALPHA).format(**sub))
     routines = routines.replace("{residual}", _PERZYNA_RESIDUAL if perzyna else _J2_RESIDUAL)
     for key in ("sigma_y", "H", "C", "gamma"):

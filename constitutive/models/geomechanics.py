@@ -203,7 +203,7 @@ class _FrictionalPlasticity(PathDependentMaterial, abstract=True):
         return not bool((self._params["psi"] == self._friction()).all())
 
     def _friction(self) -> Tensor:
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} must define _friction (the friction angle its flow compares with)")
 
     def state_shapes(self) -> dict[str, tuple[int, ...]]:
         """``eps_p`` ``(*B, 3, 3)`` plastic strain (symmetric, with a volumetric part), ``alpha`` ``(*B)``
@@ -264,7 +264,7 @@ class _FrictionalPlasticity(PathDependentMaterial, abstract=True):
     def _return(self, ee: Tensor, an: Tensor, need_tangent: bool) -> tuple[Tensor, Tensor, Tensor | None, Tensor]:
         """From the trial elastic strains ``ee`` ``(n, 3, 3)`` and α_n ``(n,)``: stress ``(n, 3, 3)``, α_{n+1},
         the consistent tangent ``(n, 3, 3, 3, 3)`` (or ``None``) and the return mode ``(n,)``."""
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} must define _return")
 
     def _solve(
         self,
