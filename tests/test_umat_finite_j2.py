@@ -167,6 +167,26 @@ def test_matches_model_increment_by_increment(law, path):
         assert held and alphas[-1] > alphas[held[-1]]
 
 
+def test_equal_and_nearly_equal_eigenvalues_of_the_trial_strain():
+    """One step from the virgin state where b_e trial has equal eigenvalues (F = I, hydrostatic, uniaxial, rotated;
+    the Daleckii-Krein limit in both codes) or nearly equal ones (relative gaps 1e-5 and 1e-6 in a stretch: just
+    above and below the coincidence threshold eps^(1/3) in b), elastic and plastic: 1e-10 (measured <= 2e-12)."""
+    model, umat = MODELS["voce"], _umat("voce")
+    R = _rotation(0.7, (1.0, -0.5, 2.0))
+    diag = lambda *v: torch.diag(torch.tensor(v, dtype=torch.float64))  # noqa: E731
+    F = torch.stack(
+        [I3, diag(1.2, 1.2, 0.8), R @ diag(1.01, 1.01, 1.01), R @ diag(1.3, 0.9, 0.9) @ R.T]
+        + [R @ diag(1.2, 1.2 * (1 + g), 0.8) for g in (1e-5, 1e-6)]
+    )
+    su, st_u, Cu = umat.update(F, umat.initial_state((6,)), 1.0)
+    sm, st_m, Cm = model.update(F, model.initial_state((6,)))
+    for k in range(6):
+        assert _rel(su[k], sm[k], max(float(sm[k].abs().max()), 1e-3)) <= TOL, k
+        assert _rel(Cu[k], Cm[k], float(Cm[k].abs().max())) <= TOL, k
+        assert abs(float(st_u["statev"][k, 6] - st_m["alpha"][k])) <= TOL * max(float(st_m["alpha"][k]), 1e-12)
+    assert int((st_m["alpha"] > 0).sum()) == 4  # four plastic points, two elastic
+
+
 @pytest.mark.parametrize("hypothesis", ["plane_strain", "axisymmetric"])
 def test_two_dimensional_elements(hypothesis):
     """NTENS 4: the 11 22 33 12 slots of the 3-D response along an in-plane F path (F33 = 1 in plane strain, a

@@ -329,7 +329,7 @@ def generate_finite_j2_umat(model: FiniteStrainJ2) -> GeneratedUMAT:
     :class:`~constitutive.models.FiniteStrainJ2` (source assembled by
     :func:`~constitutive.export.generate_umat`, which calls this through the registry): PROPS = the model's
     parameters in declaration order (E, nu, sigma_y, H, then the hardening law's), NSTATV = 7
-    (:data:`STATEV_LAYOUT`), ``finite_strain=True`` (NLGEOM). :class:`~.umat_generator.UMATGenerationError` for a
+    (:data:`STATEV_LAYOUT`), ``finite_strain=True`` (NLGEOM). :class:`~constitutive.export.UMATGenerationError` for a
     hardening law without Fortran lines (a Python callable)."""
     idx = {k: str(v) for k, v in _j2_indices(model).items()}
     law = hardening_fortran(model, idx)
