@@ -37,8 +37,8 @@ What the Fortran does, per call (the model's return map, ``constitutive.models.f
 
 The state is written only at the end of a converged plastic step (an elastic step leaves ``STATEV`` exactly as it
 was; the Python model recomputes :math:`C^{p,-1}` there, equal to round-off). ``SSE``, ``SPD``, ``SCD`` are not
-updated. Compared with :meth:`FiniteStrainJ2.update` through the bridge (``UMAT(..., finite_strain=True)``) in
-``tests/test_umat_finite_j2.py``.
+updated. Compared with :meth:`~constitutive.models.FiniteStrainJ2.update` through the bridge
+(``UMAT(..., finite_strain=True)``) in ``tests/test_umat_finite_j2.py``.
 """
 
 from __future__ import annotations
