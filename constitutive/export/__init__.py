@@ -125,3 +125,4 @@ __all__ = [
 from .cards_geomechanics import abaqus_drucker_prager_card, abaqus_mohr_coulomb_card  # noqa: E402
 
 __all__ += ["abaqus_drucker_prager_card", "abaqus_mohr_coulomb_card"]
+from . import umat_finite_j2  # noqa: E402,F401  (registers the FiniteStrainJ2 UMAT generator)

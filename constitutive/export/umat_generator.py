@@ -74,6 +74,7 @@ __all__ = [
     "HARDENING_FORTRAN",
     "hardening_fortran",
     "LINE_LENGTH",
+    "JACOBI_FORTRAN",
 ]
 
 #: The interfaces :func:`umat_source` writes (Abaqus/Standard UMAT).
@@ -122,6 +123,9 @@ class GeneratedUMAT:
     notes: list[str] = field(default_factory=list)
     units: str = "unspecified"
     source: str = ""
+    #: For a finite-strain UMAT whose stress and DDSDDE are not the hyperelastic complex-step ones: the header
+    #: sentence that says what it reads and how it computes them (replaces the default sentence).
+    finite_strain_note: str = ""
 
     @property
     def nprops(self) -> int:
@@ -255,7 +259,9 @@ def _assemble(g: GeneratedUMAT) -> str:
         "(engineering shear strains); 3-D (NTENS 6), plane-strain and axisymmetric (NTENS 4, NDI 3) elements; "
         "plane stress is refused."
     )
-    if g.finite_strain:
+    if g.finite_strain and g.finite_strain_note:
+        out += _comment(g.finite_strain_note)
+    elif g.finite_strain:
         out += _comment(
             "Finite strain: needs NLGEOM=YES. Reads DFGRD1 only; returns the Cauchy stress and DDSDDE = the "
             "tangent of the Jaumann rate of Kirchhoff stress over J, by the complex step (exact to round-off)."
@@ -1425,7 +1431,12 @@ C     + s_ik d_jl + d_il s_jk + s_il d_jk).
       END DO
 """
 
-_OGDEN_ROUTINES = """
+#: The one Fortran eigen-solver of the generated finite-strain UMATs (Ogden, finite-strain J2:
+#: :mod:`constitutive.export.umat_finite_j2`): ``SUBROUTINE UGEIG(A0, D, V)``, eigenvalues ``D`` (unsorted) and
+#: orthonormal eigenvectors ``V`` (columns) of a symmetric 3x3 ``A0`` (not modified) by cyclic Jacobi rotations, to
+#: an off-diagonal norm below 1e-30 of the diagonal's (high relative accuracy). A generator appends it to its
+#: ``routines`` rather than writing a copy.
+JACOBI_FORTRAN = """
 C     Eigenvalues D and eigenvectors V (columns) of the symmetric 3x3
 C     A0 by cyclic Jacobi rotations (high relative accuracy).
       SUBROUTINE UGEIG(A0, D, V)
@@ -1483,7 +1494,8 @@ C     A0 by cyclic Jacobi rotations (high relative accuracy).
       END DO
       RETURN
       END
-C
+"""
+_PUSH_FORTRAN = """
 C     Contract index IX of the fourth-order CM with F: CM(..,i,..) =
 C     F(i,I) CM(..,I,..) (a push-forward applies it to all four).
       SUBROUTINE UGPUSH(CM, F, IX)
@@ -1517,6 +1529,7 @@ C     F(i,I) CM(..,I,..) (a push-forward applies it to all four).
       RETURN
       END
 """
+_OGDEN_ROUTINES = JACOBI_FORTRAN + "C" + _PUSH_FORTRAN
 
 
 @register_umat_generator(Ogden)
