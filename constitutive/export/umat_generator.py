@@ -107,7 +107,8 @@ class GeneratedUMAT:
     ``props``: the PROPS values of the model it was generated from (``NPROPS = len(props)``); ``prop_docs``:
     ``(name, meaning, unit)`` per PROPS entry; ``statev``: ``(name, meaning)`` per STATEV entry (``NSTATV =
     len(statev)``); ``finite_strain``: the UMAT reads DFGRD1 and needs NLGEOM (drive it with
-    ``UMAT(..., finite_strain=True)``).
+    ``UMAT(..., finite_strain=True)``); ``thermal``: the body sets DDSDDT (∂σ/∂T, temperature-dependent models),
+    which is otherwise zeroed.
     """
 
     model: str
@@ -122,6 +123,7 @@ class GeneratedUMAT:
     notes: list[str] = field(default_factory=list)
     units: str = "unspecified"
     source: str = ""
+    thermal: bool = False
 
     @property
     def nprops(self) -> int:
@@ -333,7 +335,9 @@ def _assemble(g: GeneratedUMAT) -> str:
         + ", INTV(3), REALV, CHARV)",
         "         RETURN",
         "      END IF",
-        "C     Not coupled to temperature: the thermal outputs are zero.",
+        "C     DDSDDT is set below; RPL, DRPLDE, DRPLDT (heat generation) are zero."
+        if g.thermal
+        else "C     Not coupled to temperature: the thermal outputs are zero.",
         "      RPL = 0.0D0",
         "      DRPLDT = 0.0D0",
         "      DO I = 1, NTENS",
