@@ -125,3 +125,7 @@ __all__ = [
 from .cards_geomechanics import abaqus_drucker_prager_card, abaqus_mohr_coulomb_card  # noqa: E402
 
 __all__ += ["abaqus_drucker_prager_card", "abaqus_mohr_coulomb_card"]
+from .layouts import THERMAL_TANGENT_QUANTITY, thermal_tangent_tensor, thermal_tangent_vector  # noqa: E402
+from .umat_thermal import thermal_j2_umat  # noqa: E402
+
+__all__ += ["THERMAL_TANGENT_QUANTITY", "thermal_tangent_vector", "thermal_tangent_tensor", "thermal_j2_umat"]

@@ -340,10 +340,23 @@ class UMAT(PathDependentMaterial, abstract=True):
         *,
         temperature: TensorLike | None = None,
     ) -> tuple[Tensor, dict[str, Tensor], Tensor]:
-        """One Abaqus increment to ``strain`` ``(..., 3, 3)`` (F with ``finite_strain``) and to ``temperature``
-        (0-d or broadcastable to the batch; ``None``: the state's, ``DTEMP`` = 0): ``(stress (..., 3, 3),
-        new_state, DDSDDE as (..., 3, 3, 3, 3))`` (the UMAT always computes DDSDDE, so ``need_tangent=False``
-        returns it too). Raises :class:`UMATError` / :class:`UMATCutback`."""
+        """One Abaqus increment: ``(stress (..., 3, 3), new_state, DDSDDE as (..., 3, 3, 3, 3))``. Raises
+        :class:`UMATError` / :class:`UMATCutback`.
+
+        Parameters
+        ----------
+        strain:
+            ``(..., 3, 3)`` small strain at the end of the increment (F with ``finite_strain``).
+        state:
+            The converged state at its start (:meth:`initial_state`); not modified.
+        dt:
+            ``DTIME`` (1 when ``None``).
+        need_tangent:
+            Accepted for the driver's interface: the UMAT always computes DDSDDE, so it is returned either way.
+        temperature:
+            The temperature at the end of the increment, 0-d or broadcastable to the batch: ``TEMP`` = the state's
+            T_n, ``DTEMP`` = T - T_n. ``None``: ``DTEMP`` = 0 (the state's temperature is kept).
+        """
         sigma, new_state, C, _ = self.update_thermal(strain, state, dt, temperature=temperature)
         return sigma, new_state, C
 
