@@ -21,7 +21,7 @@ from constitutive.export import CODES, export_state
 from constitutive.export.layouts import THERMAL_TANGENT_QUANTITY, thermal_tangent_tensor, thermal_tangent_vector
 from constitutive.export.umat_generator import LINE_LENGTH, UMATGenerationError
 from constitutive.export.umat_thermal import thermal_j2_umat
-from constitutive.models import ArmstrongFrederick, J2Plasticity, Linear, LinearElastic, Voce
+from constitutive.models import ArmstrongFrederick, J2Plasticity, Linear, LinearElastic, Swift, Voce
 from constitutive.models.base import PathDependentMaterial
 from constitutive.notation import to_notation
 from constitutive.paths import LoadPath, Segment
@@ -211,9 +211,9 @@ class Table:
 
     def __call__(self, T: torch.Tensor) -> torch.Tensor:
         t, v = self.temperatures, self.values
-        if float(T) < float(t[0]):
+        if float(T.detach()) < float(t[0]):
             return v[0] + 0.0 * T
-        if float(T) >= float(t[-1]):
+        if float(T.detach()) >= float(t[-1]):
             return v[-1] + 0.0 * T
         k = int(torch.searchsorted(t, T.detach().reshape(1), right=True)) - 1  # right-sided at a breakpoint
         return v[k] + (T - t[k]) * (v[k + 1] - v[k]) / (t[k + 1] - t[k])
@@ -249,12 +249,19 @@ class ThermoJ2(PathDependentMaterial, abstract=True):
         return self.mechanical.parameters[name].detach() + 0.0 * T
 
     def _alpha(self, T: torch.Tensor) -> torch.Tensor:
-        return self.expansion(T) if callable(self.expansion) else torch.as_tensor(float(self.expansion)) + 0.0 * T
+        return (
+            self.expansion(T)
+            if callable(self.expansion)
+            else torch.tensor(float(self.expansion), dtype=torch.float64) + 0.0 * T
+        )
 
     def _flow(self, T: torch.Tensor, a: torch.Tensor | float) -> torch.Tensor:
         sf = self._p("sigma_y", T) + self._p("H", T) * a
         if isinstance(self.mechanical.law, Voce):
             sf = sf + self._p("Q", T) * (1.0 - torch.exp(-self._p("b", T) * a))
+        if isinstance(self.mechanical.law, Swift):
+            K_, e0, n = self._p("K", T), self._p("eps0", T), self._p("n", T)
+            sf = sf + K_ * ((e0 + a) ** n - e0**n)
         return sf
 
     def _response(self, eps: torch.Tensor, T: torch.Tensor, state: dict) -> tuple[torch.Tensor, float]:
@@ -284,7 +291,7 @@ class ThermoJ2(PathDependentMaterial, abstract=True):
                 zt = torch.tensor(z, dtype=torch.float64, requires_grad=True)
                 r = res(zt, Td, qd, Gd)
                 (dr,) = torch.autograd.grad(r, zt)
-                z_new = z - float(r) / float(dr)
+                z_new = z - float(r.detach()) / float(dr)
                 if abs(z_new - z) <= 1e-16 * max(z_new, 1e-300):
                     z = z_new
                     break
@@ -295,7 +302,7 @@ class ThermoJ2(PathDependentMaterial, abstract=True):
             x = z - res(z, T, q, G) / float(dr)  # exact derivatives at the root
         s = s_tr if isinstance(x, float) else s_tr - 2 * G * math.sqrt(1.5) * x * s_tr / nrm
         sigma = Kb * torch.trace(em) * I3 + s
-        return sigma, float(x)
+        return sigma, float(x.detach()) if isinstance(x, torch.Tensor) else x
 
     def update_thermal(self, strain, state, dt=None, *, temperature=None):  # type: ignore[no-untyped-def]
         T = torch.as_tensor(state["temperature"] if temperature is None else temperature, dtype=torch.float64)
@@ -396,6 +403,27 @@ def test_generated_thermal_j2_matches_the_python_double_through_the_bridge(therm
         check = check_umat(u, [_ramp_path()], temperature=RAMP)
         assert check.passed, str(check)
         assert max(r.ddsddt_error for r in check.increments) < 1e-6
+
+
+def test_generated_thermal_j2_with_swift_hardening_matches_the_double(tmp_path: Path) -> None:
+    """Swift's K, eps0, n temperature-dependent (their DDSDDT terms), constant expansion, T_I != T_ref."""
+    mech = J2Plasticity(E, NU, 250.0, 500.0, hardening=Swift(600.0, 0.01, 0.2))
+    deps = {
+        "K": Table([20.0, 400.0], [600.0, 420.0]),
+        "eps0": Table([20.0, 400.0], [0.01, 0.02]),
+        "n": Table([50.0, 350.0], [0.2, 0.12]),
+        "H": Table([20.0, 400.0], [500.0, 100.0]),
+    }
+    model = ThermoJ2(mech, deps, 1.1e-5, TREF, 40.0)
+    g = thermal_j2_umat(model, units="MPa, mm, s")
+    assert "Units: MPa, mm, s" in g.source
+    path = tmp_path / "thermal_swift.f"
+    path.write_text(g.source)
+    u = UMAT(path, g.props, nstatv=g.nstatv, flags=STRICT_FLAGS, temp=40.0)
+    rep = compare_umat(u, model, [_ramp_path()], state_map={"alpha": 6}, temperature=(45.0, 465.0))
+    assert rep.rows[-1]["state_values"]["alpha"] > 1e-3
+    assert max(rep.max_stress_difference, rep.max_tangent_difference, rep.max_ddsddt_difference) <= 1e-10, str(rep)
+    assert rep.max_state_difference <= 1e-10, str(rep)
 
 
 def test_thermal_j2_generation_refuses_what_it_does_not_cover() -> None:

@@ -192,13 +192,17 @@ def _substitute(lines: Sequence[str], old: str, new: Sequence[str]) -> list[str]
     return [*lines[:k], *new, *lines[k + 1 :]]
 
 
-def thermal_j2_umat(model: Any) -> GeneratedUMAT:
+def thermal_j2_umat(model: Any, *, units: str | None = None) -> GeneratedUMAT:
     """The generated UMAT of a temperature-dependent J2 model (module docstring): a :class:`GeneratedUMAT` with the
     assembled ``source``, the PROPS values (reference and initial temperature, then the tables) and NSTATV = 7.
+    ``units`` (e.g. ``"MPa, mm, s"``; temperatures in the user's unit) is stated in the header, as by
+    :func:`~constitutive.export.generate_umat`.
 
     :class:`UMATGenerationError` names what is not covered (a Python temperature function, kinematic hardening,
     Perzyna, another wrapped model); ``ValueError`` for tables that leave the parameters' admissible range at a
     breakpoint (E > 0, -1 < nu < 1/2, sigma_y > 0)."""
+    if units is not None and (not isinstance(units, str) or not units.strip()):
+        raise ValueError(f"units must be a non-empty string such as 'MPa, mm, s', got {units!r}")
     mech = _check_model(model)
     names = list(mech.parameters)
     j2_gen = umat_generator(mech)
@@ -330,5 +334,6 @@ def thermal_j2_umat(model: Any) -> GeneratedUMAT:
         ],
     )
     g.thermal = True
+    g.units = units.strip() if units else "unspecified"
     g.source = _assemble(g)
     return g
