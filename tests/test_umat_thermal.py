@@ -25,7 +25,7 @@ from constitutive.models import ArmstrongFrederick, J2Plasticity, Linear, Linear
 from constitutive.models.base import PathDependentMaterial
 from constitutive.notation import to_notation
 from constitutive.paths import LoadPath, Segment
-from constitutive.umat import UMAT
+from constitutive.umat import UMAT, UMATError
 from constitutive.umat.check import check_umat, compare_umat
 
 pytestmark = pytest.mark.skipif(
@@ -403,6 +403,12 @@ def test_generated_thermal_j2_matches_the_python_double_through_the_bridge(therm
         check = check_umat(u, [_ramp_path()], temperature=RAMP)
         assert check.passed, str(check)
         assert max(r.ddsddt_error for r in check.increments) < 1e-6
+        # PROPS edited to a negative E(T_1): the UMAT stops the analysis, naming the temperature.
+        bad = list(g.props)
+        bad[4] = -1.0
+        v = UMAT(path, bad, nstatv=g.nstatv, flags=STRICT_FLAGS)
+        with pytest.raises(UMATError, match=r"E or nu out of range at T = 10"):
+            v.update(torch.zeros(3, 3, dtype=torch.float64), v.initial_state(), temperature=10.0)
 
 
 def test_generated_thermal_j2_with_swift_hardening_matches_the_double(tmp_path: Path) -> None:

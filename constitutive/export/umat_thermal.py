@@ -1,7 +1,7 @@
 r"""A generated thermo-elastoplastic UMAT: J2 plasticity with temperature-dependent parameters and thermal expansion.
 
 :func:`thermal_j2_umat` generates the Abaqus UMAT of a temperature-dependent J2 model given by the temperature
-contract of :mod:`constitutive.models.thermal` (duck-typed, so that any object following it is accepted):
+contract of ``constitutive.models.thermal`` (duck-typed, so that any object following it is accepted):
 
 * ``model.mechanical``: a :class:`~constitutive.models.plasticity.J2Plasticity` with isotropic hardening only
   (:class:`~constitutive.models.hardening.Linear`, :class:`~constitutive.models.hardening.Voce` or
@@ -37,7 +37,7 @@ consistency condition. The header of the generated file repeats the formulas and
 ``PROPS(1) = T_ref``, ``PROPS(2) = T_I``, then one table per parameter of the J2 model (in its order) and a last one
 for α: ``N`` (the number of points; 1 for a constant) followed by ``T_1, p_1, ..., T_N, p_N``.
 
-Registration: after the merge with :mod:`constitutive.models.thermal`,
+Registration: after the merge with ``constitutive.models.thermal``,
 ``register_umat_generator(ThermoMechanical, thermal_j2_umat)`` makes :func:`~constitutive.export.generate_umat`
 pick it; until then call :func:`thermal_j2_umat` (it returns the assembled :class:`GeneratedUMAT`).
 """

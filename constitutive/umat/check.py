@@ -593,7 +593,7 @@ def compare_umat(
     temperature:
         ``(T_start, T_end)``: the temperature ramp of :func:`check_umat`, passed to both (the model must follow
         the temperature contract: ``temperature_dependent`` and ``update_thermal``, e.g. a
-        :class:`~constitutive.models.thermal.ThermoMechanical`); the rows then compare DDSDDT with the model's
+        ``ThermoMechanical`` of ``constitutive.models.thermal``); the rows then compare DDSDDT with the model's
         ∂σ/∂T as well (relative to the largest model value along the path so far). Small strain only.
     """
     from ..notation import reduce

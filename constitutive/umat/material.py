@@ -27,7 +27,7 @@ Abaqus does within an increment. ``PNEWDT`` < 1 raises :class:`UMATCutback` (a
 and the point; the Python process survives and the state passed in is untouched (outputs are written to fresh
 arrays only).
 
-**Temperature** (the temperature contract of :mod:`constitutive.models.thermal`): the state carries the
+**Temperature** (the temperature contract of ``constitutive.models.thermal``): the state carries the
 temperature at the start of the increment, ``"temperature"`` ``(...)`` (initially the constructor's ``temp``).
 ``update(strain, state, dt, *, temperature=T)`` passes ``TEMP`` = the state's T_n and ``DTEMP`` = T - T_n, and the
 new state holds T; ``temperature=None`` means ``DTEMP = 0`` (the temperature stays where the state has it).
