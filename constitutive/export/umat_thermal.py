@@ -24,7 +24,7 @@ breakpoint, 0 outside the table). With K, G the bulk and shear moduli, θ = ε_t
 
 * volumetric part, elastic or plastic: dp/dT = K' tr(ε − θ1) − 3Kθ';
 * elastic step: ds/dT = (G'/G) s (s = 2G(dev ε − ε_p,n));
-* plastic step: s = √(2/3) σ_f n with n = s_trial/|s_trial| independent of T (s_trial ∝ G), and the consistency
+* plastic step: s = √(2/3) σ_f n with n = s_trial/‖s_trial‖ independent of T (s_trial ∝ G), and the consistency
   condition q_trial(T) − 3GΔα − σ_f(α_n + Δα; T) = 0 with q_trial' = (G'/G) q_trial gives
   dΔα/dT = [(G'/G) σ_f − ∂_Tσ_f]/(3G + h), so that
   ds/dT = √(2/3) n [3G ∂_Tσ_f + h (G'/G) σ_f]/(3G + h), h = ∂σ_f/∂α, ∂_Tσ_f = σ_y' + H'α + R_T(α) at α_n + Δα

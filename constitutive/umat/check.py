@@ -25,8 +25,8 @@ differences in the end-of-increment temperature at fixed strain (state held at i
 .. math:: \mathrm{DDSDDT}^{FD}_I = [\sigma_I(T_{n+1} + h_T) - \sigma_I(T_{n+1} - h_T)] / 2h_T,
    \qquad h_T = \epsilon_{mach}^{1/3} \max(|T_{end} - T_{start}|, 1),
 
-and passes when :math:`\max|\mathrm{DDSDDT} - \mathrm{DDSDDT}^{FD}| \le \text{rtol}\max|\mathrm{DDSDDT}^{FD}|
-+ 100\epsilon_{mach}\max|\sigma|/h_T` (the second term: the differences' round-off, so that a temperature-
+and passes when :math:`\max|\mathrm{DDSDDT} - \mathrm{DDSDDT}^{FD}| \le \text{rtol}\max|\mathrm{DDSDDT}^{FD}| +
+100\epsilon_{mach}\max|\sigma|/h_T` (the second term: the differences' round-off, so that a temperature-
 independent stress with DDSDDT = 0 passes and a UMAT returning DDSDDT = 0 while its stress depends on T fails).
 A table breakpoint within h_T of T_{n+1} is a kink the differences straddle: keep ramps off them.
 """
