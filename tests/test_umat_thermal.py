@@ -201,6 +201,41 @@ def test_plane_stress_ddsddt_is_condensed_like_the_umat_does_it(thermoelastic_so
     assert np.allclose(dT.numpy(), v, rtol=1e-14, atol=0)
 
 
+class ThermoElastic(PathDependentMaterial, abstract=True):
+    """The contract's thermoelastic test double: σ = λ tr(ε - ε_th) I + 2μ(ε - ε_th), ε_th = α(T - T_ref) I."""
+
+    temperature_dependent = True
+
+    def state_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {"temperature": ()}
+
+    def initial_state(self, batch_shape: tuple[int, ...] | torch.Size = ()) -> dict[str, torch.Tensor]:
+        return {"temperature": torch.full(tuple(batch_shape), TREF, dtype=torch.float64)}
+
+    def update_thermal(self, strain, state, dt=None, *, temperature=None):  # type: ignore[no-untyped-def]
+        T = torch.as_tensor(state["temperature"] if temperature is None else temperature, dtype=torch.float64)
+        C = LinearElastic(E, NU).tangent(torch.zeros(3, 3, dtype=torch.float64))
+        em = torch.as_tensor(strain, dtype=torch.float64) - ALPHA * (T - TREF) * I3
+        sigma = torch.einsum("ijkl,kl->ij", C, em)
+        return sigma, {"temperature": T.clone()}, C, -3 * K * ALPHA * I3
+
+    def _update(self, strain, state, dt, need_tangent):  # type: ignore[no-untyped-def]
+        return self.update_thermal(strain, state, dt)[:3]
+
+
+@pytest.mark.parametrize("hypothesis", ["3d", "plane_stress"])
+def test_compare_umat_along_a_temperature_ramp_condenses_plane_stress(thermoelastic_source: Path, hypothesis: str):
+    u = _thermoelastic(thermoelastic_source, hypothesis=hypothesis)
+    rep = compare_umat(u, ThermoElastic(), increments=2, temperature=(20.0, 220.0))
+    assert all("ddsddt" in r for r in rep.rows) and rep.rows[-1]["temperature"] == 220.0
+    assert max(rep.max_stress_difference, rep.max_tangent_difference, rep.max_ddsddt_difference) <= 1e-12, str(rep)
+    wrong = compare_umat(_thermoelastic(thermoelastic_source, True, hypothesis), ThermoElastic(), increments=1,
+                         temperature=(20.0, 220.0))  # fmt: skip
+    assert wrong.max_ddsddt_difference == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="temperature-dependent model"):
+        compare_umat(u, LinearElastic(E, NU), increments=1, temperature=(20.0, 220.0))
+
+
 # ------------------------------------------------------------------------------------ the thermo-J2 test double
 class Table:
     """Piecewise linear through (T_k, v_k), constant outside (the contract's TemperatureTable), written here."""
