@@ -126,3 +126,7 @@ from .cards_geomechanics import abaqus_drucker_prager_card, abaqus_mohr_coulomb_
 
 __all__ += ["abaqus_drucker_prager_card", "abaqus_mohr_coulomb_card"]
 from . import umat_finite_j2  # noqa: E402,F401  (registers the FiniteStrainJ2 UMAT generator)
+from .layouts import THERMAL_TANGENT_QUANTITY, thermal_tangent_tensor, thermal_tangent_vector  # noqa: E402
+from .umat_thermal import thermal_j2_umat  # noqa: E402
+
+__all__ += ["THERMAL_TANGENT_QUANTITY", "thermal_tangent_vector", "thermal_tangent_tensor", "thermal_j2_umat"]

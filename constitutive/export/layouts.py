@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from .. import notation
-from ..tensor import TensorLike
+from ..tensor import TensorLike, as_tensor, check_finite, check_shape
 
 # --------------------------------------------------------------------------------------------------------------
 # Layouts
@@ -166,3 +167,72 @@ def unpack_upper(values: TensorLike) -> np.ndarray:
     for k, (I, J) in enumerate(ANISOTROPIC_ORDER):
         D[..., I, J] = D[..., J, I] = v[..., k]
     return D
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The thermal tangent (DDSDDT)
+# --------------------------------------------------------------------------------------------------------------
+#: The thermal tangent ∂σ/∂T at fixed strain (Abaqus ``DDSDDT(NTENS)``) is a symmetric second-order stress-like
+#: tensor: every code lays it out exactly as its stress vector (the :mod:`constitutive.notation` quantity named
+#: here, the code's order, no shear factor in Voigt, √2 in Mandel). Named once; the functions below use it.
+THERMAL_TANGENT_QUANTITY = "stress"
+
+
+def _thermal_layout(code: str, hypothesis: str) -> CodeLayout:
+    lay = layout(code)
+    if hypothesis not in lay.hypotheses:
+        raise ValueError(
+            f"{lay.code} DDSDDT layout: hypothesis must be one of {list(lay.hypotheses)}, got {hypothesis!r}"
+        )
+    return lay
+
+
+def thermal_tangent_vector(
+    dsigma_dT: TensorLike, code: str = "abaqus", hypothesis: str = "3d", *, tangent: TensorLike | None = None
+) -> np.ndarray:
+    r"""``dsigma_dT`` ``(..., 3, 3)`` (∂σ/∂T at fixed strain) as the code's DDSDDT vector ``(..., NTENS)``.
+
+    Laid out as the stress (:data:`THERMAL_TANGENT_QUANTITY`) in the code's (notation, order). 2-D hypotheses
+    (Abaqus): plane strain / axisymmetric keep the slots 11 22 33 12; plane stress needs the 3-D ``tangent``
+    ``(..., 3, 3, 3, 3)`` at the same point, because σ33 = 0 is held as T changes (ε33 follows):
+    :math:`\bar d_a = d_a - C_{a,33}\, d_{33} / C_{33,33}` (the condensation of
+    :func:`constitutive.notation.reduce` applied to the temperature column).
+    """
+    lay = _thermal_layout(code, hypothesis)
+    d = as_tensor(dsigma_dT)
+    check_shape(d, (3, 3), "dsigma_dT")
+    check_finite(d, "dsigma_dT")
+    if hypothesis == "3d":
+        return notation.to_notation(d, THERMAL_TANGENT_QUANTITY, lay.notation, lay.order).detach().cpu().numpy()
+    full = notation.to_notation(d, THERMAL_TANGENT_QUANTITY, lay.notation, "abaqus")
+    slots = [notation.ORDERS["abaqus"].index(ij) for ij in notation.REDUCTIONS[hypothesis]]
+    v = full[..., slots]
+    if hypothesis == "plane_stress":
+        if tangent is None:
+            raise ValueError("a plane-stress DDSDDT needs the 3-D tangent (tangent=...) to condense sigma33 = 0")
+        C = as_tensor(tangent)
+        check_shape(C, (3, 3, 3, 3), "tangent")
+        check_finite(C, "tangent")
+        C = notation.to_notation(C, "stiffness", lay.notation, "abaqus")
+        if bool((C[..., 2, 2] == 0).any()):
+            raise ValueError("the tangent's C3333 is zero: sigma33 = 0 cannot be held (no plane-stress DDSDDT)")
+        v = v - C[..., slots, 2] * (full[..., 2] / C[..., 2, 2])[..., None]
+    return v.detach().cpu().numpy()
+
+
+def thermal_tangent_tensor(vector: TensorLike, code: str = "abaqus", hypothesis: str = "3d") -> torch.Tensor:
+    """Inverse of :func:`thermal_tangent_vector`: a code's DDSDDT ``(..., NTENS)`` as a symmetric ``(..., 3, 3)``
+    tensor (the slots a 2-D hypothesis lacks are zero; a condensed plane-stress vector stays condensed)."""
+    lay = _thermal_layout(code, hypothesis)
+    v = torch.as_tensor(np.asarray(vector, dtype=np.float64))
+    n = _SIZES[hypothesis][0]
+    if v.ndim == 0 or v.shape[-1] != n:
+        raise ValueError(f"a {hypothesis} DDSDDT vector has {n} entries, got shape {tuple(v.shape)}")
+    if not bool(torch.isfinite(v).all()):
+        raise ValueError("the DDSDDT vector holds NaN or Inf")
+    if hypothesis == "3d":
+        return notation.from_notation(v, THERMAL_TANGENT_QUANTITY, lay.notation, lay.order)
+    full = torch.zeros(*v.shape[:-1], 6, dtype=v.dtype)
+    slots = [notation.ORDERS["abaqus"].index(ij) for ij in notation.REDUCTIONS[hypothesis]]
+    full[..., slots] = v
+    return notation.from_notation(full, THERMAL_TANGENT_QUANTITY, lay.notation, "abaqus")

@@ -108,7 +108,8 @@ class GeneratedUMAT:
     ``props``: the PROPS values of the model it was generated from (``NPROPS = len(props)``); ``prop_docs``:
     ``(name, meaning, unit)`` per PROPS entry; ``statev``: ``(name, meaning)`` per STATEV entry (``NSTATV =
     len(statev)``); ``finite_strain``: the UMAT reads DFGRD1 and needs NLGEOM (drive it with
-    ``UMAT(..., finite_strain=True)``).
+    ``UMAT(..., finite_strain=True)``); ``thermal``: the body sets DDSDDT (∂σ/∂T, temperature-dependent models),
+    which is otherwise zeroed.
     """
 
     model: str
@@ -126,6 +127,7 @@ class GeneratedUMAT:
     #: For a finite-strain UMAT whose stress and DDSDDE are not the hyperelastic complex-step ones: the header
     #: sentence that says what it reads and how it computes them (replaces the default sentence).
     finite_strain_note: str = ""
+    thermal: bool = False
 
     @property
     def nprops(self) -> int:
@@ -339,7 +341,9 @@ def _assemble(g: GeneratedUMAT) -> str:
         + ", INTV(3), REALV, CHARV)",
         "         RETURN",
         "      END IF",
-        "C     Not coupled to temperature: the thermal outputs are zero.",
+        "C     DDSDDT is set below; RPL, DRPLDE, DRPLDT (heat generation) are zero."
+        if g.thermal
+        else "C     Not coupled to temperature: the thermal outputs are zero.",
         "      RPL = 0.0D0",
         "      DRPLDT = 0.0D0",
         "      DO I = 1, NTENS",

@@ -16,6 +16,19 @@ order, the slope of :math:`r(h) = \|\sigma(\varepsilon + h d) - \sigma(\varepsil
 of h along a random unit direction d (2 for a consistent tangent, 1 for an inconsistent one, "affine" when every
 remainder is round-off); the worst component by its Abaqus label; and the asymmetry
 :math:`\max|D - D^T| / \max|D|`.
+
+**Temperature** (``temperature=(T_start, T_end)``, for a UMAT whose stress depends on TEMP + DTEMP): along every
+path the temperature ramps linearly from ``T_start`` (the initial state's) to ``T_end`` at its last increment, passed
+as ``TEMP`` = T_n, ``DTEMP`` = T_{n+1} - T_n; at every increment ``DDSDDT`` is also compared with central
+differences in the end-of-increment temperature at fixed strain (state held at its start),
+
+.. math:: \mathrm{DDSDDT}^{FD}_I = [\sigma_I(T_{n+1} + h_T) - \sigma_I(T_{n+1} - h_T)] / 2h_T,
+   \qquad h_T = \epsilon_{mach}^{1/3} \max(|T_{end} - T_{start}|, 1),
+
+and passes when :math:`\max|\mathrm{DDSDDT} - \mathrm{DDSDDT}^{FD}| \le \text{rtol}\max|\mathrm{DDSDDT}^{FD}| +
+100\epsilon_{mach}\max|\sigma|/h_T` (the second term: the differences' round-off, so that a temperature-
+independent stress with DDSDDT = 0 passes and a UMAT returning DDSDDT = 0 while its stress depends on T fails).
+A table breakpoint within h_T of T_{n+1} is a kink the differences straddle: keep ramps off them.
 """
 
 from __future__ import annotations
@@ -56,6 +69,13 @@ class IncrementCheck:
     asymmetry: float
     taylor_order: float | None
     newton_iterations: int = 0
+    #: With ``check_umat(..., temperature=...)``: the relative DDSDDT error (None without), its worst slot label,
+    #: the UMAT's and the finite-difference value there, and whether DDSDDT passed (``passed`` includes it).
+    ddsddt_error: float | None = None
+    ddsddt_worst_label: str = ""
+    ddsddt_value: float = 0.0
+    ddsddt_reference: float = 0.0
+    ddsddt_passed: bool = True
 
 
 @dataclass
@@ -96,21 +116,37 @@ class UMATCheckReport:
         return json.dumps(self.to_dict(), **kwargs)
 
     def __str__(self) -> str:
-        lines = [f"{self.umat}: DDSDDE check, {self.hypothesis}{' NLGEOM' if self.finite_strain else ''}, "]
+        thermal = any(r.ddsddt_error is not None for r in self.increments)
+        what = "DDSDDE and DDSDDT check" if thermal else "DDSDDE check"
+        lines = [f"{self.umat}: {what}, {self.hypothesis}{' NLGEOM' if self.finite_strain else ''}, "]
         lines[0] += f"rtol {self.rtol:.0e}"
         lines.append(
             f"{'path':<22}{'inc':>4}  {'rel. error':>10}  {'Taylor':>7}  {'worst component':<26}{'asym.':>9}"
-            f"{'Newton':>7}  verdict"
+            f"{'Newton':>7}  {'DDSDDT':>9}  verdict"
+            if thermal
+            else f"{'Newton':>7}  verdict"
         )
         for r in self.increments:
             order = "affine" if r.taylor_order is None or math.isnan(r.taylor_order) else f"{r.taylor_order:.2f}"
             lines.append(
                 f"{r.path:<22}{r.increment:>4}  {r.rel_error:>10.2e}  {order:>7}  {r.worst_label:<26}"
-                f"{r.asymmetry:>9.1e}{r.newton_iterations:>7}  {'ok' if r.passed else 'WRONG'}"
+                f"{r.asymmetry:>9.1e}{r.newton_iterations:>7}  "
+                + (f"{r.ddsddt_error:>9.2e}  " if thermal and r.ddsddt_error is not None else "")
+                + ("ok" if r.passed else "WRONG")
             )
         first = self.first_failure
         if first is None:
-            lines.append(f"PASSED: DDSDDE consistent in all {len(self.increments)} increments")
+            lines.append(f"PASSED: {'DDSDDE and DDSDDT' if thermal else 'DDSDDE'} consistent in all "
+                         f"{len(self.increments)} increments")  # fmt: skip
+        elif not first.ddsddt_passed:
+            n_bad = sum(not r.passed for r in self.increments)
+            lines.append(
+                f"FAILED: {n_bad} of {len(self.increments)} increments inconsistent; first: path {first.path!r}, "
+                f"increment {first.increment}, DDSDDT {first.ddsddt_worst_label} = {first.ddsddt_value:.6g}, "
+                f"finite differences in TEMP + DTEMP {first.ddsddt_reference:.6g} (relative error "
+                f"{first.ddsddt_error:.2e})"
+                + ("" if first.rel_error <= self.rtol else f"; DDSDDE relative error {first.rel_error:.2e}")
+            )
         else:
             n_bad = sum(not r.passed for r in self.increments)
             lines.append(
@@ -249,10 +285,33 @@ def _segment_targets(umat: UMAT, seg: Segment, kinematics: str) -> tuple[np.ndar
 
 
 # ------------------------------------------------------------------------------------------------- the check
-def _respond(umat: UMAT, state: Mapping[str, Tensor], x: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
-    """(stress vector or Kirchhoff/J_ref vector, DDSDDE) of one increment from ``state`` to ``x`` (batch ``(m,)``)."""
-    s, _, D = umat.update_voigt(torch.from_numpy(x), state, dt)
+def _respond(
+    umat: UMAT, state: Mapping[str, Tensor], x: np.ndarray, dt: float, temperature: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(stress vector or Kirchhoff/J_ref vector, DDSDDE) of one increment from ``state`` to ``x`` (batch ``(m,)``)
+    and to ``temperature`` (None: the state's)."""
+    s, _, D = umat.update_voigt(torch.from_numpy(x), state, dt, temperature=temperature)
     return s.numpy(), D.numpy()
+
+
+def _check_ddsddt(
+    umat: UMAT, state: Mapping[str, Tensor], x: np.ndarray, dt: float, T: float, h: float, rtol: float
+) -> tuple[bool, float, str, float, float]:
+    """DDSDDT at (x, T) against central differences in T (module docstring): (passed, relative error, worst
+    label, value, reference)."""
+    rep = {k: v.unsqueeze(0) for k, v in state.items()}
+    s0, _, _, dT = umat.update_thermal_voigt(torch.from_numpy(x[None]), rep, dt, temperature=T)
+    many = {k: v.unsqueeze(0).expand(2, *v.shape) for k, v in state.items()}
+    Ts = torch.tensor([T + h, T - h], dtype=torch.float64)
+    sp, _, _ = umat.update_voigt(torch.from_numpy(np.stack([x, x])), many, dt, temperature=Ts)
+    d, d_fd = dT.numpy()[0], (sp[0] - sp[1]).numpy() / (2 * h)
+    err = np.abs(d - d_fd)
+    k = int(err.argmax())
+    ref = float(np.abs(d_fd).max())
+    floor = 100 * _EPS * float(np.abs(s0.numpy()).max()) / h
+    passed = bool(err[k] <= rtol * ref + floor)
+    rel = float(err[k]) / ref if ref > 0 else (0.0 if err[k] <= floor else math.inf)
+    return passed, rel, f"DDSDDT({k + 1}) dS{umat.labels[k]}/dT", float(d[k]), float(d_fd[k])
 
 
 def _perturbed(umat: UMAT, x: np.ndarray, V: np.ndarray) -> np.ndarray:
@@ -279,11 +338,18 @@ def _stress_measure(umat: UMAT, s: np.ndarray, xs: np.ndarray, J_ref: float) -> 
 
 
 def _check_increment(
-    umat: UMAT, state: Mapping[str, Tensor], x: np.ndarray, dt: float, rtol: float, seed: int, floor: float = 0.0
+    umat: UMAT,
+    state: Mapping[str, Tensor],
+    x: np.ndarray,
+    dt: float,
+    rtol: float,
+    seed: int,
+    floor: float = 0.0,
+    temperature: float | None = None,
 ) -> tuple[Any, ...]:
     n = umat.ntens
     rep = {k: v.unsqueeze(0) for k, v in state.items()}
-    s0, D0 = _respond(umat, rep, x[None], dt)
+    s0, D0 = _respond(umat, rep, x[None], dt, temperature)
     s0, D = s0[0], D0[0]
     J_ref = float(np.linalg.det(x)) if umat.finite_strain else 1.0
     xs = 0.0 if umat.finite_strain else float(np.abs(x).max())
@@ -298,7 +364,7 @@ def _check_increment(
     V = np.concatenate([h * np.eye(n), -h * np.eye(n)])
     pts = _perturbed(umat, x, V)
     many = {k: v.unsqueeze(0).expand(2 * n, *v.shape) for k, v in state.items()}
-    sp, _ = _respond(umat, many, pts, dt)
+    sp, _ = _respond(umat, many, pts, dt, temperature)
     sp = _stress_measure(umat, sp, pts if umat.finite_strain else pts, J_ref)
     D_fd = ((sp[:n] - sp[n:]) / (2 * h)).T  # column J from perturbation J
     err = np.abs(D - D_fd)
@@ -315,7 +381,7 @@ def _check_increment(
     hs = 1e-2 * scale * 0.5 ** np.arange(8)
     pts = _perturbed(umat, x, hs[:, None] * d[None, :])
     many = {k: v.unsqueeze(0).expand(len(hs), *v.shape) for k, v in state.items()}
-    st, _ = _respond(umat, many, pts, dt)
+    st, _ = _respond(umat, many, pts, dt, temperature)
     st = _stress_measure(umat, st, pts, J_ref)
     s_ref = _stress_measure(umat, s0[None], x[None], J_ref)[0] if umat.finite_strain else s0
     r = np.linalg.norm(st - s_ref[None] - hs[:, None] * (D @ d)[None], axis=1)
@@ -338,8 +404,10 @@ def check_umat(
     amplitude: float | None = None,
     increments: int = 8,
     max_iter: int = 25,
+    temperature: tuple[float, float] | None = None,
 ) -> UMATCheckReport:
-    """Drive ``umat`` along ``paths`` and check DDSDDE at every increment (module docstring).
+    """Drive ``umat`` along ``paths`` and check DDSDDE at every increment (module docstring), and DDSDDT with
+    ``temperature``.
 
     Stress-controlled components are solved by Newton with DDSDDE (the count per increment is reported). Raises
     :class:`~constitutive.umat.UMATError` if the UMAT fails.
@@ -357,9 +425,14 @@ def check_umat(
         8 increments per segment).
     max_iter:
         At most this many Newton iterations per increment for stress-controlled components (default 25).
+    temperature:
+        ``(T_start, T_end)``: ramp the temperature linearly along every path and check DDSDDT against central
+        differences in TEMP + DTEMP at every increment (module docstring); ``None`` (default): TEMP stays the
+        UMAT's ``temp``, DTEMP = 0, DDSDDT is not checked.
     """
     if paths is None:
         paths = default_paths(umat.finite_strain, amplitude, increments, umat.hypothesis)
+    ramp = _temperature_ramp(temperature)
     report = UMATCheckReport(repr(umat), umat.hypothesis, umat.finite_strain, float(rtol))
     for path in paths:
         if (path.kinematics == "finite") != umat.finite_strain:
@@ -368,6 +441,9 @@ def check_umat(
                 f"{'finite' if umat.finite_strain else 'small'}-strain"
             )
         state = umat.initial_state()
+        total = sum(seg.increments for seg in path.segments)
+        if ramp is not None:
+            state["temperature"] = torch.full_like(state["temperature"], ramp[0])
         x = np.eye(3) if umat.finite_strain else np.zeros(umat.ntens)
         y = np.zeros(umat.ntens)
         kinc = 0
@@ -384,9 +460,10 @@ def check_umat(
             for k in range(1, seg.increments + 1):
                 goal = begin + (k / seg.increments) * (target - begin)
                 xn = goal.copy() if umat.finite_strain else np.where(mask, x, goal)
+                T = None if ramp is None else ramp[0] + (ramp[1] - ramp[0]) * (kinc + 1) / total
                 its = 0
                 while True:
-                    s, new_state, D = umat.update_voigt(torch.from_numpy(xn), state, dt)
+                    s, new_state, D = umat.update_voigt(torch.from_numpy(xn), state, dt, temperature=T)
                     if not mask.any():
                         break
                     r = s.numpy()[mask] - goal[mask]
@@ -398,13 +475,32 @@ def check_umat(
                     xn[mask] -= np.linalg.solve(Dss, r)
                     its += 1
                 kinc += 1
-                res = _check_increment(umat, state, xn, dt, rtol, seed=kinc, floor=1e-2 * reach)
+                res = _check_increment(umat, state, xn, dt, rtol, seed=kinc, floor=1e-2 * reach, temperature=T)
                 passed, rel, abs_err, worst, val, ref, asym, order, label = res
-                report.increments.append(
-                    IncrementCheck(path.name, kinc, passed, rel, abs_err, worst, label, val, ref, asym, order, its)
-                )
+                row = IncrementCheck(path.name, kinc, passed, rel, abs_err, worst, label, val, ref, asym, order, its)
+                if ramp is not None and T is not None:
+                    h_T = _EPS ** (1.0 / 3.0) * max(abs(ramp[1] - ramp[0]), 1.0)
+                    ok, row.ddsddt_error, row.ddsddt_worst_label, row.ddsddt_value, row.ddsddt_reference = (
+                        _check_ddsddt(umat, state, xn, dt, T, h_T, rtol)
+                    )
+                    row.ddsddt_passed = ok
+                    row.passed = passed and ok
+                report.increments.append(row)
                 x, y, state = xn, s.numpy(), new_state
     return report
+
+
+def _temperature_ramp(temperature: Any) -> tuple[float, float] | None:
+    """``None`` or the validated ``(T_start, T_end)`` pair of finite numbers."""
+    if temperature is None:
+        return None
+    try:
+        a, b = (float(v) for v in temperature)
+    except (TypeError, ValueError):
+        raise ValueError(f"temperature must be a pair (T_start, T_end) of numbers, got {temperature!r}") from None
+    if not (math.isfinite(a) and math.isfinite(b)):
+        raise ValueError(f"temperature must be finite, got {temperature!r}")
+    return a, b
 
 
 # -------------------------------------------------------------------------------------------------- comparison
@@ -412,7 +508,8 @@ def check_umat(
 class ComparisonReport:
     """Per-increment differences between a UMAT and a package model along the same strain paths:
     ``rows``: dicts with ``path``, ``increment``, ``stress`` and ``tangent`` (relative differences), ``state`` (relative
-    difference per mapped state entry) and ``state_values`` (the model's values of those entries)."""
+    difference per mapped state entry) and ``state_values`` (the model's values of those entries); with a
+    temperature ramp also ``ddsddt`` (relative DDSDDT difference) and ``temperature`` (T_{n+1})."""
 
     umat: str
     model: str
@@ -425,6 +522,16 @@ class ComparisonReport:
     @property
     def max_tangent_difference(self) -> float:
         return max((r["tangent"] for r in self.rows), default=0.0)
+
+    @property
+    def max_ddsddt_difference(self) -> float:
+        """The largest relative DDSDDT difference (0 without a temperature ramp)."""
+        return max((r.get("ddsddt", 0.0) for r in self.rows), default=0.0)
+
+    @property
+    def max_state_difference(self) -> float:
+        """The largest relative difference of the mapped state entries."""
+        return max((v for r in self.rows for v in r["state"].values()), default=0.0)
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps({"umat": self.umat, "model": self.model, "rows": _clean(self.rows)}, **kwargs)
@@ -441,10 +548,16 @@ class ComparisonReport:
         return "\n".join(lines)
 
 
-def _model_response(model: Any, x: Tensor, state: Any, dt: float) -> tuple[Tensor, Any, Tensor]:
+def _model_response(
+    model: Any, x: Tensor, state: Any, dt: float, temperature: float | None = None
+) -> tuple[Tensor, Any, Tensor, Tensor | None]:
+    """(σ, new state, C, ∂σ/∂T or None) of the reference model; with a temperature, through the temperature
+    contract's ``update_thermal`` (constitutive.models.thermal)."""
+    if temperature is not None:
+        return model.update_thermal(x, state, dt, temperature=temperature)  # type: ignore[no-any-return]
     if is_path_dependent(model):
-        return model.update(x, state, dt)
-    return model.stress(x), None, model.tangent(x)
+        return (*model.update(x, state, dt), None)
+    return model.stress(x), None, model.tangent(x), None
 
 
 def compare_umat(
@@ -455,6 +568,7 @@ def compare_umat(
     state_map: Mapping[str, int] | None = None,
     amplitude: float | None = None,
     increments: int = 8,
+    temperature: tuple[float, float] | None = None,
 ) -> ComparisonReport:
     r"""Drive ``umat`` (by :func:`check_umat`'s rules) and ``model`` along the same paths and compare per increment:
     relative stress difference :math:`\max|σ_U - σ_M|` over the largest :math:`|σ_M|` of the path so far (so a
@@ -476,9 +590,23 @@ def compare_umat(
         Names model state entries (scalars per point) and the 0-based STATEV index they match.
     amplitude, increments:
         Of the default paths, as in :func:`check_umat`.
+    temperature:
+        ``(T_start, T_end)``: the temperature ramp of :func:`check_umat`, passed to both (the model must follow
+        the temperature contract: ``temperature_dependent`` and ``update_thermal``, e.g. a
+        ``ThermoMechanical`` of ``constitutive.models.thermal``); the rows then compare DDSDDT with the model's
+        ∂σ/∂T as well (relative to the largest model value along the path so far). Small strain only.
     """
     from ..notation import reduce
 
+    ramp = _temperature_ramp(temperature)
+    if ramp is not None:
+        if umat.finite_strain:
+            raise ValueError("compare_umat with a temperature ramp is small-strain only")
+        if not (getattr(model, "temperature_dependent", False) and hasattr(model, "update_thermal")):
+            raise ValueError(
+                f"a temperature ramp needs a temperature-dependent model with update_thermal (the temperature "
+                f"contract), got {type(model).__name__}"
+            )
     if paths is None:
         paths = default_paths(umat.finite_strain, amplitude, increments, umat.hypothesis)
     state_map = dict(state_map or {})
@@ -486,6 +614,12 @@ def compare_umat(
     for path in paths:
         ustate = umat.initial_state()
         mstate = model.initial_state(()) if is_path_dependent(model) else None
+        total = sum(seg.increments for seg in path.segments)
+        ddsddt_scale = 0.0
+        if ramp is not None:
+            ustate["temperature"] = torch.full_like(ustate["temperature"], ramp[0])
+            if mstate is not None:
+                mstate["temperature"] = torch.full_like(mstate["temperature"], ramp[0])
         x = np.eye(3) if umat.finite_strain else np.zeros(umat.ntens)
         y = np.zeros(umat.ntens)
         kinc = 0
@@ -499,8 +633,9 @@ def compare_umat(
             for k in range(1, seg.increments + 1):
                 goal = begin + (k / seg.increments) * (target - begin)
                 xn = goal.copy() if umat.finite_strain else np.where(mask, x, goal)
+                T = None if ramp is None else ramp[0] + (ramp[1] - ramp[0]) * (kinc + 1) / total
                 for _ in range(50):
-                    s, new_u, D = umat.update_voigt(torch.from_numpy(xn), ustate, dt)
+                    s, new_u, D, dTu = umat.update_thermal_voigt(torch.from_numpy(xn), ustate, dt, temperature=T)
                     if not mask.any():
                         break
                     r = s.numpy()[mask] - goal[mask]
@@ -510,7 +645,7 @@ def compare_umat(
                 kinc += 1
                 if umat.finite_strain:
                     sm, Cm = model.cauchy_and_abaqus_tangent(torch.from_numpy(xn))
-                    new_m = None
+                    new_m, dTm = None, None
                     sv, Dm = umat.to_vector(sm, "stress"), umat.tangent_to_matrix(Cm)
                 else:
                     eps = umat.to_tensor(torch.from_numpy(xn))
@@ -519,14 +654,17 @@ def compare_umat(
                         # Solve the model's σ33 = 0 for ε33 (Newton with its own tangent, from the previous ε33).
                         for _ in range(50):
                             eps[2, 2] = e33
-                            sm, new_m, Cm = _model_response(model, eps, mstate, dt)
+                            sm, new_m, Cm, dTm = _model_response(model, eps, mstate, dt, T)
                             if abs(float(sm[2, 2])) <= 1e-15 * float(sm.abs().max()) + 1e-300:
                                 break
                             e33 -= float(sm[2, 2]) / float(Cm[2, 2, 2, 2])
                         sv = umat.to_vector(sm, "stress")
                         Dm = reduce(Cm, "stiffness", "plane_stress")
+                        if dTm is not None:
+                            # σ33 = 0 held as T changes: dε33/dT = -(∂σ33/∂T)/C3333 (the condensed DDSDDT)
+                            dTm = dTm - Cm[:, :, 2, 2] * (dTm[2, 2] / Cm[2, 2, 2, 2])
                     else:
-                        sm, new_m, Cm = _model_response(model, eps, mstate, dt)
+                        sm, new_m, Cm, dTm = _model_response(model, eps, mstate, dt, T)
                         sv, Dm = umat.to_vector(sm, "stress"), umat.tangent_to_matrix(Cm)
                 su, Du = s.numpy(), D.numpy()
                 # Relative to the largest value seen along the path so far: where the stress (or a state variable)
@@ -539,6 +677,11 @@ def compare_umat(
                     "tangent": float(np.abs(Du - Dm.numpy()).max() / max(np.abs(Dm.numpy()).max(), 1e-300)),
                     "state": {},
                 }
+                if dTm is not None:
+                    dv = umat.to_vector(dTm, "stress").numpy()
+                    ddsddt_scale = max(ddsddt_scale, float(np.abs(dv).max()))
+                    row["ddsddt"] = float(np.abs(dTu.numpy() - dv).max() / max(ddsddt_scale, 1e-300))
+                    row["temperature"] = T
                 for key, idx in state_map.items():
                     if new_m is None or key not in new_m:
                         raise ValueError(f"the model has no state entry {key!r}")

@@ -27,6 +27,14 @@ Abaqus does within an increment. ``PNEWDT`` < 1 raises :class:`UMATCutback` (a
 and the point; the Python process survives and the state passed in is untouched (outputs are written to fresh
 arrays only).
 
+**Temperature** (the temperature contract of ``constitutive.models.thermal``): the state carries the
+temperature at the start of the increment, ``"temperature"`` ``(...)`` (initially the constructor's ``temp``).
+``update(strain, state, dt, *, temperature=T)`` passes ``TEMP`` = the state's T_n and ``DTEMP`` = T - T_n, and the
+new state holds T; ``temperature=None`` means ``DTEMP = 0`` (the temperature stays where the state has it).
+``update_thermal`` also returns ``DDSDDT`` = ∂σ/∂T at fixed strain as a ``(..., 3, 3)`` stress-like tensor (same
+slots and plane hypotheses as ``STRESS``; :meth:`UMAT.update_thermal_voigt` gives the Abaqus vector). ``RPL``,
+``DRPLDE``, ``DRPLDT`` (heat generation, for coupled temperature-displacement analyses) are not read back.
+
 **The point loop.** A UMAT takes one material point per call, so :meth:`UMAT._call` loops over the batch in
 Python, the one place in the package that does. It costs a few microseconds per point and call.
 
@@ -151,15 +159,21 @@ class UMAT(PathDependentMaterial, abstract=True):
     statev0:
         initial ``STATEV`` (default zeros; what a ``SDVINI`` would set).
     temp, coords, celent, noel, npt:
-        ``TEMP`` (constant, ``DTEMP`` = 0), ``COORDS``, ``CELENT``, ``NOEL``, ``NPT`` passed to every call.
+        ``temp``: the initial temperature (the ``"temperature"`` of :meth:`initial_state`; ``TEMP`` stays there while
+        ``update`` gets ``temperature=None``, ``DTEMP`` = 0); ``COORDS``, ``CELENT``, ``NOEL``, ``NPT`` passed to
+        every call.
     dtype, device:
         Floating-point dtype of the parameters and computations (default float64) and their device (default CPU).
 
     State (``initial_state(batch)``; batch axes first): ``stress (..., NTENS)`` the Abaqus stress vector,
     ``stran (..., NTENS)`` the strain vector (engineering shear), ``statev (..., NSTATV)``, ``energy (..., 3)``
-    (SSE, SPD, SCD), ``time (..., 2)`` (step and total time), ``kinc (...)`` increments completed, and with
+    (SSE, SPD, SCD), ``time (..., 2)`` (step and total time), ``kinc (...)`` increments completed,
+    ``temperature (...)`` the temperature at the end of the last increment (initially ``temp``), and with
     ``finite_strain`` ``F (..., 3, 3)``, the deformation gradient (initially I).
     """
+
+    #: The driver passes ``temperature=`` to models that set this (the temperature contract, module docstring).
+    temperature_dependent = True
 
     #: With ``finite_strain=True`` ``update`` takes the deformation gradient F (DFGRD1) instead.
     strain_measure = "small strain ε (Abaqus STRAN + DSTRAN, engineering shear)"
@@ -271,6 +285,7 @@ class UMAT(PathDependentMaterial, abstract=True):
             "energy": (3,),
             "time": (2,),
             "kinc": (),
+            "temperature": (),
         }
         if self.finite_strain:
             shapes["F"] = (3, 3)
@@ -279,6 +294,7 @@ class UMAT(PathDependentMaterial, abstract=True):
     def initial_state(self, batch_shape: tuple[int, ...] | torch.Size = ()) -> dict[str, Tensor]:
         state = super().initial_state(batch_shape)
         state["statev"] = state["statev"] + torch.from_numpy(self.statev0).to(self.dtype)
+        state["temperature"] = state["temperature"] + self.temp
         if self.finite_strain:
             state["F"] = torch.eye(3, dtype=self.dtype).expand(*tuple(batch_shape), 3, 3).clone()
         return state
@@ -315,36 +331,98 @@ class UMAT(PathDependentMaterial, abstract=True):
         return full[..., idx[:, None], idx[None, :]]
 
     # -------------------------------------------------------------------------------------------------- updates
+    def update(  # type: ignore[override]
+        self,
+        strain: TensorLike,
+        state: Mapping[str, Tensor],
+        dt: float | Tensor | None = None,
+        need_tangent: bool = True,
+        *,
+        temperature: TensorLike | None = None,
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor]:
+        """One Abaqus increment: ``(stress (..., 3, 3), new_state, DDSDDE as (..., 3, 3, 3, 3))``. Raises
+        :class:`UMATError` / :class:`UMATCutback`.
+
+        Parameters
+        ----------
+        strain:
+            ``(..., 3, 3)`` small strain at the end of the increment (F with ``finite_strain``).
+        state:
+            The converged state at its start (:meth:`initial_state`); not modified.
+        dt:
+            ``DTIME`` (1 when ``None``).
+        need_tangent:
+            Accepted for the driver's interface: the UMAT always computes DDSDDE, so it is returned either way.
+        temperature:
+            The temperature at the end of the increment, 0-d or broadcastable to the batch: ``TEMP`` = the state's
+            T_n, ``DTEMP`` = T - T_n. ``None``: ``DTEMP`` = 0 (the state's temperature is kept).
+        """
+        sigma, new_state, C, _ = self.update_thermal(strain, state, dt, temperature=temperature)
+        return sigma, new_state, C
+
     def _update(
         self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None, need_tangent: bool
     ) -> tuple[Tensor, dict[str, Tensor], Tensor]:
-        """``update``: one Abaqus increment to ``strain`` ``(..., 3, 3)`` (F with ``finite_strain``): ``(stress
-        (..., 3, 3), new_state, DDSDDE as (..., 3, 3, 3, 3))`` (the UMAT always computes DDSDDE, so
-        ``need_tangent=False`` returns it too). Raises :class:`UMATError` / :class:`UMATCutback`."""
+        return self.update(strain, state, dt, need_tangent)
+
+    def update_thermal(
+        self,
+        strain: TensorLike,
+        state: Mapping[str, Tensor],
+        dt: float | Tensor | None = None,
+        *,
+        temperature: TensorLike | None = None,
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor, Tensor]:
+        """:meth:`update` and ``DDSDDT``: ``(stress, new_state, DDSDDE (..., 3, 3, 3, 3), dsigma_dT (..., 3, 3))``,
+        ``dsigma_dT`` = ∂σ/∂T at fixed strain (the UMAT's ``DDSDDT`` vector as a symmetric stress-like tensor; the
+        slots the hypothesis lacks are zero)."""
         if self.finite_strain:
             F = check_deformation_gradient(as_tensor(strain, dtype=self.dtype))
-            sv, new_state, D = self._increment(None, F, state, dt)
+            sv, new_state, D, dT = self._increment(None, F, state, dt, temperature)
         else:
             eps = self.check_strain(strain)
-            sv, new_state, D = self._increment(self.to_vector(eps, "strain"), None, state, dt)
-        return self.to_tensor(sv), new_state, self.tangent_to_tensor(D)
+            sv, new_state, D, dT = self._increment(self.to_vector(eps, "strain"), None, state, dt, temperature)
+        return self.to_tensor(sv), new_state, self.tangent_to_tensor(D), self.to_tensor(dT)
 
     def update_voigt(
-        self, strain: TensorLike, state: Mapping[str, Tensor], dt: float | Tensor | None = None
+        self,
+        strain: TensorLike,
+        state: Mapping[str, Tensor],
+        dt: float | Tensor | None = None,
+        *,
+        temperature: TensorLike | None = None,
     ) -> tuple[Tensor, dict[str, Tensor], Tensor]:
         """One increment on Abaqus vectors: ``strain`` ``(..., NTENS)`` (engineering shear; F ``(..., 3, 3)`` with
-        ``finite_strain``) -> ``(STRESS (..., NTENS), new_state, DDSDDE (..., NTENS, NTENS))``."""
+        ``finite_strain``) -> ``(STRESS (..., NTENS), new_state, DDSDDE (..., NTENS, NTENS))``; ``temperature``
+        as in :meth:`update`."""
+        s, new_state, D, _ = self.update_thermal_voigt(strain, state, dt, temperature=temperature)
+        return s, new_state, D
+
+    def update_thermal_voigt(
+        self,
+        strain: TensorLike,
+        state: Mapping[str, Tensor],
+        dt: float | Tensor | None = None,
+        *,
+        temperature: TensorLike | None = None,
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor, Tensor]:
+        """:meth:`update_voigt` and ``DDSDDT (..., NTENS)``, the Abaqus vector of ∂σ/∂T at fixed strain."""
         if self.finite_strain:
             F = check_deformation_gradient(as_tensor(strain, dtype=self.dtype))
-            return self._increment(None, F, state, dt)
+            return self._increment(None, F, state, dt, temperature)
         e = as_tensor(strain, dtype=self.dtype)
         check_shape(e, (self.ntens,), "strain vector")
         check_finite(e, "strain vector")
-        return self._increment(e, None, state, dt)
+        return self._increment(e, None, state, dt, temperature)
 
     def _increment(
-        self, eps: Tensor | None, F: Tensor | None, state: Mapping[str, Tensor], dt: float | Tensor | None
-    ) -> tuple[Tensor, dict[str, Tensor], Tensor]:
+        self,
+        eps: Tensor | None,
+        F: Tensor | None,
+        state: Mapping[str, Tensor],
+        dt: float | Tensor | None,
+        temperature: TensorLike | None = None,
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor, Tensor]:
         x = eps if eps is not None else F
         assert x is not None
         batch = x.shape[:-1] if eps is not None else x.shape[:-2]
@@ -353,6 +431,18 @@ class UMAT(PathDependentMaterial, abstract=True):
         if not np.isfinite(dtime) or dtime < 0:
             raise ValueError(f"dt must be a non-negative finite number, got {dt!r}")
         n = int(np.prod(common)) if len(common) else 1
+        temp0 = st["temperature"]
+        if temperature is None:
+            temp1 = temp0
+        else:
+            T = as_tensor(temperature, dtype=self.dtype, device=self.device)
+            check_finite(T, "temperature")
+            try:
+                temp1 = torch.broadcast_to(T, common)
+            except RuntimeError:
+                raise ValueError(
+                    f"temperature of shape {tuple(T.shape)} does not broadcast to the batch shape {tuple(common)}"
+                ) from None
 
         def flat(t: Tensor, tail: tuple[int, ...]) -> np.ndarray:
             return np.ascontiguousarray(t.expand(torch.Size([*common, *tail])).reshape(n, *tail).detach().cpu().numpy())
@@ -371,6 +461,7 @@ class UMAT(PathDependentMaterial, abstract=True):
         else:
             assert eps is not None
             dstran = flat(eps, (self.ntens,)) - stran0
+        temp0_np = flat(temp0, ())
         out = self._call(
             stress0,
             flat(st["statev"], (self.nstatv,)),
@@ -384,8 +475,11 @@ class UMAT(PathDependentMaterial, abstract=True):
             F0,
             F1,
             common,
+            temp0_np,
+            # DTEMP = T_{n+1} - T_n, exactly 0 without a temperature (today's calls, bit for bit)
+            flat(temp1, ()) - temp0_np,
         )
-        stress, statev, energy, ddsdde = out
+        stress, statev, energy, ddsdde, ddsddt = out
         t = lambda a, *tail: torch.from_numpy(a).reshape(*common, *tail).to(self.dtype)  # noqa: E731
         new_state = {
             "stress": t(stress, self.ntens),
@@ -394,10 +488,11 @@ class UMAT(PathDependentMaterial, abstract=True):
             "energy": t(energy, 3),
             "time": st["time"] + dtime,
             "kinc": st["kinc"] + 1.0,
+            "temperature": temp1.expand(common).clone(),
         }
         if F is not None:
             new_state["F"] = F.expand(*common, 3, 3).clone()
-        return new_state["stress"], new_state, t(ddsdde, self.ntens, self.ntens)
+        return new_state["stress"], new_state, t(ddsdde, self.ntens, self.ntens), t(ddsddt, self.ntens)
 
     def _call(
         self,
@@ -413,17 +508,23 @@ class UMAT(PathDependentMaterial, abstract=True):
         F0: np.ndarray | None,
         F1: np.ndarray | None,
         batch: torch.Size,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        temp: np.ndarray | None = None,
+        dtemp: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The point loop: one UMAT call per material point (the only Python loop over points in the package).
 
-        Inputs are ``(n, ...)`` arrays; returns ``(stress (n, NTENS), statev (n, NSTATV), energy (n, 3),
-        DDSDDE (n, NTENS, NTENS))`` in fresh arrays. Raises on XIT/STOP/NaN/PNEWDT < 1 before returning anything.
+        Inputs are ``(n, ...)`` arrays (``temp``, ``dtemp``: TEMP and DTEMP per point, default ``self.temp`` and
+        0); returns ``(stress (n, NTENS), statev (n, NSTATV), energy (n, 3), DDSDDE (n, NTENS, NTENS), DDSDDT (n,
+        NTENS))`` in fresh arrays. Raises on XIT/STOP/NaN/PNEWDT < 1 before returning anything.
         """
         n, nt = stress0.shape[0], self.ntens
         stress = stress0.copy()
         statev = statev0.copy()
         energy = energy0.copy()
         ddsdde_all = np.zeros((n, nt, nt))
+        ddsddt_all = np.zeros((n, nt))
+        temps = np.full(n, self.temp) if temp is None else temp
+        dtemps = np.zeros(n) if dtemp is None else dtemp
         # Scratch buffers, Fortran order, reused for every point (pointers computed once).
         b_stress = np.zeros(nt)
         b_statev = np.zeros(max(self.nstatv, 1))
@@ -469,6 +570,7 @@ class UMAT(PathDependentMaterial, abstract=True):
             b_stran[:] = stran0[p]
             b_dstran[:] = dstran[p]
             b_time[:] = time0[p]
+            b_temp[0], b_dtemp[0] = temps[p], dtemps[p]
             b_drot[:] = drot[p]
             b_pnewdt[0] = 1.0
             if F0 is not None and F1 is not None:
@@ -495,7 +597,12 @@ class UMAT(PathDependentMaterial, abstract=True):
                 continue
             bad = [
                 name
-                for name, a in (("STRESS", b_stress), ("DDSDDE", b_dd), ("STATEV", b_statev[: self.nstatv]))
+                for name, a in (
+                    ("STRESS", b_stress),
+                    ("DDSDDE", b_dd),
+                    ("STATEV", b_statev[: self.nstatv]),
+                    ("DDSDDT", b_ddsddt),
+                )
                 if not np.isfinite(a).all()
             ]
             if bad:
@@ -509,6 +616,7 @@ class UMAT(PathDependentMaterial, abstract=True):
             statev[p] = b_statev[: self.nstatv]
             energy[p] = (b_sse[0], b_spd[0], b_scd[0])
             ddsdde_all[p] = b_dd
+            ddsddt_all[p] = b_ddsddt
         if cutback is not None:
             raise UMATCutback(
                 f"UMAT {self.source.name}: increment {cutback[1]}, point {cutback[2]}: PNEWDT = {cutback[0]:g} "
@@ -517,7 +625,7 @@ class UMAT(PathDependentMaterial, abstract=True):
                 point=cutback[2],
                 pnewdt=cutback[0],
             )
-        return stress, statev, energy, ddsdde_all
+        return stress, statev, energy, ddsdde_all, ddsddt_all
 
     # ------------------------------------------------------------------------------------ finite-strain protocol
     def cauchy_and_abaqus_tangent(self, F: TensorLike) -> tuple[Tensor, Tensor]:
