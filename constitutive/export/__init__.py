@@ -125,3 +125,8 @@ __all__ = [
 from .cards_geomechanics import abaqus_drucker_prager_card, abaqus_mohr_coulomb_card  # noqa: E402
 
 __all__ += ["abaqus_drucker_prager_card", "abaqus_mohr_coulomb_card"]
+# Temperature columns (issue 16): importing the module registers its writer for ThermoMechanical when
+# constitutive.models.thermal exists (a find_spec check, not a try/except).
+from .cards_thermal import abaqus_thermal_card, format_thermal_card, read_thermal_card, thermal_card_data  # noqa: E402
+
+__all__ += ["abaqus_thermal_card", "thermal_card_data", "format_thermal_card", "read_thermal_card"]
