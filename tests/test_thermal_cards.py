@@ -290,6 +290,8 @@ def test_read_card_with_temperature_columns_and_bad_cards():
         ex.read_thermal_card("*ELASTIC\n1., 0.3, 20.\n2., 0.3\n")
     with pytest.raises(ValueError, match="plastic strains must start at 0"):
         ex.read_thermal_card("*ELASTIC\n1000., 0.3\n*PLASTIC\n10., 0.1, 20.\n")
+    with pytest.raises(ValueError, match=r"\*PLASTIC without \*ELASTIC"):
+        ex.read_thermal_card("*MATERIAL, NAME=A\n*PLASTIC\n10., 0., 20.\n")
     with pytest.raises(ValueError, match="TYPE=ORTHO is not read"):
         ex.read_thermal_card("*ELASTIC\n1000., 0.3\n*EXPANSION, TYPE=ORTHO\n1e-5, 1e-5, 2e-5\n")
 

@@ -149,8 +149,20 @@ def thermal_card_data(
     code: str = "abaqus",
 ) -> dict[str, Any]:
     """The data of a temperature-dependent model's cards (the schema :func:`read_thermal_card` returns):
-    ``{"model", "elastic", "plastic", "expansion", "reference_temperature", "initial_temperature", "notes"}``;
-    see :func:`abaqus_thermal_card` for the arguments and :func:`format_thermal_card` for the text."""
+    ``{"model", "elastic", "plastic", "expansion", "reference_temperature", "initial_temperature", "notes"}``
+    (``"notes"``: the ``**`` comment lines); :func:`format_thermal_card` writes the text.
+
+    Parameters
+    ----------
+    model:
+        A model following the temperature contract (see the module docstring).
+    temperatures:
+        Where to sample user functions of T (``None``: a function raises ``ValueError``).
+    tolerance, max_plastic_strain:
+        The isothermal ``*PLASTIC`` table's tolerance and range (:func:`~.cards.plastic_table`), per temperature.
+    code:
+        ``"abaqus"`` or ``"calculix"``.
+    """
     _check_code(code)
     _contract(model)
     mech = model.mechanical
@@ -238,7 +250,8 @@ def _plastic_rows(
         )
     stress = [[float(_fmt(s)) for s in _flow_stress(m, knots)] for m in models]
     error = max(_interpolation_error(m, knots, s) for m, s in zip(models, stress))
-    for T, s in zip(T_pl or [None], stress):
+    labels: list[float | None] = list(T_pl) or [None]
+    for T, s in zip(labels, stress):
         if np.any(np.diff(s) < -1e-12 * max(abs(v) for v in s)):
             raise ValueError(
                 f"the flow stress decreases with plastic strain at T = {T}; *PLASTIC tables are for hardening"
@@ -513,9 +526,9 @@ def _plastic_rows_read(block: dict[str, Any]) -> dict[str, Any] | None:
         strain[-1].append(e)
         stress[-1].append(s)
     _increasing(temps, "*PLASTIC")
-    for T, e in zip(temps, strain):
-        if e[0] != 0.0 or any(b <= a for a, b in zip(e, e[1:])):
-            raise ValueError(f"*PLASTIC at T = {T}: the plastic strains must start at 0 and increase, got {e}")
+    for T, eps in zip(temps, strain):
+        if eps[0] != 0.0 or any(b <= a for a, b in zip(eps, eps[1:])):
+            raise ValueError(f"*PLASTIC at T = {T}: the plastic strains must start at 0 and increase, got {eps}")
     return {"temperature": temps, "strain": strain, "stress": stress}
 
 
@@ -592,8 +605,10 @@ def read_thermal_card(text: str, name: str | None = None) -> dict[str, Any]:
                 stress = [r[0] for r in _numbers(pl_block)]
                 out["plastic"] = {"temperature": [], "strain": [strain], "stress": [stress]}
         return out
+    if el_block is None:
+        raise ValueError("*PLASTIC without *ELASTIC: the material needs its elastic constants")
     if el is None:  # a *PLASTIC with T and an *ELASTIC without
-        E, nu = _numbers(el_block)[0]  # type: ignore[index]
+        E, nu = _numbers(el_block)[0]
         el = {"temperature": [], "E": [E], "nu": [nu]}
     out["elastic"] = el
     first = [f"*ELASTIC, TYPE=ISOTROPIC\n{_fmt(el['E'][0])}, {_fmt(el['nu'][0])}"]
@@ -643,8 +658,8 @@ def thermal_model(text: str, name: str | None = None) -> Any:
     data = read_thermal_card(text, name)
     if not thermal_available():
         raise ValueError(
-            "the card has temperature columns or *EXPANSION, and constitutive.models.thermal (ThermoMechanical) is "
-            "not available: read_thermal_card(text) returns the pieces"
+            "the card has temperature columns (or *EXPANSION); without constitutive.models.thermal (ThermoMechanical) "
+            "read_card reads no temperature columns: read_thermal_card(text) returns the pieces"
         )
     pl = data["plastic"]
     if pl is not None and pl["temperature"] and "sigma_y" not in data["parameters"]:
@@ -652,7 +667,7 @@ def thermal_model(text: str, name: str | None = None) -> Any:
             "*PLASTIC tables that change with T have no ThermoMechanical form (its dependencies are scalar "
             "parameters of the wrapped model): read_thermal_card(text) returns the tables"
         )
-    from ..models.thermal import ThermoMechanical
+    from ..models.thermal import ThermoMechanical  # type: ignore[import-not-found,unused-ignore]
 
     ex = data["expansion"]
     expansion: Any = None
@@ -678,7 +693,7 @@ def thermal_available() -> bool:
 
 def _register() -> None:
     if thermal_available():
-        from ..models.thermal import ThermoMechanical
+        from ..models.thermal import ThermoMechanical  # type: ignore[import-not-found,unused-ignore]
 
         register_card_writer(ThermoMechanical, _thermal_writer)
 
