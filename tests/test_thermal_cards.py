@@ -296,6 +296,34 @@ def test_read_card_with_temperature_columns_and_bad_cards():
         ex.read_thermal_card("*ELASTIC\n1000., 0.3\n*EXPANSION, TYPE=ORTHO\n1e-5, 1e-5, 2e-5\n")
 
 
+def test_read_card_builds_the_contract_class(monkeypatch):
+    """With ``constitutive.models.thermal`` present, ``read_card`` builds its ``ThermoMechanical`` from the pieces
+    (here a module holding the doubles stands in for it)."""
+    import importlib.machinery
+    import sys
+    import types
+
+    fake = types.ModuleType("constitutive.models.thermal")
+    fake.__spec__ = importlib.machinery.ModuleSpec("constitutive.models.thermal", None)
+    fake.ThermoMechanical, fake.TemperatureTable = ThermoDouble, TableDouble  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "constitutive.models.thermal", fake)
+    assert cards_thermal.thermal_available()
+    written = ThermoDouble(elastic.LinearElastic(210000.0, 0.3), parameters={"E": STEEL_E, "nu": STEEL_NU},
+                           expansion=STEEL_ALPHA, reference_temperature=5.0, initial_temperature=20.0)  # fmt: skip
+    model = ex.read_card("*MATERIAL, NAME=S\n" + ex.abaqus_thermal_card(written))
+    assert isinstance(model, ThermoDouble) and isinstance(model.mechanical, elastic.LinearElastic)
+    assert (model.reference_temperature, model.initial_temperature) == (5.0, 20.0)
+    assert model.expansion.to_dict() == STEEL_ALPHA and set(model.dependencies) == {"E", "nu"}
+    for T in (0.0, 150.0, 300.0, 450.0):
+        assert model.model_at(T).parameters["E"] == pytest.approx(float(written.model_at(T).parameters["E"]))
+        assert model.thermal_strain(T) == pytest.approx(written.thermal_strain(T), rel=1e-14)
+    alone = ex.read_card("*ELASTIC\n1000., 0.3\n*EXPANSION, ZERO=20.\n1e-5\n")  # *EXPANSION alone: read now
+    assert isinstance(alone, ThermoDouble) and alone.expansion == 1e-5 and not alone.dependencies
+    plastic = _voce([20.0, 400.0], [300.0, 200.0], [20.0, 400.0], [100.0, 40.0])
+    with pytest.raises(ValueError, match="no ThermoMechanical form.*read_thermal_card"):
+        ex.read_card(ex.abaqus_thermal_card(plastic, tolerance=1.0, max_plastic_strain=0.1))
+
+
 # ---------------------------------------------------------------------------------------- CalculiX: heated bar
 
 BAR_NODES = [(0, 0, 0), (1, 0, 0), (1, 1, 0), (0, 1, 0), (0, 0, 1), (1, 0, 1), (1, 1, 1), (0, 1, 1)]

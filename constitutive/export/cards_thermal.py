@@ -667,17 +667,21 @@ def thermal_model(text: str, name: str | None = None) -> Any:
             "*PLASTIC tables that change with T have no ThermoMechanical form (its dependencies are scalar "
             "parameters of the wrapped model): read_thermal_card(text) returns the tables"
         )
-    from ..models.thermal import ThermoMechanical  # type: ignore[import-not-found,unused-ignore]
+    from ..models.thermal import (  # type: ignore[import-not-found,unused-ignore]
+        TemperatureTable,
+        ThermoMechanical,
+    )
+
+    def table(d: Mapping[str, Any]) -> Any:
+        return TemperatureTable(d["temperature"], d["value"])
 
     ex = data["expansion"]
     expansion: Any = None
     if ex is not None:
-        expansion = (
-            ex["value"][0] if not ex["temperature"] else {"temperature": ex["temperature"], "value": ex["value"]}
-        )
+        expansion = ex["value"][0] if not ex["temperature"] else table(ex)
     return ThermoMechanical(
         data["model"],
-        parameters=data["parameters"] or None,
+        parameters={n: table(d) for n, d in data["parameters"].items()} or None,
         expansion=expansion,
         reference_temperature=data["reference_temperature"],
         initial_temperature=data["initial_temperature"],
