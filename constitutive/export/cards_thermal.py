@@ -127,8 +127,8 @@ def _contract(model: Any) -> None:
 
 
 def _plastic_kind(mech: Any) -> str:
-    """ "j2" for isotropic-hardening J2 plasticity written by the *PLASTIC writer, "j2_kinematic" with back
-    stresses, "linear_elastic" for LinearElastic, "other" for the rest."""
+    """The family of the wrapped model: ``"j2"`` (isotropic-hardening J2 plasticity, the ``*PLASTIC`` writer's),
+    ``"j2_kinematic"`` (the same with back stresses), ``"linear_elastic"`` (``LinearElastic``) or ``"other"``."""
     from ..models.elastic import LinearElastic
     from . import cards
 
@@ -236,9 +236,6 @@ def _plastic_rows(
 ) -> dict[str, Any]:
     mech = model.mechanical
     plastic_deps = {n: d for n, d in deps.items() if n not in ("E", "nu")}
-    bad = sorted(set(plastic_deps) & {"eta", "m", "C", "gamma"})
-    if bad:
-        raise ValueError(f"the T-dependent parameter {bad[0]!r} has no *PLASTIC temperature column here")
     T_pl = _union([_breakpoints(n, d, grid) for n, d in plastic_deps.items()])
     models = [model.model_at(T) for T in T_pl] if T_pl else [mech]
     tables = [plastic_table(m, tolerance, max_plastic_strain) for m in models]
