@@ -130,3 +130,8 @@ from .layouts import THERMAL_TANGENT_QUANTITY, thermal_tangent_tensor, thermal_t
 from .umat_thermal import thermal_j2_umat  # noqa: E402
 
 __all__ += ["THERMAL_TANGENT_QUANTITY", "thermal_tangent_vector", "thermal_tangent_tensor", "thermal_j2_umat"]
+# Temperature columns (issue 16): importing the module registers its writer for ThermoMechanical when
+# constitutive.models.thermal exists (a find_spec check, not a try/except).
+from .cards_thermal import abaqus_thermal_card, format_thermal_card, read_thermal_card, thermal_card_data  # noqa: E402
+
+__all__ += ["abaqus_thermal_card", "thermal_card_data", "format_thermal_card", "read_thermal_card"]

@@ -20,8 +20,14 @@ there); card → model → card gives the same card. Read:
 
 D = 0 (Abaqus: incompressible) gives a model without K. Compressibility terms D2, D3, ... must be 0 (Abaqus: no
 term) or at least 1e290 (the CalculiX variant's "no term"): the package has no (J - 1)^4 terms. A card that no
-package model reproduces exactly (temperature columns, a softening table, a first plastic strain ≠ 0, ...) raises
-``ValueError`` naming the line.
+package model reproduces exactly (a softening table, a first plastic strain ≠ 0, ...) raises ``ValueError`` naming
+the line.
+
+Temperature columns (``*ELASTIC`` rows ``E, ν, T``, ``*PLASTIC`` rows ``σ, ε̄^pl, T``, ``*EXPANSION, ZERO=`` rows
+``α, T``) are read by :mod:`.cards_thermal` into a ``ThermoMechanical`` (the temperature contract), and so is an
+``*EXPANSION`` card once ``constitutive.models.thermal`` exists (before, ``*EXPANSION`` without temperature
+columns is ignored, as it always was); without that module a card with temperature columns raises ``ValueError``
+pointing to :func:`~.cards_thermal.read_thermal_card`, which returns the pieces.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import torch
 from ..models import elastic, hyperelastic, plasticity, viscoelastic
 from ..tensor import Tensor
 from .cards import parse_abaqus_card
+from .cards_thermal import thermal_available, thermal_content, thermal_model
 
 __all__ = ["read_card", "TabulatedHardening"]
 
@@ -268,6 +275,10 @@ def read_card(text: str, name: str | None = None) -> Any:
     else:
         mat = materials[0][1]
     mat_name = next((n for n, m in materials if m is mat), None)
+    # Temperature columns (or *EXPANSION, once ThermoMechanical exists): a ThermoMechanical (cards_thermal).
+    thermal = thermal_content(text, name)
+    if thermal == "columns" or (thermal == "expansion" and thermal_available()):
+        return thermal_model(text, name)
     mat = [b for b in mat if b["keyword"] in known]
     aniso = _one(mat, "ANISOTROPIC HYPERELASTIC")
     if aniso is not None:
