@@ -389,63 +389,11 @@ C     Cohesion CC = c(A) and its slope DC.
       END
 C
 C     Eigenvalues W (descending) and eigenvectors V (columns) of the
-C     symmetric 3x3 matrix A (overwritten): cyclic Jacobi rotations.
+C     symmetric 3x3 matrix A: the shared Jacobi routine UGEIG, sorted.
       SUBROUTINE UMCEIG(A, W, V)
       INCLUDE 'ABA_PARAM.INC'
       DIMENSION A(3,3), W(3), V(3,3)
-      DO I = 1, 3
-         DO J = 1, 3
-            V(I,J) = 0.0D0
-         END DO
-         V(I,I) = 1.0D0
-      END DO
-      DO ISW = 1, 50
-         OFF = ABS(A(1,2)) + ABS(A(1,3)) + ABS(A(2,3))
-         IF (OFF .EQ. 0.0D0) GO TO 10
-         DO IP = 1, 2
-            DO IQ = IP + 1, 3
-               GG = 100.0D0*ABS(A(IP,IQ))
-               IF (ISW .GT. 4 .AND. ABS(A(IP,IP)) + GG .EQ. ABS(A(IP,IP))
-     &            .AND. ABS(A(IQ,IQ)) + GG .EQ. ABS(A(IQ,IQ))) THEN
-                  A(IP,IQ) = 0.0D0
-                  A(IQ,IP) = 0.0D0
-               ELSE IF (A(IP,IQ) .NE. 0.0D0) THEN
-                  TH = (A(IQ,IQ) - A(IP,IP))/(2.0D0*A(IP,IQ))
-                  IF (ABS(TH) .GT. 1.0D150) THEN
-                     T = 0.5D0/TH
-                  ELSE
-                     T = SIGN(1.0D0, TH)/(ABS(TH) + SQRT(TH*TH + 1.0D0))
-                  END IF
-                  CS = 1.0D0/SQRT(T*T + 1.0D0)
-                  SN = T*CS
-                  DO K = 1, 3
-                     AKP = A(K,IP)
-                     AKQ = A(K,IQ)
-                     A(K,IP) = CS*AKP - SN*AKQ
-                     A(K,IQ) = SN*AKP + CS*AKQ
-                  END DO
-                  DO K = 1, 3
-                     AKP = A(IP,K)
-                     AKQ = A(IQ,K)
-                     A(IP,K) = CS*AKP - SN*AKQ
-                     A(IQ,K) = SN*AKP + CS*AKQ
-                  END DO
-                  A(IP,IQ) = 0.0D0
-                  A(IQ,IP) = 0.0D0
-                  DO K = 1, 3
-                     AKP = V(K,IP)
-                     AKQ = V(K,IQ)
-                     V(K,IP) = CS*AKP - SN*AKQ
-                     V(K,IQ) = SN*AKP + CS*AKQ
-                  END DO
-               END IF
-            END DO
-         END DO
-      END DO
-   10 CONTINUE
-      DO I = 1, 3
-         W(I) = A(I,I)
-      END DO
+      CALL UGEIG(A, W, V)
 C     Sort descending (selection), the eigenvectors with them.
       DO I = 1, 2
          KM = I
@@ -812,6 +760,7 @@ def _gen_mohr_coulomb(model: MohrCoulomb) -> Any:
     unknowns, tolerance and scale, and the closed-form consistent tangent mapped to tensors with the spectral terms
     of :func:`constitutive.tensor.spectral_derivative` (the same repeated-eigenvalue test and limit)."""
     from .umat_generator import (
+        JACOBI_FORTRAN,
         GeneratedUMAT,
         _fstr,
         _j2_indices,
@@ -873,7 +822,7 @@ def _gen_mohr_coulomb(model: MohrCoulomb) -> Any:
         False,
         body.strip("\n").split("\n"),
         declarations=decl,
-        routines=[routines],
+        routines=[JACOBI_FORTRAN, routines],
         notes=notes,
     )
 
