@@ -133,14 +133,14 @@ class TemperatureTable:
             Tt = Tt.to(torch.float64)
         tk = self.temperatures.to(dtype=Tt.dtype, device=Tt.device)
         vk = self.values.to(dtype=Tt.dtype, device=Tt.device)
-        tail = (None,) * len(self.value_shape)
+        ones = (1,) * len(self.value_shape)  # trailing axes of the value
         if tk.numel() == 1:
-            return vk[0] + torch.zeros_like(Tt)[(..., *tail)]
+            return vk[0] + torch.zeros_like(Tt).reshape(Tt.shape + ones)
         # clamp: constant outside the table (and a zero derivative there)
         Tc = Tt.clamp(min=float(tk[0]), max=float(tk[-1]))
         k = (torch.searchsorted(tk, Tc.detach().contiguous(), right=True) - 1).clamp(0, tk.numel() - 2)
         t0, t1 = tk[k], tk[k + 1]
-        w = ((Tc - t0) / (t1 - t0))[(..., *tail)]
+        w = ((Tc - t0) / (t1 - t0)).reshape(Tt.shape + ones)
         return vk[k] + w * (vk[k + 1] - vk[k])
 
     def to_dict(self) -> dict[str, Any]:
@@ -182,7 +182,7 @@ class TemperatureFunction:
         if not isinstance(out, Tensor):
             out = as_tensor(out, dtype=Tt.dtype, device=Tt.device)
         if out.ndim < Tt.ndim or tuple(out.shape[: Tt.ndim]) != tuple(Tt.shape):
-            out = out + torch.zeros_like(Tt)[(...,) + (None,) * (out.ndim)]
+            out = out + torch.zeros_like(Tt).reshape(Tt.shape + (1,) * out.ndim)  # a constant: T's shape
         if not bool(torch.isfinite(out.detach()).all()):
             raise ValueError(f"temperature function {self.name} returned non-finite values at T = {_show(Tt)}")
         return out
@@ -190,7 +190,9 @@ class TemperatureFunction:
     @property
     def name(self) -> str:
         """The reference, or the function's name."""
-        return self.reference or getattr(self.function, "__qualname__", repr(self.function))
+        if self.reference is not None:
+            return self.reference
+        return str(getattr(self.function, "__qualname__", repr(self.function)))
 
     def to_dict(self) -> dict[str, Any]:
         """``{"function": "package.module:name"}``; ``ValueError`` without a reference."""
