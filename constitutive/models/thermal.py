@@ -488,6 +488,20 @@ class ThermoMechanical(PathDependentMaterial):
         :math:`\varepsilon - \varepsilon^{th}(T_{n+1})`; ``C = dσ/dε`` is its consistent tangent
         ``(..., 3, 3, 3, 3)`` (``None`` with ``need_tangent=False``); ``new_state["temperature"]`` =
         :math:`T_{n+1}`. The inputs are not modified; on an error nothing is returned.
+
+        Parameters
+        ----------
+        strain:
+            Total strain at the end of the step ``(..., 3, 3)`` (thermal part included).
+        state:
+            The converged state at the start of the step (:meth:`initial_state`), holding :math:`T_n`.
+        dt:
+            Time increment (for rate-dependent wrapped models).
+        need_tangent:
+            ``False`` skips the tangent (returned as ``None``).
+        temperature:
+            :math:`T_{n+1}`, 0-d or per point (``None``: unchanged). Per-point values that differ are refused
+            when parameters depend on temperature.
         """
         eps, inner, T1, Tpar, batch = self._prepare_thermal(strain, state, temperature)
         model = self.model_at(Tpar) if Tpar is not None else self.mechanical
