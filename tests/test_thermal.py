@@ -16,6 +16,7 @@ import torch
 from constitutive.models import (
     Chaboche,
     DruckerPrager,
+    FiniteStrainJ2,
     GeneralizedMaxwell,
     Hill48,
     J2Plasticity,
@@ -277,6 +278,23 @@ def test_ddsddt_elastic_closed_form_and_finite_strain_parameters() -> None:
     torch.testing.assert_close(dSdT, -0.5 / 500.0 * d_mu, rtol=1e-10, atol=1e-12)  # S is linear in μ
     with pytest.raises(ValueError, match="thermal expansion needs a small-strain model"):
         ThermoMechanical(NeoHookean(mu=1.0, lmbda=100.0), expansion=1e-5)
+    # finite-strain J2 (the strain is F): yield stress and hardening from tables, DDSDDT against differences
+    fj2 = ThermoMechanical(
+        FiniteStrainJ2(E=210e3, nu=0.3, sigma_y=300.0, H=2000.0),
+        parameters={"sigma_y": _tab((300.0, 200.0)), "H": _tab((2000.0, 1000.0))},
+    )
+    F = I3 + torch.tensor([[0.002, 0.03, 0.0], [0.0, -0.001, 0.0], [0.0, 0.0, 0.001]], dtype=DT)
+    st = fj2.initial_state()
+    s, new, _, dsdT = fj2.update_thermal(F, st, temperature=120.0)
+    assert float(new["alpha"]) > 0
+
+    def at(t: float) -> torch.Tensor:
+        return fj2.update(F, st, None, False, temperature=t)[0]
+
+    fd = (8 * (at(120.1) - at(119.9)) - (at(120.2) - at(119.8))) / (12 * 0.1)
+    torch.testing.assert_close(dsdT, fd, rtol=1e-6, atol=1e-6 * float(fd.abs().max()))
+    with pytest.raises(ValueError, match="small-strain model; FiniteStrainJ2 works with the deformation gradient"):
+        ThermoMechanical(FiniteStrainJ2(E=210e3, nu=0.3, sigma_y=300.0), expansion=1e-5)
 
 
 def test_per_point_temperatures() -> None:
@@ -423,3 +441,25 @@ def test_bad_input_messages() -> None:
     assert all(torch.equal(state[k], before[k]) for k in before)  # failed updates left the state untouched
     with pytest.raises(ValueError, match="do not wrap it twice"):
         ThermoMechanical(thermo)
+
+
+# ------------------------------------------------------------------------------------------------ example
+def test_thermal_bar_example(tmp_path: Path) -> None:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "thermal_bar.py"
+    spec = importlib.util.spec_from_file_location("_example_thermal_bar", path)
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    out = example.main(tmp_path, steps=13)
+    assert Path(out["figure"]).is_file()
+    assert 150.0 < out["yield_onset_hand_C"] < 170.0  # between 100 and 200 °C, where E falls and f_y does not
+    assert out["yield_onset_difference_C"] < 1e-8
+    assert out["elastic_max_rel_error"] < 1e-12 and out["closed_form_max_rel_error"] < 1e-12
+    assert out["free_bar_max_stress"] < 1e-9
+    assert out["expansion_table_max_rel_error"] < 2e-3  # the secant table against EN 1993-1-2's formula
+    # at 800 °C the bar has yielded and f_y fell to 0.11 f_y,20: the stress is near the yield stress there
+    assert -0.2 * 355.0 < out["stress_at_800C"] < -0.11 * 355.0
+    with pytest.raises(FileExistsError):  # a second run keeps the first run's figure
+        example.main(tmp_path, steps=2)

@@ -437,6 +437,10 @@ class ThermoMechanical(PathDependentMaterial):
             raise ValueError(f"{name} must be finite, got {_show(T)}")
         return T
 
+    def check_strain(self, strain: TensorLike, name: str | None = None) -> Tensor:
+        """The wrapped model's strain check (a symmetric strain, or F for a finite-strain model)."""
+        return self.mechanical.check_strain(strain) if name is None else self.mechanical.check_strain(strain, name)
+
     # -------------------------------------------------------------------------------------------- state
     def state_shapes(self) -> dict[str, tuple[int, ...]]:
         """The wrapped model's state entries plus ``temperature`` ``()`` (the temperature of the state)."""
