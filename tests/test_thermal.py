@@ -463,3 +463,16 @@ def test_thermal_bar_example(tmp_path: Path) -> None:
     assert -0.2 * 355.0 < out["stress_at_800C"] < -0.11 * 355.0
     with pytest.raises(FileExistsError):  # a second run keeps the first run's figure
         example.main(tmp_path, steps=2)
+
+
+def test_parameters_at_a_temperature_keep_the_gradient_and_the_catalogue_lists_the_wrapper() -> None:
+    from constitutive.models import describe_models
+
+    thermo = ThermoMechanical(J2Plasticity(E=210e3, nu=0.3, sigma_y=250.0), parameters={"sigma_y": _tab((250.0, 50.0))})
+    t = torch.tensor(100.0, dtype=DT, requires_grad=True)
+    sy = thermo.model_at(t).parameters["sigma_y"]  # with_parameters keeps a float64 tensor as it is: no copy
+    (g,) = torch.autograd.grad(sy, t)
+    assert float(g) == pytest.approx(-200.0 / 500.0, rel=1e-14)
+    entry = next(e for e in describe_models() if e["kind"] == "model" and e["name"] == "ThermoMechanical")
+    assert "temperature" in entry["summary"] and entry["parameters"] == []  # declares none
+    assert thermo.parameters.keys() == thermo.mechanical.parameters.keys()
