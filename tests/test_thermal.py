@@ -351,7 +351,7 @@ def test_table_interpolation_extrapolation_and_gradient() -> None:
     torch.testing.assert_close(one(torch.tensor([0.0, 99.0], dtype=DT)), torch.tensor([4.0, 4.0], dtype=DT))
 
 
-def test_secant_thermal_strain_and_function_dependence() -> None:
+def test_secant_thermal_strain_and_function_dependence(tmp_path: Path) -> None:
     fn = TemperatureFunction(alpha_function, reference="test_thermal:alpha_function")
     thermo = ThermoMechanical(
         LinearElastic(E=200e3, nu=0.3), expansion=fn, reference_temperature=20.0, initial_temperature=100.0
@@ -362,6 +362,9 @@ def test_secant_thermal_strain_and_function_dependence() -> None:
     torch.testing.assert_close(thermo.thermal_strain(T), expected[:, None, None] * I3, rtol=1e-14, atol=1e-20)
     assert thermo.to_dict()["temperature"]["expansion"] == {"function": "test_thermal:alpha_function"}
     assert TemperatureFunction("test_thermal:alpha_function").reference == "test_thermal:alpha_function"
+    again = load(thermo.save(tmp_path / "fn.toml"))  # [temperature.expansion] function = "test_thermal:..."
+    assert isinstance(again, ThermoMechanical) and again.to_dict() == thermo.to_dict()
+    torch.testing.assert_close(again.thermal_strain(T), thermo.thermal_strain(T), rtol=0, atol=0)
     with pytest.raises(ValueError, match="cannot be saved: give reference"):
         ThermoMechanical(LinearElastic(E=1.0, nu=0.3), expansion=lambda t: 1e-5 + 0 * t).to_dict()
 
