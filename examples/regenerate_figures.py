@@ -75,6 +75,7 @@ JOBS: list[tuple[str, str, Callable[[ModuleType], Any]]] = [
     ("calibration/inverse_block", "inverse_block*.png/.md", lambda m: m.main(FIGURES, overwrite=True)),
     ("artery_hgo", "artery_hgo.png", lambda m: m.main(FIGURES, overwrite=True)),
     ("finite_j2_simple_shear", "finite_j2_simple_shear.png", lambda m: m.main(FIGURES, overwrite=True)),
+    ("thermal_bar", "thermal_bar.png", lambda m: m.main(FIGURES, overwrite=True)),
 ]
 
 

@@ -129,3 +129,11 @@ __all__ += ["DruckerPrager", "MohrCoulomb"]
 from .anisotropic import FibreInvariants, HolzapfelGasserOgden, fibre_invariants, homogeneous_stretch  # noqa: E402
 
 __all__ += ["HolzapfelGasserOgden", "FibreInvariants", "fibre_invariants", "homogeneous_stretch"]
+from .thermal import (  # noqa: E402
+    TemperatureFunction,
+    TemperatureTable,
+    ThermoMechanical,
+    as_temperature_dependence,
+)
+
+__all__ += ["TemperatureTable", "TemperatureFunction", "ThermoMechanical", "as_temperature_dependence"]

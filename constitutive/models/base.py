@@ -168,6 +168,14 @@ class Material(Parametrised):
     def from_dict(cls, data: Mapping[str, Any], **kwargs: Any) -> Material:
         """Build a model from :meth:`to_dict` output (or a parameter file's content); called on
         :class:`Material` it dispatches on ``data["model"]``."""
+        if "temperature" in data:  # a temperature-dependent material (models/thermal.py)
+            from .thermal import ThermoMechanical
+
+            if cls is not Material and not issubclass(ThermoMechanical, cls):
+                raise ValueError(
+                    f"data describes a temperature-dependent model (ThermoMechanical), not a {cls.__name__}"
+                )
+            return ThermoMechanical.from_dict(data, **kwargs)
         name = data.get("model")
         target = cls
         if name is not None:
@@ -469,6 +477,9 @@ def write_toml(data: Mapping[str, Any], path: str | Path, *, overwrite: bool = F
     for k, v in scalars.items():
         lines.append(f"{k} = {_toml_value(v)}")
     for name, table in tables.items():
+        if name == "temperature":  # nested tables ([temperature.parameters.NAME]): models/thermal.py
+            lines += _toml_tables(name, table)
+            continue
         lines.append("")
         lines.append(f"[{name}]")
         for k, v in table.items():
@@ -476,6 +487,16 @@ def write_toml(data: Mapping[str, Any], path: str | Path, *, overwrite: bool = F
                 raise TypeError("write_toml supports one level of tables")
             lines.append(f"{k} = {_toml_value(v)}")
     return atomic_write_text(path, "\n".join(lines).lstrip("\n") + "\n", overwrite=overwrite)
+
+
+def _toml_tables(name: str, table: Mapping[str, Any]) -> list[str]:
+    """Lines of the table ``[name]`` and its nested tables ``[name.key]`` (for the ``[temperature]`` table)."""
+    lines = ["", f"[{name}]"]
+    nested = {k: v for k, v in table.items() if isinstance(v, Mapping)}
+    lines += [f"{k} = {_toml_value(v)}" for k, v in table.items() if not isinstance(v, Mapping)]
+    for k, v in nested.items():
+        lines += _toml_tables(f"{name}.{k}", v)
+    return lines
 
 
 def save(model: Material, path: str | Path, *, overwrite: bool = False, **metadata: Any) -> Path:
@@ -495,6 +516,8 @@ def save(model: Material, path: str | Path, *, overwrite: bool = False, **metada
     out: dict[str, Any] = {"material": material, "parameters": d["parameters"]}
     if d.get("options"):
         out["options"] = d["options"]
+    if "temperature" in d:  # a ThermoMechanical (models/thermal.py)
+        out["temperature"] = d["temperature"]
     return write_toml(out, path, overwrite=overwrite)
 
 
@@ -504,11 +527,13 @@ def load(path: str | Path, **kwargs: Any) -> Material:
     ``path`` may also be the stem of a shipped parameter file (e.g. ``"steel_s355"``; see
     :func:`constitutive.resources.list_materials`), found in the source tree's ``materials/`` folder or in the
     installed package. The file holds the tables ``[material]`` (``model = "..."`` plus free metadata),
-    ``[parameters]`` and, for models with options, ``[options]``; any other table or top-level key is refused
-    with a ``ValueError`` naming it (a misspelt ``[parameter]`` would otherwise be silently ignored).
+    ``[parameters]`` and, for models with options, ``[options]`` (and, for a temperature-dependent material,
+    ``[temperature]``: it loads as a :class:`~.thermal.ThermoMechanical`, see ``docs/temperature.md``); any other
+    table or top-level key is refused with a ``ValueError`` naming it (a misspelt ``[parameter]`` would otherwise
+    be silently ignored).
     """
 
-    tables = ("material", "parameters", "options")  # the tables save() writes
+    tables = ("material", "parameters", "options", "temperature")  # the tables save() writes
     p = Path(path)
     if not p.exists():
         if p.suffix in ("", ".toml"):
@@ -531,11 +556,11 @@ def load(path: str | Path, **kwargs: Any) -> Material:
     material = data.get("material", {})
     if "model" not in material:
         raise ValueError(f'{p}: the [material] table must name the model (model = "...")')
-    return Material.from_dict(
-        {
-            "model": material["model"],
-            "parameters": data.get("parameters", {}),
-            "options": data.get("options", {}),
-        },
-        **kwargs,
-    )
+    spec = {
+        "model": material["model"],
+        "parameters": data.get("parameters", {}),
+        "options": data.get("options", {}),
+    }
+    if "temperature" in data:  # loads as a ThermoMechanical (models/thermal.py)
+        spec["temperature"] = data["temperature"]
+    return Material.from_dict(spec, **kwargs)

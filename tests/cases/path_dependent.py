@@ -313,3 +313,26 @@ def _camclay(id: str, **kw) -> PathDependentCase:
 
 
 PATH_CASES += [_camclay("CamClay-nu-OC", pc0=150.0, nu=0.3), _camclay("CamClay-G-NC", pc0=100.0, G=2000.0, p_t=5.0)]
+
+
+# ThermoMechanical (constitutive.models.thermal, tests/test_thermal.py): J2 with Voce hardening wrapped with
+# temperature-dependent E, sigma_y and Q and a thermal expansion; the harness drives no temperature, so every step
+# stays at the initial temperature (parameters from the tables there): the wrapper's state, checks, tangent,
+# serialisation and failed updates.
+def _thermo_j2(d: torch.dtype) -> PathDependentMaterial:
+    from constitutive.models import TemperatureTable, ThermoMechanical
+
+    return ThermoMechanical(
+        J2Plasticity(_E, _NU, _SY, hardening=Voce(300.0, 20.0), dtype=d),
+        parameters={
+            "E": TemperatureTable([20.0, 600.0], [_E, 0.5 * _E]),
+            "sigma_y": {"temperature": [20.0, 300.0, 600.0], "value": [_SY, 0.9 * _SY, 0.4 * _SY]},
+            "Q": TemperatureTable([20.0, 600.0], [300.0, 150.0]),
+        },
+        expansion=TemperatureTable([20.0, 600.0], [1.2e-5, 1.5e-5]),
+        reference_temperature=20.0,
+        initial_temperature=250.0,
+    )
+
+
+PATH_CASES += [_j2("ThermoMechanical-J2-voce", _thermo_j2)]
