@@ -411,7 +411,7 @@ def test_read_card_refuses_what_no_model_reproduces():
         "D2 = 0.5 adds": "*HYPERELASTIC, YEOH\n0.3, -0.01, 0.002, 0.04, 0.5, 0.0",
         "first plastic strain": "*ELASTIC\n1000.0, 0.3\n*PLASTIC\n5.0, 0.01\n6.0, 0.1",
         "decreases": "*ELASTIC\n1000.0, 0.3\n*PLASTIC\n5.0, 0.0\n4.0, 0.1",
-        "no temperature columns": "*ELASTIC\n1000.0, 0.3, 20.0",
+        "no temperature columns": "*ELASTIC, TYPE=ENGINEERING CONSTANTS\n1., 1., 1., 0.1, 0.1, 0.1, 1., 1.\n1., 20.0",
         "TYPE=TRACTION is not read": "*ELASTIC, TYPE=TRACTION\n1.0, 2.0, 3.0",
         "HARDENING=KINEMATIC": "*ELASTIC\n1000.0, 0.3\n*PLASTIC, HARDENING=KINEMATIC\n5.0, 0.0\n6.0, 0.1",
         "MARLOW has no package model": "*HYPERELASTIC, MARLOW\n",

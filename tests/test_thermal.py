@@ -306,10 +306,32 @@ def test_per_point_temperatures() -> None:
     torch.testing.assert_close(dsdT, -(3 * K * 1e-5) * I3.expand(3, 3, 3), rtol=1e-13, atol=0)
     torch.testing.assert_close(st["temperature"], T)
     torch.testing.assert_close(thermo.thermal_strain(T), (1e-5 * T)[:, None, None] * I3)
-    # temperature-dependent parameters need one temperature for the batch
+    # temperature-dependent parameters at different per-point temperatures: one update per distinct temperature,
+    # each point equal to the point updated alone (J2 with T-dependent yield stress, plastic and elastic points)
     tdep = ThermoMechanical(LinearElastic(E=200e3, nu=0.25), parameters={"E": _tab((200e3, 100e3))})
-    with pytest.raises(ValueError, match="one temperature for the whole batch"):
-        tdep.update(torch.zeros(3, 3, 3, dtype=DT), tdep.initial_state((3,)), temperature=T)
+    j2t = ThermoMechanical(
+        J2Plasticity(E=200e3, nu=0.3, sigma_y=250.0, H=1000.0),
+        parameters={"sigma_y": _tab((250.0, 150.0))},
+        expansion=1e-5,
+    )
+    Tb = torch.tensor([[20.0, 150.0, 220.0], [150.0, 20.0, 60.0]], dtype=DT)
+    eps = _sym(7, 6, 2e-3).reshape(2, 3, 3, 3) * torch.tensor([1.0, 0.05], dtype=DT)[:, None, None, None]
+    for model in (tdep, j2t):
+        st0 = model.initial_state((2, 3))
+        s_b, st_b, C_b, d_b = model.update_thermal(eps, st0, temperature=Tb)
+        s_u, st_u, C_u = model.update(eps, st0, temperature=Tb)
+        torch.testing.assert_close(s_u, s_b, rtol=0, atol=0)
+        torch.testing.assert_close(C_u, C_b, rtol=0, atol=0)
+        for i in range(2):
+            for j in range(3):
+                one = {k: v[i, j] for k, v in st0.items()}
+                s1, st1, C1, d1 = model.update_thermal(eps[i, j], one, temperature=Tb[i, j])
+                torch.testing.assert_close(s_b[i, j], s1, rtol=1e-14, atol=1e-12)
+                torch.testing.assert_close(C_b[i, j], C1, rtol=1e-14, atol=1e-9)
+                torch.testing.assert_close(d_b[i, j], d1, rtol=1e-12, atol=1e-12)
+                for k in st1:
+                    torch.testing.assert_close(st_b[k][i, j], st1[k], rtol=1e-14, atol=1e-15)
+    assert bool((st_b["alpha"] > 0).any()) and bool((st_b["alpha"] == 0).any())  # plastic and elastic points
     same = torch.full((3,), 100.0, dtype=DT)  # equal per-point temperatures are one temperature
     s_same = tdep.update(_sym(5, 3, 1e-3), tdep.initial_state((3,)), temperature=same)[0]
     torch.testing.assert_close(s_same, tdep.model_at(100.0).stress(_sym(5, 3, 1e-3)), rtol=1e-14, atol=1e-12)

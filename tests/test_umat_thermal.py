@@ -484,3 +484,27 @@ def test_thermal_j2_generation_refuses_what_it_does_not_cover() -> None:
         thermal_j2_umat(ThermoJ2(J2Plasticity(E, NU, 300.0), {"nu": Table([0.0, 100.0], [0.3, 0.5])}, 0.0, 0, 0))
     with pytest.raises(UMATGenerationError, match="ThermoMechanical"):
         thermal_j2_umat(J2Plasticity(E, NU, 300.0))
+
+
+def test_generate_umat_of_the_real_thermomechanical_matches_it_through_the_bridge(thermal_j2: tuple) -> None:
+    """The package's ThermoMechanical with the double's tables: ``generate_umat`` finds the registered generator,
+    the PROPS equal the double's, and the compiled UMAT matches ThermoMechanical.update_thermal (stress, DDSDDE,
+    DDSDDT, STATEV) along the temperature ramp to 1e-10 — the model, the double and the UMAT are three routes."""
+    from constitutive.export import generate_umat
+    from constitutive.models import TemperatureTable, ThermoMechanical
+
+    double, g_double, path = thermal_j2
+    real = ThermoMechanical(
+        double.mechanical,
+        parameters={k: TemperatureTable(t.temperatures, t.values) for k, t in double.dependencies.items()},
+        expansion=TemperatureTable(double.expansion.temperatures, double.expansion.values),
+        reference_temperature=TREF,
+        initial_temperature=25.0,
+    )
+    g = generate_umat(real)
+    assert g.props == g_double.props and g.thermal
+    u = UMAT(path, g.props, nstatv=g.nstatv, flags=STRICT_FLAGS, temp=25.0)
+    rep = compare_umat(u, real, [_ramp_path()], state_map={"alpha": 6}, temperature=RAMP)
+    assert rep.rows[-1]["state_values"]["alpha"] > 1e-3
+    assert max(rep.max_stress_difference, rep.max_tangent_difference, rep.max_ddsddt_difference) <= 1e-10, str(rep)
+    assert rep.max_state_difference <= 1e-10, str(rep)

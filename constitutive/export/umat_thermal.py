@@ -53,6 +53,7 @@ import torch
 
 from ..models.hardening import Linear, Swift, Voce
 from ..models.plasticity import J2Plasticity, Perzyna
+from ..models.thermal import ThermoMechanical
 from .umat_generator import (
     GeneratedUMAT,
     UMATGenerationError,
@@ -60,6 +61,7 @@ from .umat_generator import (
     _declared,
     _fstr,
     _model_repr,
+    register_umat_generator,
     umat_generator,
 )
 
@@ -337,3 +339,7 @@ def thermal_j2_umat(model: Any, *, units: str | None = None) -> GeneratedUMAT:
     g.units = units.strip() if units else "unspecified"
     g.source = _assemble(g)
     return g
+
+
+#: ``generate_umat(ThermoMechanical(J2Plasticity(...), ...))`` (and ``constitutive export umat``) use this generator.
+register_umat_generator(ThermoMechanical, thermal_j2_umat)

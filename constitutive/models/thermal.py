@@ -37,12 +37,12 @@ Conventions, named once (Abaqus's, so that a material here and an Abaqus/Calculi
   :math:`g(u) = \partial(u : \sigma)/\partial T`, linear in the seed ``u``, :math:`d\sigma/dT = \partial g/\partial
   u`), for any batch at once.
 
-Limitations: parameters are scalars of the wrapped model, so temperature-dependent parameters need one temperature
-for the whole batch (a per-point temperature that differs between points is refused with a ``ValueError``);
-per-point temperatures work for the thermal strain alone. Thermal expansion is refused for models whose strain is
-not the small strain (hyperelastic, finite-strain J2: their kinematics would need :math:`F = F_m F_{th}`);
-temperature-dependent parameters work for them. Models that take the temperature themselves
-(``temperature_dependent = True``, e.g. a UMAT) are not wrapped.
+Limitations: parameters are scalars of the wrapped model, so with temperature-dependent parameters a batch whose
+points have different temperatures is updated once per distinct temperature (its cost grows with the number of
+distinct temperatures; per-point temperatures cost nothing extra for the thermal strain alone). Thermal expansion
+is refused for models whose strain is not the small strain (hyperelastic, finite-strain J2: their kinematics would
+need :math:`F = F_m F_{th}`); temperature-dependent parameters work for them. Models that take the temperature
+themselves (``temperature_dependent = True``, e.g. a UMAT) are not wrapped.
 """
 
 from __future__ import annotations
@@ -504,9 +504,12 @@ class ThermoMechanical(PathDependentMaterial):
         need_tangent:
             ``False`` skips the tangent (returned as ``None``).
         temperature:
-            :math:`T_{n+1}`, 0-d or per point (``None``: unchanged). Per-point values that differ are refused
-            when parameters depend on temperature.
+            :math:`T_{n+1}`, 0-d or per point (``None``: unchanged). With temperature-dependent parameters,
+            points at different temperatures are updated once per distinct temperature.
         """
+        groups = self._temperature_groups(strain, state, temperature)
+        if groups is not None:
+            return self._by_temperature(groups, dt, need_tangent, thermal=False)[:3]  # type: ignore[return-value]
         eps, inner, T1, Tpar, batch = self._prepare_thermal(strain, state, temperature)
         model = self.model_at(Tpar) if Tpar is not None else self.mechanical
         eps_m = eps - self.thermal_strain(T1) if self.expansion is not None else eps
@@ -531,6 +534,9 @@ class ThermoMechanical(PathDependentMaterial):
         exact: automatic differentiation through the update (the return map's implicit derivative) by one
         reverse pass and one pass through its gradient.
         """
+        groups = self._temperature_groups(strain, state, temperature)
+        if groups is not None:
+            return self._by_temperature(groups, dt, True, thermal=True)  # type: ignore[return-value]
         stress, new_state, C = self.update(strain, state, dt, True, temperature=temperature)
         eps, inner, T1, Tpar, batch = self._prepare_thermal(strain, state, temperature)
         inner = {k: v.detach() for k, v in inner.items()}
@@ -552,6 +558,73 @@ class ThermoMechanical(PathDependentMaterial):
         if dsdT is None:
             dsdT = torch.zeros_like(stress)
         return stress, new_state, C, dsdT.detach().expand_as(stress).clone()
+
+    def _temperature_groups(
+        self, strain: TensorLike, state: Mapping[str, Tensor], temperature: TensorLike | None
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor, torch.Size] | None:
+        """``None`` unless parameters depend on temperature and the points have different temperatures; then the
+        strain ``(N, 3, 3)``, the state entries and :math:`T_{n+1}` ``(N,)`` flattened over the batch, and the batch
+        shape (for :meth:`_by_temperature`)."""
+        if not self.dependencies or temperature is None:
+            return None
+        T1 = self._temperature(temperature, "temperature").detach()
+        flat = T1.reshape(-1)
+        if flat.numel() <= 1 or bool((flat == flat[0]).all()):
+            return None
+        eps = self.check_strain(strain).to(dtype=self.dtype, device=self.device)
+        tails: dict[str, tuple[int, ...]] = {"temperature": ()}
+        if isinstance(self.mechanical, PathDependentMaterial):
+            tails.update(self.mechanical.state_shapes())
+        entries, common = self._broadcast_state(state, eps.shape[:-2], tails)
+        try:
+            batch = torch.broadcast_shapes(common, T1.shape)
+        except RuntimeError:
+            raise ValueError(
+                f"temperature of shape {tuple(T1.shape)} does not broadcast with the strain batch shape "
+                f"{tuple(eps.shape[:-2])}"
+            ) from None
+        n = math.prod(batch)
+        flat_state = {k: v.expand(*batch, *tails[k]).reshape(n, *tails[k]) for k, v in entries.items()}
+        return eps.expand(*batch, 3, 3).reshape(n, 3, 3), flat_state, T1.expand(batch).reshape(n), batch
+
+    def _by_temperature(
+        self,
+        groups: tuple[Tensor, dict[str, Tensor], Tensor, torch.Size],
+        dt: float | Tensor | None,
+        need_tangent: bool,
+        thermal: bool,
+    ) -> tuple[Tensor, dict[str, Tensor], Tensor | None, Tensor | None]:
+        """Points at different temperatures with temperature-dependent parameters: one update per distinct
+        temperature (the wrapped model's parameters are scalars), results scattered back into the batch. The cost
+        grows with the number of distinct temperatures, not with the number of points."""
+        eps, st, T, batch = groups
+        n = T.shape[0]
+        dtv = dt.expand(batch).reshape(n) if isinstance(dt, Tensor) and dt.ndim > 0 else None
+        values, inverse = torch.unique(T, return_inverse=True)
+        outs: list[tuple[Tensor, Tensor, tuple[Any, ...]]] = []
+        for k in range(values.numel()):
+            idx = (inverse == k).nonzero().reshape(-1)
+            sub = {key: v.index_select(0, idx) for key, v in st.items()}
+            dtk = dtv.index_select(0, idx) if dtv is not None else dt
+            if thermal:
+                res: tuple[Any, ...] = self.update_thermal(eps.index_select(0, idx), sub, dtk, temperature=values[k])
+            else:
+                res = self.update(eps.index_select(0, idx), sub, dtk, need_tangent, temperature=values[k])
+            outs.append((idx, values[k], res))
+        first = outs[0][2]
+
+        def scatter(pick: Callable[[tuple[Any, ...]], Tensor]) -> Tensor:
+            ref = pick(first)
+            out = torch.empty((n, *ref.shape[1:]), dtype=ref.dtype, device=ref.device)
+            for idx, _, res in outs:
+                out.index_copy_(0, idx, pick(res))
+            return out.reshape(*batch, *ref.shape[1:])
+
+        stress = scatter(lambda r: r[0])
+        new_state = {key: scatter(lambda r, key=key: r[1][key]) for key in first[1]}
+        C = scatter(lambda r: r[2]) if first[2] is not None else None
+        dsdT = scatter(lambda r: r[3]) if thermal else None
+        return stress, new_state, C, dsdT
 
     def _prepare_thermal(
         self, strain: TensorLike, state: Mapping[str, Tensor], temperature: TensorLike | None
