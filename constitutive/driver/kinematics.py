@@ -134,7 +134,9 @@ def model_evaluator(model: Any, kin: SmallStrain | FiniteStrain, tangent: Tangen
             )
         if finite_history(model):
 
-            def evaluate_finite_history(x: Tensor, state: Any, dt: float) -> tuple[Tensor, Any, Tensor]:
+            def evaluate_finite_history(
+                x: Tensor, state: Any, dt: float, temperature: Tensor | None = None
+            ) -> tuple[Tensor, Any, Tensor]:
                 F = kin.tensor(x, "F")
                 if bool((torch.linalg.det(F) <= 0).any()):
                     raise ValueError("the Newton iterate has det F <= 0 (the step is too large for the material)")
@@ -143,7 +145,9 @@ def model_evaluator(model: Any, kin: SmallStrain | FiniteStrain, tangent: Tangen
 
             return evaluate_finite_history
 
-        def evaluate_finite(x: Tensor, state: Any, dt: float) -> tuple[Tensor, Any, Tensor]:
+        def evaluate_finite(
+            x: Tensor, state: Any, dt: float, temperature: Tensor | None = None
+        ) -> tuple[Tensor, Any, Tensor]:
             F = kin.tensor(x, "F")
             if bool((torch.linalg.det(F) <= 0).any()):
                 raise ValueError("the Newton iterate has det F <= 0 (the step is too large for the material)")
@@ -152,9 +156,14 @@ def model_evaluator(model: Any, kin: SmallStrain | FiniteStrain, tangent: Tangen
         return evaluate_finite
     if isinstance(model, PathDependentModel):
 
-        def evaluate_history(x: Tensor, state: Any, dt: float) -> tuple[Tensor, Any, Tensor]:
+        def evaluate_history(
+            x: Tensor, state: Any, dt: float, temperature: Tensor | None = None
+        ) -> tuple[Tensor, Any, Tensor]:
             eps = kin.tensor(x, "strain")
-            sig, new_state, C = model.update(eps, state, dt)
+            if temperature is None:
+                sig, new_state, C = model.update(eps, state, dt)
+            else:  # a temperature-dependent model (the temperature contract): T_{n+1}; the state carries T_n
+                sig, new_state, C = model.update(eps, state, dt, temperature=temperature)
             if replacement is not None:
                 C = replacement(eps, state, dt)
             return kin.vec(sig, "stress"), new_state, kin.matrix(C)
@@ -163,7 +172,9 @@ def model_evaluator(model: Any, kin: SmallStrain | FiniteStrain, tangent: Tangen
     if isinstance(model, StressTangentMap):
         both = isinstance(model, SmallStrainModel)  # stress_and_tangent: one evaluation
 
-        def evaluate_elastic(x: Tensor, state: Any, dt: float) -> tuple[Tensor, Any, Tensor]:
+        def evaluate_elastic(
+            x: Tensor, state: Any, dt: float, temperature: Tensor | None = None
+        ) -> tuple[Tensor, Any, Tensor]:
             eps = kin.tensor(x, "strain")
             if both:
                 sig, C = cast(SmallStrainModel, model).stress_and_tangent(eps)

@@ -13,8 +13,9 @@ import torch
 from ..models.base import ConvergenceError
 from ..tensor import Tensor
 
-#: ``evaluate(x_vec, state_n, dt) -> (y_vec, new_state, K)``: the model in the driver's component vectors.
-Evaluator = Callable[[Tensor, Any, float], tuple[Tensor, Any, Tensor]]
+#: ``evaluate(x_vec, state_n, dt, temperature) -> (y_vec, new_state, K)``: the model in the driver's component
+#: vectors; ``temperature`` is the temperature at the end of the step ``T_{n+1}`` (``None``: no temperature, or held).
+Evaluator = Callable[[Tensor, Any, float, "Tensor | None"], tuple[Tensor, Any, Tensor]]
 
 
 @dataclass(frozen=True)
@@ -88,9 +89,11 @@ def implicit_correction(
     target: Tensor,
     control: Control,
     dt: float,
+    temperature: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Any]:
     r"""One graph-carrying Newton correction from the converged (graph-free) point ``x``: returns ``(x, y,
-    new_state)`` whose derivatives are the implicit-function derivatives (module docstring).
+    new_state)`` whose derivatives are the implicit-function derivatives (module docstring); ``temperature``:
+    ``T_{n+1}`` of the step (``None``: none).
 
     ``state`` is the start-of-step state with its graph. The stress-controlled block of the tangent is detached:
     at convergence the residual vanishes, so the tangent's own derivative contributes nothing.
@@ -101,11 +104,11 @@ def implicit_correction(
     x = x.index_copy(-1, e_idx, target[..., e_idx])
     try:
         if s_idx.numel():
-            y, _, K = evaluate(x, state, dt)
+            y, _, K = evaluate(x, state, dt, temperature)
             K_ss = K.detach()[..., s_idx[:, None], s_idx[None, :]]
             dx_s = -torch.linalg.solve(K_ss, (y - target)[..., s_idx])
             x = x + torch.zeros_like(x).index_copy(-1, s_idx, dx_s)
-        y, new_state, _ = evaluate(x, state, dt)
+        y, new_state, _ = evaluate(x, state, dt, temperature)
     except (ConvergenceError, ValueError, RuntimeError) as err:
         raise StepFailure(f"the model failed in the differentiable Newton correction: {err}") from err
     return x, y, new_state
@@ -142,8 +145,10 @@ class _Step:
         dt: float,
         x0: Tensor,
         settings: NewtonSettings,
+        temperature: Tensor | None = None,
     ) -> None:
         self.evaluate, self.state, self.target, self.dt, self.settings = evaluate, start.state, target, dt, settings
+        self.temperature = temperature
         self.s_idx, self.e_idx = control
         self.history: list[Tensor] = []
         self.strain_scale = torch.maximum(
@@ -153,7 +158,7 @@ class _Step:
 
     def assess(self, x: Tensor, it: int) -> _Trial:
         try:
-            y, new_state, K = self.evaluate(x, self.state, self.dt)
+            y, new_state, K = self.evaluate(x, self.state, self.dt, self.temperature)
         except (ConvergenceError, ValueError, RuntimeError) as err:
             failure = StepFailure(
                 f"the model failed at Newton iteration {it}: {err}",
@@ -230,10 +235,12 @@ def newton_step(
     dt: float,
     x0: Tensor,
     settings: NewtonSettings,
+    temperature: Tensor | None = None,
 ) -> StepResult:
     """One load step from ``start`` to ``target`` (``(*B, n)``, strain-controlled slots: strains, the others:
-    stresses) over ``dt``; ``x0`` is the reference vector (0 or I). Raises :class:`StepFailure`."""
-    step = _Step(evaluate, start, target, control, dt, x0, settings)
+    stresses) over ``dt``, to the temperature ``temperature`` (``T_{n+1}``, ``(*B)``; ``None``: none or held, the
+    state carries ``T_n``); ``x0`` is the reference vector (0 or I). Raises :class:`StepFailure`."""
+    step = _Step(evaluate, start, target, control, dt, x0, settings, temperature)
     x = _first_iterate(start, target, control, settings.predictor)
     mixed = control.s_idx.numel() > 0
     converged = torch.zeros(x.shape[:-1], dtype=torch.bool, device=x.device)
