@@ -17,7 +17,15 @@ from ..check.tolerances import check_positive, default_rtol
 from ..contracts import is_path_dependent
 from ..paths import LoadPath, labels_for
 from ..tensor import Tensor
-from .kinematics import FiniteStrain, SmallStrain, TangentFn, finite_history, model_evaluator
+from .kinematics import (
+    FiniteStrain,
+    SmallStrain,
+    StateMap,
+    TangentFn,
+    finite_history,
+    mandel_route,
+    model_evaluator,
+)
 from .newton import Control, NewtonSettings, StepFailure, StepResult, StepStart, implicit_correction, newton_step
 from .result import DriverError, DriveResult, Recorder
 from .tangent_errors import newton_tangent_errors, thermal_tangent_errors
@@ -196,6 +204,13 @@ class _Drive:
         )
         self.kin = kin
         self.evaluate = model_evaluator(model, kin, tangent)
+        # A model's Mandel-native route (J2's kernel), when it has one: no conversions inside Newton; the state is
+        # held in the model's Mandel form and recorded in the tensor form.
+        self.state_in: StateMap = _same
+        self.state_out: StateMap = _same
+        route = None if differentiable else mandel_route(model, kin, tangent)
+        if route is not None:
+            self.evaluate, self.state_in, self.state_out = route
         # The differentiable correction always uses the model's own tangent: only then is it the exact derivative.
         self.exact = model_evaluator(model, kin, None) if differentiable else self.evaluate
         self.newton_mode = torch.no_grad if differentiable else contextlib.nullcontext
@@ -209,9 +224,11 @@ class _Drive:
         self.state = model.initial_state(batch) if is_history else None
         self.thermal_path = path.thermal
         self.T = self._initial_temperature()
+        if self.state is not None:
+            self.state = self.state_in(self.state)
         self.K_prev: Tensor | None = None
         self.t = 0.0
-        self.rec = Recorder(kin, batch, dtype, device, differentiable)
+        self.rec = Recorder(kin, batch, dtype, device, differentiable, None if route is None else self.state_out)
         no_history = torch.zeros(0, *batch, dtype=dtype, device=device)
         zero = torch.zeros(batch, dtype=dtype, device=device)
         self.rec.add(self.t, self.x, self.y, self.state, no_history, zero, None, -1, None, 0, 0.0, self.T)
@@ -290,6 +307,7 @@ class _Drive:
         values = seg.target(kinematics, self.dtype, self.device).expand(*self.batch, kin.n)
         end = torch.where(is_strain, kin.from_components(values, "strain"), kin.from_components(values, "stress"))
         begin = torch.where(is_strain, self.x, self.y)
+        kin.strict = True  # the first tangent of the segment is checked for minor symmetry (SmallStrain.matrix)
         # The temperature: linear from the value reached at the segment start to the segment's target (or held).
         T_begin = T_end = self.T
         if T_begin is not None and (T_target := seg.temperature_target(self.dtype, self.device)) is not None:
@@ -385,3 +403,8 @@ def _range(T: Tensor) -> str:
     """A temperature field in words: one number, or its range over the batch."""
     lo, hi = float(T.detach().min()), float(T.detach().max())
     return f"{lo:.6g}" if lo == hi else f"{lo:.6g} to {hi:.6g}"
+
+
+def _same(state: Any) -> Any:
+    """The identity map of a state (models evaluated in their own form)."""
+    return state

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -327,8 +327,12 @@ class Recorder:
         dtype: torch.dtype,
         device: torch.device,
         differentiable: bool = False,
+        state_out: Callable[[Any], Any] | None = None,
     ) -> None:
         self.kin, self.batch, self.differentiable = kin, batch, differentiable
+        #: Converts a stacked state of the evaluator's form (e.g. J2's Mandel vectors) to the model's own form;
+        #: ``None``: the same form. States are recorded as the evaluator holds them and converted once, stacked.
+        self.state_out = state_out
         self.times: list[float] = []
         self.xs: list[Tensor] = []
         self.ys: list[Tensor] = []
@@ -388,12 +392,9 @@ class Recorder:
         def out(t: Tensor) -> Tensor:  # differentiable: keep the graph and the device
             return t if self.differentiable else t.detach().cpu()
 
-        strain = out(torch.stack([kin.tensor(x, kin.names[0]) for x in self.xs]))
-        stress = out(torch.stack([kin.tensor(y, kin.names[1]) for y in self.ys]))
-        state: dict[str, Tensor] = {}
-        if self.states[0] is not None:
-            for name in self.states[0]:
-                state[name] = out(torch.stack([torch.as_tensor(s[name]) for s in self.states]))
+        strain = out(kin.tensor(torch.stack(self.xs), kin.names[0]))  # one conversion of the stacked vectors
+        stress = out(kin.tensor(torch.stack(self.ys), kin.names[1]))
+        state = {name: out(value) for name, value in self.stacked_states().items()}
         return DriveResult(
             kinematics=kin.kind,
             labels=tuple(labels),
@@ -414,6 +415,15 @@ class Recorder:
             failure=_first_failure(model, state, self.times),
             temperature=self.temperature_record(),
         )
+
+    def stacked_states(self, steps: list[int] | None = None) -> dict[str, Tensor]:
+        """The states recorded at ``steps`` (default: all), stacked ``(len(steps), *B, ...)`` in the model's own
+        form; ``{}`` for a model without history."""
+        if not self.states or self.states[0] is None:
+            return {}
+        chosen = self.states if steps is None else [self.states[k] for k in steps]
+        stacked = {name: torch.stack([torch.as_tensor(s[name]) for s in chosen]) for name in self.states[0]}
+        return stacked if self.state_out is None else dict(self.state_out(stacked))
 
     def temperature_record(self) -> Tensor | None:
         """The recorded temperatures ``(n+1, *B)``, detached on the CPU (``None`` when none was recorded)."""

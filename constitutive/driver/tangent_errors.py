@@ -62,12 +62,12 @@ def newton_tangent_errors(model: Any, kin: SmallStrain | FiniteStrain, rec: Reco
         if kin.kind == "finite" and rec.states[0] is None:
             fn = model.first_piola
         elif kin.kind == "finite":
-            start = {name: torch.stack([rec.states[k][name] for k in idx.tolist()]) for name in rec.states[0]}
+            start = rec.stacked_states(idx.tolist())
 
             def fn(F: Tensor, start: dict[str, Tensor] = start, dt: float = dt) -> Tensor:
                 return model.first_piola_update(F, start, dt)[0]
         elif is_path_dependent(model):
-            start = {name: torch.stack([rec.states[k][name] for k in idx.tolist()]) for name in rec.states[0]}
+            start = rec.stacked_states(idx.tolist())
 
             if temps is not None:
                 T_end = temps[idx]
@@ -118,7 +118,7 @@ def thermal_tangent_errors(model: Any, rec: Recorder) -> Tensor:
     dts = torch.tensor(rec.dts[1:], dtype=torch.float64)
     for dt in torch.unique(dts).tolist():
         idx = torch.nonzero(dts == dt).flatten()
-        start = {name: torch.stack([rec.states[k][name] for k in idx.tolist()]) for name in rec.states[0]}
+        start = rec.stacked_states(idx.tolist())
         e, T = eps[idx], temps[idx]
         sigma, _, _, D = model.update_thermal(e, start, dt, temperature=T)
         h = torch.finfo(T.dtype).eps ** (1.0 / 3.0) * T.abs().clamp_min(1.0)
