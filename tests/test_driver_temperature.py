@@ -129,6 +129,9 @@ def test_constrained_bar_closed_form_at_every_step() -> None:
     drive(plain, bar_path())
     assert plain.calls and all(b - a == pytest.approx(145.0) for a, b in plain.calls)
     assert float(res.tangent_error.max()) < 1e-8 and float(res.thermal_tangent_error.max()) < 1e-8
+    # the differentiable mode's extra correction sees the same T_{n+1}
+    diff = drive(_ThermoElastic(k=4e-4), bar_path(), differentiable=True)
+    assert torch.allclose(diff.stress.detach(), res.stress, rtol=1e-12, atol=1e-9)
     text = res.summary()
     assert "temperature: 20 -> 600" in text and "thermal tangent check (dσ/dT): PASS" in text
 

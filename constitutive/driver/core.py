@@ -82,7 +82,12 @@ def drive(
         :class:`~constitutive.models.base.Material` (``stress_and_tangent``), or, on a finite path, a model with
         ``first_piola(F)`` and ``first_elasticity(F)``.
     path:
-        a :class:`~constitutive.paths.LoadPath` (see :mod:`constitutive.paths` for the standard modes).
+        a :class:`~constitutive.paths.LoadPath` (see :mod:`constitutive.paths` for the standard modes). A path with
+        a temperature (segment targets, ``initial_temperature``) needs a temperature-dependent model
+        (``model.temperature_dependent``, e.g. ``ThermoMechanical``): every model call of a step gets
+        ``update(strain, state_n, dt, temperature=T_{n+1})``, ``T`` linear over a segment like every target
+        (cutback sub-steps included); ``ValueError`` for a model that does not take a temperature. The result
+        records the temperature (``result.temperature``, the ``T`` column).
     batch_shape:
         drive a batch of points (the batch shape is broadcast with the path's own target shape).
     max_iter, rtol, atol:
@@ -107,6 +112,8 @@ def drive(
         verify the Newton tangent of every converged step against central finite differences of that step's
         stress map (the engine of :mod:`constitutive.check`; all steps in one batched pass after the run, so the
         cost is that of about a dozen model calls); errors land in ``result.tangent_error`` and the summary line.
+        A temperature-dependent model with ``update_thermal`` also gets its dσ/dT checked by central differences
+        in the temperature (``result.thermal_tangent_error``, a second summary line).
     tangent_tolerance:
         the pass threshold of that summary line (positive; default from the model's dtype,
         :func:`constitutive.check.default_rtol`: 1e-6 in float64, 1e-3 in float32).
