@@ -19,7 +19,7 @@ def load_path_file(path: str | Path) -> tuple[Any, LoadPath, dict[str, Any]]:
     the load-path file) or an inline ``[model]`` table (``name = "J2Plasticity"``, ``[model.parameters]``,
     ``[model.options]``; a ``[model.temperature]`` table -- ``reference``, ``initial``, ``expansion``,
     ``[model.temperature.parameters]``, the keys of ``ThermoMechanical.to_dict()["temperature"]`` -- wraps the model
-    in :class:`constitutive.models.thermal.ThermoMechanical`). The path from ``[path]`` and/or ``[[steps]]``, its
+    in ``constitutive.models.thermal.ThermoMechanical``). The path from ``[path]`` and/or ``[[steps]]``, its
     temperature from ``[temperature]`` (:func:`constitutive.paths.path_from_dict`).
     ``settings``: the ``[driver]`` table (``max_iter``, ``rtol``, ``atol``, ``line_search``, ``cutbacks``,
     ``check_tangent``, ``tangent_tolerance``, ``predictor``) and the ``[output]`` table (``csv``, ``figure``, ``x``,
@@ -80,7 +80,7 @@ def load_path_file(path: str | Path) -> tuple[Any, LoadPath, dict[str, Any]]:
 
 
 def thermal_model(model: Material, table: Any, source: str | Path = "<model>") -> Any:
-    """``model`` wrapped in ``ThermoMechanical`` (:mod:`constitutive.models.thermal`, the temperature contract) from
+    """``model`` wrapped in ``ThermoMechanical`` (``constitutive.models.thermal``, the temperature contract) from
     a ``[model.temperature]`` table: ``reference`` (T_ref, default 0), ``initial`` (T_I, default T_ref),
     ``expansion`` (the secant α: a number, ``{temperature = [...], value = [...]}`` or ``{function = "..."}``) and
     ``parameters`` (``{name = {temperature = [...], value = [...]}}``)."""
