@@ -16,6 +16,11 @@ Conventions, stated once:
   :math:`F_{ij}` or of the first Piola--Kirchhoff stress :math:`P_{ij}` (:data:`FINITE_LABELS`: the six Voigt
   labels followed by ``32 31 21``). On a finite path ``strain`` means F and ``stress`` means P.
 * Paths start from the virgin, stress-free state: zero strain (F = I) and zero stress at time 0.
+* **Temperature** (optional, small-strain paths, for temperature-dependent models such as
+  ``constitutive.models.thermal.ThermoMechanical``): a segment may carry a temperature ``temperature`` reached at
+  its end, linear in between like every target, held when not given; :attr:`LoadPath.initial_temperature` is the
+  temperature at time 0 (``None``: the model's own initial temperature, ``state["temperature"]`` of
+  ``model.initial_state``). Temperatures are in the user's unit (°C or K).
 
 Standard modes (:data:`MODES`), each driven by one amplitude :math:`a` (by strain unless ``by="stress"``):
 
@@ -38,6 +43,7 @@ other component keeps its control.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,13 +127,16 @@ class Segment:
     ``strain`` and ``stress`` map component labels to the values reached at the end of the segment (floats, or
     tensors of the batch shape for a batch of points with different targets); every component must appear in
     exactly one of them. ``increments`` equal steps cover ``duration`` (time matters for rate-dependent models).
-    On a finite-strain path ``strain`` holds F components and ``stress`` P components.
+    On a finite-strain path ``strain`` holds F components and ``stress`` P components. ``temperature`` (optional;
+    a number or a tensor of the batch shape) is the temperature reached at the end of the segment, linearly
+    interpolated over its steps; ``None`` holds the temperature reached at its start.
     """
 
     strain: dict[str, Any] = field(default_factory=dict)
     stress: dict[str, Any] = field(default_factory=dict)
     increments: int = 1
     duration: float = 1.0
+    temperature: Any = None
 
     def validated(self, kinematics: str) -> Segment:
         """A copy with normalised labels; ``ValueError`` for unknown, doubly or never prescribed components."""
@@ -166,7 +175,11 @@ class Segment:
             raise ValueError(f"duration must be a finite non-negative number, got {self.duration!r}") from None
         if not duration >= 0.0 or duration == float("inf"):
             raise ValueError(f"duration must be finite and non-negative, got {self.duration!r}")
-        return Segment(strain, stress, int(self.increments), duration)
+        if self.temperature is not None:
+            _check_value("T", self.temperature)
+            if kinematics != "small":
+                raise ValueError("a temperature is supported on small-strain paths only (kinematics='small')")
+        return Segment(strain, stress, int(self.increments), duration, self.temperature)
 
     def control(self, kinematics: str) -> tuple[str, ...]:
         """'strain' or 'stress' per component, in label order."""
@@ -181,21 +194,34 @@ class Segment:
         batch = torch.broadcast_shapes(*(v.shape for v in values))
         return torch.stack([v.expand(batch) for v in values], dim=-1)
 
+    def temperature_target(self, dtype: torch.dtype, device: torch.device | None = None) -> Tensor | None:
+        """The temperature at the end of the segment as a tensor (``()`` or the batch shape), ``None`` if held."""
+        if self.temperature is None:
+            return None
+        return as_tensor(self.temperature, dtype=dtype, device=device)
+
 
 @dataclass
 class LoadPath:
     """A piecewise-linear load path: segments plus the kinematics ('small' or 'finite').
 
-    ``name`` and ``description`` are free text carried into the driver's summary.
+    ``name`` and ``description`` are free text carried into the driver's summary. ``initial_temperature`` (a
+    number or a tensor of the batch shape; small strain only) is the temperature at time 0; ``None``: the model's
+    own initial temperature (``state["temperature"]`` of ``model.initial_state``).
     """
 
     segments: list[Segment]
     kinematics: str = "small"
     name: str = "path"
     description: str = ""
+    initial_temperature: Any = None
 
     def __post_init__(self) -> None:
         labels_for(self.kinematics)
+        if self.initial_temperature is not None:
+            _check_value("initial temperature", self.initial_temperature)
+            if self.kinematics != "small":
+                raise ValueError("a temperature is supported on small-strain paths only (kinematics='small')")
         if isinstance(self.segments, Segment):
             self.segments = [self.segments]
         if not isinstance(self.segments, Sequence) or not self.segments:
@@ -218,10 +244,18 @@ class LoadPath:
     def duration(self) -> float:
         return sum(s.duration for s in self.segments)
 
+    @property
+    def thermal(self) -> bool:
+        """Whether the path prescribes a temperature (an initial temperature or a segment's target)."""
+        return self.initial_temperature is not None or any(s.temperature is not None for s in self.segments)
+
     def batch_shape(self) -> torch.Size:
-        """Broadcast shape of every segment's targets (``()`` for one point)."""
+        """Broadcast shape of every segment's targets, temperatures included (``()`` for one point)."""
         try:
             shapes = [s.target(self.kinematics, torch.float64).shape[:-1] for s in self.segments]
+            shapes += [t.shape for s in self.segments if (t := s.temperature_target(torch.float64)) is not None]
+            if self.initial_temperature is not None:
+                shapes.append(as_tensor(self.initial_temperature, dtype=torch.float64).shape)
             return torch.broadcast_shapes(*shapes)
         except RuntimeError as err:
             raise ValueError(f"the batch shapes of the path's targets do not broadcast: {err}") from None
@@ -231,7 +265,18 @@ class LoadPath:
             return NotImplemented
         if other.kinematics != self.kinematics:
             raise ValueError("cannot join a small-strain and a finite-strain path")
-        return LoadPath(self.segments + other.segments, self.kinematics, f"{self.name}+{other.name}")
+        if other.initial_temperature is not None:
+            # the second path continues from where the first ends: its start temperature would be silently lost
+            raise ValueError(
+                "cannot join a path with an initial_temperature after another: give the temperature as the "
+                "first path's last segment target instead"
+            )
+        return LoadPath(
+            self.segments + other.segments,
+            self.kinematics,
+            f"{self.name}+{other.name}",
+            initial_temperature=self.initial_temperature,
+        )
 
 
 # ------------------------------------------------------------------------------------------------ standard modes
@@ -300,6 +345,8 @@ def standard_path(
     duration: float | Sequence[float] = 1.0,
     by: str = "strain",
     kinematics: str = "small",
+    temperatures: TensorLike | Sequence[Any] | None = None,
+    initial_temperature: Any = None,
 ) -> LoadPath:
     """A named mode driven through the keypoint amplitudes ``a_1, a_2, ...`` (starting from a = 0).
 
@@ -316,6 +363,12 @@ def standard_path(
         'strain' (default) or 'stress': which quantity the amplitude prescribes.
     kinematics:
         'small' (default) or 'finite'.
+    temperatures:
+        The temperature column of the history (small strain): one temperature per keypoint, reached with its
+        amplitude (a list, or a tensor ``(n_keypoints, *batch)``; ``None`` entries hold the temperature).
+        Default ``None``: no temperature targets.
+    initial_temperature:
+        The temperature at time 0 (default ``None``: the model's own initial temperature).
     """
     if by not in CONTROLS:
         raise ValueError(f"by must be 'strain' or 'stress', got {by!r}")
@@ -335,17 +388,39 @@ def standard_path(
         ) from None
     if len(incs) != n or len(durs) != n:
         raise ValueError(f"need one increments/duration value per keypoint ({n}), got {len(incs)} and {len(durs)}")
+    temps = _temperature_column(temperatures, n)
     build = _small_mode if kinematics == "small" else _finite_mode
     segments = []
     for k in range(n):
         a = amps[k] if amps[k].ndim else float(amps[k])
         strain, stress = build(mode, a, by)
-        segments.append(Segment(strain, stress, incs[k], durs[k]))
-    return LoadPath(segments, kinematics, name=f"{mode} ({kinematics} strain, {by}-driven)")
+        segments.append(Segment(strain, stress, incs[k], durs[k], temps[k]))
+    return LoadPath(
+        segments,
+        kinematics,
+        name=f"{mode} ({kinematics} strain, {by}-driven)",
+        initial_temperature=initial_temperature,
+    )
+
+
+def _temperature_column(temperatures: Any, n: int) -> list[Any]:
+    """One temperature target (or ``None``: held) per keypoint; ``ValueError`` unless there are ``n``."""
+    if temperatures is None:
+        return [None] * n
+    if isinstance(temperatures, Tensor):
+        column: list[Any] = list(temperatures) if temperatures.ndim else [temperatures]
+    elif isinstance(temperatures, (str, bytes, Mapping)) or not isinstance(temperatures, Sequence):
+        raise ValueError(f"temperatures must be a list with one temperature per keypoint, got {temperatures!r}")
+    else:
+        column = list(temperatures)
+    if len(column) != n:
+        raise ValueError(f"need one temperature per keypoint ({n}), got {len(column)}")
+    return column
 
 
 def history(mode: str, amplitudes: Sequence[Any], **kwargs: Any) -> LoadPath:
-    """An arbitrary piecewise-linear history of a mode: alias of :func:`standard_path`."""
+    """An arbitrary piecewise-linear history of a mode: alias of :func:`standard_path` (``temperatures=[...]``: the
+    temperature column, one per amplitude)."""
     return standard_path(mode, amplitudes, **kwargs)
 
 
@@ -431,8 +506,13 @@ def path_from_dict(data: Mapping[str, Any], *, source: str | Path = "<path>") ->
     for a cyclic path; ``increments`` and ``duration`` per segment (a number or a list).
 
     ``[[steps]]``: each table has ``strain = {"11" = ...}`` and ``stress = {"22" = ...}`` (on a finite path ``F`` and
-    ``P``; ``strain``/``stress`` are accepted as aliases), ``increments`` and ``duration``. Steps follow the
-    ``[path]`` segments when both are given.
+    ``P``; ``strain``/``stress`` are accepted as aliases), ``increments``, ``duration`` and, optionally,
+    ``temperature`` (reached at the end of the step). Steps follow the ``[path]`` segments when both are given.
+
+    ``[temperature]`` (optional, small strain): ``initial`` (the temperature at time 0; default the model's own
+    initial temperature) and ``values = [...]``, the temperature column: one temperature per segment, in order
+    (the ``[path]`` segments -- one per amplitude, ``2 cycles + 1`` on a cyclic path -- then the ``[[steps]]``),
+    each reached at the end of its segment. A step's own ``temperature`` and ``values`` exclude each other.
     """
     if not isinstance(data, Mapping):
         raise ValueError(
@@ -457,7 +537,52 @@ def path_from_dict(data: Mapping[str, Any], *, source: str | Path = "<path>") ->
     segments += _step_segments(steps, kinematics, source)
     if not segments:
         raise ValueError(f"{source}: no load path: give a [path] table or [[steps]]")
-    return LoadPath(segments, kinematics, name=name, description=str(data.get("description", "")))
+    initial = _temperature_table(data, segments, kinematics, source)
+    return LoadPath(
+        segments, kinematics, name=name, description=str(data.get("description", "")), initial_temperature=initial
+    )
+
+
+def _temperature_number(value: Any, what: str, source: str | Path) -> float:
+    """A finite real temperature from a TOML value; ``ValueError`` naming ``what`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{source}: {what} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _temperature_table(
+    data: Mapping[str, Any], segments: list[Segment], kinematics: str, source: str | Path
+) -> float | None:
+    """Apply the ``[temperature]`` table's ``values`` to ``segments`` (in place) and return its ``initial``."""
+    table = data.get("temperature")
+    if table is None:
+        return None
+    if not isinstance(table, Mapping):
+        raise ValueError(f"{source}: [temperature] must be a table (initial = ..., values = [...]), got {table!r}")
+    unknown = sorted(set(table) - {"initial", "values"})
+    if unknown:
+        raise ValueError(f"{source}: unknown keys {unknown} in [temperature]; allowed: ['initial', 'values']")
+    if kinematics != "small":
+        raise ValueError(f"{source}: a [temperature] table is supported on small-strain paths only")
+    initial = None if "initial" not in table else _temperature_number(table["initial"], "[temperature] initial", source)
+    if "values" in table:
+        values = table["values"]
+        if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Sequence):
+            raise ValueError(f"{source}: [temperature] values must be a list of numbers, got {values!r}")
+        if len(values) != len(segments):
+            raise ValueError(
+                f"{source}: [temperature] values needs one temperature per segment ({len(segments)}: the [path] "
+                f"segments, then the [[steps]]), got {len(values)}"
+            )
+        given = [k + 1 for k, seg in enumerate(segments) if seg.temperature is not None]
+        if given:
+            raise ValueError(
+                f"{source}: segments {given} give their own temperature; use either [temperature] values or a "
+                "step's temperature, not both"
+            )
+        for k, (seg, v) in enumerate(zip(segments, values)):
+            seg.temperature = _temperature_number(v, f"[temperature] values[{k}]", source)
+    return initial
 
 
 def _path_table_segments(table: Mapping[str, Any], kinematics: str, source: str | Path) -> list[Segment]:
@@ -510,7 +635,7 @@ def _step_segments(steps: Sequence[Any], kinematics: str, source: str | Path) ->
     segments: list[Segment] = []
     names = ("F", "P") if kinematics == "finite" else ("strain", "stress")
     for k, step in enumerate(steps):
-        unknown = sorted(set(step) - {"strain", "stress", "F", "P", "increments", "duration"})
+        unknown = sorted(set(step) - {"strain", "stress", "F", "P", "increments", "duration", "temperature"})
         if unknown:
             raise ValueError(f"{source}: unknown keys {unknown} in step {k + 1}")
         strain, stress = (step.get(names[i], step.get(alias, {})) for i, alias in enumerate(("strain", "stress")))
@@ -519,7 +644,10 @@ def _step_segments(steps: Sequence[Any], kinematics: str, source: str | Path) ->
                 raise ValueError(
                     f'{source}: step {k + 1}: {key} must be a table of components ({{"11" = ...}}), got {value!r}'
                 )
-        seg = Segment(dict(strain), dict(stress), step.get("increments", 1), step.get("duration", 1.0))
+        temperature = step.get("temperature")
+        if temperature is not None:
+            temperature = _temperature_number(temperature, f"step {k + 1}: temperature", source)
+        seg = Segment(dict(strain), dict(stress), step.get("increments", 1), step.get("duration", 1.0), temperature)
         try:
             segments.append(seg.validated(kinematics))
         except ValueError as err:

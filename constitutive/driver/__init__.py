@@ -33,6 +33,15 @@ only piecewise smooth, this stops Newton from cycling. A step that does not conv
 or a model that fails, raises :class:`DriverError`, whose ``result`` holds every step converged before the failure
 (or, with ``on_failure="return"``, that result is returned with ``completed=False``).
 
+**Temperature.** A path may prescribe a temperature (:mod:`constitutive.paths`): a temperature-dependent model
+(``temperature_dependent = True``, e.g. ``constitutive.models.thermal.ThermoMechanical``) is then called with
+``update(strain, state_n, dt, temperature=T_{n+1})`` at every evaluation of a step, the state carrying
+:math:`T_n`; the result records the temperature of every step (the ``T`` column).
+
+**Performance.** A model with a Mandel-native ``update_mandel`` (J2) is evaluated on the driver's Mandel vectors
+directly in the non-differentiable mode; other models through constant conversion matrices, the tangent's minor
+symmetry checked on the first evaluation of each segment (``docs/driver.md``, "Performance").
+
 **Differentiating through the driver** (``differentiable=True``). Each step's Newton iterations run under
 :func:`torch.no_grad`; from the converged point :math:`x^*` one more Newton correction is taken *with* the graph,
 using the start-of-step state that carries the graph of the previous steps:

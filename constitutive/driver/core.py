@@ -7,7 +7,7 @@ import contextlib
 import math
 import numbers
 import time as _time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -17,10 +17,18 @@ from ..check.tolerances import check_positive, default_rtol
 from ..contracts import is_path_dependent
 from ..paths import LoadPath, labels_for
 from ..tensor import Tensor
-from .kinematics import FiniteStrain, SmallStrain, TangentFn, finite_history, model_evaluator
+from .kinematics import (
+    FiniteStrain,
+    SmallStrain,
+    StateMap,
+    TangentFn,
+    finite_history,
+    mandel_route,
+    model_evaluator,
+)
 from .newton import Control, NewtonSettings, StepFailure, StepResult, StepStart, implicit_correction, newton_step
 from .result import DriverError, DriveResult, Recorder
-from .tangent_errors import newton_tangent_errors
+from .tangent_errors import newton_tangent_errors, thermal_tangent_errors
 
 #: Bounds of a step ratio suggested by a failing model (``suggested_step_ratio``): never below 0.1 (at most ten
 #: sub-steps per cut), never above 0.5 (a cut at least halves the step).
@@ -74,7 +82,12 @@ def drive(
         :class:`~constitutive.models.base.Material` (``stress_and_tangent``), or, on a finite path, a model with
         ``first_piola(F)`` and ``first_elasticity(F)``.
     path:
-        a :class:`~constitutive.paths.LoadPath` (see :mod:`constitutive.paths` for the standard modes).
+        a :class:`~constitutive.paths.LoadPath` (see :mod:`constitutive.paths` for the standard modes). A path with
+        a temperature (segment targets, ``initial_temperature``) needs a temperature-dependent model
+        (``model.temperature_dependent``, e.g. ``ThermoMechanical``): every model call of a step gets
+        ``update(strain, state_n, dt, temperature=T_{n+1})``, ``T`` linear over a segment like every target
+        (cutback sub-steps included); ``ValueError`` for a model that does not take a temperature. The result
+        records the temperature (``result.temperature``, the ``T`` column).
     batch_shape:
         drive a batch of points (the batch shape is broadcast with the path's own target shape).
     max_iter, rtol, atol:
@@ -99,6 +112,8 @@ def drive(
         verify the Newton tangent of every converged step against central finite differences of that step's
         stress map (the engine of :mod:`constitutive.check`; all steps in one batched pass after the run, so the
         cost is that of about a dozen model calls); errors land in ``result.tangent_error`` and the summary line.
+        A temperature-dependent model with ``update_thermal`` also gets its dσ/dT checked by central differences
+        in the temperature (``result.thermal_tangent_error``, a second summary line).
     tangent_tolerance:
         the pass threshold of that summary line (positive; default from the model's dtype,
         :func:`constitutive.check.default_rtol`: 1e-6 in float64, 1e-3 in float32).
@@ -196,6 +211,13 @@ class _Drive:
         )
         self.kin = kin
         self.evaluate = model_evaluator(model, kin, tangent)
+        # A model's Mandel-native route (J2's kernel), when it has one: no conversions inside Newton; the state is
+        # held in the model's Mandel form and recorded in the tensor form.
+        self.state_in: StateMap = _same
+        self.state_out: StateMap = _same
+        route = None if differentiable else mandel_route(model, kin, tangent)
+        if route is not None:
+            self.evaluate, self.state_in, self.state_out = route
         # The differentiable correction always uses the model's own tangent: only then is it the exact derivative.
         self.exact = model_evaluator(model, kin, None) if differentiable else self.evaluate
         self.newton_mode = torch.no_grad if differentiable else contextlib.nullcontext
@@ -207,15 +229,58 @@ class _Drive:
         # Small strain: every path-dependent model; finite strain: those with first_piola_update (a stateful F map).
         is_history = is_path_dependent(model) and (kin.kind == "small" or finite_history(model))
         self.state = model.initial_state(batch) if is_history else None
+        self.thermal_path = path.thermal
+        self.T = self._initial_temperature()
+        if self.state is not None:
+            self.state = self.state_in(self.state)
         self.K_prev: Tensor | None = None
         self.t = 0.0
-        self.rec = Recorder(kin, batch, dtype, device, differentiable)
+        self.rec = Recorder(kin, batch, dtype, device, differentiable, None if route is None else self.state_out)
         no_history = torch.zeros(0, *batch, dtype=dtype, device=device)
         zero = torch.zeros(batch, dtype=dtype, device=device)
-        self.rec.add(self.t, self.x, self.y, self.state, no_history, zero, None, -1, None, 0, 0.0)
+        self.rec.add(self.t, self.x, self.y, self.state, no_history, zero, None, -1, None, 0, 0.0, self.T)
         self.n_total = path.n_steps
         self.start = _time.perf_counter()
         self.step = self.n_cutbacks = 0
+
+    def _initial_temperature(self) -> Tensor | None:
+        """The temperature at time 0 ``(*B)`` for a temperature-dependent model (``None`` for other models): the
+        path's ``initial_temperature``, else the model's own (``state["temperature"]`` of its initial state).
+        ``ValueError`` for a path with a temperature and a model that does not take one, or a path that starts at
+        another temperature than the model's stress-free initial state."""
+        model, path, name = self.model, self.path, type(self.model).__name__
+        thermal_model = bool(getattr(model, "temperature_dependent", False))
+        if path.thermal and not thermal_model:
+            raise ValueError(
+                f"the path prescribes a temperature, but {name} is not temperature dependent: wrap it in "
+                f"constitutive.models.thermal.ThermoMechanical({name}(...), expansion=..., parameters=...) to give "
+                "it thermal expansion and temperature-dependent parameters"
+            )
+        if not thermal_model:
+            return None
+        if path.kinematics != "small" or not isinstance(self.state, Mapping):
+            raise ValueError(
+                f"{name} is temperature dependent: it is driven on small-strain paths through "
+                "update(strain, state, dt, temperature=...), with the temperature in its state"
+            )
+        own = self.state.get("temperature")
+        if own is not None:
+            own = torch.as_tensor(own, dtype=self.dtype, device=self.device).expand(self.batch)
+        if path.initial_temperature is None:
+            if own is None:
+                raise ValueError(
+                    f"{name}'s initial state has no 'temperature': give the path an initial temperature "
+                    "(LoadPath(..., initial_temperature=...) or [temperature] initial = ...)"
+                )
+            return own
+        T0 = torch.as_tensor(path.initial_temperature, dtype=self.dtype, device=self.device).expand(self.batch)
+        if own is not None and not bool(torch.isclose(own.detach(), T0, rtol=1e-12, atol=0.0).all()):
+            raise ValueError(
+                f"the path starts at the temperature {_range(T0)} but {name}'s stress-free initial state is at "
+                f"{_range(own)}: make them equal (the model's initial_temperature, e.g. "
+                "ThermoMechanical(..., initial_temperature=...), or the path's initial temperature)"
+            )
+        return T0
 
     def finish(self) -> DriveResult:
         result = self.rec.result(
@@ -224,7 +289,9 @@ class _Drive:
         result.extra["cutbacks"] = self.n_cutbacks
         if self.check_tangent:
             with self.newton_mode():
-                result.tangent_error = newton_tangent_errors(self.model, self.kin, self.rec)
+                result.tangent_error = newton_tangent_errors(self.model, self.kin, self.rec, self.thermal_path)
+                if self.T is not None and hasattr(self.model, "update_thermal"):
+                    result.thermal_tangent_error = thermal_tangent_errors(self.model, self.rec)
         return result
 
     def fail(self, message: str, cause: BaseException | None = None, **diag: Any) -> DriveResult:
@@ -247,6 +314,11 @@ class _Drive:
         values = seg.target(kinematics, self.dtype, self.device).expand(*self.batch, kin.n)
         end = torch.where(is_strain, kin.from_components(values, "strain"), kin.from_components(values, "stress"))
         begin = torch.where(is_strain, self.x, self.y)
+        kin.strict = True  # the first tangent of the segment is checked for minor symmetry (SmallStrain.matrix)
+        # The temperature: linear from the value reached at the segment start to the segment's target (or held).
+        T_begin = T_end = self.T
+        if T_begin is not None and (T_target := seg.temperature_target(self.dtype, self.device)) is not None:
+            T_end = T_target.expand(self.batch)
         # Steps to take, as fractions of the segment (a stack; a failed step is split in two when cutbacks allow).
         pending: list[tuple[float, float]] = [(k / seg.increments, 0.0) for k in range(seg.increments, 0, -1)]
         t_start, f_cur = self.t, 0.0
@@ -255,10 +327,13 @@ class _Drive:
             dt = (f_new - f_cur) * seg.duration
             t_new = t_start + f_new * seg.duration
             target = begin + f_new * (end - begin)
+            T_new = None if T_begin is None or T_end is None else T_begin + f_new * (T_end - T_begin)
             # The tangent predictor extrapolates the previous step: only inside a segment, where the loading
             # direction is unchanged (at a segment start, e.g. a load reversal, it would overshoot).
             try:
-                out = self.solve(target, split, dt, self.settings.predictor and f_cur > 0.0)
+                out = self.solve(
+                    target, split, dt, self.settings.predictor and f_cur > 0.0, T_new if self.thermal_path else None
+                )
             except StepFailure as err:
                 n_sub = substeps(err)
                 cost = math.log2(n_sub)
@@ -276,34 +351,67 @@ class _Drive:
                     **err.diagnostics,
                 )
             f_cur = f_new
-            self.record(out, t_new, control, seg_index, dt)
+            self.record(out, t_new, control, seg_index, dt, T_new)
         return None
 
-    def solve(self, target: Tensor, control: Control, dt: float, use_predictor: bool) -> StepResult:
+    def solve(
+        self, target: Tensor, control: Control, dt: float, use_predictor: bool, temperature: Tensor | None = None
+    ) -> StepResult:
         """Newton from the converged point (retried without the predictor if that fails), then, when
-        differentiable, the graph-carrying correction."""
+        differentiable, the graph-carrying correction; ``temperature``: ``T_{n+1}`` passed to the model."""
         start = StepStart(self.x, self.y, self.state, self.K_prev)
         settings = replace(self.settings, predictor=use_predictor)
+        T = temperature
         with self.newton_mode():
             try:
-                out = newton_step(self.evaluate, start, target, control, dt, self.x0, settings)
+                out = newton_step(self.evaluate, start, target, control, dt, self.x0, settings, T)
             except StepFailure:
                 if not use_predictor:
                     raise
                 settings = replace(self.settings, predictor=False)
-                out = newton_step(self.evaluate, start, target, control, dt, self.x0, settings)  # from converged
+                out = newton_step(self.evaluate, start, target, control, dt, self.x0, settings, T)  # from converged
         if self.differentiable:
-            x, y, state = implicit_correction(self.exact, out.x, self.state, target, control, dt)
+            x, y, state = implicit_correction(self.exact, out.x, self.state, target, control, dt, T)
             out = out._replace(x=x, y=y, state=state)
         return out
 
-    def record(self, out: StepResult, t: float, control: tuple[str, ...], seg_index: int, dt: float) -> None:
+    def record(
+        self,
+        out: StepResult,
+        t: float,
+        control: tuple[str, ...],
+        seg_index: int,
+        dt: float,
+        temperature: Tensor | None = None,
+    ) -> None:
         self.x, self.y, self.state, self.K_prev = out.x, out.y, out.state, out.K
-        self.t = t
+        self.t, self.T = t, temperature
         self.step += 1
         K = self.K_prev if self.check_tangent else None
         self.rec.add(
-            t, self.x, self.y, self.state, out.history, out.tolerance, control, seg_index, K, out.backtracks, dt
+            t,
+            self.x,
+            self.y,
+            self.state,
+            out.history,
+            out.tolerance,
+            control,
+            seg_index,
+            K,
+            out.backtracks,
+            dt,
+            temperature,
         )
         if self.progress is not None:
             self.progress(self.step, max(self.n_total, self.step))
+
+
+def _range(T: Tensor) -> str:
+    """A temperature field in words: one number, or its range over the batch."""
+    lo, hi = float(T.detach().min()), float(T.detach().max())
+    return f"{lo:.6g}" if lo == hi else f"{lo:.6g} to {hi:.6g}"
+
+
+def _same(state: Any) -> Any:
+    """The identity map of a state (models evaluated in their own form)."""
+    return state

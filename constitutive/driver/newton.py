@@ -13,8 +13,9 @@ import torch
 from ..models.base import ConvergenceError
 from ..tensor import Tensor
 
-#: ``evaluate(x_vec, state_n, dt) -> (y_vec, new_state, K)``: the model in the driver's component vectors.
-Evaluator = Callable[[Tensor, Any, float], tuple[Tensor, Any, Tensor]]
+#: ``evaluate(x_vec, state_n, dt, temperature) -> (y_vec, new_state, K)``: the model in the driver's component
+#: vectors; ``temperature`` is the temperature at the end of the step ``T_{n+1}`` (``None``: no temperature, or held).
+Evaluator = Callable[[Tensor, Any, float, "Tensor | None"], tuple[Tensor, Any, Tensor]]
 
 
 @dataclass(frozen=True)
@@ -88,9 +89,11 @@ def implicit_correction(
     target: Tensor,
     control: Control,
     dt: float,
+    temperature: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Any]:
     r"""One graph-carrying Newton correction from the converged (graph-free) point ``x``: returns ``(x, y,
-    new_state)`` whose derivatives are the implicit-function derivatives (module docstring).
+    new_state)`` whose derivatives are the implicit-function derivatives (module docstring); ``temperature``:
+    ``T_{n+1}`` of the step (``None``: none).
 
     ``state`` is the start-of-step state with its graph. The stress-controlled block of the tangent is detached:
     at convergence the residual vanishes, so the tangent's own derivative contributes nothing.
@@ -101,32 +104,66 @@ def implicit_correction(
     x = x.index_copy(-1, e_idx, target[..., e_idx])
     try:
         if s_idx.numel():
-            y, _, K = evaluate(x, state, dt)
-            K_ss = K.detach()[..., s_idx[:, None], s_idx[None, :]]
-            dx_s = -torch.linalg.solve(K_ss, (y - target)[..., s_idx])
+            y, _, K = evaluate(x, state, dt, temperature)
+            K_ss = _block(K.detach(), s_idx, s_idx)
+            dx_s = -torch.linalg.solve(K_ss, (y - target).index_select(-1, s_idx))
             x = x + torch.zeros_like(x).index_copy(-1, s_idx, dx_s)
-        y, new_state, _ = evaluate(x, state, dt)
+        y, new_state, _ = evaluate(x, state, dt, temperature)
     except (ConvergenceError, ValueError, RuntimeError) as err:
         raise StepFailure(f"the model failed in the differentiable Newton correction: {err}") from err
     return x, y, new_state
+
+
+#: An index set of components: a slice when the indices are consecutive (a view, no copy), else an index tensor.
+Index = slice | Tensor
+
+
+def _indexer(idx: Tensor) -> Index:
+    """``idx`` as a slice when its entries are consecutive (e.g. the five lateral stresses of uniaxial stress)."""
+    values = idx.tolist()
+    if values and values == list(range(values[0], values[0] + len(values))):
+        return slice(values[0], values[0] + len(values))
+    return idx
+
+
+def _take(v: Tensor, ix: Index) -> Tensor:
+    """The components ``ix`` of vectors ``(..., n)`` (index_select/slices: far cheaper than advanced indexing on
+    large batches)."""
+    return v[..., ix] if isinstance(ix, slice) else v.index_select(-1, ix)
+
+
+def _block(K: Tensor, rows: Index, cols: Index) -> Tensor:
+    """The ``(rows, cols)`` block of a batch of matrices ``(..., n, n)``."""
+    K = K[..., rows, :] if isinstance(rows, slice) else K.index_select(-2, rows)
+    return K[..., cols] if isinstance(cols, slice) else K.index_select(-1, cols)
+
+
+def _put(x: Tensor, ix: Index, values: Tensor) -> Tensor:
+    """A copy of ``x`` with the components ``ix`` replaced by ``values``."""
+    if isinstance(ix, slice):
+        out = x.clone()
+        out[..., ix] = values
+        return out
+    return x.index_copy(-1, ix, values)
 
 
 def _first_iterate(start: StepStart, target: Tensor, control: Control, predictor: bool) -> Tensor:
     """The strain targets in place; on mixed steps with ``predictor``, the stress-controlled slots extrapolated with
     the previous tangent: ``K_ss dx_s + K_se dx_e = (target - y_prev)_s``."""
     s_idx, e_idx = control
-    x = start.x.clone()
-    x[..., e_idx] = target[..., e_idx]
+    mixed = s_idx.numel() > 0
+    s_ix, e_ix = _indexer(s_idx), _indexer(e_idx)
+    x = _put(start.x, e_ix, _take(target, e_ix))
     K_prev = start.K
-    if s_idx.numel() > 0 and predictor and K_prev is not None:
-        dx_e = (x - start.x)[..., e_idx]
-        rhs = (target - start.y)[..., s_idx] - (K_prev[..., s_idx[:, None], e_idx[None, :]] @ dx_e[..., None])[..., 0]
+    if mixed and predictor and K_prev is not None:
+        dx_e = _take(x - start.x, e_ix)
+        rhs = _take(target - start.y, s_ix) - (_block(K_prev, s_ix, e_ix) @ dx_e[..., None])[..., 0]
         try:
-            dx_s = torch.linalg.solve(K_prev[..., s_idx[:, None], s_idx[None, :]], rhs)
+            dx_s = torch.linalg.solve(_block(K_prev, s_ix, s_ix), rhs)
         except RuntimeError:  # singular previous tangent (e.g. perfect plasticity): start without a predictor
             dx_s = torch.zeros_like(rhs)
         if bool(torch.isfinite(dx_s).all()):
-            x[..., s_idx] = start.x[..., s_idx] + dx_s
+            x = _put(x, s_ix, _take(start.x, s_ix) + dx_s)
     return x
 
 
@@ -142,18 +179,20 @@ class _Step:
         dt: float,
         x0: Tensor,
         settings: NewtonSettings,
+        temperature: Tensor | None = None,
     ) -> None:
         self.evaluate, self.state, self.target, self.dt, self.settings = evaluate, start.state, target, dt, settings
-        self.s_idx, self.e_idx = control
+        self.temperature = temperature
+        self.s_idx, self.e_idx = _indexer(control.s_idx), _indexer(control.e_idx)
         self.history: list[Tensor] = []
         self.strain_scale = torch.maximum(
             torch.linalg.vector_norm(start.x - x0, dim=-1),
-            torch.linalg.vector_norm((target - x0)[..., self.e_idx], dim=-1),
+            torch.linalg.vector_norm(_take(target - x0, self.e_idx), dim=-1),
         )
 
     def assess(self, x: Tensor, it: int) -> _Trial:
         try:
-            y, new_state, K = self.evaluate(x, self.state, self.dt)
+            y, new_state, K = self.evaluate(x, self.state, self.dt, self.temperature)
         except (ConvergenceError, ValueError, RuntimeError) as err:
             failure = StepFailure(
                 f"the model failed at Newton iteration {it}: {err}",
@@ -163,14 +202,21 @@ class _Step:
             )
             raise failure from err
         s_idx = self.s_idx
-        r = (y - self.target)[..., s_idx]
+        r = _take(y - self.target, s_idx)
         rnorm = torch.linalg.vector_norm(r, dim=-1)
-        if not bool(torch.isfinite(rnorm).all()):
-            raise StepFailure(f"non-finite stress residual at Newton iteration {it}", iteration=it)
+        # One synchronisation for the residual and the finiteness of the whole response (the driver's conversions
+        # do not check their inputs inside the iterations): a sum is NaN or infinite iff an entry is (or the sum
+        # overflows, at entries near 1e308: no stress or tangent).
+        if not bool(torch.isfinite(rnorm.sum() + y.sum() + K.sum())):
+            if not bool(torch.isfinite(rnorm).all()):
+                raise StepFailure(f"non-finite stress residual at Newton iteration {it}", iteration=it)
+            raise StepFailure(
+                f"the model returned a non-finite stress or tangent at Newton iteration {it}", iteration=it
+            )
         # Stress scale from quantities a diverging iterate cannot inflate: the stress itself, the stress targets,
         # and the tangent times the strain at the start of the step and the strain targets.
         scale = torch.maximum(
-            torch.linalg.vector_norm(y, dim=-1), torch.linalg.vector_norm(self.target[..., s_idx], dim=-1)
+            torch.linalg.vector_norm(y, dim=-1), torch.linalg.vector_norm(_take(self.target, s_idx), dim=-1)
         )
         scale = torch.maximum(scale, torch.linalg.matrix_norm(K) * self.strain_scale)
         return _Trial(y, new_state, K, r, rnorm, self.settings.rtol * scale + self.settings.atol)
@@ -178,7 +224,7 @@ class _Step:
     def correction(self, trial: _Trial, converged: Tensor, it: int) -> Tensor:
         """The Newton correction of the stress-controlled slots (zero where a point has converged)."""
         s_idx = self.s_idx
-        K_ss = trial.K[..., s_idx[:, None], s_idx[None, :]]
+        K_ss = _block(trial.K, s_idx, s_idx)
         try:
             dx = torch.linalg.solve(K_ss, -trial.r)
         except RuntimeError as err:
@@ -198,8 +244,7 @@ class _Step:
         s_idx, rnorm, halvings = self.s_idx, trial.rnorm, 0
         lam = torch.ones_like(rnorm)
         for ls in range(self.settings.line_search + 1):
-            x_t = x.clone()
-            x_t[..., s_idx] = x[..., s_idx] + lam[..., None] * dx
+            x_t = _put(x, s_idx, _take(x, s_idx) + lam[..., None] * dx)
             new = self.assess(x_t, it + 1)
             ok = converged | (new.rnorm <= (1.0 - 1e-4 * lam) * rnorm) | (new.rnorm <= new.tol)
             if ls == self.settings.line_search or bool(ok.all()):
@@ -230,10 +275,12 @@ def newton_step(
     dt: float,
     x0: Tensor,
     settings: NewtonSettings,
+    temperature: Tensor | None = None,
 ) -> StepResult:
     """One load step from ``start`` to ``target`` (``(*B, n)``, strain-controlled slots: strains, the others:
-    stresses) over ``dt``; ``x0`` is the reference vector (0 or I). Raises :class:`StepFailure`."""
-    step = _Step(evaluate, start, target, control, dt, x0, settings)
+    stresses) over ``dt``, to the temperature ``temperature`` (``T_{n+1}``, ``(*B)``; ``None``: none or held, the
+    state carries ``T_n``); ``x0`` is the reference vector (0 or I). Raises :class:`StepFailure`."""
+    step = _Step(evaluate, start, target, control, dt, x0, settings, temperature)
     x = _first_iterate(start, target, control, settings.predictor)
     mixed = control.s_idx.numel() > 0
     converged = torch.zeros(x.shape[:-1], dtype=torch.bool, device=x.device)

@@ -17,7 +17,10 @@ def load_path_file(path: str | Path) -> tuple[Any, LoadPath, dict[str, Any]]:
 
     The model comes from ``material = "steel_s355"`` (a ``materials/`` entry, or a parameter-file path relative to
     the load-path file) or an inline ``[model]`` table (``name = "J2Plasticity"``, ``[model.parameters]``,
-    ``[model.options]``). The path from ``[path]`` and/or ``[[steps]]`` (:func:`constitutive.paths.path_from_dict`).
+    ``[model.options]``; a ``[model.temperature]`` table -- ``reference``, ``initial``, ``expansion``,
+    ``[model.temperature.parameters]``, the keys of ``ThermoMechanical.to_dict()["temperature"]`` -- wraps the model
+    in ``constitutive.models.thermal.ThermoMechanical``). The path from ``[path]`` and/or ``[[steps]]``, its
+    temperature from ``[temperature]`` (:func:`constitutive.paths.path_from_dict`).
     ``settings``: the ``[driver]`` table (``max_iter``, ``rtol``, ``atol``, ``line_search``, ``cutbacks``,
     ``check_tangent``, ``tangent_tolerance``, ``predictor``) and the ``[output]`` table (``csv``, ``figure``, ``x``,
     ``y``).
@@ -26,7 +29,18 @@ def load_path_file(path: str | Path) -> tuple[Any, LoadPath, dict[str, Any]]:
     if not p.exists():
         raise FileNotFoundError(f"no load-path file {path}")
     data = read_toml(p)
-    known = {"title", "description", "material", "model", "path", "steps", "driver", "output", "kinematics"}
+    known = {
+        "title",
+        "description",
+        "material",
+        "model",
+        "path",
+        "steps",
+        "driver",
+        "output",
+        "kinematics",
+        "temperature",
+    }
     unknown = sorted(set(data) - known)
     if unknown:
         raise ValueError(f"{p}: unknown top-level keys {unknown}; allowed: {sorted(known)}")
@@ -45,15 +59,17 @@ def load_path_file(path: str | Path) -> tuple[Any, LoadPath, dict[str, Any]]:
         if not isinstance(data["model"], Mapping):
             raise ValueError(f"{p}: [model] must be a table (name = ..., [model.parameters], [model.options])")
         table = dict(data["model"])
-        extra = sorted(set(table) - {"name", "model", "parameters", "options"})
+        extra = sorted(set(table) - {"name", "model", "parameters", "options", "temperature"})
         if extra:
-            raise ValueError(f"{p}: unknown keys {extra} in [model]; allowed: name, parameters, options")
+            raise ValueError(f"{p}: unknown keys {extra} in [model]; allowed: name, parameters, options, temperature")
         name = table.get("name", table.get("model"))
         if name is None:
             raise ValueError(f'{p}: [model] needs name = "<model class>"')
         model = Material.from_dict(
             {"model": name, "parameters": table.get("parameters", {}), "options": table.get("options", {})}
         )
+        if "temperature" in table:
+            model = thermal_model(model, table["temperature"], p)
     load_path = path_from_dict(data, source=p)
     settings = {"driver": dict(data.get("driver", {})), "output": dict(data.get("output", {}))}
     allowed = {"max_iter", "rtol", "atol", "check_tangent", "tangent_tolerance", "predictor", "line_search", "cutbacks"}
@@ -61,6 +77,34 @@ def load_path_file(path: str | Path) -> tuple[Any, LoadPath, dict[str, Any]]:
     if bad:
         raise ValueError(f"{p}: unknown keys {bad} in [driver]; allowed: {sorted(allowed)}")
     return model, load_path, settings
+
+
+def thermal_model(model: Material, table: Any, source: str | Path = "<model>") -> Any:
+    """``model`` wrapped in ``ThermoMechanical`` (``constitutive.models.thermal``, the temperature contract) from
+    a ``[model.temperature]`` table: ``reference`` (T_ref, default 0), ``initial`` (T_I, default T_ref),
+    ``expansion`` (the secant α: a number, ``{temperature = [...], value = [...]}`` or ``{function = "..."}``) and
+    ``parameters`` (``{name = {temperature = [...], value = [...]}}``)."""
+    if not isinstance(table, Mapping):
+        raise ValueError(f"{source}: [model.temperature] must be a table (reference, initial, expansion, parameters)")
+    extra = sorted(set(table) - {"reference", "initial", "expansion", "parameters"})
+    if extra:
+        raise ValueError(
+            f"{source}: unknown keys {extra} in [model.temperature]; allowed: expansion, initial, parameters, reference"
+        )
+    try:
+        from ..models.thermal import ThermoMechanical  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise ValueError(
+            f"{source}: [model.temperature] needs constitutive.models.thermal.ThermoMechanical, which this "
+            "installation does not have"
+        ) from None
+    return ThermoMechanical(
+        model,
+        parameters=dict(table.get("parameters", {})) or None,
+        expansion=table.get("expansion"),
+        reference_temperature=float(table.get("reference", 0.0)),
+        initial_temperature=None if table.get("initial") is None else float(table["initial"]),
+    )
 
 
 def run_path_file(

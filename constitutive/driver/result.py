@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,11 @@ class DriveResult:
     * ``control[k]``: 'strain'/'stress' per component in step k; ``segment (n+1,)``: the path segment of each step;
     * ``line_search_halvings (n+1,)``: Newton steps halved by the backtracking line search in each step (0 when
       every full Newton step reduced the residual).
+    * ``temperature (n+1, *B)``: the temperature at the end of each step (a temperature-dependent model, e.g.
+      ``ThermoMechanical``; ``None`` otherwise), the ``T`` column of :meth:`table`;
+      ``thermal_tangent_error (n+1, *B)``: relative error of the model's dσ/dT (``update_thermal``) against
+      central finite differences in the temperature (``None`` unless ``check_tangent`` and the model has
+      ``update_thermal``);
     * ``failure``: the first step at which the model's failure criterion (``model.failed(state)``, a hook of
       :class:`~constitutive.models.base.PathDependentMaterial`) held at some point, a :class:`MaterialFailure`;
       ``None`` when no point failed or the model defines no criterion.
@@ -83,6 +88,8 @@ class DriveResult:
     wall_time: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
     failure: MaterialFailure | None = None
+    temperature: Tensor | None = None
+    thermal_tangent_error: Tensor | None = None
 
     # ---------------------------------------------------------------------------------------------- access
     @property
@@ -109,9 +116,11 @@ class DriveResult:
 
     def column(self, name: str) -> Tensor:
         """One column of :meth:`table` by name, e.g. ``'stress_11'``, ``'strain_12'``, ``'F_11'``, ``'time'``,
-        ``'iterations'``, or a state variable name (``(n+1, *B, ...)``)."""
+        ``'iterations'``, ``'T'`` (the temperature, when recorded), or a state variable name (``(n+1, *B, ...)``)."""
         if name == "time":
             return self.time
+        if name == "T" and self.temperature is not None:
+            return self.temperature
         if name == "iterations":
             return self.iterations
         if name in self.state:
@@ -120,7 +129,9 @@ class DriveResult:
         if quantity and label in self.labels:
             return self.components(quantity)[..., self.labels.index(label)]
         raise ValueError(
-            f"unknown column {name!r}; columns are time, iterations, state variables {sorted(self.state)}, and "
+            f"unknown column {name!r}; columns are time, iterations, "
+            + ("T, " if self.temperature is not None else "")
+            + f"state variables {sorted(self.state)}, and "
             f"<quantity>_<label> with quantity in {self.quantity_names} and label in {list(self.labels)}"
         )
 
@@ -134,14 +145,20 @@ class DriveResult:
 
     # ----------------------------------------------------------------------------------------------- table
     def table(self) -> tuple[list[str], list[list[Any]]]:
-        """The per-step table: header and rows (one row per step and point; ``point`` is the flat batch index)."""
+        """The per-step table: header and rows (one row per step and point; ``point`` is the flat batch index).
+        With a recorded temperature, a ``T`` column follows the stresses (and the state's own ``temperature``
+        entry, the same values, is not repeated)."""
         batch = self.batch_shape
         npts = math.prod(batch) if len(batch) else 1
         q0, q1 = self.quantity_names
         header = ["step", "time", "segment"] + (["point"] if len(batch) else [])
         header += [f"{q0}_{c}" for c in self.labels] + [f"{q1}_{c}" for c in self.labels]
+        temp = None if self.temperature is None else self.temperature.detach().cpu().reshape(self.n_steps + 1, npts)
+        header += [] if temp is None else ["T"]
         state_cols: list[tuple[str, Tensor]] = []
         for name, value in self.state.items():
+            if temp is not None and name == "temperature":
+                continue
             v = value.reshape(value.shape[0], npts, -1)
             if v.shape[-1] == 1:
                 state_cols.append((name, v[..., 0]))
@@ -151,12 +168,17 @@ class DriveResult:
         header += ["control", "iterations", "residual", "tolerance"]
         if self.tangent_error is not None:
             header.append("tangent_error")
+        if self.thermal_tangent_error is not None:
+            header.append("thermal_tangent_error")
         eps = self.components(q0).reshape(self.n_steps + 1, npts, -1).detach().cpu()
         sig = self.components(q1).reshape(self.n_steps + 1, npts, -1).detach().cpu()
         its = self.iterations.reshape(self.n_steps + 1, npts)
         res = self.final_residuals().reshape(self.n_steps + 1, npts)
         tol = self.tolerance.reshape(self.n_steps + 1, npts)
         terr = None if self.tangent_error is None else self.tangent_error.reshape(self.n_steps + 1, npts)
+        therr = None
+        if self.thermal_tangent_error is not None:
+            therr = self.thermal_tangent_error.reshape(self.n_steps + 1, npts)
         rows = []
         for k in range(self.n_steps + 1):
             ctrl = self.control[k]
@@ -164,10 +186,13 @@ class DriveResult:
             for p in range(npts):
                 row: list[Any] = [k, float(self.time[k]), int(self.segment[k])] + ([p] if len(batch) else [])
                 row += [float(v) for v in eps[k, p]] + [float(v) for v in sig[k, p]]
+                row += [] if temp is None else [float(temp[k, p])]
                 row += [float(v[k, p]) for _, v in state_cols]
                 row += [ctrl_text, int(its[k, p]), float(res[k, p]), float(tol[k, p])]
                 if terr is not None:
                     row.append(float(terr[k, p]))
+                if therr is not None:
+                    row.append(float(therr[k, p]))
                 rows.append(row)
         return header, rows
 
@@ -213,15 +238,26 @@ class DriveResult:
                 + f"\nfinal {q1}: "
                 + ", ".join(f"{c}={float(v):.6g}" for c, v in zip(self.labels, s))
             )
-        if self.tangent_error is not None:
-            err = self.tangent_error[1:]
-            tol = float(self.extra.get("tangent_tolerance", float("nan")))
+        if self.temperature is not None:
+            T = self.temperature.detach()
+            lines.append(
+                f"temperature: {float(T[0].min()):.6g} -> {float(T[-1].max()):.6g} (range {float(T.min()):.6g} to "
+                f"{float(T.max()):.6g})"
+            )
+        tol = float(self.extra.get("tangent_tolerance", float("nan")))
+        for what, errors in (
+            ("tangent check", self.tangent_error),
+            ("thermal tangent check (dσ/dT)", self.thermal_tangent_error),
+        ):
+            if errors is None:
+                continue
+            err = errors[1:]
             if err.numel():
                 worst = float(err.max())
                 k = int(err.reshape(err.shape[0], -1).amax(dim=1).argmax()) + 1
                 verdict = "PASS" if worst <= tol else "FAIL"
                 lines.append(
-                    f"tangent check: {verdict}, max relative error {worst:.2e} (step {k}) over {self.n_steps} steps, "
+                    f"{what}: {verdict}, max relative error {worst:.2e} (step {k}) over {self.n_steps} steps, "
                     f"tolerance {tol:.1e}"
                 )
         if self.failure is not None:
@@ -291,8 +327,12 @@ class Recorder:
         dtype: torch.dtype,
         device: torch.device,
         differentiable: bool = False,
+        state_out: Callable[[Any], Any] | None = None,
     ) -> None:
         self.kin, self.batch, self.differentiable = kin, batch, differentiable
+        #: Converts a stacked state of the evaluator's form (e.g. J2's Mandel vectors) to the model's own form;
+        #: ``None``: the same form. States are recorded as the evaluator holds them and converted once, stacked.
+        self.state_out = state_out
         self.times: list[float] = []
         self.xs: list[Tensor] = []
         self.ys: list[Tensor] = []
@@ -305,6 +345,7 @@ class Recorder:
         self.Ks: list[Tensor | None] = []
         self.dts: list[float] = []
         self.backtracks: list[int] = []
+        self.temperatures: list[Tensor | None] = []
 
     def add(
         self,
@@ -319,10 +360,13 @@ class Recorder:
         K: Tensor | None,
         backtracks: int,
         dt: float,
+        temperature: Tensor | None = None,
     ) -> None:
         """Record one converged step: internal vectors ``x`` (strain/F) and ``y`` (stress/P), the state, the residual
-        history ``(iters+1, *B)``, the tolerance, the Newton matrix ``K`` (kept for the tangent check) and ``dt``."""
+        history ``(iters+1, *B)``, the tolerance, the Newton matrix ``K`` (kept for the tangent check), ``dt`` and
+        the temperature at the end of the step ``(*B)`` (``None``: none)."""
         self.backtracks.append(backtracks)
+        self.temperatures.append(temperature)
         self.Ks.append(K)
         self.dts.append(dt)
         self.times.append(t)
@@ -348,12 +392,9 @@ class Recorder:
         def out(t: Tensor) -> Tensor:  # differentiable: keep the graph and the device
             return t if self.differentiable else t.detach().cpu()
 
-        strain = out(torch.stack([kin.tensor(x, kin.names[0]) for x in self.xs]))
-        stress = out(torch.stack([kin.tensor(y, kin.names[1]) for y in self.ys]))
-        state: dict[str, Tensor] = {}
-        if self.states[0] is not None:
-            for name in self.states[0]:
-                state[name] = out(torch.stack([torch.as_tensor(s[name]) for s in self.states]))
+        strain = out(kin.tensor(torch.stack(self.xs), kin.names[0]))  # one conversion of the stacked vectors
+        stress = out(kin.tensor(torch.stack(self.ys), kin.names[1]))
+        state = {name: out(value) for name, value in self.stacked_states().items()}
         return DriveResult(
             kinematics=kin.kind,
             labels=tuple(labels),
@@ -372,7 +413,23 @@ class Recorder:
             wall_time=wall,
             extra={"tangent_tolerance": tangent_tolerance},
             failure=_first_failure(model, state, self.times),
+            temperature=self.temperature_record(),
         )
+
+    def stacked_states(self, steps: list[int] | None = None) -> dict[str, Tensor]:
+        """The states recorded at ``steps`` (default: all), stacked ``(len(steps), *B, ...)`` in the model's own
+        form; ``{}`` for a model without history."""
+        if not self.states or self.states[0] is None:
+            return {}
+        chosen = self.states if steps is None else [self.states[k] for k in steps]
+        stacked = {name: torch.stack([torch.as_tensor(s[name]) for s in chosen]) for name in self.states[0]}
+        return stacked if self.state_out is None else dict(self.state_out(stacked))
+
+    def temperature_record(self) -> Tensor | None:
+        """The recorded temperatures ``(n+1, *B)``, detached on the CPU (``None`` when none was recorded)."""
+        if not self.temperatures or self.temperatures[0] is None:
+            return None
+        return torch.stack([torch.as_tensor(T).expand(self.batch) for T in self.temperatures]).detach().cpu()
 
 
 def _first_failure(model: Any, state: Mapping[str, Tensor], times: list[float]) -> MaterialFailure | None:

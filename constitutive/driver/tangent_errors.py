@@ -14,7 +14,7 @@ from .kinematics import FiniteStrain, SmallStrain
 from .result import Recorder
 
 
-def newton_tangent_errors(model: Any, kin: SmallStrain | FiniteStrain, rec: Recorder) -> Tensor:
+def newton_tangent_errors(model: Any, kin: SmallStrain | FiniteStrain, rec: Recorder, thermal: bool = False) -> Tensor:
     r"""Relative error ``(n+1, *B)`` of each converged step's Newton tangent against central finite differences of
     that step's stress map (state held at the start of the step: the definition of the consistent tangent).
 
@@ -29,6 +29,8 @@ def newton_tangent_errors(model: Any, kin: SmallStrain | FiniteStrain, rec: Reco
     1, which differences over a tiny step amplify. There the error is the smaller of two estimates, with the scale
     ``s`` and with ``max(s, 1)``; a wrong tangent (an O(1) error, e.g. doubled shear columns) differs from both.
     float64 keeps the single estimate.
+
+    ``thermal``: the path prescribes a temperature, so each step's map is ``update(..., temperature=T_{n+1})``.
     """
     n = len(rec.xs) - 1
     batch = rec.batch
@@ -53,21 +55,29 @@ def newton_tangent_errors(model: Any, kin: SmallStrain | FiniteStrain, rec: Reco
     scale = torch.maximum(xs, f.abs().amax(dim=(-1, -2)) / cs)
     scale = torch.where(scale > 0, scale, torch.ones_like(scale))
     dts = torch.tensor(rec.dts[1:], dtype=torch.float64)
+    temps = torch.stack([torch.as_tensor(T).expand(batch) for T in rec.temperatures[1:]]) if thermal else None
     for dt in torch.unique(dts).tolist():
         idx = torch.nonzero(dts == dt).flatten()
         xi = x[idx]
         if kin.kind == "finite" and rec.states[0] is None:
             fn = model.first_piola
         elif kin.kind == "finite":
-            start = {name: torch.stack([rec.states[k][name] for k in idx.tolist()]) for name in rec.states[0]}
+            start = rec.stacked_states(idx.tolist())
 
             def fn(F: Tensor, start: dict[str, Tensor] = start, dt: float = dt) -> Tensor:
                 return model.first_piola_update(F, start, dt)[0]
         elif is_path_dependent(model):
-            start = {name: torch.stack([rec.states[k][name] for k in idx.tolist()]) for name in rec.states[0]}
+            start = rec.stacked_states(idx.tolist())
 
-            def fn(e: Tensor, start: dict[str, Tensor] = start, dt: float = dt) -> Tensor:
-                return model.update(e, start, dt)[0]
+            if temps is not None:
+                T_end = temps[idx]
+
+                def fn(e: Tensor, start: dict[str, Tensor] = start, dt: float = dt, T: Tensor = T_end) -> Tensor:
+                    return model.update(e, start, dt, temperature=T)[0]
+            else:
+
+                def fn(e: Tensor, start: dict[str, Tensor] = start, dt: float = dt) -> Tensor:
+                    return model.update(e, start, dt)[0]
         else:
             fn = model.stress
         rel = _relative_error(fn, xi, C[idx], convention, scale[idx])
@@ -84,3 +94,38 @@ def _relative_error(fn: Any, x: Tensor, C: Tensor, convention: str, scale: Tenso
     err = (C - C_fd).abs().amax(dim=(-1, -2, -3, -4))
     ref = C_fd.abs().amax(dim=(-1, -2, -3, -4)).clamp_min(torch.finfo(C_fd.dtype).tiny)
     return err / ref
+
+
+def thermal_tangent_errors(model: Any, rec: Recorder) -> Tensor:
+    r"""Relative error ``(n+1, *B)`` of each converged step's dσ/dT (Abaqus's DDSDDT, from the model's
+    ``update_thermal(strain, state_n, dt, temperature=T) -> (σ, new_state, C, dσ/dT)``) against central finite
+    differences in the temperature at fixed total strain and start-of-step state:
+
+    .. math::  \frac{\partial\sigma}{\partial T} \approx \frac{\sigma(T + h) - \sigma(T - h)}{2h}, \qquad
+               h = \epsilon^{1/3}\max(|T|, 1),
+
+    error :math:`\max|D - D^{FD}| / \max(\max|D^{FD}|,\ \max|\sigma| / \max(|T|, 1))`: the second term of the
+    denominator is the stress over the temperature scale, so a step whose true dσ/dT vanishes (no thermal
+    coupling) compares the round-off of the differences with the stress, not with zero. All steps at once per
+    distinct time increment (three model calls each; the contract's ``update(..., temperature=)``). Step 0 gets 0.
+    """
+    n = len(rec.xs) - 1
+    out = torch.zeros(n + 1, *rec.batch, dtype=torch.float64)
+    if n == 0:
+        return out
+    eps = torch.stack([from_mandel(v, "strain") for v in rec.xs[1:]])  # (n, *B, 3, 3)
+    temps = torch.stack([torch.as_tensor(T).expand(rec.batch) for T in rec.temperatures[1:]])
+    dts = torch.tensor(rec.dts[1:], dtype=torch.float64)
+    for dt in torch.unique(dts).tolist():
+        idx = torch.nonzero(dts == dt).flatten()
+        start = rec.stacked_states(idx.tolist())
+        e, T = eps[idx], temps[idx]
+        sigma, _, _, D = model.update_thermal(e, start, dt, temperature=T)
+        h = torch.finfo(T.dtype).eps ** (1.0 / 3.0) * T.abs().clamp_min(1.0)
+        plus = model.update(e, start, dt, temperature=T + h)[0]
+        minus = model.update(e, start, dt, temperature=T - h)[0]
+        D_fd = (plus - minus) / (2.0 * h)[..., None, None]
+        err = (D - D_fd).abs().amax(dim=(-1, -2))
+        ref = torch.maximum(D_fd.abs().amax(dim=(-1, -2)), sigma.abs().amax(dim=(-1, -2)) / T.abs().clamp_min(1.0))
+        out[idx + 1] = (err / ref.clamp_min(torch.finfo(ref.dtype).tiny)).to(torch.float64).cpu()
+    return out
