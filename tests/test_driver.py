@@ -413,10 +413,6 @@ def test_toml_steps_material_file_and_errors(tmp_path: Path, capsys: pytest.Capt
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "examples" / "paths").glob("*.toml")))
 def test_example_path_files_run(name: str, tmp_path: Path) -> None:
-    if name == "thermal_bar.toml" and importlib.util.find_spec("constitutive.models.thermal") is None:
-        # ThermoMechanical comes from the "thermo" branch; tests/test_driver_temperature.py runs this file with a
-        # contract test double until then
-        pytest.skip("thermal_bar.toml needs constitutive.models.thermal (ThermoMechanical)")
     model, path, settings = load_path_file(REPO / "examples" / "paths" / name)
     res, written = run_path_file(REPO / "examples" / "paths" / name, tmp_path)
     assert res.completed and res.n_steps == path.n_steps and written["csv"].exists()

@@ -11,8 +11,6 @@ free bar (ε = α ΔT I, σ = 0).
 from __future__ import annotations
 
 import csv
-import sys
-import types
 from pathlib import Path
 from typing import Any
 
@@ -224,28 +222,11 @@ def test_path_from_dict_temperature_table() -> None:
 
 
 @pytest.fixture()
-def thermal_module(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """``constitutive.models.thermal.ThermoMechanical``: the real class once merged, else the test double behind
-    the contract's constructor (a LinearElastic with a constant expansion coefficient)."""
-    try:
-        from constitutive.models.thermal import ThermoMechanical  # type: ignore[import-not-found,unused-ignore]
+def thermal_module() -> Any:
+    """The package's ``ThermoMechanical`` (what ``[model.temperature]`` and the example path file build)."""
+    from constitutive.models.thermal import ThermoMechanical
 
-        return ThermoMechanical
-    except ImportError:
-        pass
-
-    def factory(model: Any, *, parameters: Any = None, expansion: Any = None, reference_temperature: float = 0.0,
-                initial_temperature: Any = None) -> _ThermoElastic:  # fmt: skip
-        assert parameters is None and isinstance(expansion, float)
-        p = model.to_dict()["parameters"]
-        double = _ThermoElastic(p["E"], p["nu"], expansion, reference=reference_temperature)
-        double.initial_temperature = reference_temperature if initial_temperature is None else initial_temperature
-        return double
-
-    module = types.ModuleType("constitutive.models.thermal")
-    module.ThermoMechanical = factory  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "constitutive.models.thermal", module)
-    return factory
+    return ThermoMechanical
 
 
 def test_example_thermal_bar_path_file(tmp_path: Path, thermal_module: Any) -> None:

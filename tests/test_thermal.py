@@ -501,3 +501,27 @@ def test_parameters_at_a_temperature_keep_the_gradient_and_the_catalogue_lists_t
     entry = next(e for e in describe_models() if e["kind"] == "model" and e["name"] == "ThermoMechanical")
     assert "temperature" in entry["summary"] and entry["parameters"] == []  # declares none
     assert thermo.parameters.keys() == thermo.mechanical.parameters.keys()
+
+
+def test_driver_heats_the_s355_bar_with_the_hand_solution_and_checks_ddsddt() -> None:
+    """The driver's mixed control (ε11 = 0 held, lateral stresses zero) with a temperature segment on the shipped
+    S355 file: σ11 equals the closed form −E(T)(ε_th(T) − α) at every step (α the running maximum of
+    (E ε_th − σ_y)/(E + H), tests above and examples/thermal_bar.py), and the driver's finite-difference checks of
+    dσ/dε and dσ/dT pass (the batched check evaluates all steps at their own temperatures at once)."""
+    from constitutive.driver import drive
+    from constitutive.paths import LoadPath, Segment
+
+    steel = load("steel_s355_thermal")
+    free = {"22": 0.0, "33": 0.0, "23": 0.0, "13": 0.0, "12": 0.0}
+    bar = LoadPath([Segment({"11": 0.0}, free, increments=26, temperature=800.0)], initial_temperature=20.0)
+    res = drive(steel, bar, check_tangent=True)
+    assert res.completed and "thermal tangent check (dσ/dT): PASS" in res.summary()
+    H, a, hand = float(steel.mechanical.parameters["H"]), 0.0, []
+    for T in res.column("T")[1:].tolist():
+        m = steel.model_at(T)
+        E, sy = float(m.parameters["E"]), float(m.parameters["sigma_y"])
+        eth = float(steel.thermal_strain(torch.tensor(T, dtype=DT))[0, 0])
+        a = max(a, (E * eth - sy) / (E + H))
+        hand.append(-E * (eth - a))
+    torch.testing.assert_close(res.column("stress_11")[1:], torch.tensor(hand, dtype=DT), rtol=1e-10, atol=1e-9)
+    assert a > 0  # the ramp yields

@@ -259,6 +259,8 @@ class _Drive:
         if not thermal_model:
             return None
         if path.kinematics != "small" or not isinstance(self.state, Mapping):
+            if not path.thermal:  # e.g. a finite-strain UMAT on an F path: driven without a temperature
+                return None
             raise ValueError(
                 f"{name} is temperature dependent: it is driven on small-strain paths through "
                 "update(strain, state, dt, temperature=...), with the temperature in its state"

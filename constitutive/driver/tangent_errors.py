@@ -106,8 +106,11 @@ def thermal_tangent_errors(model: Any, rec: Recorder) -> Tensor:
 
     error :math:`\max|D - D^{FD}| / \max(\max|D^{FD}|,\ \max|\sigma| / \max(|T|, 1))`: the second term of the
     denominator is the stress over the temperature scale, so a step whose true dσ/dT vanishes (no thermal
-    coupling) compares the round-off of the differences with the stress, not with zero. All steps at once per
-    distinct time increment (three model calls each; the contract's ``update(..., temperature=)``). Step 0 gets 0.
+    coupling) compares the round-off of the differences with the stress, not with zero. At a kink in T (a breakpoint
+    of a piecewise-linear temperature table) the derivative is one-sided, so the error is the smallest of those
+    against the central and the two second-order one-sided differences, :math:`(\mp 3\sigma(T) \pm 4\sigma(T \pm h)
+    \mp \sigma(T \pm 2h))/2h`. All steps at once per distinct time increment (five model calls each; the
+    contract's ``update(..., temperature=)``). Step 0 gets 0.
     """
     n = len(rec.xs) - 1
     out = torch.zeros(n + 1, *rec.batch, dtype=torch.float64)
@@ -124,8 +127,15 @@ def thermal_tangent_errors(model: Any, rec: Recorder) -> Tensor:
         h = torch.finfo(T.dtype).eps ** (1.0 / 3.0) * T.abs().clamp_min(1.0)
         plus = model.update(e, start, dt, temperature=T + h)[0]
         minus = model.update(e, start, dt, temperature=T - h)[0]
-        D_fd = (plus - minus) / (2.0 * h)[..., None, None]
-        err = (D - D_fd).abs().amax(dim=(-1, -2))
+        plus2 = model.update(e, start, dt, temperature=T + 2.0 * h)[0]
+        minus2 = model.update(e, start, dt, temperature=T - 2.0 * h)[0]
+        h2 = (2.0 * h)[..., None, None]
+        D_fd = (plus - minus) / h2
+        # at a kink in T (a breakpoint of a temperature table) dσ/dT is one-sided: second-order one-sided
+        # differences on either side; the model's derivative must match one of the three
+        D_fwd = (4.0 * plus - 3.0 * sigma - plus2) / h2
+        D_bwd = (3.0 * sigma - 4.0 * minus + minus2) / h2
+        err = torch.stack([(D - d).abs().amax(dim=(-1, -2)) for d in (D_fd, D_fwd, D_bwd)]).amin(dim=0)
         ref = torch.maximum(D_fd.abs().amax(dim=(-1, -2)), sigma.abs().amax(dim=(-1, -2)) / T.abs().clamp_min(1.0))
         out[idx + 1] = (err / ref.clamp_min(torch.finfo(ref.dtype).tiny)).to(torch.float64).cpu()
     return out
