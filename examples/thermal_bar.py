@@ -2,8 +2,9 @@ r"""A steel bar held at both ends and heated from 20 °C to 800 °C: S355 with t
 (``materials/steel_s355_thermal.toml``: E(T) and f_y(T) from EN 1993-1-2 Table 3.1, the secant expansion
 coefficient from its thermal elongation), against hand calculations.
 
-* **Constrained bar** (ε11 = 0, lateral faces free: σ22 = σ33 = 0, the lateral strain solved by Newton with the
-  consistent tangent). While elastic, :math:`\sigma_{11} = -E(T)\,\varepsilon^{th}(T)` with the secant thermal strain
+* **Constrained bar** (ε11 = 0, lateral faces free: σ22 = σ33 = 0), driven by the material-point driver's mixed
+  control along a temperature segment, with its finite-difference checks of dσ/dε and dσ/dT. While elastic,
+  :math:`\sigma_{11} = -E(T)\,\varepsilon^{th}(T)` with the secant thermal strain
   :math:`\varepsilon^{th}(T) = \alpha(T)(T - 20)`.
 * **Yield onset** by hand: :math:`E(T)\,\alpha(T)\,(T - 20) = \sigma_y(T)` on the interval of the tables that holds
   the root; there E and α are linear in T and σ_y constant, a cubic whose root in the interval is the onset.
@@ -33,8 +34,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from constitutive.driver import drive  # noqa: E402
 from constitutive.fileio import atomic_path  # noqa: E402
 from constitutive.models import ThermoMechanical, load  # noqa: E402
+from constitutive.paths import LoadPath, Segment  # noqa: E402
 
 DT = torch.float64
 
@@ -92,15 +95,17 @@ def main(outdir: str | Path | None = None, *, steps: int = 78, overwrite: bool =
     hand calculations, write the figure."""
     steel = load("steel_s355_thermal")
     assert isinstance(steel, ThermoMechanical)
-    temps = np.linspace(20.0, 800.0, steps + 1)[1:]
+    # the material-point driver: ε11 = 0 held, the lateral and shear stresses zero, T ramped 20 -> 800 °C
+    free = {"22": 0.0, "33": 0.0, "23": 0.0, "13": 0.0, "12": 0.0}
+    bar = LoadPath([Segment({"11": 0.0}, free, increments=steps, temperature=800.0)], initial_temperature=20.0)
+    result = drive(steel, bar, check_tangent=True)
+    temps = result.column("T")[1:].numpy()
     H = float(steel.mechanical.parameters["H"])
-    state, x = steel.initial_state(), 0.0
-    sigma, alpha_model, hand, elastic = [], [], [], []
+    sigma = result.column("stress_11")[1:].tolist()
+    alpha_model = result.state["alpha"][1:].tolist()
+    hand, elastic = [], []
     a_hand = 0.0
     for T in temps:
-        s, state, x = constrained_step(steel, state, float(T), x)
-        sigma.append(float(s[0, 0]))
-        alpha_model.append(float(state["alpha"]))
         m = steel.model_at(float(T))
         E, sy = float(m.parameters["E"]), float(m.parameters["sigma_y"])
         eth = float(steel.thermal_strain(torch.tensor(T, dtype=DT))[0, 0])
@@ -131,6 +136,8 @@ def main(outdir: str | Path | None = None, *, steps: int = 78, overwrite: bool =
         "stress_at_800C": sigma[-1],
         "peak_compression": float(sigma_np.min()),
         "free_bar_max_stress": float(s_free.abs().max()),
+        "driver_tangent_error": float(result.tangent_error.max()),
+        "driver_thermal_tangent_error": float(result.thermal_tangent_error.max()),
         "expansion_table_max_rel_error": float(
             np.max(np.abs(eth_fine[1:] - eurocode_elongation(fine[1:])) / eurocode_elongation(fine[1:]))
         ),

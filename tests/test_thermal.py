@@ -483,6 +483,7 @@ def test_thermal_bar_example(tmp_path: Path) -> None:
     assert out["yield_onset_difference_C"] < 1e-8
     assert out["elastic_max_rel_error"] < 1e-12 and out["closed_form_max_rel_error"] < 1e-12
     assert out["free_bar_max_stress"] < 1e-9
+    assert out["driver_tangent_error"] < 1e-6 and out["driver_thermal_tangent_error"] < 1e-6
     assert out["expansion_table_max_rel_error"] < 2e-3  # the secant table against EN 1993-1-2's formula
     # at 800 °C the bar has yielded and f_y fell to 0.11 f_y,20: the stress is near the yield stress there
     assert -0.2 * 355.0 < out["stress_at_800C"] < -0.11 * 355.0
