@@ -620,8 +620,11 @@ class ThermoMechanical(PathDependentMaterial):
                 out.index_copy_(0, idx, pick(res))
             return out.reshape(*batch, *ref.shape[1:])
 
+        def entry(key: str) -> Callable[[tuple[Any, ...]], Tensor]:
+            return lambda r: r[1][key]  # type: ignore[no-any-return]
+
         stress = scatter(lambda r: r[0])
-        new_state = {key: scatter(lambda r, key=key: r[1][key]) for key in first[1]}
+        new_state = {key: scatter(entry(key)) for key in first[1]}
         C = scatter(lambda r: r[2]) if first[2] is not None else None
         dsdT = scatter(lambda r: r[3]) if thermal else None
         return stress, new_state, C, dsdT
