@@ -186,3 +186,19 @@ def test_compiled_kernel_matches_eager_and_tensor_path():
         eager = model.update_mandel(e6, st_in, compile=False)
         assert res[0] is out[0] and res[2] is out[2]
         _compare([res], [eager])
+
+
+def test_kernel_function_float32(uncompiled):
+    """float32: the fused formulation equals the float32 eager kernel to float32 round-off (local tolerance 1e-5)
+    along the Chaboche + Voce history."""
+    case = next(c for c in J2_CASES if c.id == "J2-chaboche+voce")
+    model = case.make(torch.float32)
+    strains = case.strains.to(torch.float32)
+    st_c = st_e = model.initial_state_mandel((strains.shape[1],))
+    for eps in strains:
+        e6 = to_mandel(eps, "strain")
+        s_c, st_c, C_c = model.update_mandel(e6, st_c, compile=True)
+        s_e, st_e, C_e = model.update_mandel(e6, st_e, compile=False)
+        assert s_c.dtype == torch.float32 and C_c.dtype == torch.float32
+        _close(s_c, s_e, 1e-5, "float32 stress")
+        _close(C_c, C_e, 1e-4, "float32 tangent")

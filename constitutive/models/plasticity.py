@@ -787,13 +787,13 @@ class J2Plasticity(PathDependentMaterial):
         return not isinstance(self.law, UserLaw)
 
     def _kernel_key(self, need_tangent: bool) -> tuple[Any, ...]:
-        """The compiled kernel's kind: law class, mode, back stresses, tangent, dtype, device type, threads."""
+        """The compiled kernel's kind: law class, mode, back stresses, tangent, dtype, device type (the generated
+        loops take the thread count at run time)."""
         if not self._has_closed_tangent():
             mode = "af"
         else:
             mode = "closed" if self.law.linear else "scalar"
-        return (type(self.law), mode, self.n_backstress, bool(need_tangent), self.dtype, self.device.type,
-                torch.get_num_threads())  # fmt: skip
+        return (type(self.law), mode, self.n_backstress, bool(need_tangent), self.dtype, self.device.type)
 
     def _compiled_mandel(
         self, key: tuple[Any, ...], e: Tensor, ep: Tensor, al: Tensor, X: Tensor, o_s: Tensor, o_ep: Tensor,
