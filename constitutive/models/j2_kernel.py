@@ -62,7 +62,7 @@ COMPILE_POLICIES = ("off", "auto", "always")
 AUTO_THRESHOLD = 100_000
 #: Unrolled Newton iterations of the compiled kernel: (scalar Newton of a nonlinear isotropic law,
 #: Armstrong--Frederick). Points not converged after them go to the eager kernel.
-N_NEWTON = {"scalar": 6, "af": 10}
+N_NEWTON = {"scalar": 5, "af": 6}
 
 _POLICY = os.environ.get("CONSTITUTIVE_J2_COMPILE", "off").strip().lower() or "off"
 if _POLICY not in COMPILE_POLICIES:  # a bad environment value must not break the import: warn, stay off

@@ -23,7 +23,8 @@ Fast path: :meth:`J2Plasticity.update_mandel` takes and returns Mandel vectors (
 and runs an in-place, chunked Mandel-native kernel whenever no derivatives are wanted (no input or parameter
 requires grad, no forward mode); otherwise the out-of-place tensor formulation below, converted at the edges (same
 results to round-off; ``docs/performance.md``). The tensor-form :meth:`J2Plasticity.update` keeps the tensor
-formulation unless ``_fast_tensor_update`` is set.
+formulation unless ``_fast_tensor_update`` is set. ``update_mandel(..., compile=True)`` (or the policy of
+:mod:`constitutive.models.j2_kernel`) runs the same return map as one ``torch.compile``-fused kernel instead.
 
 Integration: backward Euler, solved as a *scalar* equation in the increment Δα of the equivalent plastic strain,
 even with Armstrong--Frederick back stresses (their implicit update is solved in closed form for a given Δα), by a
