@@ -21,11 +21,20 @@ must agree to round-off). Reports points/s (best of ``--repeat``), the fraction 
 time per point against N, and the peak memory per point: the growth of the resident set's high-water mark
 (``VmHWM`` of ``/proc/self/status``, reset to the current RSS through ``/proc/self/clear_refs`` just before the
 update) during one update, measured in a fresh subprocess per (case, N) after the inputs exist, plus the inputs'
-own bytes. NEML2 is not installed here and is not measured.
+own bytes. NEML2 (``pip install neml2`` in a separate venv: it pins its own torch) is not measured: no J2 input
+file for it is written yet.
 
-Usage: ``python benchmarks/performance.py [--max-n 1e6] [--repeat 3] [--out out/performance] [--docs]
-[--profile] [--compile]``; ``--max-n 1e7`` for the full table (a few GB). ``THP_MEM_ALLOC_ENABLE=1`` (transparent
-huge pages for torch's CPU allocator) is reported as set or not; run twice to compare.
+* ``compiled`` / ``compiled_out`` (``--compile``): ``update_mandel(..., compile=True)``, the torch.compile-fused
+  kernel of :mod:`constitutive.models.j2_kernel`, fresh outputs / ``out=`` buffers (compiled before timing; the
+  first call's time is reported).
+
+Usage: ``python benchmarks/performance.py [--max-n 1e6] [--threads 1 2] [--repeat 3] [--out out/performance]
+[--compile] [--profile] [--thp] [--sections [--quick]] [--docs]``; ``--max-n 1e7`` for N = 1e7 (a few GB).
+``--thp``: ``mandel`` / ``mandel_out`` in fresh processes with ``THP_MEM_ALLOC_ENABLE`` unset and ``=1``.
+``--sections``: the tables of ``benchmarks/hyperelastic.py`` and ``benchmarks/driver.py`` (``measure(quick)``).
+``--docs``: the figure into ``docs/figures/performance.png`` and the tables and profile into
+``docs/performance.md`` between its marker comments (:data:`MARKERS`). Writes ``performance.json``,
+``performance.md`` and ``performance.png`` into ``--out``.
 """
 
 from __future__ import annotations
