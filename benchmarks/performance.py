@@ -21,11 +21,20 @@ must agree to round-off). Reports points/s (best of ``--repeat``), the fraction 
 time per point against N, and the peak memory per point: the growth of the resident set's high-water mark
 (``VmHWM`` of ``/proc/self/status``, reset to the current RSS through ``/proc/self/clear_refs`` just before the
 update) during one update, measured in a fresh subprocess per (case, N) after the inputs exist, plus the inputs'
-own bytes. NEML2 is not installed here and is not measured.
+own bytes. NEML2 (``pip install neml2`` in a separate venv: it pins its own torch) is not measured: no J2 input
+file for it is written yet.
 
-Usage: ``python benchmarks/performance.py [--max-n 1e6] [--repeat 3] [--out out/performance] [--docs]
-[--profile] [--compile]``; ``--max-n 1e7`` for the full table (a few GB). ``THP_MEM_ALLOC_ENABLE=1`` (transparent
-huge pages for torch's CPU allocator) is reported as set or not; run twice to compare.
+* ``compiled`` / ``compiled_out`` (``--compile``): ``update_mandel(..., compile=True)``, the torch.compile-fused
+  kernel of :mod:`constitutive.models.j2_kernel`, fresh outputs / ``out=`` buffers (compiled before timing; the
+  first call's time is reported).
+
+Usage: ``python benchmarks/performance.py [--max-n 1e6] [--threads 1 2] [--repeat 3] [--out out/performance]
+[--compile] [--profile] [--thp] [--sections [--quick]] [--docs]``; ``--max-n 1e7`` for N = 1e7 (a few GB).
+``--thp``: ``mandel`` / ``mandel_out`` in fresh processes with ``THP_MEM_ALLOC_ENABLE`` unset and ``=1``.
+``--sections``: the tables of ``benchmarks/hyperelastic.py`` and ``benchmarks/driver.py`` (``measure(quick)``).
+``--docs``: the figure into ``docs/figures/performance.png`` and the tables and profile into
+``docs/performance.md`` between its marker comments (:data:`MARKERS`). Writes ``performance.json``,
+``performance.md`` and ``performance.png`` into ``--out``.
 """
 
 from __future__ import annotations
@@ -54,7 +63,16 @@ E, NU, SY, H = 200e3, 0.3, 250.0, 1000.0
 SQ32 = math.sqrt(1.5)
 DOUBLES = {"j2-linear": (13, 49), "j2-voce": (13, 49), "chaboche": (25, 61)}  # (in, out) per point, Mandel form
 CASES = tuple(DOUBLES)
-COLORS = {"mandel": "C0", "mandel_out": "C1", "tensor": "C2", "tensor_ref": "C3", "baseline": "C4"}
+COLORS = {"mandel": "C0", "mandel_out": "C1", "tensor": "C2", "tensor_ref": "C3", "baseline": "C4", "compiled": "C5",
+          "compiled_out": "C6"}  # fmt: skip
+#: Contributed sections: modules of benchmarks/ exposing ``measure(quick: bool = False) -> dict`` with "title",
+#: "headers", "rows", "notes" (imported when present).
+SECTIONS = ("hyperelastic", "driver")
+#: Marker comments of docs/performance.md between which ``--docs`` writes the generated tables and profile.
+MARKERS = {
+    "tables": ("<!-- BEGIN generated: performance tables -->", "<!-- END generated: performance tables -->"),
+    "profile": ("<!-- BEGIN generated: performance profile -->", "<!-- END generated: performance profile -->"),
+}
 
 
 def make_model(case: str) -> J2Plasticity:
@@ -132,8 +150,12 @@ def stream_bandwidth(nbytes: int = 1 << 28) -> float:
     return 2 * nbytes / best
 
 
-def variants(case: str, N: int, max_ref: int) -> tuple[dict[str, Callable[[], object]], float]:
-    """The timed callables for one (case, N), checked against each other first; also the plastic fraction."""
+def variants(
+    case: str, N: int, max_ref: int, compiled: bool = False, info: dict[str, Any] | None = None
+) -> tuple[dict[str, Callable[[], object]], float]:
+    """The timed callables for one (case, N), checked against each other first; also the plastic fraction.
+    ``compiled``: also ``update_mandel(compile=True)`` (fresh outputs and ``out=``); the first call's time (the
+    compilation, when it happens there) goes to ``info["compile_s"]``."""
     model = make_model(case)
     model._fast_tensor_update = True  # the tensor-form update through the kernel where it applies
     e6 = make_strain(N)
@@ -147,6 +169,17 @@ def variants(case: str, N: int, max_ref: int) -> tuple[dict[str, Callable[[], ob
         "mandel_out": lambda: model.update_mandel(e6, st6, out=out),
         "tensor": lambda: model.update(eps, st),
     }
+    if compiled:
+        t0 = time.perf_counter()
+        sc, nc, Cc = model.update_mandel(e6, st6, compile=True)
+        if info is not None:
+            info["compile_s"] = max(info.get("compile_s", 0.0), time.perf_counter() - t0)
+        assert float((Cc - C6).abs().max()) <= 1e-11 * float(C6.abs().max()), "compiled tangent differs"
+        assert float((sc - s6).abs().max()) <= 1e-11 * float(s6.abs().max()), "compiled stress differs"
+        out_c = (torch.empty_like(s6), {k: torch.empty_like(v) for k, v in n6.items()}, torch.empty_like(C6))
+        fns["compiled"] = lambda: model.update_mandel(e6, st6, compile=True)
+        fns["compiled_out"] = lambda: model.update_mandel(e6, st6, out=out_c, compile=True)
+        del sc, nc, Cc
     if N <= max_ref:
         ref = make_model(case)
         ref._use_fast = False
@@ -197,7 +230,8 @@ def child_memory(case: str, N: int, variant: str) -> dict[str, float]:
     """Run in a fresh process: peak-RSS growth of one update after the inputs exist, per point (the high-water
     mark ``VmHWM`` reset through ``/proc/self/clear_refs`` just before the update)."""
     model = make_model(case)
-    model.update_mandel(make_strain(64), model.initial_state_mandel((64,)))  # warm up (lazy initialisation)
+    warm = variant == "compiled"  # compile (or load from inductor's cache) before measuring
+    model.update_mandel(make_strain(64), model.initial_state_mandel((64,)), compile=warm)  # lazy initialisation
     before_inputs = _reset_peak()
     e6 = make_strain(N)
     st6 = model.initial_state_mandel((N,))
@@ -205,8 +239,8 @@ def child_memory(case: str, N: int, variant: str) -> dict[str, float]:
         eps, st = mandel_to_tensor(e6), model.initial_state((N,))
         del e6, st6
     rss0 = _reset_peak()
-    if variant == "mandel":
-        res = model.update_mandel(e6, st6)
+    if variant in ("mandel", "compiled"):
+        res = model.update_mandel(e6, st6, compile=variant == "compiled")
     elif variant == "tensor":
         res = model.update(eps, st)
     else:  # tensor_ref
@@ -229,8 +263,9 @@ def memory(case: str, N: int, variant: str) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def profile(N: int = 100_000, rows: int = 12) -> dict[str, str]:
-    """torch.profiler tables (top operations by self CPU time) of the J2-linear update at N, both routes."""
+def profile(N: int = 100_000, rows: int = 12, compiled: bool = False) -> dict[str, str]:
+    """torch.profiler tables (top operations by self CPU time) of the J2-linear update at N: the eager kernel,
+    the tensor route and (``compiled``) the compiled kernel."""
     from torch.profiler import ProfilerActivity
     from torch.profiler import profile as tprofile
 
@@ -241,29 +276,18 @@ def profile(N: int = 100_000, rows: int = 12) -> dict[str, str]:
     ref = make_model("j2-linear")
     ref._use_fast = False
     eps, st = mandel_to_tensor(e6), ref.initial_state((N,))
-    for name, fn in (("mandel", lambda: model.update_mandel(e6, st6)), ("tensor_ref", lambda: ref.update(eps, st))):
+    routes: dict[str, Callable[[], object]] = {
+        "mandel": lambda: model.update_mandel(e6, st6),
+        "tensor_ref": lambda: ref.update(eps, st),
+    }
+    if compiled:
+        routes["compiled"] = lambda: model.update_mandel(e6, st6, compile=True)
+    for name, fn in routes.items():
         fn()
         with tprofile(activities=[ProfilerActivity.CPU]) as prof:
             fn()
         tables[name] = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows)
     return tables
-
-
-def compile_trial(N: int = 100_000, repeat: int = 5) -> dict[str, float]:
-    """torch.compile (inductor, CPU) of the plain baseline, once: compile time and throughput vs eager."""
-    e6 = make_strain(N)
-    ep = torch.zeros(N, 6, dtype=torch.float64)
-    al = torch.zeros(N, dtype=torch.float64)
-    t0 = time.perf_counter()
-    fn = torch.compile(baseline_update, dynamic=False)
-    fn(e6, ep, al)
-    t_compile = time.perf_counter() - t0
-    ref = baseline_update(e6, ep, al)
-    got = fn(e6, ep, al)
-    err = max(float((a - b).abs().max() / max(float(a.abs().max()), 1.0)) for a, b in zip(ref, got))
-    t = best_times({"eager": lambda: baseline_update(e6, ep, al), "compiled": lambda: fn(e6, ep, al)}, repeat)
-    return {"N": N, "compile_s": t_compile, "eager_pts_s": N / t["eager"], "compiled_pts_s": N / t["compiled"],
-            "max_rel_diff": err}  # fmt: skip
 
 
 def slope(ns: list[int], ts: list[float]) -> float:
@@ -296,96 +320,259 @@ def figure(results: dict[str, Any], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def child_time(case: str, N: int, variant: str, repeat: int) -> dict[str, float]:
+    """Run in a fresh process (environment as given, e.g. ``THP_MEM_ALLOC_ENABLE``): points/s of one variant."""
+    fns, _ = variants(case, N, 0, compiled=variant.startswith("compiled"))
+    t = best_times({variant: fns[variant]}, repeat)
+    return {"pts_s": N / t[variant]}
+
+
+def thp_effect(case: str, N: int, repeat: int, threads: int) -> dict[str, dict[str, float]]:
+    """Points/s of ``mandel`` (fresh outputs: page faults) and ``mandel_out`` in fresh processes with
+    ``THP_MEM_ALLOC_ENABLE`` unset and ``=1`` (transparent huge pages for torch's CPU allocator)."""
+    res: dict[str, dict[str, float]] = {}
+    for thp in ("unset", "1"):
+        env = {k: v for k, v in os.environ.items() if k != "THP_MEM_ALLOC_ENABLE"}
+        if thp != "unset":
+            env["THP_MEM_ALLOC_ENABLE"] = thp
+        for variant in ("mandel", "mandel_out"):
+            cmd = [sys.executable, __file__, "--threads", str(threads), "--child-time", case, str(N), variant,
+                   str(repeat)]  # fmt: skip
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
+            res.setdefault(thp, {})[variant] = json.loads(out.stdout.strip().splitlines()[-1])["pts_s"]
+    return res
+
+
+def sections(quick: bool) -> dict[str, Any]:
+    """The contributed sections (:data:`SECTIONS`): ``measure(quick)`` of each module present in benchmarks/."""
+    import importlib
+
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    found: dict[str, Any] = {}
+    for name in SECTIONS:
+        if not (Path(here) / f"{name}.py").exists():
+            print(f"(section {name!r}: benchmarks/{name}.py is not present here; skipped)")
+            found[name] = None
+            continue
+        mod = importlib.import_module(name)
+        print(f"\n== section {name!r} (benchmarks/{name}.py)")
+        found[name] = mod.measure(quick=quick)
+        print(_section_markdown(found[name]))
+    return found
+
+
+def _section_markdown(sec: dict[str, Any]) -> str:
+    lines = [f"**{sec['title']}**", "", "| " + " | ".join(map(str, sec["headers"])) + " |"]
+    lines.append("|" + "---|" * len(sec["headers"]))
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in sec["rows"]]
+    lines += [""] + [f"* {n}" for n in sec.get("notes", [])]
+    return "\n".join(lines)
+
+
+def _cell(c: Any) -> str:
+    if isinstance(c, float):
+        return f"{c:.3g}" if abs(c) < 1e4 else f"{c:.2e}"
+    return str(c)
+
+
+def case_table(case: str, data: dict[str, Any]) -> str:
+    """The markdown table of one case at one thread count."""
+    order = ["mandel", "mandel_out", "compiled", "compiled_out", "tensor", "tensor_ref", "baseline"]
+    names = [v for v in order if v in data["variants"]]
+    bound = data["bound_pts_s"]
+    head = ["N", *names, "best / bound"]
+    if "compiled_out" in names:
+        head += ["compiled_out / mandel_out"]
+    if "tensor_ref" in names:
+        head += ["best / tensor_ref"]
+    head += ["peak B/pt (update + inputs)"]
+    lines = [
+        f"**{case}** — {data['bytes_per_point']} B/point, bound {bound:.2e} points/s"
+        + (f"; first compile {data['compile_s']:.0f} s" if data.get("compile_s") else ""),
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    for r in data["rows"]:
+        p = r["pts_s"]
+        best = max(p[v] for v in names if v in p and v not in ("baseline", "tensor_ref"))
+        cells = [f"{r['N']:.0e}", *[f"{p[v]:.2e}" if v in p else "–" for v in names], f"{best / bound:.1%}"]
+        if "compiled_out" in names:
+            cells.append(f"{p['compiled_out'] / p['mandel_out']:.1f}×" if "compiled_out" in p else "–")
+        if "tensor_ref" in names:
+            cells.append(f"{best / p['tensor_ref']:.1f}×" if "tensor_ref" in p else "–")
+        mem = r.get("memory", {})
+        cells.append(
+            "; ".join(
+                f"{k} {m['update_bytes_per_point']:.0f} + {m['inputs_bytes_per_point']:.0f}" for k, m in mem.items()
+            )
+            or "–"
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Log–log slope of time per point against N (0: linear scaling): "
+              + ", ".join(f"{k} {v:+.2f}" for k, v in data["slopes"].items())]  # fmt: skip
+    return "\n".join(lines)
+
+
+def markdown(results: dict[str, Any]) -> dict[str, str]:
+    """The generated parts of docs/performance.md: ``{"tables": ..., "profile": ...}``."""
+    m = results["machine"]
+    out = [
+        f"Generated by `python benchmarks/performance.py {results['argv']}`; torch {m['torch']}, Python "
+        f"{m['python']}, float64, CPU `{m['cpu']}` ({m['cores']} cores), `uptime` at the start: `{m['uptime']}`; "
+        f"THP_MEM_ALLOC_ENABLE {m['THP_MEM_ALLOC_ENABLE']}. Streaming bandwidth (copy into an existing buffer) "
+        f"{results['stream_bytes_per_s'] / 1e9:.1f} GB/s; points/s best of {results['repeat']}.",
+    ]
+    for t, run in results["runs"].items():
+        out.append(f"\n### {t} thread{'s' if t != '1' else ''} (load at the end: {run['load_end']})\n")
+        out += [case_table(case, data) + "\n" for case, data in run["cases"].items()]
+    if results.get("thp"):
+        th = results["thp"]
+        out.append(
+            f"\n**THP_MEM_ALLOC_ENABLE** ({th['case']}, N = {th['N']:.0e}, {th['threads']} thread(s), "
+            "fresh processes): "
+            + "; ".join(
+                f"{k}: mandel {v['mandel']:.2e}, mandel_out {v['mandel_out']:.2e} points/s"
+                for k, v in th["runs"].items()
+            )
+        )
+    for name, sec in results.get("sections", {}).items():
+        out.append("")
+        out.append(_section_markdown(sec) if sec else f"*Section {name!r}: benchmarks/{name}.py not present.*")
+    prof = []
+    for k, v in results.get("profile", {}).items():
+        prof += [f"`{k}`:", "", "```", v.rstrip(), "```", ""]
+    return {"tables": "\n".join(out), "profile": "\n".join(prof)}
+
+
+def write_docs(parts: dict[str, str], path: Path) -> None:
+    """Replace the text between each pair of :data:`MARKERS` in ``path`` by the generated part."""
+    text = path.read_text(encoding="utf-8")
+    for key, (begin, end) in MARKERS.items():
+        if key not in parts or not parts[key]:
+            continue
+        i, j = text.find(begin), text.find(end)
+        if i < 0 or j < i:
+            raise SystemExit(f"{path}: markers {begin!r} ... {end!r} not found")
+        text = text[: i + len(begin)] + "\n" + parts[key].rstrip() + "\n" + text[j:]
+    path.write_text(text, encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--max-n", type=float, default=1e6)
     parser.add_argument("--min-n", type=float, default=1e3)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, nargs="+", default=[2], help="one or more thread counts")
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=CASES)
     parser.add_argument("--max-ref-n", type=float, default=1e6, help="largest N for the tensor_ref route")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     parser.add_argument("--profile", action="store_true", help="torch.profiler tables at N = 1e5")
-    parser.add_argument("--compile", action="store_true", help="measure torch.compile of the baseline once")
+    parser.add_argument("--compile", action="store_true", help="also the torch.compile-fused kernel (compiled)")
+    parser.add_argument("--thp", action="store_true", help="THP_MEM_ALLOC_ENABLE unset vs 1 (fresh processes)")
+    parser.add_argument("--sections", action="store_true", help="the contributed sections (hyperelastic, driver)")
+    parser.add_argument("--quick", action="store_true", help="quick mode of the contributed sections")
     parser.add_argument("--out", default="out/performance")
-    parser.add_argument("--docs", action="store_true", help="write the figure into docs/figures as well")
+    parser.add_argument(
+        "--docs", action="store_true", help="write the figure into docs/figures and the tables into docs/performance.md"
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--child-time", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads[0])
     if args.child:
         case, N, variant = args.child
         print(json.dumps(child_memory(case, int(N), variant)))
         return
+    if args.child_time:
+        case, N, variant, repeat = args.child_time
+        print(json.dumps(child_time(case, int(N), variant, int(repeat))))
+        return
     sizes = [int(10**k) for k in range(round(math.log10(args.min_n)), round(math.log10(args.max_n)) + 1)]
     bw = stream_bandwidth()
+    uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip() if os.name == "posix" else ""
     results: dict[str, Any] = {
+        "argv": " ".join(sys.argv[1:]),
         "machine": {
-            "cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
-            "torch": torch.__version__, "python": platform.python_version(),
+            "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+            "torch": torch.__version__, "python": platform.python_version(), "uptime": uptime,
             "load_average": os.getloadavg(), "THP_MEM_ALLOC_ENABLE": os.environ.get("THP_MEM_ALLOC_ENABLE", "unset"),
         },
         "stream_bytes_per_s": bw,
-        "cases": {},
+        "repeat": args.repeat,
+        "runs": {},
     }  # fmt: skip
-    print(f"float64, CPU, {torch.get_num_threads()} threads, torch {torch.__version__}, load {os.getloadavg()}")
+    print(f"float64, CPU, torch {torch.__version__}, uptime: {uptime}")
     print(f"THP_MEM_ALLOC_ENABLE={results['machine']['THP_MEM_ALLOC_ENABLE']}")
     print(f"streaming bandwidth (copy into an existing buffer): {bw / 1e9:.1f} GB/s")
-    for case in args.cases:
-        nin, nout = DOUBLES[case]
-        bpp = 8 * (nin + nout)
-        bound = bw / bpp
-        rows = []
-        print(f"\n== {case}: {bpp} B/point in Mandel form, bound {bound:.3e} points/s")
-        for N in sizes:
-            fns, plastic = variants(case, N, int(args.max_ref_n))
-            t = best_times(fns, args.repeat)
-            row: dict[str, Any] = {"N": N, "plastic": plastic, "time_s": t, "pts_s": {k: N / v for k, v in t.items()}}
-            if not args.no_memory:
-                row["memory"] = {v: memory(case, N, v) for v in ("mandel", "tensor")}
-            rows.append(row)
-            del fns
-            cells = "  ".join(f"{k} {v:.3e}" for k, v in row["pts_s"].items())
-            print(f"N={N:>9} plastic {plastic:.2f}  {cells}")
-            print(
-                f"{'':12}mandel: {row['pts_s']['mandel'] / bound:.1%} of the bound"
-                + (
-                    f", {row['pts_s']['mandel'] / row['pts_s']['tensor_ref']:.1f}x tensor_ref"
-                    if "tensor_ref" in t
-                    else ""
-                )
-                + (f", {row['pts_s']['mandel'] / row['pts_s']['baseline']:.2f}x baseline" if "baseline" in t else "")
-            )
-            if "memory" in row:
-                mm = row["memory"]["mandel"]
-                print(
-                    f"{'':12}peak memory per point (mandel): update {mm['update_bytes_per_point']:.0f} B + inputs "
-                    f"{mm['inputs_bytes_per_point']:.0f} B (in+out {bpp} B); tensor update "
-                    f"{row['memory']['tensor']['update_bytes_per_point']:.0f} B"
-                )
-        names = sorted({k for r in rows for k in r["pts_s"]})
-        slopes = {}
-        for v in names:
-            pts = [(r["N"], r["time_s"][v]) for r in rows if v in r["time_s"]]
-            if len(pts) > 1:
-                slopes[v] = slope(*map(list, zip(*pts)))
-        print("log-log slope of time per point vs N: " + ", ".join(f"{k} {s:+.3f}" for k, s in slopes.items()))
-        results["cases"][case] = {
-            "bytes_per_point": bpp, "bound_pts_s": bound, "rows": rows, "variants": names, "slopes": slopes,
-        }  # fmt: skip
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        run: dict[str, Any] = {"cases": {}}
+        print(f"\n######## {threads} thread(s), load {os.getloadavg()}")
+        for case in args.cases:
+            nin, nout = DOUBLES[case]
+            bpp = 8 * (nin + nout)
+            bound = bw / bpp
+            rows = []
+            info: dict[str, Any] = {}
+            print(f"\n== {case}: {bpp} B/point in Mandel form, bound {bound:.3e} points/s")
+            for N in sizes:
+                fns, plastic = variants(case, N, int(args.max_ref_n), compiled=args.compile, info=info)
+                t = best_times(fns, args.repeat)
+                row: dict[str, Any] = {
+                    "N": N, "plastic": plastic, "time_s": t, "pts_s": {k: N / v for k, v in t.items()},
+                    "load": os.getloadavg()[0],
+                }  # fmt: skip
+                if not args.no_memory and threads == args.threads[0]:
+                    kinds = ["mandel", "tensor"] + (["compiled"] if args.compile and N == sizes[-1] else [])
+                    row["memory"] = {v: memory(case, N, v) for v in kinds}
+                rows.append(row)
+                del fns
+                cells = "  ".join(f"{k} {v:.3e}" for k, v in row["pts_s"].items())
+                print(f"N={N:>9} plastic {plastic:.2f} load {row['load']:.1f}  {cells}")
+                best = max(v for k, v in row["pts_s"].items() if k not in ("baseline", "tensor_ref"))
+                print(f"{'':12}best: {best / bound:.1%} of the bound")
+                if "memory" in row:
+                    print(f"{'':12}peak memory per point: {row['memory']}")
+            names = sorted({k for r in rows for k in r["pts_s"]})
+            slopes = {}
+            for v in names:
+                pts = [(r["N"], r["time_s"][v]) for r in rows if v in r["time_s"]]
+                if len(pts) > 1:
+                    slopes[v] = slope(*map(list, zip(*pts)))
+            print("log-log slope of time per point vs N: " + ", ".join(f"{k} {s:+.3f}" for k, s in slopes.items()))
+            run["cases"][case] = {
+                "bytes_per_point": bpp, "bound_pts_s": bound, "rows": rows, "variants": names, "slopes": slopes,
+                **info,
+            }  # fmt: skip
+        run["load_end"] = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        results["runs"][str(threads)] = run
+    results["cases"] = results["runs"][str(args.threads[0])]["cases"]  # the first thread count (figure)
+    torch.set_num_threads(args.threads[0])
+    if args.thp:
+        N = sizes[-1]
+        results["thp"] = {"case": "j2-linear", "N": N, "threads": args.threads[0],
+                          "runs": thp_effect("j2-linear", N, args.repeat, args.threads[0])}  # fmt: skip
+        print(f"\nTHP_MEM_ALLOC_ENABLE: {results['thp']}")
     if args.profile:
-        results["profile"] = profile()
+        results["profile"] = profile(compiled=args.compile)
         for k, v in results["profile"].items():
             print(f"\n-- torch.profiler, j2-linear, N = 1e5, {k}\n{v}")
-    if args.compile:
-        results["compile"] = compile_trial()
-        print(f"\ntorch.compile of the baseline: {results['compile']}")
+    if args.sections:
+        results["sections"] = sections(args.quick)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "performance.json").write_text(json.dumps(results, indent=1))
     figure(results, out / "performance.png")
+    parts = markdown(results)
+    (out / "performance.md").write_text(parts["tables"] + "\n\n" + parts["profile"])
     if args.docs:
-        figure(results, Path(__file__).resolve().parents[1] / "docs" / "figures" / "performance.png")
-    print(f"\nwrote {out / 'performance.json'} and {out / 'performance.png'}")
+        root = Path(__file__).resolve().parents[1]
+        figure(results, root / "docs" / "figures" / "performance.png")
+        write_docs(parts, root / "docs" / "performance.md")
+    print(f"\nwrote {out / 'performance.json'}, {out / 'performance.md'} and {out / 'performance.png'}")
 
 
 if __name__ == "__main__":

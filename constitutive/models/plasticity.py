@@ -23,7 +23,8 @@ Fast path: :meth:`J2Plasticity.update_mandel` takes and returns Mandel vectors (
 and runs an in-place, chunked Mandel-native kernel whenever no derivatives are wanted (no input or parameter
 requires grad, no forward mode); otherwise the out-of-place tensor formulation below, converted at the edges (same
 results to round-off; ``docs/performance.md``). The tensor-form :meth:`J2Plasticity.update` keeps the tensor
-formulation unless ``_fast_tensor_update`` is set.
+formulation unless ``_fast_tensor_update`` is set. ``update_mandel(..., compile=True)`` (or the policy of
+:mod:`constitutive.models.j2_kernel`) runs the same return map as one ``torch.compile``-fused kernel instead.
 
 Integration: backward Euler, solved as a *scalar* equation in the increment Δα of the equivalent plastic strain,
 even with Armstrong--Frederick back stresses (their implicit update is solved in closed form for a given Δα), by a
@@ -54,6 +55,7 @@ from ..tensor import (
     identity4_sym,
     trace,
 )
+from . import j2_kernel
 from .base import ConvergenceError, PathDependentMaterial, check_state_values
 from .hardening import (
     ArmstrongFrederick,
@@ -616,6 +618,7 @@ class J2Plasticity(PathDependentMaterial):
         need_tangent: bool = True,
         chunk: int | None = None,
         out: tuple[Tensor, Mapping[str, Tensor], Tensor | None] | None = None,
+        compile: bool | None = None,
     ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
         r""":meth:`update` on Mandel vectors: ``(stress (..., 6), new_state, C_alg (..., 6, 6))``.
 
@@ -638,6 +641,12 @@ class J2Plasticity(PathDependentMaterial):
             Points per chunk of the fused kernel (default :data:`DEFAULT_CHUNK`): temporaries stay in cache.
         out:
             Preallocated ``(stress, state, tangent)`` outputs to write into (see below).
+        compile:
+            ``True``: run the ``torch.compile``-fused kernel (:mod:`constitutive.models.j2_kernel`; compiled once
+            per process and kernel kind, tens of seconds the first time); ``False``: never; ``None`` (default):
+            the process-wide policy :func:`constitutive.models.j2_kernel.set_compile_policy` (default ``"off"``;
+            ``"auto"`` compiles for calls of ≥ :data:`~constitutive.models.j2_kernel.AUTO_THRESHOLD` points).
+            Same results as the eager kernel to round-off; a failed compilation warns once and runs eager.
 
         Without autograd (no input or parameter requires grad, or grad mode off) a hand-fused radial return runs
         over chunks of ``chunk`` points (default :data:`DEFAULT_CHUNK`) with in-place operations, the 6×6 tangent
@@ -667,9 +676,11 @@ class J2Plasticity(PathDependentMaterial):
                 _copy_out(out, res)
                 return out[0], dict(out[1]), out[2] if res[2] is not None else None
             return res
+        if compile is not None and not isinstance(compile, bool):
+            raise ValueError(f"compile must be True, False or None, got {compile!r}")
         self._check_dt_arg(dt)
         with torch.no_grad():
-            return self._fast_mandel(e6.expand(*batch, 6), st, batch, need_tangent, chunk, out)
+            return self._fast_mandel(e6.expand(*batch, 6), st, batch, need_tangent, chunk, out, compile=compile)
 
     def _check_mandel_state(
         self, state: Mapping[str, Tensor], batch: tuple[int, ...] | torch.Size
@@ -709,9 +720,11 @@ class J2Plasticity(PathDependentMaterial):
         chunk: int | None,
         out: tuple[Tensor, Mapping[str, Tensor], Tensor | None] | None,
         plastic_out: Tensor | None = None,
+        compile: bool | None = None,
     ) -> tuple[Tensor, dict[str, Tensor], Tensor | None]:
         """The in-place Mandel kernel over chunks of points (no autograd; inputs already checked); ``plastic_out``
-        (bool, batch shape): receives the yield decision."""
+        (bool, batch shape): receives the yield decision; ``compile``: see :meth:`update_mandel` (the compiled
+        kernel, :meth:`_compiled_mandel`, when the policy says so and it compiles)."""
         N = int(math.prod(batch))
         nk = self.n_backstress
         dtype, device = self.dtype, self.device
@@ -747,6 +760,12 @@ class J2Plasticity(PathDependentMaterial):
         Kb, G = (float(t) for t in self.moduli())
         C = self.C.detach() if nk else None
         gam = self.gamma.detach() if nk else None
+        if plastic_out is None and self._compiled_ok():
+            key = self._kernel_key(need_tangent)
+            if j2_kernel.wants_compiled(compile, N, key) and self._compiled_mandel(
+                key, e, ep, al, X, fs, fep, fal, fX, fC, Kb, G, C, gam, batch, chunk
+            ):
+                return o_s, o_st, o_C
         step = DEFAULT_CHUNK if chunk is None else chunk
         for a in range(0, N, step):
             b = min(a + step, N)
@@ -762,6 +781,81 @@ class J2Plasticity(PathDependentMaterial):
                 None if fC is None else fC[a:b], Kb, G, C, gam, where, None if fP is None else fP[a:b],
             )  # fmt: skip
         return o_s, o_st, o_C
+
+    def _compiled_ok(self) -> bool:
+        """Whether the compiled kernel covers this model: a law whose ``flow_stress`` is torch operations of its
+        declared parameters (not a :class:`UserLaw`, whose callable is code)."""
+        return not isinstance(self.law, UserLaw)
+
+    def _kernel_key(self, need_tangent: bool) -> tuple[Any, ...]:
+        """The compiled kernel's kind: law class, mode, back stresses, tangent, dtype, device type (the generated
+        loops take the thread count at run time)."""
+        if not self._has_closed_tangent():
+            mode = "af"
+        else:
+            mode = "closed" if self.law.linear else "scalar"
+        return (type(self.law), mode, self.n_backstress, bool(need_tangent), self.dtype, self.device.type)
+
+    def _compiled_mandel(
+        self, key: tuple[Any, ...], e: Tensor, ep: Tensor, al: Tensor, X: Tensor, o_s: Tensor, o_ep: Tensor,
+        o_al: Tensor, o_X: Tensor, o_C: Tensor | None, Kb: float, G: float, C: Tensor | None, gam: Tensor | None,
+        batch: torch.Size | tuple[int, ...], chunk: int | None,
+    ) -> bool:  # fmt: skip
+        """The compiled kernel (:func:`constitutive.models.j2_kernel.j2_return_mandel`) into the flat output views;
+        points whose unrolled Newton iteration did not converge are recomputed by the eager kernel. Returns
+        ``False`` (nothing written) when the kernel failed to compile: the caller runs the eager kernel."""
+        mode, nk, tangent = key[1], key[2], key[3]
+        dtype, device = self.dtype, self.device
+        zeros = torch.zeros(0, dtype=dtype, device=device)
+        p = {
+            "K": torch.tensor(Kb, dtype=dtype, device=device), "G": torch.tensor(G, dtype=dtype, device=device),
+            "sigma_y": self.sigma_y.detach().reshape(()), "H": self.H.detach().reshape(()),
+            "tol": torch.tensor(self._tol(), dtype=dtype, device=device),
+            "C": C.reshape(-1) if C is not None else zeros, "gamma": gam.reshape(-1) if gam is not None else zeros,
+        }  # fmt: skip
+        law_params = {k: v.detach().reshape(()) for k, v in self.law._params.items()}
+        n_iter = j2_kernel.N_NEWTON.get(mode, 0)
+        fn = j2_kernel.compiled_kernel(key)
+        N = e.shape[0]
+        step = N if chunk is None else max(chunk, 2)
+        conv = torch.empty(N, dtype=torch.bool, device=device)
+        for a in range(0, N, step):
+            b = N if N - (a + step) < 2 else a + step  # no chunk of 1 point (a size-1 axis recompiles)
+            args = [t[a:b].contiguous() for t in (e, ep, al, X)]
+            outs = [o_s[a:b], o_ep[a:b], o_al[a:b], o_X[a:b], o_C[a:b] if o_C is not None else None, conv[a:b]]
+            for t in (*args, *outs):
+                if t is not None:
+                    torch._dynamo.mark_dynamic(t, 0)
+            try:
+                fn(*args, p, law_params, type(self.law), mode, n_iter, tangent, outs)
+            except Exception as err:  # no C++ compiler, unsupported platform, a law dynamo cannot trace
+                if key in j2_kernel.READY:
+                    raise
+                j2_kernel.mark_failed(key, err)
+                return False
+            j2_kernel.READY.add(key)
+            if b == N:
+                break
+        if not bool(conv.all()):  # the unrolled iterations were not enough there: the eager loop finishes
+            idx = torch.nonzero(~conv).reshape(-1)
+            m = idx.numel()
+            t_s, t_ep = torch.empty(m, 6, dtype=dtype, device=device), torch.empty(m, 6, dtype=dtype, device=device)
+            t_al, t_X = torch.empty(m, dtype=dtype, device=device), torch.empty(m, nk, 6, dtype=dtype, device=device)
+            t_C = torch.empty(m, 6, 6, dtype=dtype, device=device) if o_C is not None else None
+
+            def where(local: Tensor) -> list[tuple[int, ...]]:  # subset indices -> batch indices
+                if not batch:
+                    return [()]
+                cols = torch.unravel_index(idx[local[:, 0]], tuple(batch))
+                return [tuple(int(i) for i in u) for u in zip(*cols)]
+
+            self._mandel_chunk(
+                e[idx], ep[idx], al[idx], X[idx], t_s, t_ep, t_al, t_X, t_C, Kb, G, C, gam, where
+            )  # fmt: skip
+            for o, t in ((o_s, t_s), (o_ep, t_ep), (o_al, t_al), (o_X, t_X), (o_C, t_C)):
+                if o is not None and t is not None:
+                    o.index_copy_(0, idx, t)
+        return True
 
     def _mandel_chunk(
         self, e: Tensor, ep: Tensor, al: Tensor, X: Tensor, o_s: Tensor, o_ep: Tensor, o_al: Tensor, o_X: Tensor,
