@@ -182,23 +182,33 @@ CHUNK = 4096
 Kernel = Callable[[Tensor, "Tensor | None", bool], "tuple[Tensor, Tensor | None]"]
 
 
-def run_chunked(kernel: Kernel, C: Tensor, F: Tensor | None, tangent: bool) -> tuple[Tensor, Tensor | None]:
+def working(x: Tensor) -> Tensor:
+    """``x`` in the fast routes' working precision: float64 below double precision (the closed forms' cancellations
+    near the reference state, I - C^-1 and ln J, would otherwise cost a few ulps of float32), else ``x``."""
+    return x.double() if x.dtype in (torch.float32, torch.float16, torch.bfloat16) else x
+
+
+def run_chunked(
+    kernel: Kernel, C: Tensor, F: Tensor | None, tangent: bool, dtype: torch.dtype | None = None
+) -> tuple[Tensor, Tensor | None]:
     r"""Run ``kernel(C_chunk, F_chunk, tangent) -> (X (3, 3, m), T (3, 3, 3, 3, m) or None)`` on chunks of
     :data:`CHUNK` points of ``C`` ``(..., 3, 3)`` (and ``F``, same batch) and return ``(X (..., 3, 3), T (..., 3, 3,
-    3, 3) or None)``, each chunk's result transposed straight into the output. When autograd must record (an input
-    or a parameter requires grad) the whole batch is one chunk and the outputs are built out of place."""
-    batch = C.shape[:-2]
+    3, 3) or None)``, each chunk's result transposed straight into the output (in ``dtype``, default ``C``'s; the
+    work is in :func:`working` precision). When autograd must record (an input or a parameter requires grad) the whole
+    batch is one chunk and the outputs are built out of place."""
+    batch, dtype = C.shape[:-2], dtype or C.dtype
     M = C.numel() // 9
-    Cf = C.reshape(M, 3, 3)
-    Ff = None if F is None else F.expand(*batch, 3, 3).reshape(M, 3, 3)
+    Cf = working(C.reshape(M, 3, 3))
+    Ff = None if F is None else working(F.expand(*batch, 3, 3).reshape(M, 3, 3))
     grad = torch.is_grad_enabled()
     first = kernel(Cf[:CHUNK], None if Ff is None else Ff[:CHUNK], tangent)
     if M <= CHUNK or (grad and (first[0].requires_grad or (first[1] is not None and first[1].requires_grad))):
         if M > CHUNK:
             first = kernel(Cf, Ff, tangent)
-        return from_cf2(first[0], batch), None if first[1] is None else from_cf4(first[1], batch)
-    X = torch.empty(M, 9, dtype=first[0].dtype, device=first[0].device)
-    T = None if first[1] is None else torch.empty(M, 81, dtype=first[1].dtype, device=first[1].device)
+        X1 = from_cf2(first[0], batch).to(dtype)
+        return X1, None if first[1] is None else from_cf4(first[1], batch).to(dtype)
+    X = torch.empty(M, 9, dtype=dtype, device=first[0].device)
+    T = None if first[1] is None else torch.empty(M, 81, dtype=dtype, device=first[1].device)
     for m0 in range(0, M, CHUNK):
         x, t = first if m0 == 0 else kernel(Cf[m0 : m0 + CHUNK], None if Ff is None else Ff[m0 : m0 + CHUNK], tangent)
         X[m0 : m0 + CHUNK].copy_(x.reshape(9, -1).t())

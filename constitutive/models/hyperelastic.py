@@ -121,7 +121,8 @@ class VolumetricTerm:
         raise TypeError(f"{type(self).__name__} must define energy(J, K)")
 
     def derivatives(self, J: Tensor, K: Tensor) -> tuple[Tensor, Tensor] | None:
-        r"""Closed-form :math:`(U'(J), U''(J))` for the fast routes, or ``None`` (default: the models then
+        r"""Closed-form :math:`(J U'(J), J^2 U''(J))` for the fast routes (scaled by J: no division by J, which
+        keeps float32 round-off at the level of the energy's own terms), or ``None`` (default: the models then
         differentiate the energy by ``torch.func``)."""
         return None
 
@@ -141,7 +142,7 @@ class QuadraticVolumetric(VolumetricTerm, name="quadratic", description="U = K/2
         return 0.5 * K * d * d
 
     def derivatives(self, J: Tensor, K: Tensor) -> tuple[Tensor, Tensor]:
-        return K * (J - 1.0), K + 0.0 * J
+        return K * J * (J - 1.0), K * J * J
 
 
 class LogVolumetric(VolumetricTerm, name="log", description="U = K/2 (ln J)^2  (Simo-Miehe, Bonet-Wood)"):
@@ -152,8 +153,8 @@ class LogVolumetric(VolumetricTerm, name="log", description="U = K/2 (ln J)^2  (
         return 0.5 * K * lnJ * lnJ
 
     def derivatives(self, J: Tensor, K: Tensor) -> tuple[Tensor, Tensor]:
-        lnJ, Ji = torch.log(J), 1.0 / J
-        return K * lnJ * Ji, K * (1.0 - lnJ) * Ji * Ji
+        lnJ = torch.log(J)
+        return K * lnJ, K * (1.0 - lnJ)
 
 
 class SimoTaylorVolumetric(
@@ -167,8 +168,8 @@ class SimoTaylorVolumetric(
         return 0.25 * K * (J * J - 1.0 - 2.0 * torch.log(J))
 
     def derivatives(self, J: Tensor, K: Tensor) -> tuple[Tensor, Tensor]:
-        Ji = 1.0 / J
-        return 0.5 * K * (J - Ji), 0.5 * K * (1.0 + Ji * Ji)
+        J2 = J * J
+        return 0.5 * K * (J2 - 1.0), 0.5 * K * (J2 + 1.0)
 
 
 #: Homogeneous incompressible loading modes of :meth:`HyperelasticMaterial.nominal_stress`.
@@ -227,13 +228,23 @@ def _sym_box(A: Tensor) -> Tensor:
     return 0.5 * (dyad_ikjl(A, A) + dyad_iljk(A, A))
 
 
+def _right_cauchy_green_work(E: Tensor) -> Tensor:
+    """C = I + 2E in the fast routes' working precision (:func:`._hyperfast.working`: float64 below double, where
+    C rounded in float32 would lose the strain's low digits)."""
+    Ew = hf.working(E)
+    return torch.eye(3, dtype=Ew.dtype, device=Ew.device) + 2.0 * Ew
+
+
 def _green_lagrange(F: Tensor) -> Tensor:
     """E = (F^T F - I)/2 of an already validated F (the public kinematics.green_lagrange validates it again)."""
     return 0.5 * (sym(F.transpose(-1, -2) @ F) - torch.eye(3, dtype=F.dtype, device=F.device))
 
 
-#: Closed-form derivatives of ψ(I1, I2, J): ``((ψ_1, ψ_2, ψ_J), (ψ_11, ψ_12, ψ_1J, ψ_22, ψ_2J, ψ_JJ) or None)``,
-#: each ``(...)``, a number, or ``None`` for an exact zero (its terms are skipped).
+#: Closed-form derivatives of ψ(I1, I2, J), the J-derivatives scaled by powers of J (no division by J: float32
+#: round-off stays at the level of the energy's terms): ``((ψ_1, ψ_2, r), (ψ_11, ψ_12, Jψ_1J, ψ_22, Jψ_2J,
+#: J²ψ_JJ) or None)`` with ``r = Jψ_J + 2ψ_1 + 4ψ_2`` (zero in a stress-free reference state, so that
+#: ``S = 2ψ_1(I - C⁻¹) + 2ψ_2(I_1 I - C - 2C⁻¹) + r C⁻¹`` has no cancellation of large terms), each ``(...)``, a
+#: number, or ``None`` for an exact zero (its terms are skipped).
 InvariantDerivatives = tuple[tuple[Coef, Coef, Coef], tuple[Coef, Coef, Coef, Coef, Coef, Coef] | None]
 #: Closed-form derivatives of an isochoric energy W(Ī1, Ī2): ``(W_1, W_2, W_11, W_12, W_22)`` (``None``: zero).
 IsochoricDerivatives = tuple[Coef, Coef, Coef, Coef, Coef]
@@ -247,15 +258,15 @@ def _isochoric_chain(
     U: tuple[Coef, Coef],
     second: bool,
 ) -> InvariantDerivatives | None:
-    r"""Derivatives of :math:`\psi = W(\bar I_1, \bar I_2) + U(J)` with respect to :math:`(I_1, I_2, J)` from
-    those of :math:`W` (``iso(I1bar, I2bar, second)``, ``None``: no closed form) and :math:`U = (U', U'')`, by the
-    chain rule through :math:`\bar I_1 = J^{-2/3} I_1`, :math:`\bar I_2 = J^{-4/3} I_2`:
-    :math:`\psi_{I_1} = J^{-2/3} W_1`, :math:`\psi_{I_2} = J^{-4/3} W_2`, :math:`\psi_J = W_1 d_1 + W_2 d_2 + U'`
-    with :math:`d_1 = \partial\bar I_1/\partial J = -\tfrac23 \bar I_1/J`, :math:`d_2 = -\tfrac43\bar I_2/J`,
-    and the second derivatives :math:`\psi_{vw} = \sum W_{mn} \partial_v u_m \partial_w u_n + \sum_m W_m
-    \partial^2_{vw} u_m` (:math:`\partial^2_{I_1 J}\bar I_1 = -\tfrac23 J^{-5/3}`, :math:`\partial^2_{JJ}\bar I_1 =
-    \tfrac{10}{9}\bar I_1/J^2`, :math:`\partial^2_{I_2 J}\bar I_2 = -\tfrac43 J^{-7/3}`, :math:`\partial^2_{JJ}
-    \bar I_2 = \tfrac{28}{9}\bar I_2/J^2`)."""
+    r""":data:`InvariantDerivatives` of :math:`\psi = W(\bar I_1, \bar I_2) + U(J)` from those of :math:`W`
+    (``iso(I1bar, I2bar, second)``, ``None``: no closed form) and :math:`U = (JU', J^2U'')`, by the chain rule
+    through :math:`\bar I_1 = J^{-2/3} I_1`, :math:`\bar I_2 = J^{-4/3} I_2`: :math:`\psi_{I_1} = J^{-2/3} W_1`,
+    :math:`\psi_{I_2} = J^{-4/3} W_2`, :math:`J\psi_J = W_1 e_1 + W_2 e_2 + JU'` with :math:`e_1 = J\,\partial\bar
+    I_1/\partial J = -\tfrac23 \bar I_1`, :math:`e_2 = -\tfrac43\bar I_2`, and the second derivatives
+    :math:`\psi_{vw} = \sum W_{mn} \partial_v u_m \partial_w u_n + \sum_m W_m \partial^2_{vw} u_m`
+    (:math:`J\partial^2_{I_1 J}\bar I_1 = -\tfrac23 J^{-2/3}`, :math:`J^2\partial^2_{JJ}\bar I_1 = \tfrac{10}{9}\bar
+    I_1`, :math:`J\partial^2_{I_2 J}\bar I_2 = -\tfrac43 J^{-4/3}`, :math:`J^2\partial^2_{JJ} \bar I_2 =
+    \tfrac{28}{9}\bar I_2`)."""
     a = J ** (-2.0 / 3.0)
     b = J ** (-4.0 / 3.0)
     I1b, I2b = I1 * a, I2 * b
@@ -263,24 +274,25 @@ def _isochoric_chain(
     if W is None:
         return None
     W1, W2, W11, W12, W22 = W
-    U1, U2 = U
-    Ji = 1.0 / J
-    d1 = -2.0 / 3.0 * I1b * Ji
-    d2 = -4.0 / 3.0 * I2b * Ji
-    g = (hf.mul(W1, a), hf.mul(W2, b), hf.add(hf.mul(W1, d1), hf.mul(W2, d2), U1))
+    JU1, J2U2 = U
+    e1 = -2.0 / 3.0 * I1b
+    e2 = -4.0 / 3.0 * I2b
+    # r = J psi_J + 2 psi_1 + 4 psi_2 = -(2/3) a W1 (I1 - 3) - (4/3) b W2 (I2 - 3) + J U'
+    r = hf.add(hf.mul(W1, -2.0 / 3.0 * a * (I1 - 3.0)), hf.mul(W2, -4.0 / 3.0 * b * (I2 - 3.0)), JU1)
+    g = (hf.mul(W1, a), hf.mul(W2, b), r)
     if not second:
         return g, None
-    h1J = hf.add(hf.mul(a, hf.add(hf.mul(W11, d1), hf.mul(W12, d2))), hf.mul(W1, -2.0 / 3.0 * a * Ji))
-    h2J = hf.add(hf.mul(b, hf.add(hf.mul(W12, d1), hf.mul(W22, d2))), hf.mul(W2, -4.0 / 3.0 * b * Ji))
-    hJJ = hf.add(
-        hf.mul(W11, d1 * d1),
-        hf.mul(2.0, W12, d1 * d2),
-        hf.mul(W22, d2 * d2),
-        hf.mul(W1, 10.0 / 9.0 * I1b * Ji * Ji),
-        hf.mul(W2, 28.0 / 9.0 * I2b * Ji * Ji),
-        U2,
+    q1J = hf.add(hf.mul(a, hf.add(hf.mul(W11, e1), hf.mul(W12, e2))), hf.mul(W1, -2.0 / 3.0 * a))
+    q2J = hf.add(hf.mul(b, hf.add(hf.mul(W12, e1), hf.mul(W22, e2))), hf.mul(W2, -4.0 / 3.0 * b))
+    qJJ = hf.add(
+        hf.mul(W11, e1 * e1),
+        hf.mul(2.0, W12, e1 * e2),
+        hf.mul(W22, e2 * e2),
+        hf.mul(W1, 10.0 / 9.0 * I1b),
+        hf.mul(W2, 28.0 / 9.0 * I2b),
+        J2U2,
     )
-    return g, (hf.mul(W11, a * a), hf.mul(W12, a * b), h1J, hf.mul(W22, b * b), h2J, hJJ)
+    return g, (hf.mul(W11, a * a), hf.mul(W12, a * b), q1J, hf.mul(W22, b * b), q2J, qJJ)
 
 
 class HyperelasticMaterial(Material, abstract=True):
@@ -440,8 +452,8 @@ class HyperelasticMaterial(Material, abstract=True):
         return None
 
     def _volumetric_derivatives(self, J: Tensor) -> tuple[Coef, Coef] | None:
-        r""":math:`(U'(J), U''(J))` of :meth:`volumetric_term` (``(None, None)`` without ``K``), or ``None`` when the
-        volumetric function has no closed-form derivatives."""
+        r""":math:`(JU'(J), J^2U''(J))` of :meth:`volumetric_term` (``(None, None)`` without ``K``), or ``None``
+        when the volumetric function has no closed-form derivatives."""
         K = self._params.get("K")
         if K is None:
             return None, None
@@ -477,15 +489,17 @@ class HyperelasticMaterial(Material, abstract=True):
         g, H = _scalar_derivatives(
             lambda v: self._psi_invariants(v[0], v[1], v[2]), torch.stack([I1, I2, J], -1), second
         )
-        gs = (g[..., 0], g[..., 1], g[..., 2])
+        gs = (g[..., 0], g[..., 1], J * g[..., 2] + 2.0 * g[..., 0] + 4.0 * g[..., 1])
         if H is None:
             return gs, None
-        return gs, (H[..., 0, 0], H[..., 0, 1], H[..., 0, 2], H[..., 1, 1], H[..., 1, 2], H[..., 2, 2])
+        return gs, (H[..., 0, 0], H[..., 0, 1], J * H[..., 0, 2], H[..., 1, 1], J * H[..., 1, 2], J * J * H[..., 2, 2])
 
-    def _fast_invariant(self, C: Tensor, F: Tensor | None, tangent: bool) -> tuple[Tensor, Tensor | None]:
+    def _fast_invariant(
+        self, C: Tensor, F: Tensor | None, tangent: bool, dtype: torch.dtype | None = None
+    ) -> tuple[Tensor, Tensor | None]:
         """:meth:`_invariant_kernel` over chunks of points (:func:`._hyperfast.run_chunked`): ``(S, dS/dE)`` of ``C``
         ``(..., 3, 3)``, or with ``F`` given ``(P, A)``, in the ``(..., 3, 3)`` / ``(..., 3, 3, 3, 3)`` layout."""
-        return hf.run_chunked(self._invariant_kernel, C, F, tangent)
+        return hf.run_chunked(self._invariant_kernel, C, F, tangent, dtype)
 
     def _invariant_kernel(self, C: Tensor, F: Tensor | None, tangent: bool) -> tuple[Tensor, Tensor | None]:
         r"""The invariant route in the components-first layout of :mod:`._hyperfast`: ``(S, dS/dE)`` of
@@ -505,12 +519,14 @@ class HyperelasticMaterial(Material, abstract=True):
         J = torch.sqrt(I3)
         self._check_state(I1 * J ** (-2.0 / 3.0))
         Ci = cof / I3
-        (p1, p2, pJ), h = self._scalar_invariant_derivatives(I1, I2, J, tangent)
+        (p1, p2, r), h = self._scalar_invariant_derivatives(I1, I2, J, tangent)
         needs_G1 = p2 is not None or (h is not None and any(h[k] is not None for k in (1, 3, 4)))
         G1 = I1 * I - Cc if needs_G1 else None
-        G2 = 0.5 * J * Ci
-        JpJ = hf.mul(J, pJ)
-        S = hf.add(hf.scale(hf.mul(2.0, p1), I), hf.mul(2.0, p2, G1), hf.scale(JpJ, Ci))
+        S = hf.add(
+            hf.scale(hf.mul(2.0, p1), I - Ci),
+            None if p2 is None or G1 is None else 2.0 * p2 * (G1 - 2.0 * Ci),
+            hf.scale(r, Ci),
+        )
         S = (torch.zeros_like(Cc) if S is None else S).expand(3, 3, Cc.shape[-1])
         out_S = S if F is None else None
         Fc = hf.to_cf(F) if F is not None else None
@@ -520,26 +536,21 @@ class HyperelasticMaterial(Material, abstract=True):
         if not tangent:
             return out_S, None
         assert h is not None
-        h11, h12, h1J, h22, h2J, hJJ = h
-        four = (
-            hf.mul(4.0, h11),
-            hf.mul(4.0, h12),
-            hf.mul(4.0, h1J),
-            hf.mul(4.0, h22),
-            hf.mul(4.0, h2J),
-            hf.mul(4.0, hJJ),
-        )
-        w0 = hf.add(hf.scale(four[0], I), hf.mul(four[1], G1), hf.scale(four[2], G2), hf.scale(hf.mul(4.0, p2), I))
-        w1 = hf.add(hf.scale(four[1], I), hf.mul(four[3], G1), hf.scale(four[4], G2))
-        w2 = hf.add(hf.scale(four[2], I), hf.mul(four[4], G1), hf.scale(four[5], G2), hf.scale(hf.mul(2.0, pJ), Ci))
+        h11, h12, q1J, h22, q2J, qJJ = h
+        qJ = hf.add(r, hf.mul(-2.0, p1), hf.mul(-4.0, p2))  # J psi_J
+        # w_b = sum_a 4 psi_ab G_a with G_J = J Ci / 2 written through the J-scaled derivatives (outer with Ci)
+        h4 = (hf.mul(4.0, h11), hf.mul(4.0, h12), hf.mul(2.0, q1J), hf.mul(4.0, h22), hf.mul(2.0, q2J))
+        w0 = hf.add(hf.scale(h4[0], I), hf.mul(h4[1], G1), hf.scale(h4[2], Ci), hf.scale(hf.mul(4.0, p2), I))
+        w1 = hf.add(hf.scale(h4[1], I), hf.mul(h4[3], G1), hf.scale(h4[4], Ci))
+        w2 = hf.add(hf.scale(h4[2], I), hf.mul(h4[4], G1), hf.scale(hf.add(qJJ, qJ), Ci))
         q = hf.Quartic(Cc.shape[-1], Cc.dtype, Cc.device)
-        box = hf.scale(hf.mul(-1.0, JpJ), Ci)
+        box = hf.scale(hf.mul(-1.0, qJ), Ci)
         m2p2 = hf.mul(-2.0, p2)
         if Fc is None:
             q.outer(w0, I)
             if G1 is not None:
                 q.outer(w1, G1)
-            q.outer(w2, G2)
+            q.outer(w2, Ci)
             q.ikjl(box, Ci)
             q.iljk(box, Ci)
             q.diag_ik(hf.scale(m2p2, I))
@@ -549,9 +560,9 @@ class HyperelasticMaterial(Material, abstract=True):
         q.outer(None if w0 is None else hf.mm(Fc, w0), Fc)
         if G1 is not None:
             q.outer(None if w1 is None else hf.mm(Fc, w1), I1 * Fc - hf.mm(Fc, Cc))
-        q.outer(None if w2 is None else hf.mm(Fc, w2), 0.5 * J * iFT)
+        q.outer(None if w2 is None else hf.mm(Fc, w2), iFT)
         q.iljk(hf.scale(m2p2, Fc), hf.tr(Fc))
-        q.iljk(hf.scale(hf.mul(-1.0, JpJ), iFT), hf.tr(iFT))
+        q.iljk(hf.scale(hf.mul(-1.0, qJ), iFT), hf.tr(iFT))
         q.diag_ik(hf.add(S, box))
         q.diag_jl(hf.scale(m2p2, hf.mm(Fc, hf.tr(Fc))))
         return out_S, q.buffer()
@@ -560,7 +571,7 @@ class HyperelasticMaterial(Material, abstract=True):
         """The invariant route: :meth:`_fast_invariant` where it applies (:meth:`_fast_ok`), else
         :meth:`_invariant_response_reference`."""
         if self._fast_ok(E):
-            return self._fast_invariant(torch.eye(3, dtype=E.dtype, device=E.device) + 2.0 * E, None, tangent)
+            return self._fast_invariant(_right_cauchy_green_work(E), None, tangent, E.dtype)
         return self._invariant_response_reference(E, tangent)
 
     def _invariant_response_reference(self, E: Tensor, tangent: bool) -> tuple[Tensor, Tensor | None]:
@@ -597,13 +608,15 @@ class HyperelasticMaterial(Material, abstract=True):
         """The spectral route: :meth:`_fast_spectral` where it applies (:meth:`_fast_ok`), else
         :meth:`_spectral_response_reference`."""
         if self._fast_ok(E):
-            return self._fast_spectral(torch.eye(3, dtype=E.dtype, device=E.device) + 2.0 * E, None, tangent)
+            return self._fast_spectral(_right_cauchy_green_work(E), None, tangent, E.dtype)
         return self._spectral_response_reference(E, tangent)
 
-    def _fast_spectral(self, C: Tensor, F: Tensor | None, tangent: bool) -> tuple[Tensor, Tensor | None]:
+    def _fast_spectral(
+        self, C: Tensor, F: Tensor | None, tangent: bool, dtype: torch.dtype | None = None
+    ) -> tuple[Tensor, Tensor | None]:
         """:meth:`_spectral_kernel` over chunks of points (:func:`._hyperfast.run_chunked`): ``(S, dS/dE)`` of ``C``
         ``(..., 3, 3)``, or with ``F`` given ``(P, A)``, in the ``(..., 3, 3)`` / ``(..., 3, 3, 3, 3)`` layout."""
-        return hf.run_chunked(self._spectral_kernel, C, F, tangent)
+        return hf.run_chunked(self._spectral_kernel, C, F, tangent, dtype)
 
     def _spectral_kernel(self, C: Tensor, F: Tensor | None, tangent: bool) -> tuple[Tensor, Tensor | None]:
         r"""The spectral route in the components-first layout of :mod:`._hyperfast`: ``(S, dS/dE)`` of :math:`C`
@@ -687,7 +700,8 @@ class HyperelasticMaterial(Material, abstract=True):
         F = self._check_F(F)
         fast = self._fast_F_route(F)
         if fast is not None:  # the same computation as first_piola_and_elasticity's P
-            return fast(F.transpose(-1, -2) @ F, F, False)[0]
+            Fw = hf.working(F)
+            return fast(Fw.transpose(-1, -2) @ Fw, Fw, False, F.dtype)[0]
         return F @ self.stress(_green_lagrange(F))
 
     def kirchhoff(self, F: TensorLike) -> Tensor:
@@ -728,13 +742,14 @@ class HyperelasticMaterial(Material, abstract=True):
         F = self._check_F(F)
         fast = self._fast_F_route(F)
         if fast is not None:
-            PA = fast(F.transpose(-1, -2) @ F, F, True)
+            Fw = hf.working(F)
+            PA = fast(Fw.transpose(-1, -2) @ Fw, Fw, True, F.dtype)
             assert PA[1] is not None  # tangent=True
             return PA[0], PA[1]
         S, CC = self.stress_and_tangent(_green_lagrange(F))
         return F @ S, material_to_first_elasticity(CC, S, F)
 
-    def _fast_F_route(self, F: Tensor) -> Callable[[Tensor, Tensor | None, bool], tuple[Tensor, Tensor | None]] | None:
+    def _fast_F_route(self, F: Tensor) -> Callable[..., tuple[Tensor, Tensor | None]] | None:
         """The fast route computing ``(P, A)`` directly from F (invariant or spectral models outside ``torch.func``
         transforms), or ``None`` (then S and dS/dE are converted by
         :func:`constitutive.kinematics.material_to_first_elasticity`)."""
@@ -1042,17 +1057,18 @@ class NeoHookean(HyperelasticMaterial):
         return 0.5 * mu * (_iso(I1, I2, J)[0] - 3.0) + volumetric_energy(J, K, self.volumetric)
 
     def _invariant_derivatives(self, I1: Tensor, I2: Tensor, J: Tensor, second: bool) -> InvariantDerivatives | None:
-        # ciarlet: psi_J = (lmbda ln J - mu)/J, psi_JJ = (mu + lmbda - lmbda ln J)/J^2;
-        # ciarlet_geymonat: psi_J = -mu/J + lmbda/2 (J - 1/J), psi_JJ = mu/J^2 + lmbda/2 (1 + 1/J^2).
+        # ciarlet: r = J psi_J + mu = lmbda ln J, J^2 psi_JJ = mu + lmbda - lmbda ln J;
+        # ciarlet_geymonat: r = lmbda/2 (J^2 - 1), J^2 psi_JJ = mu + lmbda/2 (J^2 + 1).
         if self.lmbda is None or self.form == "isochoric":
             return super()._invariant_derivatives(I1, I2, J, second)
-        mu, lmbda, Ji = self.mu, self.lmbda, 1.0 / J
+        mu, lmbda = self.mu, self.lmbda
         if self.form == "ciarlet":
             lnJ = torch.log(J)
-            pJ, hJJ = (lmbda * lnJ - mu) * Ji, (mu + lmbda - lmbda * lnJ) * Ji * Ji
+            r, qJJ = lmbda * lnJ, mu + lmbda - lmbda * lnJ
         else:
-            pJ, hJJ = -mu * Ji + 0.5 * lmbda * (J - Ji), mu * Ji * Ji + 0.5 * lmbda * (1.0 + Ji * Ji)
-        return (0.5 * mu, None, pJ), ((None, None, None, None, None, hJJ) if second else None)
+            J2 = J * J
+            r, qJJ = 0.5 * lmbda * (J2 - 1.0), mu + 0.5 * lmbda * (J2 + 1.0)
+        return (0.5 * mu, None, r), ((None, None, None, None, None, qJJ) if second else None)
 
     def _iso_derivatives(self, I1bar: Tensor, I2bar: Tensor, second: bool) -> IsochoricDerivatives:
         return 0.5 * self.mu, None, None, None, None
@@ -1398,15 +1414,15 @@ class Ogden(HyperelasticMaterial):
         U = self._volumetric_derivatives(J)
         if U is None:
             return None
-        U1, U2 = U
+        JU1, J2U2 = U
         shape = (-1,) + (1,) * cm.ndim
         alpha, mu = self.alpha.reshape(shape), self.mu.reshape(shape)
         e = torch.exp(0.5 * alpha * (lnc - lnc.mean(0)))  # (P, 3, ...)
         t = e - e.sum(1, keepdim=True) / 3.0
         ci = 1.0 / cm
         y = (mu * t).sum(0)
-        if U1 is not None:
-            y = y + U1 * J
+        if JU1 is not None:
+            y = y + JU1
         y = y * ci
         if not second:
             return torch.movedim(y, 0, -1), None
@@ -1414,8 +1430,8 @@ class Ogden(HyperelasticMaterial):
         q, r = (ma * e).sum(0), (ma * t).sum(0)
         eye = torch.eye(3, dtype=cm.dtype, device=cm.device).reshape(3, 3, *(1,) * (cm.ndim - 1))
         D = eye * q[:, None] - (q[:, None] + r[None]) / 3.0
-        if U1 is not None:
-            D = D + 0.5 * (U2 * J + U1) * J
+        if JU1 is not None and J2U2 is not None:
+            D = D + 0.5 * (J2U2 + JU1)
         dy = D * ci[:, None] * ci[None] - eye * (y * ci)[:, None]
         return torch.movedim(y, 0, -1), torch.movedim(dy, (0, 1), (-2, -1))
 
