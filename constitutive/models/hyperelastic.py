@@ -509,7 +509,9 @@ class HyperelasticMaterial(Material, abstract=True):
         C^{-1}_{il}C^{-1}_{jk})`, :math:`w_b = 4\sum_a \psi_{ab} G_a` (+ :math:`4\psi_2 I` for b = 1, + :math:`2\psi_J
         C^{-1}` for b = J); pushed forward term by term,
         :math:`\mathbb{A}_{iJkL} = \delta_{ik}(S - J\psi_J C^{-1})_{JL} + \sum_b (Fw_b)_{iJ}(FG_b)_{kL}
-        - 2\psi_2(F_{iL}F_{kJ} + b_{ik}\delta_{JL}) - J\psi_J F^{-T}_{iL}F^{-T}_{kJ}`."""
+        - 2\psi_2(F_{iL}F_{kJ} + b_{ik}\delta_{JL}) - J\psi_J F^{-T}_{iL}F^{-T}_{kJ}`. The J-derivatives come scaled
+        (:data:`InvariantDerivatives`), so :math:`G_J = \tfrac12 J C^{-1}` enters as :math:`C^{-1}` with
+        :math:`2J\psi_{aJ}`, :math:`J^2\psi_{JJ}`, and S is assembled from ``r`` without cancellation."""
         Cc = hf.symm(hf.to_cf(C))
         I = hf.eye_cf(Cc)
         I1 = hf.trace(Cc)
