@@ -234,7 +234,8 @@ def eigh_cf(A: Tensor) -> tuple[Tensor, Tensor]:
     eps = float(torch.finfo(A.dtype).eps)
     a = {(i, j): A[i, j].clone() for i in range(3) for j in range(i, 3)}
     one, zero = torch.ones_like(a[0, 0]), torch.zeros_like(a[0, 0])
-    v = [[one if i == k else zero for k in range(3)] for i in range(3)]  # v[i][k] = V_ik
+    eye = torch.eye(3, dtype=A.dtype, device=A.device)
+    cols = [eye[:, k, None].expand(3, A.shape[-1]).clone() for k in range(3)]  # cols[k] = V[:, k], (3, M)
     tol = (0.1 * eps) ** 2
 
     def key(i: int, j: int) -> tuple[int, int]:
@@ -249,17 +250,15 @@ def eigh_cf(A: Tensor) -> tuple[Tensor, Tensor]:
             apq, app, aqq = a[p, q], a[p, p], a[q, q]
             nz = apq != 0
             theta = (aqq - app) / (2.0 * torch.where(nz, apq, one))
-            t = torch.where(theta >= 0, one, -one) / (theta.abs() + torch.sqrt(theta * theta + 1.0))
-            t = torch.where(nz, t, zero)
+            t = torch.where(nz, torch.copysign(1.0 / (theta.abs() + torch.sqrt(theta * theta + 1.0)), theta), zero)
             c = torch.rsqrt(t * t + 1.0)
             s = t * c
             tapq = t * apq
             a[p, p], a[q, q], a[p, q] = app - tapq, aqq + tapq, zero
             arp, arq = a[key(r, p)], a[key(r, q)]
-            a[key(r, p)], a[key(r, q)] = c * arp - s * arq, s * arp + c * arq
-            for i in range(3):
-                vp, vq = v[i][p], v[i][q]
-                v[i][p], v[i][q] = c * vp - s * vq, s * vp + c * vq
+            a[key(r, p)], a[key(r, q)] = torch.addcmul(c * arp, s, arq, value=-1.0), torch.addcmul(c * arq, s, arp)
+            vp, vq = cols[p], cols[q]
+            cols[p], cols[q] = torch.addcmul(c * vp, s, vq, value=-1.0), torch.addcmul(c * vq, s, vp)
     lam = torch.stack([a[0, 0], a[1, 1], a[2, 2]])
-    V = torch.stack([torch.stack(row) for row in v])
+    V = torch.stack(cols, 1)
     return lam, V
