@@ -152,6 +152,7 @@ def test_chunks_equal_one_pass(model: HyperelasticMaterial, monkeypatch: pytest.
 @pytest.mark.parametrize("model", [MODELS_UNDER_TEST[0], MODELS_UNDER_TEST[4], MODELS_UNDER_TEST[8]], ids=_ids)
 def test_float32(model: HyperelasticMaterial) -> None:
     m32 = type(model).from_dict(model.to_dict(), dtype=torch.float32)
+    assert isinstance(m32, HyperelasticMaterial)
     S0, C0 = _reference(model, E_STATES)
     S, CC = m32.stress_and_tangent(E_STATES.float())
     P, A = m32.first_piola_and_elasticity(F_STATES.float())

@@ -100,14 +100,23 @@ def det_from_cofactor(a: Tensor, cof: Tensor) -> Tensor:
     return a[0, 0] * cof[0, 0] + a[0, 1] * cof[0, 1] + a[0, 2] * cof[0, 2]
 
 
-def scale(c: Coef, X: Tensor) -> Tensor | None:
-    """``c X`` with ``None`` (an exact zero) propagated."""
-    return None if c is None else c * X
+def scale(c: Coef, X: Tensor | None) -> Tensor | None:
+    """``c X`` with ``None`` (an exact zero, of either factor) propagated."""
+    return None if c is None or X is None else c * X
 
 
-def add(*terms: Tensor | None) -> Tensor | None:
-    """Sum of the terms that are not ``None`` (``None`` when all are)."""
-    out = None
+def add(*terms: Coef) -> Coef:
+    """Sum of the coefficients that are not ``None`` (``None`` when all are)."""
+    out: Coef = None
+    for t in terms:
+        if t is not None:
+            out = t if out is None else out + t
+    return out
+
+
+def addt(*terms: Tensor | None) -> Tensor | None:
+    """Sum of the tensors that are not ``None`` (``None`` when all are)."""
+    out: Tensor | None = None
     for t in terms:
         if t is not None:
             out = t if out is None else out + t
@@ -116,7 +125,7 @@ def add(*terms: Tensor | None) -> Tensor | None:
 
 def mul(*factors: Coef) -> Coef:
     """Product, ``None`` when a factor is ``None`` (an exact zero)."""
-    out: Coef = 1.0
+    out: Tensor | float = 1.0
     for f in factors:
         if f is None:
             return None

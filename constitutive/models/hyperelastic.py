@@ -524,7 +524,7 @@ class HyperelasticMaterial(Material, abstract=True):
         (p1, p2, r), h = self._scalar_invariant_derivatives(I1, I2, J, tangent)
         needs_G1 = p2 is not None or (h is not None and any(h[k] is not None for k in (1, 3, 4)))
         G1 = I1 * I - Cc if needs_G1 else None
-        S = hf.add(
+        S = hf.addt(
             hf.scale(hf.mul(2.0, p1), I - Ci),
             None if p2 is None or G1 is None else 2.0 * p2 * (G1 - 2.0 * Ci),
             hf.scale(r, Ci),
@@ -542,9 +542,9 @@ class HyperelasticMaterial(Material, abstract=True):
         qJ = hf.add(r, hf.mul(-2.0, p1), hf.mul(-4.0, p2))  # J psi_J
         # w_b = sum_a 4 psi_ab G_a with G_J = J Ci / 2 written through the J-scaled derivatives (outer with Ci)
         h4 = (hf.mul(4.0, h11), hf.mul(4.0, h12), hf.mul(2.0, q1J), hf.mul(4.0, h22), hf.mul(2.0, q2J))
-        w0 = hf.add(hf.scale(h4[0], I), hf.mul(h4[1], G1), hf.scale(h4[2], Ci), hf.scale(hf.mul(4.0, p2), I))
-        w1 = hf.add(hf.scale(h4[1], I), hf.mul(h4[3], G1), hf.scale(h4[4], Ci))
-        w2 = hf.add(hf.scale(h4[2], I), hf.mul(h4[4], G1), hf.scale(hf.add(qJJ, qJ), Ci))
+        w0 = hf.addt(hf.scale(h4[0], I), hf.scale(h4[1], G1), hf.scale(h4[2], Ci), hf.scale(hf.mul(4.0, p2), I))
+        w1 = hf.addt(hf.scale(h4[1], I), hf.scale(h4[3], G1), hf.scale(h4[4], Ci))
+        w2 = hf.addt(hf.scale(h4[2], I), hf.scale(h4[4], G1), hf.scale(hf.add(qJJ, qJ), Ci))
         q = hf.Quartic(Cc.shape[-1], Cc.dtype, Cc.device)
         box = hf.scale(hf.mul(-1.0, qJ), Ci)
         m2p2 = hf.mul(-2.0, p2)
@@ -565,7 +565,7 @@ class HyperelasticMaterial(Material, abstract=True):
         q.outer(None if w2 is None else hf.mm(Fc, w2), iFT)
         q.iljk(hf.scale(m2p2, Fc), hf.tr(Fc))
         q.iljk(hf.scale(hf.mul(-1.0, qJ), iFT), hf.tr(iFT))
-        q.diag_ik(hf.add(S, box))
+        q.diag_ik(hf.addt(S, box))
         q.diag_jl(hf.scale(m2p2, hf.mm(Fc, hf.tr(Fc))))
         return out_S, q.buffer()
 
