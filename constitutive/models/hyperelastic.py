@@ -68,6 +68,8 @@ from ..tensor import (
     sym,
 )
 from ..tensor import _is_functorch_wrapped as _wrapped
+from . import _hyperfast as hf
+from ._hyperfast import Coef
 from .base import Material
 from .parameters import OptionalParameter, Parameter
 
@@ -118,6 +120,12 @@ class VolumetricTerm:
         """:math:`U(J)` ``(...)`` for ``J`` ``(...)`` and the bulk modulus ``K``."""
         raise TypeError(f"{type(self).__name__} must define energy(J, K)")
 
+    def derivatives(self, J: Tensor, K: Tensor) -> tuple[Tensor, Tensor] | None:
+        r"""Closed-form :math:`(J U'(J), J^2 U''(J))` for the fast routes (scaled by J: no division by J, which
+        keeps float32 round-off at the level of the energy's own terms), or ``None`` (default: the models then
+        differentiate the energy by ``torch.func``)."""
+        return None
+
 
 #: Volumetric term classes by name (filled by :meth:`VolumetricTerm.__init_subclass__`).
 VOLUMETRIC_TERMS: dict[str, type[VolumetricTerm]] = {}
@@ -133,6 +141,9 @@ class QuadraticVolumetric(VolumetricTerm, name="quadratic", description="U = K/2
         d = J - 1.0
         return 0.5 * K * d * d
 
+    def derivatives(self, J: Tensor, K: Tensor) -> tuple[Tensor, Tensor]:
+        return K * J * (J - 1.0), K * J * J
+
 
 class LogVolumetric(VolumetricTerm, name="log", description="U = K/2 (ln J)^2  (Simo-Miehe, Bonet-Wood)"):
     """:math:`U = \tfrac K2 (\\ln J)^2`."""
@@ -140,6 +151,10 @@ class LogVolumetric(VolumetricTerm, name="log", description="U = K/2 (ln J)^2  (
     def energy(self, J: Tensor, K: Tensor) -> Tensor:
         lnJ = torch.log(J)
         return 0.5 * K * lnJ * lnJ
+
+    def derivatives(self, J: Tensor, K: Tensor) -> tuple[Tensor, Tensor]:
+        lnJ = torch.log(J)
+        return K * lnJ, K * (1.0 - lnJ)
 
 
 class SimoTaylorVolumetric(
@@ -151,6 +166,10 @@ class SimoTaylorVolumetric(
 
     def energy(self, J: Tensor, K: Tensor) -> Tensor:
         return 0.25 * K * (J * J - 1.0 - 2.0 * torch.log(J))
+
+    def derivatives(self, J: Tensor, K: Tensor) -> tuple[Tensor, Tensor]:
+        J2 = J * J
+        return 0.5 * K * (J2 - 1.0), 0.5 * K * (J2 + 1.0)
 
 
 #: Homogeneous incompressible loading modes of :meth:`HyperelasticMaterial.nominal_stress`.
@@ -209,9 +228,71 @@ def _sym_box(A: Tensor) -> Tensor:
     return 0.5 * (dyad_ikjl(A, A) + dyad_iljk(A, A))
 
 
+def _right_cauchy_green_work(E: Tensor) -> Tensor:
+    """C = I + 2E in the fast routes' working precision (:func:`._hyperfast.working`: float64 below double, where
+    C rounded in float32 would lose the strain's low digits)."""
+    Ew = hf.working(E)
+    return torch.eye(3, dtype=Ew.dtype, device=Ew.device) + 2.0 * Ew
+
+
 def _green_lagrange(F: Tensor) -> Tensor:
     """E = (F^T F - I)/2 of an already validated F (the public kinematics.green_lagrange validates it again)."""
     return 0.5 * (sym(F.transpose(-1, -2) @ F) - torch.eye(3, dtype=F.dtype, device=F.device))
+
+
+#: Closed-form derivatives of ψ(I1, I2, J), the J-derivatives scaled by powers of J (no division by J: float32
+#: round-off stays at the level of the energy's terms): ``((ψ_1, ψ_2, r), (ψ_11, ψ_12, Jψ_1J, ψ_22, Jψ_2J,
+#: J²ψ_JJ) or None)`` with ``r = Jψ_J + 2ψ_1 + 4ψ_2`` (zero in a stress-free reference state, so that
+#: ``S = 2ψ_1(I - C⁻¹) + 2ψ_2(I_1 I - C - 2C⁻¹) + r C⁻¹`` has no cancellation of large terms), each ``(...)``, a
+#: number, or ``None`` for an exact zero (its terms are skipped).
+InvariantDerivatives = tuple[tuple[Coef, Coef, Coef], tuple[Coef, Coef, Coef, Coef, Coef, Coef] | None]
+#: Closed-form derivatives of an isochoric energy W(Ī1, Ī2): ``(W_1, W_2, W_11, W_12, W_22)`` (``None``: zero).
+IsochoricDerivatives = tuple[Coef, Coef, Coef, Coef, Coef]
+
+
+def _isochoric_chain(
+    I1: Tensor,
+    I2: Tensor,
+    J: Tensor,
+    iso: Callable[[Tensor, Tensor, bool], IsochoricDerivatives | None],
+    U: tuple[Coef, Coef],
+    second: bool,
+) -> InvariantDerivatives | None:
+    r""":data:`InvariantDerivatives` of :math:`\psi = W(\bar I_1, \bar I_2) + U(J)` from those of :math:`W`
+    (``iso(I1bar, I2bar, second)``, ``None``: no closed form) and :math:`U = (JU', J^2U'')`, by the chain rule
+    through :math:`\bar I_1 = J^{-2/3} I_1`, :math:`\bar I_2 = J^{-4/3} I_2`: :math:`\psi_{I_1} = J^{-2/3} W_1`,
+    :math:`\psi_{I_2} = J^{-4/3} W_2`, :math:`J\psi_J = W_1 e_1 + W_2 e_2 + JU'` with :math:`e_1 = J\,\partial\bar
+    I_1/\partial J = -\tfrac23 \bar I_1`, :math:`e_2 = -\tfrac43\bar I_2`, and the second derivatives
+    :math:`\psi_{vw} = \sum W_{mn} \partial_v u_m \partial_w u_n + \sum_m W_m \partial^2_{vw} u_m`
+    (:math:`J\partial^2_{I_1 J}\bar I_1 = -\tfrac23 J^{-2/3}`, :math:`J^2\partial^2_{JJ}\bar I_1 = \tfrac{10}{9}\bar
+    I_1`, :math:`J\partial^2_{I_2 J}\bar I_2 = -\tfrac43 J^{-4/3}`, :math:`J^2\partial^2_{JJ} \bar I_2 =
+    \tfrac{28}{9}\bar I_2`)."""
+    a = J ** (-2.0 / 3.0)
+    b = J ** (-4.0 / 3.0)
+    I1b, I2b = I1 * a, I2 * b
+    W = iso(I1b, I2b, second)
+    if W is None:
+        return None
+    W1, W2, W11, W12, W22 = W
+    JU1, J2U2 = U
+    e1 = -2.0 / 3.0 * I1b
+    e2 = -4.0 / 3.0 * I2b
+    # r = J psi_J + 2 psi_1 + 4 psi_2 = -(2/3) a W1 (I1 - 3) - (4/3) b W2 (I2 - 3) + J U'
+    r = hf.add(hf.mul(W1, -2.0 / 3.0 * a * (I1 - 3.0)), hf.mul(W2, -4.0 / 3.0 * b * (I2 - 3.0)), JU1)
+    g = (hf.mul(W1, a), hf.mul(W2, b), r)
+    if not second:
+        return g, None
+    q1J = hf.add(hf.mul(a, hf.add(hf.mul(W11, e1), hf.mul(W12, e2))), hf.mul(W1, -2.0 / 3.0 * a))
+    q2J = hf.add(hf.mul(b, hf.add(hf.mul(W12, e1), hf.mul(W22, e2))), hf.mul(W2, -4.0 / 3.0 * b))
+    qJJ = hf.add(
+        hf.mul(W11, e1 * e1),
+        hf.mul(2.0, W12, e1 * e2),
+        hf.mul(W22, e2 * e2),
+        hf.mul(W1, 10.0 / 9.0 * I1b),
+        hf.mul(W2, 28.0 / 9.0 * I2b),
+        J2U2,
+    )
+    return g, (hf.mul(W11, a * a), hf.mul(W12, a * b), q1J, hf.mul(W22, b * b), q2J, qJJ)
 
 
 class HyperelasticMaterial(Material, abstract=True):
@@ -363,7 +444,141 @@ class HyperelasticMaterial(Material, abstract=True):
             return S, None
         return S, 4.0 * H.reshape(*C.shape[:-2], 3, 3, 3, 3)
 
+    # ------------------------------------------------------------------------- closed-form derivative hooks
+    def _iso_derivatives(self, I1bar: Tensor, I2bar: Tensor, second: bool) -> IsochoricDerivatives | None:
+        r"""Closed-form :math:`(W_1, W_2, W_{11}, W_{12}, W_{22})` of the isochoric energy :math:`W(\bar I_1,
+        \bar I_2)` of a split model (``None`` entries: exact zeros), or ``None`` (default): the fast routes then
+        differentiate :meth:`_psi_invariants` by ``torch.func``."""
+        return None
+
+    def _volumetric_derivatives(self, J: Tensor) -> tuple[Coef, Coef] | None:
+        r""":math:`(JU'(J), J^2U''(J))` of :meth:`volumetric_term` (``(None, None)`` without ``K``), or ``None``
+        when the volumetric function has no closed-form derivatives."""
+        K = self._params.get("K")
+        if K is None:
+            return None, None
+        return VOLUMETRIC_TERMS[self._options.get("volumetric", "quadratic")]().derivatives(J, K)
+
+    def _invariant_derivatives(self, I1: Tensor, I2: Tensor, J: Tensor, second: bool) -> InvariantDerivatives | None:
+        r"""Closed-form derivatives of :math:`\psi(I_1, I_2, J)` (:data:`InvariantDerivatives`), or ``None``: by
+        default the chain rule of :func:`_isochoric_chain` from :meth:`_iso_derivatives` and
+        :meth:`_volumetric_derivatives` when both exist."""
+        U = self._volumetric_derivatives(J)
+        if U is None:
+            return None
+        return _isochoric_chain(I1, I2, J, self._iso_derivatives, U, second)
+
+    def _principal_derivatives(self, c: Tensor, second: bool) -> tuple[Tensor, Tensor | None] | None:
+        r"""Closed-form principal values :math:`y_a = 2\partial\psi/\partial c_a` ``(..., 3)`` and (``second``)
+        :math:`\partial y_a/\partial c_b` ``(..., 3, 3)`` of a principal-stretch model, or ``None`` (default:
+        ``torch.func`` on :meth:`_psi_principal`)."""
+        return None
+
+    def _fast_ok(self, *tensors: Tensor) -> bool:
+        """Whether the fast (in-place, components-first) routes apply: real tensors outside ``torch.func``
+        transforms, parameters included, and a non-empty batch; otherwise the reference routes run."""
+        if any(_wrapped(t) or t.numel() == 0 or t.is_complex() for t in tensors):
+            return False
+        return not any(isinstance(p, Tensor) and _wrapped(p) for p in self._params.values())
+
+    def _scalar_invariant_derivatives(self, I1: Tensor, I2: Tensor, J: Tensor, second: bool) -> InvariantDerivatives:
+        """:meth:`_invariant_derivatives`, or ``torch.func`` on :meth:`_psi_invariants` where it gives ``None``."""
+        d = self._invariant_derivatives(I1, I2, J, second)
+        if d is not None:
+            return d
+        g, H = _scalar_derivatives(
+            lambda v: self._psi_invariants(v[0], v[1], v[2]), torch.stack([I1, I2, J], -1), second
+        )
+        gs = (g[..., 0], g[..., 1], J * g[..., 2] + 2.0 * g[..., 0] + 4.0 * g[..., 1])
+        if H is None:
+            return gs, None
+        return gs, (H[..., 0, 0], H[..., 0, 1], J * H[..., 0, 2], H[..., 1, 1], J * H[..., 1, 2], J * J * H[..., 2, 2])
+
+    def _fast_invariant(
+        self, C: Tensor, F: Tensor | None, tangent: bool, dtype: torch.dtype | None = None
+    ) -> tuple[Tensor, Tensor | None]:
+        """:meth:`_invariant_kernel` over chunks of points (:func:`._hyperfast.run_chunked`): ``(S, dS/dE)`` of ``C``
+        ``(..., 3, 3)``, or with ``F`` given ``(P, A)``, in the ``(..., 3, 3)`` / ``(..., 3, 3, 3, 3)`` layout."""
+        return hf.run_chunked(self._invariant_kernel, C, F, tangent, dtype)
+
+    def _invariant_kernel(self, C: Tensor, F: Tensor | None, tangent: bool) -> tuple[Tensor, Tensor | None]:
+        r"""The invariant route in the components-first layout of :mod:`._hyperfast`: ``(S, dS/dE)`` of
+        :math:`C` ``(..., 3, 3)``, or with ``F`` given ``(P, A)`` (:math:`P = FS`, :math:`\mathbb{A} = \partial
+        P/\partial F`). Same formulas as :meth:`_invariant_response_reference` with the outer sum folded:
+        :math:`\mathbb{C} = \sum_b w_b \otimes G_b - 4\psi_2\mathbb{I}^s - J\psi_J(C^{-1}_{ik}C^{-1}_{jl} +
+        C^{-1}_{il}C^{-1}_{jk})`, :math:`w_b = 4\sum_a \psi_{ab} G_a` (+ :math:`4\psi_2 I` for b = 1, + :math:`2\psi_J
+        C^{-1}` for b = J); pushed forward term by term,
+        :math:`\mathbb{A}_{iJkL} = \delta_{ik}(S - J\psi_J C^{-1})_{JL} + \sum_b (Fw_b)_{iJ}(FG_b)_{kL}
+        - 2\psi_2(F_{iL}F_{kJ} + b_{ik}\delta_{JL}) - J\psi_J F^{-T}_{iL}F^{-T}_{kJ}`. The J-derivatives come scaled
+        (:data:`InvariantDerivatives`), so :math:`G_J = \tfrac12 J C^{-1}` enters as :math:`C^{-1}` with
+        :math:`2J\psi_{aJ}`, :math:`J^2\psi_{JJ}`, and S is assembled from ``r`` without cancellation."""
+        Cc = hf.symm(hf.to_cf(C))
+        I = hf.eye_cf(Cc)
+        I1 = hf.trace(Cc)
+        I2 = 0.5 * (I1 * I1 - hf.trace(hf.mm(Cc, Cc)))
+        cof = hf.symm(hf.cofactor(Cc))
+        I3 = hf.det_from_cofactor(Cc, cof)
+        J = torch.sqrt(I3)
+        self._check_state(I1 * J ** (-2.0 / 3.0))
+        Ci = cof / I3
+        (p1, p2, r), h = self._scalar_invariant_derivatives(I1, I2, J, tangent)
+        needs_G1 = p2 is not None or (h is not None and any(h[k] is not None for k in (1, 3, 4)))
+        G1 = I1 * I - Cc if needs_G1 else None
+        S = hf.addt(
+            hf.scale(hf.mul(2.0, p1), I - Ci),
+            None if p2 is None or G1 is None else 2.0 * p2 * (G1 - 2.0 * Ci),
+            hf.scale(r, Ci),
+        )
+        S = (torch.zeros_like(Cc) if S is None else S).expand(3, 3, Cc.shape[-1])
+        out_S = S if F is None else None
+        Fc = hf.to_cf(F) if F is not None else None
+        if Fc is not None:
+            out_S = hf.mm(Fc, S)
+        assert out_S is not None
+        if not tangent:
+            return out_S, None
+        assert h is not None
+        h11, h12, q1J, h22, q2J, qJJ = h
+        qJ = hf.add(r, hf.mul(-2.0, p1), hf.mul(-4.0, p2))  # J psi_J
+        # w_b = sum_a 4 psi_ab G_a with G_J = J Ci / 2 written through the J-scaled derivatives (outer with Ci)
+        h4 = (hf.mul(4.0, h11), hf.mul(4.0, h12), hf.mul(2.0, q1J), hf.mul(4.0, h22), hf.mul(2.0, q2J))
+        w0 = hf.addt(hf.scale(h4[0], I), hf.scale(h4[1], G1), hf.scale(h4[2], Ci), hf.scale(hf.mul(4.0, p2), I))
+        w1 = hf.addt(hf.scale(h4[1], I), hf.scale(h4[3], G1), hf.scale(h4[4], Ci))
+        w2 = hf.addt(hf.scale(h4[2], I), hf.scale(h4[4], G1), hf.scale(hf.add(qJJ, qJ), Ci))
+        q = hf.Quartic(Cc.shape[-1], Cc.dtype, Cc.device)
+        box = hf.scale(hf.mul(-1.0, qJ), Ci)
+        m2p2 = hf.mul(-2.0, p2)
+        if Fc is None:
+            q.outer(w0, I)
+            if G1 is not None:
+                q.outer(w1, G1)
+            q.outer(w2, Ci)
+            q.ikjl(box, Ci)
+            q.iljk(box, Ci)
+            q.diag_ik(hf.scale(m2p2, I))
+            q.diag_il(hf.scale(m2p2, I))
+            return S, q.buffer()
+        iFT = hf.mm(Fc, Ci)
+        q.outer(None if w0 is None else hf.mm(Fc, w0), Fc)
+        if G1 is not None:
+            q.outer(None if w1 is None else hf.mm(Fc, w1), I1 * Fc - hf.mm(Fc, Cc))
+        q.outer(None if w2 is None else hf.mm(Fc, w2), iFT)
+        q.iljk(hf.scale(m2p2, Fc), hf.tr(Fc))
+        q.iljk(hf.scale(hf.mul(-1.0, qJ), iFT), hf.tr(iFT))
+        q.diag_ik(hf.addt(S, box))
+        q.diag_jl(hf.scale(m2p2, hf.mm(Fc, hf.tr(Fc))))
+        return out_S, q.buffer()
+
     def _invariant_response(self, E: Tensor, tangent: bool) -> tuple[Tensor, Tensor | None]:
+        """The invariant route: :meth:`_fast_invariant` where it applies (:meth:`_fast_ok`), else
+        :meth:`_invariant_response_reference`."""
+        if self._fast_ok(E):
+            return self._fast_invariant(_right_cauchy_green_work(E), None, tangent, E.dtype)
+        return self._invariant_response_reference(E, tangent)
+
+    def _invariant_response_reference(self, E: Tensor, tangent: bool) -> tuple[Tensor, Tensor | None]:
+        """The invariant route of the module docstring with ``torch.func`` scalar derivatives, in the ``(..., 3,
+        3)`` layout (differentiable by every transform; the reference of the fast route)."""
         I = torch.eye(3, dtype=E.dtype, device=E.device)
         C = sym(I + 2.0 * E)
         I1, I2, I3 = invariants(C)
@@ -392,6 +607,80 @@ class HyperelasticMaterial(Material, abstract=True):
             self._check_state(c.sum(-1) * c.prod(-1) ** (-1.0 / 3.0))
 
     def _spectral_response(self, E: Tensor, tangent: bool) -> tuple[Tensor, Tensor | None]:
+        """The spectral route: :meth:`_fast_spectral` where it applies (:meth:`_fast_ok`), else
+        :meth:`_spectral_response_reference`."""
+        if self._fast_ok(E):
+            return self._fast_spectral(_right_cauchy_green_work(E), None, tangent, E.dtype)
+        return self._spectral_response_reference(E, tangent)
+
+    def _fast_spectral(
+        self, C: Tensor, F: Tensor | None, tangent: bool, dtype: torch.dtype | None = None
+    ) -> tuple[Tensor, Tensor | None]:
+        """:meth:`_spectral_kernel` over chunks of points (:func:`._hyperfast.run_chunked`): ``(S, dS/dE)`` of ``C``
+        ``(..., 3, 3)``, or with ``F`` given ``(P, A)``, in the ``(..., 3, 3)`` / ``(..., 3, 3, 3, 3)`` layout."""
+        return hf.run_chunked(self._spectral_kernel, C, F, tangent, dtype)
+
+    def _spectral_kernel(self, C: Tensor, F: Tensor | None, tangent: bool) -> tuple[Tensor, Tensor | None]:
+        r"""The spectral route in the components-first layout of :mod:`._hyperfast`: ``(S, dS/dE)`` of :math:`C`
+        ``(..., 3, 3)``, or with ``F`` given ``(P, A)``. With the eigenprojections :math:`M_a = n_a\otimes n_a`,
+        :math:`S = \sum_a y_a M_a` and (the Daleckii--Krein form of :func:`constitutive.tensor.spectral_derivative`,
+        same coincidence rule and limit) :math:`\mathbb{C} = 2\,\mathrm{d}S/\mathrm{d}C = \sum_b W_b\otimes M_b
+        + \sum_a (M_{a,ik} Z_{a,jl} + M_{a,il} Z_{a,jk})` with :math:`W_b = 2\sum_a \partial_b y_a M_a`,
+        :math:`Z_a = \sum_{b\ne a}\theta_{ab} M_b`; pushed forward term by term, :math:`\mathbb{A}_{iJkL} =
+        \delta_{ik}S_{JL} + \sum_b (FW_b)_{iJ}(FM_b)_{kL} + \sum_a [(FM_a)_{iL}(FZ_a)_{kJ} + (FM_aF^T)_{ik}
+        Z_{a,JL}]`."""
+        check_finite(C, "the tensor to diagonalise")
+        lam, Qc = hf.eigh_cf(hf.symm(hf.to_cf(C)))  # Qc[i, a, m] = (n_a)_i of point m
+        M = Qc.shape[-1]
+        c = lam.t()  # (m, 3) view: elementwise work on the eigenvalues runs along the points
+        self._check_principal(c)
+        d = self._principal_derivatives(c, tangent)
+        if d is None:
+            g, H = _scalar_derivatives(self._psi_principal, c.contiguous(), tangent)
+            y, dy = 2.0 * g, (None if H is None else 2.0 * H)
+        else:
+            y, dy = d
+        n = [Qc[:, a] for a in range(3)]
+        Mp = [n[a][:, None] * n[a][None] for a in range(3)]
+        yc = torch.movedim(y, -1, 0).reshape(3, M).contiguous()
+        S = yc[0] * Mp[0] + yc[1] * Mp[1] + yc[2] * Mp[2]
+        Fc = hf.to_cf(F) if F is not None else None
+        if not tangent:
+            return (S if Fc is None else hf.mm(Fc, S)), None
+        assert dy is not None
+        # theta_ab of constitutive.tensor.spectral_derivative (same coincidence rule and limit), (3, 3, m)
+        ct = c.t()
+        dyc = torch.movedim(dy, (-2, -1), (0, 1)).reshape(3, 3, M).contiguous()
+        gap = ct[:, None] - ct[None]
+        tol = float(torch.finfo(ct.dtype).eps) ** (1.0 / 3.0) * ct.abs().amax(0).clamp_min(1.0)
+        close = gap.abs() <= tol
+        dd = torch.stack([dyc[0, 0], dyc[1, 1], dyc[2, 2]])
+        limit = 0.5 * (dd[:, None] + dd[None]) - 0.5 * (dyc + dyc.transpose(0, 1))
+        th = torch.where(close, limit, (yc[:, None] - yc[None]) / torch.where(close, 1.0, gap))
+        dyc = 2.0 * dyc  # W_b = 2 sum_a dy_ab M_a (C = 2 dS/dC)
+        # the spin part as three outer products: N_ab = sym(n_a ⊗ n_b), sum_{a != b} theta_ab N_ab ⊗ N_ab / 2 * 2
+        pairs = ((0, 1), (0, 2), (1, 2))
+        q = hf.Quartic(M, C.dtype, C.device)
+        if Fc is None:
+            for b in range(3):
+                q.outer(dyc[0, b] * Mp[0] + dyc[1, b] * Mp[1] + dyc[2, b] * Mp[2], Mp[b])
+            for a, b in pairs:
+                N = 0.5 * (n[a][:, None] * n[b][None] + n[b][:, None] * n[a][None])
+                q.outer(4.0 * th[a, b] * N, N)
+            return S, q.buffer()
+        f = [torch.addcmul(torch.addcmul(Fc[:, 0] * n[a][0], Fc[:, 1], n[a][1]), Fc[:, 2], n[a][2]) for a in range(3)]
+        FM = [f[a][:, None] * n[a][None] for a in range(3)]  # F M_a
+        for b in range(3):
+            q.outer(dyc[0, b] * FM[0] + dyc[1, b] * FM[1] + dyc[2, b] * FM[2], FM[b])
+        for a, b in pairs:
+            FN = 0.5 * (f[a][:, None] * n[b][None] + f[b][:, None] * n[a][None])
+            q.outer(4.0 * th[a, b] * FN, FN)
+        q.diag_ik(S)
+        return hf.mm(Fc, S), q.buffer()
+
+    def _spectral_response_reference(self, E: Tensor, tangent: bool) -> tuple[Tensor, Tensor | None]:
+        """The spectral route in the ``(..., 3, 3)`` layout with :func:`constitutive.tensor.spectral_derivative`
+        (differentiable by every transform; the reference of the fast route)."""
         C = sym(torch.eye(3, dtype=E.dtype, device=E.device) + 2.0 * E)
         c, Q = eigh_sym(C)
         self._check_principal(c)
@@ -411,6 +700,10 @@ class HyperelasticMaterial(Material, abstract=True):
     def first_piola(self, F: TensorLike) -> Tensor:
         r"""First Piola--Kirchhoff stress :math:`P = F S` ``(..., 3, 3)`` (:math:`P_{iJ}`)."""
         F = self._check_F(F)
+        fast = self._fast_F_route(F)
+        if fast is not None:  # the same computation as first_piola_and_elasticity's P
+            Fw = hf.working(F)
+            return fast(Fw.transpose(-1, -2) @ Fw, Fw, False, F.dtype)[0]
         return F @ self.stress(_green_lagrange(F))
 
     def kirchhoff(self, F: TensorLike) -> Tensor:
@@ -431,9 +724,7 @@ class HyperelasticMaterial(Material, abstract=True):
         r"""First elasticity tensor :math:`\mathbb{A}_{iJkL} = \partial P_{iJ}/\partial F_{kL} = \delta_{ik} S_{LJ}
         + F_{iI}\mathbb{C}_{IJLK}F_{kK}` ``(..., 3, 3, 3, 3)`` (not minor-symmetric; see
         :func:`constitutive.kinematics.material_to_first_elasticity`)."""
-        F = self._check_F(F)
-        S, CC = self.stress_and_tangent(_green_lagrange(F))
-        return material_to_first_elasticity(CC, S, F)
+        return self.first_piola_and_elasticity(F)[1]
 
     def spatial_tangent(self, F: TensorLike) -> Tensor:
         r"""Spatial tangent :math:`c_{ijkl} = J^{-1}F_{iI}F_{jJ}F_{kK}F_{lL}\mathbb{C}_{IJKL}` ``(..., 3, 3, 3,
@@ -451,8 +742,25 @@ class HyperelasticMaterial(Material, abstract=True):
     def first_piola_and_elasticity(self, F: TensorLike) -> tuple[Tensor, Tensor]:
         r"""``(P, A)`` in one evaluation of the model (what a Newton iteration on :math:`P(F)` needs)."""
         F = self._check_F(F)
+        fast = self._fast_F_route(F)
+        if fast is not None:
+            Fw = hf.working(F)
+            PA = fast(Fw.transpose(-1, -2) @ Fw, Fw, True, F.dtype)
+            assert PA[1] is not None  # tangent=True
+            return PA[0], PA[1]
         S, CC = self.stress_and_tangent(_green_lagrange(F))
         return F @ S, material_to_first_elasticity(CC, S, F)
+
+    def _fast_F_route(self, F: Tensor) -> Callable[..., tuple[Tensor, Tensor | None]] | None:
+        """The fast route computing ``(P, A)`` directly from F (invariant or spectral models outside ``torch.func``
+        transforms), or ``None`` (then S and dS/dE are converted by
+        :func:`constitutive.kinematics.material_to_first_elasticity`)."""
+        if self._tensor_model or type(self)._response is not HyperelasticMaterial._response:
+            return None  # anisotropic models and classes with their own S(E) (Saint Venant-Kirchhoff)
+        if not self._fast_ok(F):
+            return None
+        self._require_compressible("a 3-D stress")
+        return self._fast_spectral if self._principal_model else self._fast_invariant
 
     def cauchy_and_abaqus_tangent(self, F: TensorLike) -> tuple[Tensor, Tensor]:
         r"""``(sigma, C^{tau J})`` in one evaluation of the model (the STRESS and DDSDDE of a finite-strain UMAT,
@@ -750,10 +1058,36 @@ class NeoHookean(HyperelasticMaterial):
         K = lmbda + 2.0 * mu / 3.0
         return 0.5 * mu * (_iso(I1, I2, J)[0] - 3.0) + volumetric_energy(J, K, self.volumetric)
 
-    def _response(self, strain: TensorLike, tangent: bool) -> tuple[Tensor, Tensor | None]:
-        if self.form != "ciarlet" or self.lmbda is None:
-            return super()._response(strain, tangent)
-        E = self.check_strain(strain)
+    def _invariant_derivatives(self, I1: Tensor, I2: Tensor, J: Tensor, second: bool) -> InvariantDerivatives | None:
+        # ciarlet: r = J psi_J + mu = lmbda ln J, J^2 psi_JJ = mu + lmbda - lmbda ln J;
+        # ciarlet_geymonat: r = lmbda/2 (J^2 - 1), J^2 psi_JJ = mu + lmbda/2 (J^2 + 1).
+        if self.lmbda is None or self.form == "isochoric":
+            return super()._invariant_derivatives(I1, I2, J, second)
+        mu, lmbda = self.mu, self.lmbda
+        if self.form == "ciarlet":
+            lnJ = torch.log(J)
+            r, qJJ = lmbda * lnJ, mu + lmbda - lmbda * lnJ
+        else:
+            J2 = J * J
+            r, qJJ = 0.5 * lmbda * (J2 - 1.0), mu + 0.5 * lmbda * (J2 + 1.0)
+        return (0.5 * mu, None, r), ((None, None, None, None, None, qJJ) if second else None)
+
+    def _iso_derivatives(self, I1bar: Tensor, I2bar: Tensor, second: bool) -> IsochoricDerivatives:
+        return 0.5 * self.mu, None, None, None, None
+
+    def _volumetric_derivatives(self, J: Tensor) -> tuple[Coef, Coef] | None:
+        if self.lmbda is None:
+            return None, None
+        return VOLUMETRIC_TERMS[self.volumetric]().derivatives(J, self.lmbda + 2.0 * self.mu / 3.0)
+
+    def _invariant_response(self, E: Tensor, tangent: bool) -> tuple[Tensor, Tensor | None]:
+        if self._fast_ok(E) or self.form != "ciarlet" or self.lmbda is None:
+            return super()._invariant_response(E, tangent)
+        return self._hand_written_response(E, tangent)  # inside torch.func transforms
+
+    def _hand_written_response(self, E: Tensor, tangent: bool) -> tuple[Tensor, Tensor | None]:
+        """The hand-written ciarlet form of the class docstring in the ``(..., 3, 3)`` layout."""
+        assert self.lmbda is not None  # compressible ciarlet form only
         I = torch.eye(3, dtype=E.dtype, device=E.device)
         C = sym(I + 2.0 * E)
         Ci = sym(inv(C))
@@ -815,6 +1149,9 @@ class MooneyRivlin(HyperelasticMaterial):
         I1b, I2b = _iso(I1, I2, J)
         return self.C10 * (I1b - 3.0) + self.C01 * (I2b - 3.0) + self._volumetric(J)
 
+    def _iso_derivatives(self, I1bar: Tensor, I2bar: Tensor, second: bool) -> IsochoricDerivatives:
+        return self.C10, self.C01, None, None, None
+
 
 class Yeoh(HyperelasticMaterial):
     r"""Yeoh (1993): :math:`\psi = \sum_{i=1}^{3} C_{i0}(\bar I_1 - 3)^i + U(J)`; :math:`\mu_0 = 2C_{10} > 0`.
@@ -861,6 +1198,11 @@ class Yeoh(HyperelasticMaterial):
         x = _iso(I1, I2, J)[0] - 3.0
         x2 = x * x
         return self.C10 * x + self.C20 * x2 + self.C30 * x2 * x + self._volumetric(J)
+
+    def _iso_derivatives(self, I1bar: Tensor, I2bar: Tensor, second: bool) -> IsochoricDerivatives:
+        x = I1bar - 3.0
+        W1 = self.C10 + 2.0 * self.C20 * x + 3.0 * self.C30 * x * x
+        return W1, None, (2.0 * self.C20 + 6.0 * self.C30 * x) if second else None, None, None
 
 
 #: Coefficients of the five-term Arruda--Boyce series (inverse-Langevin expansion), as in Abaqus.
@@ -920,6 +1262,16 @@ class ArrudaBoyce(HyperelasticMaterial):
         series = sum(a / self.N ** (i - 1) * (I1b**i - 3.0**i) for i, a in enumerate(ARRUDA_BOYCE_COEFFICIENTS, 1))
         return self.mu * series + self._volumetric(J)
 
+    def _iso_derivatives(self, I1bar: Tensor, I2bar: Tensor, second: bool) -> IsochoricDerivatives:
+        # W = mu sum_i a_i N^(1-i) (I1bar^i - 3^i): W_1 = mu sum_i i a_i N^(1-i) I1bar^(i-1), W_11 likewise.
+        coef = [a / self.N ** (i - 1) for i, a in enumerate(ARRUDA_BOYCE_COEFFICIENTS, 1)]
+        powers = [torch.ones_like(I1bar), I1bar]
+        for _ in range(3):
+            powers.append(powers[-1] * I1bar)
+        W1 = self.mu * sum(i * coef[i - 1] * powers[i - 1] for i in range(1, 6))
+        W11 = self.mu * sum(i * (i - 1) * coef[i - 1] * powers[i - 2] for i in range(2, 6)) if second else None
+        return W1, None, W11, None, None
+
 
 class Gent(HyperelasticMaterial):
     r"""Gent (1996): :math:`\psi = -\tfrac{\mu J_m}{2}\ln\!\left(1 - \frac{\bar I_1 - 3}{J_m}\right) + U(J)`,
@@ -976,6 +1328,11 @@ class Gent(HyperelasticMaterial):
     def _psi_invariants(self, I1: Tensor, I2: Tensor, J: Tensor) -> Tensor:
         x = _iso(I1, I2, J)[0] - 3.0
         return -0.5 * self.mu * self.Jm * torch.log1p(-x / self.Jm) + self._volumetric(J)
+
+    def _iso_derivatives(self, I1bar: Tensor, I2bar: Tensor, second: bool) -> IsochoricDerivatives:
+        # W = -mu Jm/2 ln(1 - x/Jm), x = I1bar - 3: W_1 = mu/2 r, W_11 = mu/(2 Jm) r^2 with r = 1/(1 - x/Jm).
+        r = 1.0 / (1.0 - (I1bar - 3.0) / self.Jm)
+        return 0.5 * self.mu * r, None, (0.5 * self.mu / self.Jm * r * r) if second else None, None, None
 
 
 class Ogden(HyperelasticMaterial):
@@ -1046,6 +1403,39 @@ class Ogden(HyperelasticMaterial):
         powers = torch.exp(0.5 * self.alpha[:, None] * lnc_bar[..., None, :])  # (..., P, 3)
         iso = (self.mu / self.alpha * (powers.sum(-1) - 3.0)).sum(-1)
         return iso + self._volumetric(torch.exp(0.5 * lnc.sum(-1)))
+
+    def _principal_derivatives(self, c: Tensor, second: bool) -> tuple[Tensor, Tensor | None] | None:
+        r"""Closed form, with :math:`e_{pa} = \bar\lambda_a^{\alpha_p}`, :math:`s_p = \sum_a e_{pa}`,
+        :math:`t_{pa} = e_{pa} - s_p/3`: :math:`y_a = (\sum_p \mu_p t_{pa} + U'(J) J)/c_a` and
+        :math:`\partial y_a/\partial c_b = [\delta_{ab} q_a - \tfrac13(q_a + r_b) + \tfrac12(U''J + U')J]/(c_a
+        c_b) - \delta_{ab} y_a/c_a`, :math:`q_a = \sum_p \tfrac12\mu_p\alpha_p e_{pa}`, :math:`r_b = \sum_p
+        \tfrac12\mu_p\alpha_p t_{pb}`."""
+        cm = torch.movedim(c, -1, 0)  # (3, ...): the work runs along the points whatever the layout of c
+        lnc = torch.log(cm)
+        J = torch.exp(0.5 * lnc.sum(0))
+        U = self._volumetric_derivatives(J)
+        if U is None:
+            return None
+        JU1, J2U2 = U
+        shape = (-1,) + (1,) * cm.ndim
+        alpha, mu = self.alpha.reshape(shape), self.mu.reshape(shape)
+        e = torch.exp(0.5 * alpha * (lnc - lnc.mean(0)))  # (P, 3, ...)
+        t = e - e.sum(1, keepdim=True) / 3.0
+        ci = 1.0 / cm
+        y = (mu * t).sum(0)
+        if JU1 is not None:
+            y = y + JU1
+        y = y * ci
+        if not second:
+            return torch.movedim(y, 0, -1), None
+        ma = 0.5 * mu * alpha
+        q, r = (ma * e).sum(0), (ma * t).sum(0)
+        eye = torch.eye(3, dtype=cm.dtype, device=cm.device).reshape(3, 3, *(1,) * (cm.ndim - 1))
+        D = eye * q[:, None] - (q[:, None] + r[None]) / 3.0
+        if JU1 is not None and J2U2 is not None:
+            D = D + 0.5 * (J2U2 + JU1)
+        dy = D * ci[:, None] * ci[None] - eye * (y * ci)[:, None]
+        return torch.movedim(y, 0, -1), torch.movedim(dy, (0, 1), (-2, -1))
 
 
 def _check_bulk(lmbda: Tensor, mu: Tensor) -> None:
