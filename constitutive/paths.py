@@ -72,6 +72,7 @@ __all__ = [
     "simple_shear",
     "hydrostatic",
     "path_from_dict",
+    "path_from_table",
 ]
 
 #: Small-strain component labels, textbook Voigt order (from :mod:`constitutive.notation`).
@@ -495,7 +496,18 @@ def hydrostatic(amplitudes: Any, **kwargs: Any) -> LoadPath:
 
 
 # ---------------------------------------------------------------------------------------------------- from TOML
-_PATH_KEYS = {"mode", "amplitudes", "amplitude", "cycles", "mean", "increments", "duration", "by", "kinematics"}
+_PATH_KEYS = {
+    "mode",
+    "amplitudes",
+    "amplitude",
+    "cycles",
+    "mean",
+    "increments",
+    "duration",
+    "by",
+    "kinematics",
+    "table",
+}
 
 
 def path_from_dict(data: Mapping[str, Any], *, source: str | Path = "<path>") -> LoadPath:
@@ -590,6 +602,20 @@ def _path_table_segments(table: Mapping[str, Any], kinematics: str, source: str 
     unknown = sorted(set(table) - _PATH_KEYS)
     if unknown:
         raise ValueError(f"{source}: unknown keys {unknown} in [path]; allowed: {sorted(_PATH_KEYS)}")
+    if "table" in table:
+        extra = sorted(set(table) - {"table", "increments", "kinematics"})
+        if extra:
+            raise ValueError(f"{source}: [path] table = ... takes only increments and kinematics besides, got {extra}")
+        ref = Path(str(table["table"]))
+        if not ref.is_absolute() and Path(str(source)).exists():
+            ref = Path(str(source)).parent / ref
+        tabled = path_from_table(ref, kinematics=kinematics, increments=table.get("increments", 1))
+        if tabled.initial_temperature is not None:
+            raise ValueError(
+                f"{source}: the table {ref} starts with a time-0 row carrying T; give the initial temperature in "
+                "[temperature] initial = ... of the load-path file instead"
+            )
+        return tabled.segments
     if "mode" not in table:
         raise ValueError(f"{source}: [path] needs mode = one of {MODES}")
     common = dict(by=str(table.get("by", "strain")), kinematics=kinematics)
@@ -653,3 +679,122 @@ def _step_segments(steps: Sequence[Any], kinematics: str, source: str | Path) ->
         except ValueError as err:
             raise ValueError(f"{source}: step {k + 1}: {err}") from None
     return segments
+
+
+def path_from_table(
+    table: str | Path | Sequence[Mapping[str, Any]],
+    *,
+    kinematics: str = "small",
+    increments: int = 1,
+    name: str | None = None,
+) -> LoadPath:
+    r"""A load path from a table of keypoints: a CSV file (``#`` comment lines skipped) or a list of row dicts.
+
+    One row per keypoint, reached at the end of its segment; columns (the names of the driver's CSV output):
+
+    * ``strain_11`` … / ``stress_11`` … for every component of :func:`labels_for` (on a finite path ``F_11`` … /
+      ``P_11`` …): in each row exactly one of the two columns of a component holds a number (the control of that
+      component in that segment; mixed control and switching controls between rows allowed), the other is empty;
+    * ``time`` (optional): the time at the keypoint; a segment's duration is the difference to the previous row's
+      (the first row's to 0). Without it every segment lasts 1;
+    * ``T`` (optional, small strain): the temperature at the keypoint, the **temperature column**: each segment
+      reaches its row's T linearly (:class:`Segment` ``temperature``); an empty cell holds the temperature;
+    * ``increments`` (optional): steps per segment (default: the ``increments`` argument).
+
+    A first row at ``time`` 0 is the starting point, not a segment: its targets must be zero (paths start from the
+    virgin state) and its ``T`` becomes the path's ``initial_temperature``. ``ValueError`` naming the row and the
+    column for an unknown column, a component with both or neither control, a non-number, a non-increasing time.
+    """
+    labels = labels_for(kinematics)
+    q0, q1 = ("F", "P") if kinematics == "finite" else ("strain", "stress")
+    source = str(table) if isinstance(table, (str, Path)) else "<table>"
+    rows = _read_table_rows(table) if isinstance(table, (str, Path)) else [dict(r) for r in table]
+    if not rows:
+        raise ValueError(f"{source}: the path table has no rows")
+    allowed = {f"{q}_{c}" for q in (q0, q1) for c in labels} | {"time", "T", "increments"}
+    unknown = sorted(set().union(*(r.keys() for r in rows)) - allowed)
+    if unknown:
+        raise ValueError(
+            f"{source}: unknown column(s) {unknown}; columns are {q0}_<ij> / {q1}_<ij> for ij in {list(labels)}, "
+            "time, T, increments"
+        )
+
+    def number(row: int, col: str, value: Any) -> float | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{source}: row {row}, column {col!r}: not a number: {value!r}") from None
+        if not math.isfinite(x):
+            raise ValueError(f"{source}: row {row}, column {col!r}: must be finite, got {value!r}")
+        return x
+
+    keypoints = []
+    for k, r in enumerate(rows, start=1):
+        strain: dict[str, float] = {}
+        stress: dict[str, float] = {}
+        for c in labels:
+            a, b = number(k, f"{q0}_{c}", r.get(f"{q0}_{c}")), number(k, f"{q1}_{c}", r.get(f"{q1}_{c}"))
+            if (a is None) == (b is None):
+                raise ValueError(
+                    f"{source}: row {k}: component {c} needs exactly one of {q0}_{c} and {q1}_{c}, got "
+                    f"{'both' if a is not None else 'neither'}"
+                )
+            (strain if a is not None else stress)[c] = a if a is not None else b  # type: ignore[assignment]
+        inc = number(k, "increments", r.get("increments"))
+        keypoints.append((strain, stress, number(k, "time", r.get("time")), number(k, "T", r.get("T")), inc))
+    if any(T is not None for *_, T, _ in keypoints) and kinematics != "small":
+        raise ValueError(f"{source}: a T column is supported on small-strain paths only")
+    initial = None
+    first_strain, first_stress, t0, T0, _ = keypoints[0]
+    if t0 == 0.0:
+        reference = {c: (1.0 if kinematics == "finite" and c[0] == c[1] else 0.0) for c in labels}
+        off = [c for c, v in first_strain.items() if v != reference[c]] + [c for c, v in first_stress.items() if v]
+        if off:
+            raise ValueError(
+                f"{source}: row 1 (time 0) is the starting point: its targets must be the virgin state, got {off}"
+            )
+        initial, keypoints = T0, keypoints[1:]
+        if not keypoints:
+            raise ValueError(f"{source}: the path table has only its time-0 row")
+    times = [kp[2] for kp in keypoints]
+    if any(t is not None for t in times) and any(t is None for t in times):
+        raise ValueError(f"{source}: the time column must be filled in every row (or left out)")
+    segments: list[Segment] = []
+    previous = 0.0
+    for k, (strain, stress, t, T, inc) in enumerate(keypoints, start=1 if initial is None else 2):
+        duration = 1.0
+        if t is not None:
+            duration = t - previous
+            if not duration > 0:
+                raise ValueError(f"{source}: row {k}: time must increase, got {t:g} after {previous:g}")
+            previous = t
+        n = increments if inc is None else inc
+        if n != int(n) or n < 1:
+            raise ValueError(f"{source}: row {k}: increments must be a positive integer, got {n!r}")
+        seg = Segment(strain, stress, int(n), duration, T)
+        try:
+            segments.append(seg.validated(kinematics))
+        except ValueError as err:
+            raise ValueError(f"{source}: row {k}: {err}") from None
+    title = name if name is not None else (Path(source).stem if source != "<table>" else "table")
+    return LoadPath(segments, kinematics, name=title, initial_temperature=initial)
+
+
+def _read_table_rows(path: str | Path) -> list[dict[str, str]]:
+    """The rows of a CSV file as dicts (header row first; blank and ``#`` comment lines skipped)."""
+    import csv
+
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"no path table {p}")
+    with open(p, newline="", encoding="utf-8") as fh:
+        lines = [line for line in fh if line.strip() and not line.lstrip().startswith("#")]
+    reader = csv.DictReader(lines)
+    rows = []
+    for k, row in enumerate(reader, start=1):
+        if None in row:
+            raise ValueError(f"{p}: row {k} has more cells than the header")
+        rows.append({key.strip(): value for key, value in row.items() if key is not None})
+    return rows

@@ -267,3 +267,73 @@ def test_path_file_round_trip_and_cli(tmp_path: Path, thermal_module: Any, capsy
     bad.write_text(text.replace("[model.temperature]\nreference = 20.0\nexpansion = 1.2e-05\n", ""))
     assert cli_main(["drive", str(bad), "--out", str(tmp_path / "out2")]) != 0
     assert "ThermoMechanical" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------- tabular paths: a T column
+BAR_CSV = """# a bar held axially (strain_11 = 0), lateral faces free, heated and cooled: keypoints
+time,T,strain_11,stress_22,stress_33,stress_23,stress_13,stress_12,increments
+0,20,0,0,0,0,0,0,
+1,320,0,0,0,0,0,0,6
+1.5,,0,0,0,0,0,0,2
+3,170,0,0,0,0,0,0,3
+"""
+
+
+def test_path_from_table_with_a_temperature_column(tmp_path: Path) -> None:
+    """A CSV of keypoints (time, T, mixed control) gives the same path as the equivalent segments: same results
+    through the driver with the package's ThermoMechanical; the time-0 row is the start and its T the initial
+    temperature; an empty T holds the temperature; [path] table = "..." in a load-path file reads it."""
+    from constitutive.models.thermal import ThermoMechanical
+
+    src = tmp_path / "bar.csv"
+    src.write_text(BAR_CSV)
+    table = paths.path_from_table(src)
+    free = {"22": 0.0, "33": 0.0, "23": 0.0, "13": 0.0, "12": 0.0}
+    segs = LoadPath(
+        [
+            Segment({"11": 0.0}, free, 6, 1.0, 320.0),
+            Segment({"11": 0.0}, free, 2, 0.5, None),
+            Segment({"11": 0.0}, free, 3, 1.5, 170.0),
+        ],
+        initial_temperature=20.0,
+    )
+    assert table.initial_temperature == 20.0 and [s.increments for s in table.segments] == [6, 2, 3]
+    assert [s.duration for s in table.segments] == [1.0, 0.5, 1.5]
+    model = ThermoMechanical(LinearElastic(E0, NU), expansion=ALPHA, reference_temperature=T_REF)
+    a, b = drive(model, table), drive(model, segs)
+    assert torch.equal(a.stress, b.stress) and torch.equal(a.column("T"), b.column("T"))
+    T = a.column("T")
+    assert T.tolist()[6:9] == [320.0, 320.0, 320.0] and float(T[-1]) == 170.0
+    torch.testing.assert_close(a.stress[:, 0, 0], -E0 * ALPHA * (T - T_REF), rtol=1e-12, atol=1e-8)
+    # the same table through a load-path file
+    toml = tmp_path / "bar.toml"
+    toml.write_text(
+        '[model]\nname = "LinearElastic"\n[model.parameters]\nE = 210000.0\nnu = 0.3\n'
+        "[model.temperature]\nreference = 20.0\nexpansion = 1.2e-05\n"
+        '[path]\ntable = "bar2.csv"\n[temperature]\ninitial = 20.0\n'
+    )
+    (tmp_path / "bar2.csv").write_text(BAR_CSV.replace("0,20,0,0,0,0,0,0,\n", ""))
+    _, from_file, _ = load_path_file(toml)
+    assert [s.temperature for s in from_file.segments] == [320.0, None, 170.0]
+    assert torch.equal(drive(model, from_file).stress, a.stress)
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("time,strain_11\n1,0.1\n", r"component 22 needs exactly one of strain_22 and stress_22, got neither"),
+        ("strain_11,stress_11,stress_22,stress_33,stress_23,stress_13,stress_12\n0.1,1,0,0,0,0,0\n", r"got both"),
+        (BAR_CSV.replace("1.5,,", "0.5,,"), r"row 3: time must increase, got 0.5 after 1"),
+        (BAR_CSV.replace("3,170,0", "3,hot,0"), r"row 4, column 'T': not a number: 'hot'"),
+        (
+            BAR_CSV.replace("time,T,", "time,T,pressure,").replace("0,20,", "0,20,1,"),
+            r"unknown column\(s\) \['pressure'\]",
+        ),
+        (BAR_CSV.replace("0,20,0,0", "0,20,0.1,0"), r"row 1 \(time 0\) is the starting point.*\['11'\]"),
+    ],
+)
+def test_path_table_errors_name_row_and_column(tmp_path: Path, text: str, match: str) -> None:
+    src = tmp_path / "bad.csv"
+    src.write_text(text)
+    with pytest.raises(ValueError, match=match):
+        paths.path_from_table(src)
