@@ -130,6 +130,31 @@ def measure(quick: bool = False, *, n: int | None = None, repeat: int | None = N
             "point_steps_per_s": n * steps / t_drive,
         }
     out["load_after"] = os.getloadavg()[0]
+    # the runner's section format (benchmarks/performance.py --sections)
+    out["title"] = (
+        f"The driver against bare updates: J2 linear hardening, {n} points x {out['steps']}-step cycle, float64, "
+        f"{out['threads']} thread(s)"
+    )
+    out["headers"] = ["cycle", "bare update [s]", "bare update_mandel [s]", "drive [s]", "drive / bare update",
+                      "drive / bare update_mandel", "model calls", "point-steps/s"]  # fmt: skip
+    out["rows"] = [
+        [
+            case,
+            r["bare"],
+            r["bare_mandel"],
+            r["drive"],
+            r["ratio"],
+            r["ratio_mandel"],
+            r["model_calls"],
+            r["point_steps_per_s"],
+        ]  # fmt: skip
+        for case, r in out["cases"].items()
+    ]
+    out["notes"] = [
+        f"load average {out['load']:.2f} -> {out['load_after']:.2f}; best of {repeat}",
+        "'strain': strain-controlled cycle; 'mixed': uniaxial stress (lateral stresses zero); the bare runs replay "
+        "the driver's converged strains and reproduce its final stress to 1e-9",
+    ]
     return out
 
 

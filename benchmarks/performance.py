@@ -358,7 +358,12 @@ def sections(quick: bool) -> dict[str, Any]:
             continue
         mod = importlib.import_module(name)
         print(f"\n== section {name!r} (benchmarks/{name}.py)")
-        found[name] = mod.measure(quick=quick)
+        result = mod.measure(quick=quick)
+        missing = [k for k in ("title", "headers", "rows") if k not in result]
+        if missing:  # report it in the section rather than lose the whole run's measurements
+            result = {"title": f"benchmarks/{name}.py", "headers": [], "rows": [],
+                      "notes": [f"measure() returned no {missing}: not the section format"]}  # fmt: skip
+        found[name] = result
         print(_section_markdown(found[name]))
     return found
 
