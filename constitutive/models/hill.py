@@ -61,11 +61,12 @@ from typing import Any, Literal, overload
 
 import torch
 
+from ..notation import components
 from ..tensor import DEFAULT_DTYPE, Tensor, TensorLike, _is_functorch_wrapped, as_tensor
 from .base import check_state_values
 from .hardening import HardeningLaw, UserLaw, resolve_hardening, store_hardening
 from .parameters import Parameter
-from .plasticity import mandel_to_tensor, mandel_to_tensor4, tensor_to_mandel
+from .plasticity import MANDEL_ORDER, mandel_to_tensor, mandel_to_tensor4, tensor_to_mandel
 from .returnmap import ReturnMappingMaterial, State, mandel_identity
 
 __all__ = [
@@ -83,7 +84,6 @@ __all__ = [
 
 #: The six Hill constants in the order of the signature.
 HILL_NAMES = ("F", "G", "H", "L", "M", "N")
-_SQ2 = math.sqrt(2.0)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -91,7 +91,7 @@ _SQ2 = math.sqrt(2.0)
 # --------------------------------------------------------------------------------------------------------------
 def hill_matrix(F: Tensor, G: Tensor, H: Tensor, L: Tensor, M: Tensor, N: Tensor) -> Tensor:
     r"""The Mandel matrix :math:`\mathbf M` ``(..., 6, 6)`` of :math:`\bar\sigma^2 = \boldsymbol\sigma^T\mathbf
-    M\boldsymbol\sigma` in the material axes (order 11, 22, 33, 23, 13, 12, √2 on shear slots)::
+    M\boldsymbol\sigma` in the material axes (:data:`~.plasticity.MANDEL_ORDER`, √2 on shear slots)::
 
         [[G+H, -H,  -G ], [-H, F+H, -F], [-G, -F, F+G]] ⊕ diag(L, M, N)
 
@@ -105,14 +105,22 @@ def hill_matrix(F: Tensor, G: Tensor, H: Tensor, L: Tensor, M: Tensor, N: Tensor
     """
     F, G, H, L, M, N = torch.broadcast_tensors(F, G, H, L, M, N)
     z = torch.zeros_like(F)
-    rows = [
-        [G + H, -H, -G, z, z, z],
-        [-H, F + H, -F, z, z, z],
-        [-G, -F, F + G, z, z, z],
-        [z, z, z, L, z, z],
-        [z, z, z, z, M, z],
-        [z, z, z, z, z, N],
-    ]
+    # entries by index pair, placed in the slots of MANDEL_ORDER (one table, whatever that order is)
+    normal = {(0, 0): G + H, (1, 1): F + H, (2, 2): F + G, (0, 1): -H, (1, 0): -H, (0, 2): -G, (2, 0): -G}
+    normal.update({(1, 2): -F, (2, 1): -F})
+    shear = {(1, 2): L, (0, 2): M, (0, 1): N}
+    slots = components(MANDEL_ORDER)
+    rows = []
+    for a in slots:
+        row = []
+        for b in slots:
+            if a[0] == a[1] and b[0] == b[1]:
+                row.append(normal[(a[0], b[0])])
+            elif a == b:
+                row.append(shear[a])
+            else:
+                row.append(z)
+        rows.append(row)
     return torch.stack([torch.stack(r, -1) for r in rows], -2)
 
 
