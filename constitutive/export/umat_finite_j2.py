@@ -43,10 +43,9 @@ updated. Compared with :meth:`~constitutive.models.FiniteStrainJ2.update` throug
 
 from __future__ import annotations
 
-import torch
-
 from ..models.finite_plasticity import FiniteStrainJ2
 from .umat_generator import (
+    DALECKII_FORTRAN,
     JACOBI_FORTRAN,
     GeneratedUMAT,
     _fstr,
@@ -229,19 +228,7 @@ C     Daleckii-Krein THETA with its limit where b_a, b_b coincide.
             DY(IE,JE) = C/(2.0D0*BA(JE))
          END DO
       END DO
-      TOLC = {tolc}*MAX(1.0D0, ABS(BA(1)), ABS(BA(2)), ABS(BA(3)))
-      DO IE = 1, 3
-         DO JE = 1, 3
-            IF (IE .EQ. JE) THEN
-               THETA(IE,JE) = 0.0D0
-            ELSE IF (ABS(BA(IE) - BA(JE)) .LE. TOLC) THEN
-               THETA(IE,JE) = 0.5D0*(DY(IE,IE) + DY(JE,JE))
-     &            - 0.5D0*(DY(IE,JE) + DY(JE,IE))
-            ELSE
-               THETA(IE,JE) = (TA(IE) - TA(JE))/(BA(IE) - BA(JE))
-            END IF
-         END DO
-      END DO
+      CALL UGDKC(BA, TA, DY, THETA)
 C     DD = d tau/d b_tr (minor-symmetric).
       DO I = 1, 3
        DO J = 1, 3
@@ -354,9 +341,7 @@ def generate_finite_j2_umat(model: FiniteStrainJ2) -> GeneratedUMAT:
             f"bracketed Newton, converged when |r| <= {float(model.tol):g} q_trial, at most {int(model.max_iter)} "
             "iterations, else PNEWDT = 0.5 (the increment is retried smaller, the state untouched)"
         )
-    tolc = _fortran_real(float(torch.finfo(torch.float64).eps) ** (1.0 / 3.0))
-    end = _BODY_END.replace("{tolc}", tolc)
-    body = (start + solve + end).strip("\n").split("\n")
+    body = (start + solve + _BODY_END).strip("\n").split("\n")
     lawname = type(model.law).__name__
     return GeneratedUMAT(
         _model_repr(model),
@@ -368,7 +353,7 @@ def generate_finite_j2_umat(model: FiniteStrainJ2) -> GeneratedUMAT:
         True,
         body,
         declarations=list(_DECLARATIONS),
-        routines=[JACOBI_FORTRAN, flow],
+        routines=[JACOBI_FORTRAN, DALECKII_FORTRAN, flow],
         notes=[
             "Reads DFGRD1 and STATEV only (exact, independent of Abaqus's incremental strain and rotation "
             "approximations): b_e trial = F Cp^-1 F^T (Jacobi eigen-decomposition), Hencky trial Kirchhoff stress, "

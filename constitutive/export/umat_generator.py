@@ -75,6 +75,7 @@ __all__ = [
     "hardening_fortran",
     "LINE_LENGTH",
     "JACOBI_FORTRAN",
+    "DALECKII_FORTRAN",
 ]
 
 #: The interfaces :func:`umat_source` writes (Abaqus/Standard UMAT).
@@ -1365,19 +1366,7 @@ C     Principal values of S, y_a = 2 g_a/c_a, and HY(a,b) = d y_a/d c_b.
 C     Daleckii-Krein coefficients THETA(a,b) = (y_a - y_b)/(c_a - c_b),
 C     the limit where |c_a - c_b| <= eps^(1/3) max(1, max c) (as the
 C     package does).
-      TOLC = {tolc}*MAX(1.0D0, ABS(CA(1)), ABS(CA(2)), ABS(CA(3)))
-      DO IE = 1, 3
-         DO JE = 1, 3
-            IF (IE .EQ. JE) THEN
-               THETA(IE,JE) = 0.0D0
-            ELSE IF (ABS(CA(IE) - CA(JE)) .LE. TOLC) THEN
-               THETA(IE,JE) = 0.5D0*(HY(IE,IE) + HY(JE,JE))
-     &            - 0.5D0*(HY(IE,JE) + HY(JE,IE))
-            ELSE
-               THETA(IE,JE) = (Y(IE) - Y(JE))/(CA(IE) - CA(JE))
-            END IF
-         END DO
-      END DO
+      CALL UGDKC(CA, Y, HY, THETA)
 C     S and the material tangent CM = dS/dE = 2 dS/dC.
       DO I = 1, 3
          DO J = 1, 3
@@ -1499,6 +1488,34 @@ C     A0 by cyclic Jacobi rotations (high relative accuracy).
       RETURN
       END
 """
+#: The Daleckii--Krein coefficients of the generated finite-strain UMATs (Ogden, finite-strain J2), one copy:
+#: ``SUBROUTINE UGDKC(C, Y, DY, THETA)``, ``THETA(a,b) = (y_a - y_b)/(c_a - c_b)`` for ``a != b``, and where
+#: ``|c_a - c_b| <= eps^(1/3) max(1, max |c|)`` (the package's coincidence test,
+#: :func:`constitutive.tensor.spectral_derivative`) its limit ``(DY(a,a) + DY(b,b) - DY(a,b) - DY(b,a))/2`` from
+#: the derivatives ``DY(a,b) = dy_a/dc_b``; ``THETA(a,a) = 0``.
+DALECKII_FORTRAN = """
+C     Daleckii-Krein coefficients THETA(a,b) = (y_a - y_b)/(c_a - c_b),
+C     the limit where |c_a - c_b| <= eps^(1/3) max(1, max c) (as the
+C     package does), from DY(a,b) = d y_a/d c_b.
+      SUBROUTINE UGDKC(C, Y, DY, THETA)
+      INCLUDE 'ABA_PARAM.INC'
+      DIMENSION C(3), Y(3), DY(3,3), THETA(3,3)
+      TOLC = {tolc}*MAX(1.0D0, ABS(C(1)), ABS(C(2)), ABS(C(3)))
+      DO IE = 1, 3
+         DO JE = 1, 3
+            IF (IE .EQ. JE) THEN
+               THETA(IE,JE) = 0.0D0
+            ELSE IF (ABS(C(IE) - C(JE)) .LE. TOLC) THEN
+               THETA(IE,JE) = 0.5D0*(DY(IE,IE) + DY(JE,JE))
+     &            - 0.5D0*(DY(IE,JE) + DY(JE,IE))
+            ELSE
+               THETA(IE,JE) = (Y(IE) - Y(JE))/(C(IE) - C(JE))
+            END IF
+         END DO
+      END DO
+      RETURN
+      END
+""".replace("{tolc}", repr(float(torch.finfo(torch.float64).eps) ** (1.0 / 3.0)).upper().replace("E", "D"))
 _PUSH_FORTRAN = """
 C     Contract index IX of the fourth-order CM with F: CM(..,i,..) =
 C     F(i,I) CM(..,I,..) (a push-forward applies it to all four).
@@ -1533,7 +1550,7 @@ C     F(i,I) CM(..,I,..) (a push-forward applies it to all four).
       RETURN
       END
 """
-_OGDEN_ROUTINES = JACOBI_FORTRAN + "C" + _PUSH_FORTRAN
+_OGDEN_ROUTINES = JACOBI_FORTRAN + "C" + DALECKII_FORTRAN + "C" + _PUSH_FORTRAN
 
 
 @register_umat_generator(Ogden)
@@ -1547,11 +1564,7 @@ def _gen_ogden(model: Ogden) -> GeneratedUMAT:
         )
     npairs = int(model.mu.numel())
     props, docs = _props_from_parameters(model, ["mu", "alpha", "K"])
-    tolc = repr(float(torch.finfo(torch.float64).eps) ** (1.0 / 3.0)).upper().replace("E", "D")
-    if "D" not in tolc:
-        tolc += "D0"
     body = _OGDEN_BODY.replace("{np}", str(npairs)).replace("{vol}", "\n".join(_VOLUMETRIC_REAL[vol]))
-    body = body.replace("{tolc}", tolc)
     return GeneratedUMAT(
         _model_repr(model),
         f"Ogden ({npairs} terms): psi = sum_p mu_p/alpha_p (sum_a lambda_bar_a^alpha_p - 3) + U(J), "
