@@ -29,7 +29,10 @@ file for it is written yet.
   first call's time is reported).
 
 Usage: ``python benchmarks/performance.py [--max-n 1e6] [--threads 1 2] [--repeat 3] [--out out/performance]
-[--compile] [--profile] [--thp] [--sections [--quick]] [--docs]``; ``--max-n 1e7`` for N = 1e7 (a few GB).
+[--compile] [--profile] [--thp] [--sections [--quick]] [--device auto|cpu|cuda] [--docs]``; ``--max-n 1e7`` for
+N = 1e7 (a few GB; ``--max-tensor-n`` bounds the tensor route, whose tangent alone is 648 B per point).
+``--device``: ``auto`` (default) measures the CPU and, when torch sees a CUDA GPU, the same cases there (timings
+synchronised, bound from the GPU's own copy bandwidth, peak memory from ``torch.cuda.max_memory_allocated``).
 ``--thp``: ``mandel`` / ``mandel_out`` in fresh processes with ``THP_MEM_ALLOC_ENABLE`` unset and ``=1``.
 ``--sections``: the tables of ``benchmarks/hyperelastic.py`` and ``benchmarks/driver.py`` (``measure(quick)``).
 ``--docs``: the figure into ``docs/figures/performance.png`` and the tables and profile into
@@ -75,18 +78,35 @@ MARKERS = {
 }
 
 
+#: The device of the measurements (``--device``; set by :func:`main` for each run).
+DEVICE = torch.device("cpu")
+
+
 def make_model(case: str) -> J2Plasticity:
+    dev = DEVICE
     if case == "j2-linear":
-        return J2Plasticity(E, NU, SY, H)
+        return J2Plasticity(E, NU, SY, H, device=dev)
     if case == "j2-voce":
-        return J2Plasticity(E, NU, SY, H, hardening=Voce(100.0, 20.0))
+        return J2Plasticity(E, NU, SY, H, hardening=Voce(100.0, 20.0, device=dev), device=dev)
     return J2Plasticity(
-        E, NU, SY, hardening=Voce(100.0, 20.0),
-        kinematic=[ArmstrongFrederick(20e3, 200.0), ArmstrongFrederick(5e3, 20.0)],
+        E, NU, SY, hardening=Voce(100.0, 20.0, device=dev),
+        kinematic=[ArmstrongFrederick(20e3, 200.0, device=dev), ArmstrongFrederick(5e3, 20.0, device=dev)],
+        device=dev,
     )  # fmt: skip
 
 
 def make_strain(N: int, seed: int = 0) -> torch.Tensor:
+    """:func:`make_strain_cpu` on :data:`DEVICE` (the same numbers on every device)."""
+    return make_strain_cpu(N, seed).to(DEVICE)
+
+
+def synchronize() -> None:
+    """Wait for the device's queued work (CUDA timings); nothing on the CPU."""
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize(DEVICE)
+
+
+def make_strain_cpu(N: int, seed: int = 0) -> torch.Tensor:
     """Mandel strains ``(N, 6)``: random deviatoric directions with amplitudes such that 94 % of the points
     (index mod 50 ≥ 3) exceed the virgin yield strain by 1-4×, the rest below it, plus a small volumetric part."""
     g = torch.Generator().manual_seed(seed)
@@ -107,8 +127,8 @@ def baseline_update(e: torch.Tensor, ep: torch.Tensor, al: torch.Tensor) -> tupl
     """Plain-torch minimal radial return on Mandel 6-vectors, linear hardening: (stress, eps_p, alpha, C 6×6)."""
     K = E / (3 * (1 - 2 * NU))
     G = E / (2 * (1 + NU))
-    m = torch.tensor([1.0, 1.0, 1.0, 0.0, 0.0, 0.0], dtype=e.dtype)
-    Idev = torch.eye(6, dtype=e.dtype) - m[:, None] * m[None, :] / 3
+    m = torch.tensor([1.0, 1.0, 1.0, 0.0, 0.0, 0.0], dtype=e.dtype, device=e.device)
+    Idev = torch.eye(6, dtype=e.dtype, device=e.device) - m[:, None] * m[None, :] / 3
     tr = e[:, :3].sum(1)
     s = 2 * G * (e - tr[:, None] / 3 * m - ep)
     nrm = torch.linalg.vector_norm(s, dim=1)
@@ -131,44 +151,56 @@ def best_times(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, f
     best = dict.fromkeys(fns, math.inf)
     for _ in range(repeat):
         for k, fn in fns.items():
+            synchronize()
             t0 = time.perf_counter()
             fn()
+            synchronize()
             best[k] = min(best[k], time.perf_counter() - t0)
     return best
 
 
 def stream_bandwidth(nbytes: int = 1 << 28) -> float:
     """Bytes/s of ``dst.copy_(src)`` into an existing buffer (read + write counted), best of 5."""
-    src = torch.ones(nbytes // 8, dtype=torch.float64)
+    src = torch.ones(nbytes // 8, dtype=torch.float64, device=DEVICE)
     dst = torch.empty_like(src)
     dst.copy_(src)
     best = math.inf
     for _ in range(5):
+        synchronize()
         t0 = time.perf_counter()
         dst.copy_(src)
+        synchronize()
         best = min(best, time.perf_counter() - t0)
     return 2 * nbytes / best
 
 
 def variants(
-    case: str, N: int, max_ref: int, compiled: bool = False, info: dict[str, Any] | None = None
+    case: str,
+    N: int,
+    max_ref: int,
+    compiled: bool = False,
+    info: dict[str, Any] | None = None,
+    max_tensor: int | None = None,
 ) -> tuple[dict[str, Callable[[], object]], float]:
     """The timed callables for one (case, N), checked against each other first; also the plastic fraction.
     ``compiled``: also ``update_mandel(compile=True)`` (fresh outputs and ``out=``); the first call's time (the
-    compilation, when it happens there) goes to ``info["compile_s"]``."""
+    compilation, when it happens there) goes to ``info["compile_s"]``. ``max_tensor``: the largest N of the
+    ``tensor`` route (its ``(N, 3, 3, 3, 3)`` tangent is 648 B per point)."""
     model = make_model(case)
     model._fast_tensor_update = True  # the tensor-form update through the kernel where it applies
     e6 = make_strain(N)
     st6 = model.initial_state_mandel((N,))
-    eps = mandel_to_tensor(e6)
+    with_tensor = max_tensor is None or N <= max_tensor or N <= max_ref
+    eps = mandel_to_tensor(e6) if with_tensor else None
     st = model.initial_state((N,))
     s6, n6, C6 = model.update_mandel(e6, st6)
     out = (torch.empty_like(s6), {k: torch.empty_like(v) for k, v in n6.items()}, torch.empty_like(C6))
     fns: dict[str, Callable[[], object]] = {
         "mandel": lambda: model.update_mandel(e6, st6),
         "mandel_out": lambda: model.update_mandel(e6, st6, out=out),
-        "tensor": lambda: model.update(eps, st),
     }
+    if max_tensor is None or N <= max_tensor:
+        fns["tensor"] = lambda: model.update(eps, st)
     if compiled:
         t0 = time.perf_counter()
         sc, nc, Cc = model.update_mandel(e6, st6, compile=True)
@@ -431,7 +463,10 @@ def markdown(results: dict[str, Any]) -> dict[str, str]:
         f"{results['stream_bytes_per_s'] / 1e9:.1f} GB/s; points/s best of {results['repeat']}.",
     ]
     for t, run in results["runs"].items():
-        out.append(f"\n### {t} thread{'s' if t != '1' else ''} (load at the end: {run['load_end']})\n")
+        if t == "cuda":
+            out.append(f"\n### CUDA: {m['cuda']} (streaming bandwidth {run['stream_bytes_per_s'] / 1e9:.0f} GB/s)\n")
+        else:
+            out.append(f"\n### {t} thread{'s' if t != '1' else ''} (load at the end: {run['load_end']})\n")
         out += [case_table(case, data) + "\n" for case, data in run["cases"].items()]
     if results.get("thp"):
         th = results["thp"]
@@ -465,6 +500,67 @@ def write_docs(parts: dict[str, str], path: Path) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def measure_run(args: argparse.Namespace, sizes: list[int], bw: float, with_memory: bool) -> dict[str, Any]:
+    """Every case at every N on :data:`DEVICE` with the current thread count: points/s of each variant, the
+    bound ``bw / bytes per point``, log-log slopes and (``with_memory``, CPU) the peak memory per point."""
+    run: dict[str, Any] = {"cases": {}, "device": str(DEVICE), "stream_bytes_per_s": bw}
+    for case in args.cases:
+        nin, nout = DOUBLES[case]
+        bpp = 8 * (nin + nout)
+        bound = bw / bpp
+        rows = []
+        info: dict[str, Any] = {}
+        print(f"\n== {case}: {bpp} B/point in Mandel form, bound {bound:.3e} points/s")
+        for N in sizes:
+            fns, plastic = variants(
+                case, N, int(args.max_ref_n), compiled=args.compile, info=info, max_tensor=int(args.max_tensor_n)
+            )
+            t = best_times(fns, args.repeat)
+            row: dict[str, Any] = {
+                "N": N, "plastic": plastic, "time_s": t, "pts_s": {k: N / v for k, v in t.items()},
+                "load": os.getloadavg()[0],
+            }  # fmt: skip
+            if with_memory:
+                kinds = ["mandel"] + (["tensor"] if "tensor" in fns else [])
+                kinds += ["compiled"] if args.compile and N == sizes[-1] else []
+                row["memory"] = {v: memory(case, N, v) for v in kinds}
+            if DEVICE.type == "cuda":  # the device's own allocator: peak bytes of one update per point
+                row["memory"] = {"mandel": cuda_memory(fns["mandel"], N)}
+            rows.append(row)
+            del fns
+            cells = "  ".join(f"{k} {v:.3e}" for k, v in row["pts_s"].items())
+            print(f"N={N:>9} plastic {plastic:.2f} load {row['load']:.1f}  {cells}")
+            best = max(v for k, v in row["pts_s"].items() if k not in ("baseline", "tensor_ref"))
+            print(f"{'':12}best: {best / bound:.1%} of the bound")
+            if "memory" in row:
+                print(f"{'':12}peak memory per point: {row['memory']}")
+        names = sorted({k for r in rows for k in r["pts_s"]})
+        slopes = {}
+        for v in names:
+            pts = [(r["N"], r["time_s"][v]) for r in rows if v in r["time_s"]]
+            if len(pts) > 1:
+                slopes[v] = slope(*map(list, zip(*pts)))
+        print("log-log slope of time per point vs N: " + ", ".join(f"{k} {s:+.3f}" for k, s in slopes.items()))
+        run["cases"][case] = {
+            "bytes_per_point": bpp, "bound_pts_s": bound, "rows": rows, "variants": names, "slopes": slopes, **info,
+        }  # fmt: skip
+    run["load_end"] = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return run
+
+
+def cuda_memory(fn: Callable[[], object], N: int) -> dict[str, float]:
+    """Peak CUDA memory of one call of ``fn`` above what was allocated before it, bytes per point (the
+    inputs are already allocated: reported as 0)."""
+    torch.cuda.synchronize()
+    before = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    res = fn()
+    torch.cuda.synchronize()
+    peak = torch.cuda.max_memory_allocated() - before
+    del res
+    return {"update_bytes_per_point": peak / N, "inputs_bytes_per_point": 0.0}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--max-n", type=float, default=1e6)
@@ -473,6 +569,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[2], help="one or more thread counts")
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=CASES)
     parser.add_argument("--max-ref-n", type=float, default=1e6, help="largest N for the tensor_ref route")
+    parser.add_argument("--max-tensor-n", type=float, default=1e7, help="largest N for the tensor route")
+    parser.add_argument(
+        "--device", choices=("auto", "cpu", "cuda"), default="auto",
+        help="auto: the CPU, and also CUDA when torch sees a GPU; cpu or cuda: that one only",
+    )  # fmt: skip
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     parser.add_argument("--profile", action="store_true", help="torch.profiler tables at N = 1e5")
     parser.add_argument("--compile", action="store_true", help="also the torch.compile-fused kernel (compiled)")
@@ -496,7 +597,14 @@ def main() -> None:
         print(json.dumps(child_time(case, int(N), variant, int(repeat))))
         return
     sizes = [int(10**k) for k in range(round(math.log10(args.min_n)), round(math.log10(args.max_n)) + 1)]
-    bw = stream_bandwidth()
+    devices = ["cpu"] if args.device in ("auto", "cpu") else []
+    if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise SystemExit("--device cuda: torch sees no CUDA device here")
+        devices.append("cuda")
+    global DEVICE
+    DEVICE = torch.device("cpu")
+    bw = stream_bandwidth() if "cpu" in devices else math.nan
     uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip() if os.name == "posix" else ""
     results: dict[str, Any] = {
         "argv": " ".join(sys.argv[1:]),
@@ -504,68 +612,39 @@ def main() -> None:
             "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
             "torch": torch.__version__, "python": platform.python_version(), "uptime": uptime,
             "load_average": os.getloadavg(), "THP_MEM_ALLOC_ENABLE": os.environ.get("THP_MEM_ALLOC_ENABLE", "unset"),
+            "cuda": torch.cuda.get_device_name(0) if "cuda" in devices else None,
         },
         "stream_bytes_per_s": bw,
         "repeat": args.repeat,
         "runs": {},
     }  # fmt: skip
-    print(f"float64, CPU, torch {torch.__version__}, uptime: {uptime}")
+    print(f"float64, devices {devices}, torch {torch.__version__}, uptime: {uptime}")
     print(f"THP_MEM_ALLOC_ENABLE={results['machine']['THP_MEM_ALLOC_ENABLE']}")
-    print(f"streaming bandwidth (copy into an existing buffer): {bw / 1e9:.1f} GB/s")
-    for threads in args.threads:
-        torch.set_num_threads(threads)
-        run: dict[str, Any] = {"cases": {}}
-        print(f"\n######## {threads} thread(s), load {os.getloadavg()}")
-        for case in args.cases:
-            nin, nout = DOUBLES[case]
-            bpp = 8 * (nin + nout)
-            bound = bw / bpp
-            rows = []
-            info: dict[str, Any] = {}
-            print(f"\n== {case}: {bpp} B/point in Mandel form, bound {bound:.3e} points/s")
-            for N in sizes:
-                fns, plastic = variants(case, N, int(args.max_ref_n), compiled=args.compile, info=info)
-                t = best_times(fns, args.repeat)
-                row: dict[str, Any] = {
-                    "N": N, "plastic": plastic, "time_s": t, "pts_s": {k: N / v for k, v in t.items()},
-                    "load": os.getloadavg()[0],
-                }  # fmt: skip
-                if not args.no_memory and threads == args.threads[0]:
-                    kinds = ["mandel", "tensor"] + (["compiled"] if args.compile and N == sizes[-1] else [])
-                    row["memory"] = {v: memory(case, N, v) for v in kinds}
-                rows.append(row)
-                del fns
-                cells = "  ".join(f"{k} {v:.3e}" for k, v in row["pts_s"].items())
-                print(f"N={N:>9} plastic {plastic:.2f} load {row['load']:.1f}  {cells}")
-                best = max(v for k, v in row["pts_s"].items() if k not in ("baseline", "tensor_ref"))
-                print(f"{'':12}best: {best / bound:.1%} of the bound")
-                if "memory" in row:
-                    print(f"{'':12}peak memory per point: {row['memory']}")
-            names = sorted({k for r in rows for k in r["pts_s"]})
-            slopes = {}
-            for v in names:
-                pts = [(r["N"], r["time_s"][v]) for r in rows if v in r["time_s"]]
-                if len(pts) > 1:
-                    slopes[v] = slope(*map(list, zip(*pts)))
-            print("log-log slope of time per point vs N: " + ", ".join(f"{k} {s:+.3f}" for k, s in slopes.items()))
-            run["cases"][case] = {
-                "bytes_per_point": bpp, "bound_pts_s": bound, "rows": rows, "variants": names, "slopes": slopes,
-                **info,
-            }  # fmt: skip
-        run["load_end"] = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-        results["runs"][str(threads)] = run
-    results["cases"] = results["runs"][str(args.threads[0])]["cases"]  # the first thread count (figure)
-    torch.set_num_threads(args.threads[0])
-    if args.thp:
+    if "cpu" in devices:
+        print(f"streaming bandwidth (copy into an existing buffer): {bw / 1e9:.1f} GB/s")
+        for threads in args.threads:
+            torch.set_num_threads(threads)
+            print(f"\n######## {threads} thread(s), load {os.getloadavg()}")
+            memory_here = not args.no_memory and threads == args.threads[0]
+            results["runs"][str(threads)] = measure_run(args, sizes, bw, memory_here)
+        torch.set_num_threads(args.threads[0])
+    if "cuda" in devices:
+        DEVICE = torch.device("cuda")
+        bw_gpu = stream_bandwidth()
+        print(f"\n######## CUDA: {results['machine']['cuda']}, streaming bandwidth {bw_gpu / 1e9:.0f} GB/s")
+        results["runs"]["cuda"] = measure_run(args, sizes, bw_gpu, False)
+        DEVICE = torch.device("cpu")
+    results["cases"] = next(iter(results["runs"].values()))["cases"]  # the first run (figure)
+    if args.thp and "cpu" in devices:
         N = sizes[-1]
         results["thp"] = {"case": "j2-linear", "N": N, "threads": args.threads[0],
                           "runs": thp_effect("j2-linear", N, args.repeat, args.threads[0])}  # fmt: skip
         print(f"\nTHP_MEM_ALLOC_ENABLE: {results['thp']}")
-    if args.profile:
+    if args.profile and "cpu" in devices:
         results["profile"] = profile(compiled=args.compile)
         for k, v in results["profile"].items():
             print(f"\n-- torch.profiler, j2-linear, N = 1e5, {k}\n{v}")
-    if args.sections:
+    if args.sections and "cpu" in devices:
         results["sections"] = sections(args.quick)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -154,7 +154,7 @@ def test_policy(monkeypatch):
 def test_compiled_kernel_matches_eager_and_tensor_path():
     """The inductor-compiled kernel (each kind compiled once per process; tiny N) equals the eager kernel and the
     tensor path to round-off for linear, Voce and Chaboche (Voce + two Armstrong--Frederick back stresses), at
-    another N without recompiling, and into ``out=`` buffers."""
+    another N without recompiling, into ``out=`` buffers and in chunks."""
     models = {
         "linear": J2Plasticity(200e3, 0.3, 250.0, 1000.0),
         "voce": J2Plasticity(200e3, 0.3, 250.0, hardening=Voce(300.0, 20.0)),
@@ -186,6 +186,9 @@ def test_compiled_kernel_matches_eager_and_tensor_path():
         eager = model.update_mandel(e6, st_in, compile=False)
         assert res[0] is out[0] and res[2] is out[2]
         _compare([res], [eager])
+        # in chunks of 2 points (5 = 2 + 3: no chunk of one point) -- the same results, still no recompilation
+        _compare([model.update_mandel(e6, st_in, compile=True, chunk=2)], [eager])
+        assert torch._dynamo.utils.counters["stats"]["unique_graphs"] == frames, f"{name}: recompiled (chunks)"
 
 
 def test_kernel_function_float32(uncompiled):

@@ -45,7 +45,9 @@ from ..tensor import Tensor
 
 __all__ = [
     "AUTO_THRESHOLD",
+    "COMPILED_CHUNK",
     "COMPILE_POLICIES",
+    "INDUCTOR_OPTIONS",
     "N_NEWTON",
     "compile_policy",
     "inductor_available",
@@ -60,6 +62,17 @@ SQ23 = math.sqrt(2.0 / 3.0)
 COMPILE_POLICIES = ("off", "auto", "always")
 #: Under the ``"auto"`` policy, the smallest call (points) that may trigger the compilation.
 AUTO_THRESHOLD = 100_000
+#: Points per call of the compiled kernel (``update_mandel(chunk=None)``). Its outputs are built in temporaries
+#: and copied into the result buffers: per chunk they are at most 65536 × 36 doubles (19 MB), which the C
+#: allocator recycles from chunk to chunk (below glibc's 32 MB mmap threshold) while they are still in cache --
+#: one call over 10⁶ points instead allocates fresh pages every call and runs 3× slower (docs/performance.md).
+COMPILED_CHUNK = 65536
+#: Inductor options of the compiled kernel. ``cpp.dynamic_threads``: the generated loops are ``#pragma omp
+#: parallel`` whatever the batch size and thread count at compile time (otherwise inductor hard-codes both from the
+#: first call: a first call of 10³ points, or one made with one thread, would compile a serial loop for good).
+#: ``cpp.enable_tiling_heuristics`` off: inductor otherwise refuses to vectorise a loop with more than 35 strided
+#: loads and stores (ours reads the 6-vectors of every point), and the scalar loop was 1.2-1.5× slower.
+INDUCTOR_OPTIONS: dict[str, Any] = {"cpp.dynamic_threads": True, "cpp.enable_tiling_heuristics": False}
 #: Unrolled Newton iterations of the compiled kernel: (scalar Newton of a nonlinear isotropic law,
 #: Armstrong--Frederick). Points not converged after them go to the eager kernel.
 N_NEWTON = {"scalar": 5, "af": 6}
@@ -123,7 +136,7 @@ def compiled_kernel(key: tuple[Any, ...]) -> Callable[..., Any]:
     fn = _COMPILED.get(key)
     if fn is None:
         # static shapes except the batch axis (marked dynamic by the caller): the 6-vectors unroll
-        fn = torch.compile(j2_return_mandel_into, dynamic=False, fullgraph=True)
+        fn = torch.compile(j2_return_mandel_into, dynamic=False, fullgraph=True, options=INDUCTOR_OPTIONS)
         _COMPILED[key] = fn
     return fn
 
@@ -173,7 +186,9 @@ def j2_return_mandel(
         ``(N, nk, 6)`` at the start of the step (Mandel).
     p:
         0-d tensors ``K``, ``G`` (bulk and shear moduli), ``sigma_y``, ``H``, ``tol`` (local Newton tolerance,
-        relative to the trial equivalent stress) and ``(nk,)`` tensors ``C``, ``gamma`` (kinematic moduli).
+        relative to the trial equivalent stress), ``(nk,)`` tensors ``C``, ``gamma`` (kinematic moduli) and the
+        constants ``m`` (δ as a Mandel vector, ``(6,)``), ``I6`` (the ``(6, 6)`` identity) and ``mm`` (m ⊗ m):
+        :func:`mandel_constants`.
     law_params, law_cls:
         The hardening law's parameters (0-d tensors) and class: its ``flow_stress`` is evaluated on a namespace
         of these (so any law written in torch operations of its parameters compiles); ``law_cls.linear``: R ≡ 0.
@@ -196,6 +211,7 @@ def j2_return_mandel(
     ns = _LawParameters(law_params)
     nk = X.shape[1]
     Ck, gk = p["C"], p["gamma"]
+    cks, gks = [Ck[k] for k in range(nk)], [gk[k] for k in range(nk)]
 
     def flow(a: Tensor) -> tuple[Tensor, Tensor]:
         sf = sy + H * a
@@ -204,18 +220,22 @@ def j2_return_mandel(
         R, dR = law_cls.flow_stress(ns, a)
         return sf + R, H + dR
 
-    m = torch.tensor([1.0, 1.0, 1.0, 0.0, 0.0, 0.0], dtype=e.dtype, device=e.device)
-    tr = e[:, 0] + e[:, 1] + e[:, 2]
-    s = 2.0 * G * (e - ep - (tr * (1.0 / 3.0))[:, None] * m)
-    eta = s - X.sum(1) if nk else s
-    nrm_tr = torch.sqrt((eta * eta).sum(1))
+    # columns: every Mandel 6-vector is a list of six (N,) tensors, so that every operation below is
+    # elementwise over the points (inductor vectorises and fuses it into one loop; no 6-wide reductions)
+    ec, pc = list(e.unbind(1)), list(ep.unbind(1))
+    Xc = [[X[:, k, i] for i in range(6)] for k in range(nk)]
+    tr = ec[0] + ec[1] + ec[2]
+    third = tr * (1.0 / 3.0)
+    s = [2.0 * G * (ec[i] - pc[i] - third) if i < 3 else 2.0 * G * (ec[i] - pc[i]) for i in range(6)]
+    eta = [s[i] - _sum([Xc[k][i] for k in range(nk)]) for i in range(6)] if nk else s
+    nrm_tr = torch.sqrt(_dot(eta, eta))
     q_tr = SQ32 * nrm_tr
     sf_n = flow(al)[0]
     f_tr = q_tr - sf_n
     plastic = f_tr > 0
     pm = plastic.to(e.dtype)
     kin_sum = Ck.sum() if nk else torch.zeros_like(G)
-    th = None
+    th: list[Tensor] | None = None
     if mode == "closed":
         hk = 3.0 * G + H + kin_sum
         x = f_tr.clamp_min(0.0) / hk
@@ -225,31 +245,35 @@ def j2_return_mandel(
     else:
         if mode == "af":
             # the iterations on per-point scalars (Gram form): s·s, s·X_k, X_k·X_l give ‖ξ‖ and n·X_k at any Δα
-            # without 6-vectors -- a much smaller graph; the last Newton step below uses the vector form
-            ss = (s * s).sum(1)
-            sX = (X * s[:, None, :]).sum(2)
-            XX = (X[:, :, None, :] * X[:, None, :, :]).sum(3)
+            # -- a much smaller graph; the last Newton step below uses the vector form of the eager kernel
+            ss = _dot(s, s)
+            sX = [_dot(Xc[k], s) for k in range(nk)]
+            XX = [[_dot(Xc[k], Xc[m]) for m in range(nk)] for k in range(nk)]
 
-            def af_terms(z: Tensor, xi_X: Tensor, nr: Tensor, th_: Tensor) -> tuple[Tensor, Tensor]:
-                kin = (th_ * Ck).sum(1)
-                g_th2 = gk * th_ * th_
-                n_X = xi_X / nr[:, None]
+            def af_terms(z: Tensor, xi_X: list[Tensor], nr: Tensor, th_: list[Tensor]) -> tuple[Tensor, Tensor]:
+                kin = _sum([th_[k] * cks[k] for k in range(nk)])
+                g_th2 = [gks[k] * th_[k] * th_[k] for k in range(nk)]
                 sf, dsf = flow(al + z)
                 r = SQ32 * nr - (3.0 * G + kin) * z - sf
-                return r, SQ32 * (g_th2 * n_X).sum(1) - 3.0 * G - kin + (g_th2 * Ck).sum(1) * z - dsf
+                dr_ = (
+                    SQ32 * _sum([g_th2[k] * (xi_X[k] / nr) for k in range(nk)])
+                    - 3.0 * G - kin + _sum([g_th2[k] * cks[k] for k in range(nk)]) * z - dsf
+                )  # fmt: skip
+                return r, dr_
 
             def residual(z: Tensor) -> tuple[Tensor, Tensor]:
-                th_ = 1.0 / (1.0 + gk * z[:, None])
-                xi_X = sX - (th_[:, :, None] * XX).sum(1)  # ξ·X_k
-                xi2 = ss - 2.0 * (th_ * sX).sum(1) + (th_ * (th_[:, :, None] * XX).sum(1)).sum(1)
+                th_ = [1.0 / (1.0 + gks[k] * z) for k in range(nk)]
+                thXX = [_sum([th_[m] * XX[m][k] for m in range(nk)]) for k in range(nk)]  # Σ_m θ_m X_m·X_k
+                xi_X = [sX[k] - thXX[k] for k in range(nk)]  # ξ·X_k
+                xi2 = ss - 2.0 * _sum([th_[k] * sX[k] for k in range(nk)]) + _sum([th_[k] * thXX[k] for k in range(nk)])
                 nr = torch.sqrt(xi2.clamp_min(0.0)) + (1.0 - pm)
                 return af_terms(z, xi_X, nr, th_)
 
             def residual_vec(z: Tensor) -> tuple[Tensor, Tensor]:  # the eager kernel's form
-                th_ = 1.0 / (1.0 + gk * z[:, None])
-                xi = s - (th_[:, :, None] * X).sum(1)
-                nr = torch.sqrt((xi * xi).sum(1)) + (1.0 - pm)
-                return af_terms(z, (X * xi[:, None, :]).sum(2), nr, th_)
+                th_ = [1.0 / (1.0 + gks[k] * z) for k in range(nk)]
+                xi = [s[i] - _sum([th_[k] * Xc[k][i] for k in range(nk)]) for i in range(6)]
+                nr = torch.sqrt(_dot(xi, xi)) + (1.0 - pm)
+                return af_terms(z, [_dot(Xc[k], xi) for k in range(nk)], nr, th_)
 
         else:
 
@@ -257,9 +281,9 @@ def j2_return_mandel(
                 sf, dsf = flow(al + z)
                 return q_tr - (3.0 * G + kin_sum) * z - sf, -(3.0 * G + kin_sum) - dsf
 
-        s_norm = torch.sqrt((s * s).sum(1))
-        if nk:
-            s_norm = s_norm + torch.sqrt((X * X).sum(2)).sum(1)
+        s_norm = torch.sqrt(_dot(s, s))
+        for k in range(nk):
+            s_norm = s_norm + torch.sqrt(_dot(Xc[k], Xc[k]))
         zero = torch.zeros_like(q_tr)
         z, lo = zero, zero
         hi = torch.where(plastic, (SQ32 * s_norm - sf_n).clamp_min(0.0) / (3.0 * G), zero)
@@ -276,37 +300,70 @@ def j2_return_mandel(
         converged = ~plastic | (r.abs() <= tol * scale)
         x = torch.where(plastic, z - r / dr, zero)  # one more Newton step, as the eager and tensor paths
         if mode == "af":
-            th = 1.0 / (1.0 + gk * x[:, None])
-            eta = s - (th[:, :, None] * X).sum(1)
-            nrm = torch.sqrt((eta * eta).sum(1))
+            th = [1.0 / (1.0 + gks[k] * x) for k in range(nk)]
+            eta = [s[i] - _sum([th[k] * Xc[k][i] for k in range(nk)]) for i in range(6)]
+            nrm = torch.sqrt(_dot(eta, eta))
         else:
             nrm = nrm_tr
     nrm_safe = nrm + (1.0 - pm)  # elastic points: a finite dummy (their Δα is 0)
-    n = eta / nrm_safe[:, None]
-    dg = SQ32 * x
-    stress = s - (2.0 * G * dg)[:, None] * n + (K * tr)[:, None] * m
-    ep_new = ep + dg[:, None] * n
-    al_new = al + x
-    if nk:
-        X_new = X + (SQ23 * Ck * x[:, None])[:, :, None] * n[:, None, :]
-        if th is not None:
-            X_new = X_new * th[:, :, None]
-    else:
-        X_new = X.clone()
-    C = None
+    n = [eta[i] / nrm_safe for i in range(6)]
+    cols = [*n, x, tr]
     if tangent:
         ratio = (2.0 * G * SQ32) * x / nrm_safe
         c_sym = 2.0 * G * (1.0 - ratio)
         c_vol = K - c_sym * (1.0 / 3.0)
         g6 = pm * (6.0 * G * G) / dr
-        u = n * (2.0 * G * ratio + g6)[:, None]
+        un = 2.0 * G * ratio + g6
+        u = [n[i] * un for i in range(6)]
         if th is not None:
-            v = ((gk * th * th)[:, :, None] * X).sum(1)
-            w = v - (n * v).sum(1, keepdim=True) * n
-            u = u + w * (g6 * x / nrm_safe)[:, None]
-        eye6 = torch.eye(6, dtype=e.dtype, device=e.device)
-        C = u[:, :, None] * n[:, None, :] + c_sym[:, None, None] * eye6 + c_vol[:, None, None] * (m[:, None] * m)
-    return stress, ep_new, al_new, X_new, C, converged
+            v = [_sum([gks[k] * th[k] * th[k] * Xc[k][i] for k in range(nk)]) for i in range(6)]
+            nv = _dot(n, v)
+            gw = g6 * x / nrm_safe
+            u = [u[i] + (v[i] - nv * n[i]) * gw for i in range(6)]
+        cols += [*u, c_sym, c_vol]
+    if th is not None:
+        cols += th
+    # Stage 2: the outputs as broadcasting expressions of the inputs and of these per-point quantities, stacked
+    # into one small (N, 8-22) buffer so that inductor computes stage 1 once per point and then writes each
+    # output (stress, state, the 6×6 tangent) straight into its destination with contiguous stores
+    pack = torch.stack(cols, 1)
+    n6, x, tr = pack[:, 0:6], pack[:, 6], pack[:, 7]
+    m = p["m"]  # δ in Mandel form; it and the 6×6 constants below are inputs, not constants of the graph
+    s6 = 2.0 * G * (e - ep - (tr * (1.0 / 3.0))[:, None] * m)
+    dg = SQ32 * x
+    stress = s6 - (2.0 * G * dg)[:, None] * n6 + (K * tr)[:, None] * m
+    ep_new = ep + dg[:, None] * n6
+    if nk:
+        X_new = X + (SQ23 * Ck * x[:, None])[:, :, None] * n6[:, None, :]
+        if th is not None:
+            X_new = X_new * pack[:, -nk:, None]
+    else:
+        X_new = X.clone()
+    C = None
+    if tangent:
+        u6, c_sym, c_vol = pack[:, 8:14], pack[:, 14], pack[:, 15]
+        # (inductor would turn constant tensors into per-entry index arithmetic inside the store loop)
+        C = u6[:, :, None] * n6[:, None, :] + c_sym[:, None, None] * p["I6"] + c_vol[:, None, None] * p["mm"]
+    return stress, ep_new, al + x, X_new, C, converged
+
+
+def mandel_constants(dtype: torch.dtype, device: torch.device) -> dict[str, Tensor]:
+    """The constant inputs ``m``, ``I6``, ``mm`` of :func:`j2_return_mandel` (see there)."""
+    m = torch.tensor([1.0, 1.0, 1.0, 0.0, 0.0, 0.0], dtype=dtype, device=device)
+    return {"m": m, "I6": torch.eye(6, dtype=dtype, device=device), "mm": torch.outer(m, m)}
+
+
+def _sum(terms: list[Tensor]) -> Tensor:
+    """Sum of a non-empty list of tensors, left to right."""
+    acc = terms[0]
+    for t in terms[1:]:
+        acc = acc + t
+    return acc
+
+
+def _dot(a: list[Tensor], b: list[Tensor]) -> Tensor:
+    """Dot product of two Mandel vectors given as columns (the plain one: the Mandel basis is orthonormal)."""
+    return _sum([a[i] * b[i] for i in range(len(a))])
 
 
 def j2_return_mandel_into(

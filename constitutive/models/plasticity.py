@@ -638,7 +638,9 @@ class J2Plasticity(PathDependentMaterial):
         need_tangent:
             ``False`` skips the tangent (returned as ``None``), for residual-only calls.
         chunk:
-            Points per chunk of the fused kernel (default :data:`DEFAULT_CHUNK`): temporaries stay in cache.
+            Points per chunk (default :data:`DEFAULT_CHUNK` for the eager kernel,
+            :data:`~constitutive.models.j2_kernel.COMPILED_CHUNK` for the compiled one): temporaries stay in cache
+            and their memory is reused from chunk to chunk.
         out:
             Preallocated ``(stress, state, tangent)`` outputs to write into (see below).
         compile:
@@ -692,10 +694,14 @@ class J2Plasticity(PathDependentMaterial):
             return {key: t.expand((*common, *tails[key])) for key, t in out.items()}, common
         # value checks with one synchronisation: min alpha; largest entry and largest trace of eps_p, backstress
         stats = [out["alpha"].detach().amin().reshape(1) if out["alpha"].numel() else _NEG_INF(out["alpha"])]
+        # (aminmax and one matrix-vector product: single passes without temporaries of the state's size)
+        m6 = torch.tensor([1.0, 1.0, 1.0, 0.0, 0.0, 0.0], dtype=self.dtype, device=self.device)
         for key in ("eps_p", "backstress"):
             d = out[key].detach()
             if d.numel():
-                stats += [d.abs().amax().reshape(1), d[..., :3].sum(-1).abs().amax().reshape(1)]
+                lo, hi = d.aminmax()
+                t_lo, t_hi = (d @ m6).aminmax()
+                stats += [torch.maximum(-lo, hi).reshape(1), torch.maximum(-t_lo, t_hi).reshape(1)]
             else:
                 stats += [torch.zeros(1, dtype=d.dtype, device=d.device)] * 2
         v = torch.cat(stats).tolist()
@@ -812,12 +818,13 @@ class J2Plasticity(PathDependentMaterial):
             "sigma_y": self.sigma_y.detach().reshape(()), "H": self.H.detach().reshape(()),
             "tol": torch.tensor(self._tol(), dtype=dtype, device=device),
             "C": C.reshape(-1) if C is not None else zeros, "gamma": gam.reshape(-1) if gam is not None else zeros,
+            **j2_kernel.mandel_constants(dtype, device),
         }  # fmt: skip
         law_params = {k: v.detach().reshape(()) for k, v in self.law._params.items()}
         n_iter = j2_kernel.N_NEWTON.get(mode, 0)
         fn = j2_kernel.compiled_kernel(key)
         N = e.shape[0]
-        step = N if chunk is None else max(chunk, 2)
+        step = j2_kernel.COMPILED_CHUNK if chunk is None else max(chunk, 2)
         conv = torch.empty(N, dtype=torch.bool, device=device)
         for a in range(0, N, step):
             b = N if N - (a + step) < 2 else a + step  # no chunk of 1 point (a size-1 axis recompiles)
