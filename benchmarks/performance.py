@@ -34,7 +34,9 @@ N = 1e7 (a few GB; ``--max-tensor-n`` bounds the tensor route, whose tangent alo
 ``--device``: ``auto`` (default) measures the CPU and, when torch sees a CUDA GPU, the same cases there (timings
 synchronised, bound from the GPU's own copy bandwidth, peak memory from ``torch.cuda.max_memory_allocated``).
 ``--thp``: ``mandel`` / ``mandel_out`` in fresh processes with ``THP_MEM_ALLOC_ENABLE`` unset and ``=1``.
-``--sections``: the tables of ``benchmarks/hyperelastic.py`` and ``benchmarks/driver.py`` (``measure(quick)``).
+``--isolated``: ``compiled_out`` (or ``mandel_out``) per (case, N ≥ 1e5) in fresh processes, the kernel's own
+scaling with N (``--isolated-only``: that alone). ``--sections``: the tables of ``benchmarks/hyperelastic.py``
+and ``benchmarks/driver.py`` (``measure(quick)``).
 ``--docs``: the figure into ``docs/figures/performance.png`` and the tables and profile into
 ``docs/performance.md`` between its marker comments (:data:`MARKERS`). Writes ``performance.json``,
 ``performance.md`` and ``performance.png`` into ``--out``.
@@ -375,6 +377,21 @@ def thp_effect(case: str, N: int, repeat: int, threads: int) -> dict[str, dict[s
     return res
 
 
+def isolated(cases: list[str], sizes: list[int], variant: str, repeat: int, threads: int) -> dict[str, Any]:
+    """Points/s of one variant per (case, N), each in a fresh process (the scaling of the kernel alone, without
+    the memory of the other variants that the side-by-side run holds at the same time)."""
+    res: dict[str, Any] = {"variant": variant, "threads": threads, "cases": {}}
+    for case in cases:
+        for N in sizes:
+            cmd = [sys.executable, __file__, "--threads", str(threads), "--child-time", case, str(N), variant,
+                   str(repeat)]  # fmt: skip
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=dict(os.environ))
+            pts = json.loads(out.stdout.strip().splitlines()[-1])["pts_s"]
+            res["cases"].setdefault(case, {})[str(N)] = pts
+            print(f"isolated {variant} {case} N={N:.0e}: {pts:.3e} points/s")
+    return res
+
+
 def sections(quick: bool) -> dict[str, Any]:
     """The contributed sections (:data:`SECTIONS`): ``measure(quick)`` of each module present in benchmarks/."""
     import importlib
@@ -478,6 +495,22 @@ def markdown(results: dict[str, Any]) -> dict[str, str]:
                 for k, v in th["runs"].items()
             )
         )
+    if results.get("isolated"):
+        iso = results["isolated"]
+        sizes = sorted({int(n) for c in iso["cases"].values() for n in c})
+        out += [
+            "",
+            f"**`{iso['variant']}` alone, one fresh process per (case, N)** ({iso['threads']} thread(s); points/s, "
+            "and the change from the smallest N):",
+            "",
+            "| case | " + " | ".join(f"N = {n:.0e}" for n in sizes) + " |",
+            "|---|" + "---|" * len(sizes),
+        ]
+        for case, row in iso["cases"].items():
+            first = row[str(sizes[0])]
+            out.append(
+                f"| {case} | " + " | ".join(f"{row[str(n)]:.2e} ({row[str(n)] / first - 1:+.0%})" for n in sizes) + " |"
+            )
     for name, sec in results.get("sections", {}).items():
         out.append("")
         out.append(_section_markdown(sec) if sec else f"*Section {name!r}: benchmarks/{name}.py not present.*")
@@ -579,6 +612,11 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="also the torch.compile-fused kernel (compiled)")
     parser.add_argument("--thp", action="store_true", help="THP_MEM_ALLOC_ENABLE unset vs 1 (fresh processes)")
     parser.add_argument("--sections", action="store_true", help="the contributed sections (hyperelastic, driver)")
+    parser.add_argument(
+        "--isolated", action="store_true",
+        help="also compiled_out (mandel_out without --compile) per (case, N >= 1e5) in fresh processes",
+    )  # fmt: skip
+    parser.add_argument("--isolated-only", action="store_true", help="--isolated without the side-by-side run")
     parser.add_argument("--quick", action="store_true", help="quick mode of the contributed sections")
     parser.add_argument("--out", default="out/performance")
     parser.add_argument(
@@ -620,9 +658,11 @@ def main() -> None:
     }  # fmt: skip
     print(f"float64, devices {devices}, torch {torch.__version__}, uptime: {uptime}")
     print(f"THP_MEM_ALLOC_ENABLE={results['machine']['THP_MEM_ALLOC_ENABLE']}")
+    if args.isolated_only:
+        args.isolated, devices = True, ["cpu"]
     if "cpu" in devices:
         print(f"streaming bandwidth (copy into an existing buffer): {bw / 1e9:.1f} GB/s")
-        for threads in args.threads:
+        for threads in args.threads if not args.isolated_only else []:
             torch.set_num_threads(threads)
             print(f"\n######## {threads} thread(s), load {os.getloadavg()}")
             memory_here = not args.no_memory and threads == args.threads[0]
@@ -634,12 +674,16 @@ def main() -> None:
         print(f"\n######## CUDA: {results['machine']['cuda']}, streaming bandwidth {bw_gpu / 1e9:.0f} GB/s")
         results["runs"]["cuda"] = measure_run(args, sizes, bw_gpu, False)
         DEVICE = torch.device("cpu")
-    results["cases"] = next(iter(results["runs"].values()))["cases"]  # the first run (figure)
+    results["cases"] = next(iter(results["runs"].values()))["cases"] if results["runs"] else {}  # (figure)
     if args.thp and "cpu" in devices:
         N = sizes[-1]
         results["thp"] = {"case": "j2-linear", "N": N, "threads": args.threads[0],
                           "runs": thp_effect("j2-linear", N, args.repeat, args.threads[0])}  # fmt: skip
         print(f"\nTHP_MEM_ALLOC_ENABLE: {results['thp']}")
+    if args.isolated and "cpu" in devices:
+        big = [n for n in sizes if n >= 100_000] or sizes[-1:]
+        variant = "compiled_out" if args.compile else "mandel_out"
+        results["isolated"] = isolated(args.cases, big, variant, args.repeat, args.threads[0])
     if args.profile and "cpu" in devices:
         results["profile"] = profile(compiled=args.compile)
         for k, v in results["profile"].items():
@@ -649,12 +693,14 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "performance.json").write_text(json.dumps(results, indent=1))
-    figure(results, out / "performance.png")
+    if results["cases"]:
+        figure(results, out / "performance.png")
     parts = markdown(results)
     (out / "performance.md").write_text(parts["tables"] + "\n\n" + parts["profile"])
     if args.docs:
         root = Path(__file__).resolve().parents[1]
-        figure(results, root / "docs" / "figures" / "performance.png")
+        if results["cases"]:
+            figure(results, root / "docs" / "figures" / "performance.png")
         write_docs(parts, root / "docs" / "performance.md")
     print(f"\nwrote {out / 'performance.json'}, {out / 'performance.md'} and {out / 'performance.png'}")
 

@@ -4,9 +4,20 @@ r"""The fused (``torch.compile``) J2 / Armstrong--Frederick return map on Mandel
 One pure function of ``(strain6, eps_p6, alpha, backstress, parameters)`` -- :func:`j2_return_mandel` -- does the
 whole point update: trial state, yield decision, the local Newton iteration as a *fixed* number of unrolled
 iterations (converged points frozen, as in the eager loop, so the iterates are the same), the extra Newton step,
-the new state and the closed-form consistent tangent ``(N, 6, 6)``. Compiled by inductor (C++ on the CPU), all of
-it becomes one or a few loops over the points with every temporary in registers: the update then streams its
-inputs and outputs once (``docs/performance.md``).
+the new state and the closed-form consistent tangent ``(N, 6, 6)``. It is written for inductor (C++ on the CPU) in
+two stages:
+
+1. **per point, on columns**: every Mandel 6-vector is six ``(N,)`` tensors, so the trial state, the Newton
+   iterations and the tangent's coefficients are elementwise over the points (no 6-wide reductions) and compile to
+   one loop vectorised across points with every temporary in registers; it ends by stacking the few per-point
+   results (n, Δα, tr ε, the tangent's u, c_sym, c_vol and θ_k: 8 to 22 numbers) into one small buffer;
+2. **the outputs** as broadcasting expressions of the inputs and that buffer (``σ = s - 2G√(3/2)Δα n + K tr ε m``,
+   ``C = u⊗n + c_sym I + c_vol m⊗m``, ...), which inductor writes straight into the result (or ``out=``) buffers
+   with contiguous stores.
+
+A single stage (stacking the 49 output columns) made inductor build every output in a temporary and copy it,
+2× the memory traffic; a graph-constant identity matrix became per-entry index arithmetic in the store loop, so
+``m``, ``I6`` and ``m⊗m`` are inputs (:func:`mandel_constants`). Measured figures: ``docs/performance.md``.
 
 Convention: Mandel vectors of :data:`constitutive.models.plasticity.MANDEL_ORDER` (order 11, 22, 33, 23, 13, 12,
 √2 on the shear slots); tangents :math:`C_{IJ} = w_I w_J C_{ijkl}`.
