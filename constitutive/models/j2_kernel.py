@@ -73,10 +73,10 @@ SQ23 = math.sqrt(2.0 / 3.0)
 COMPILE_POLICIES = ("off", "auto", "always")
 #: Under the ``"auto"`` policy, the smallest call (points) that may trigger the compilation.
 AUTO_THRESHOLD = 100_000
-#: Points per call of the compiled kernel (``update_mandel(chunk=None)``). Its outputs are built in temporaries
-#: and copied into the result buffers: per chunk they are at most 65536 × 36 doubles (19 MB), which the C
-#: allocator recycles from chunk to chunk (below glibc's 32 MB mmap threshold) while they are still in cache --
-#: one call over 10⁶ points instead allocates fresh pages every call and runs 3× slower (docs/performance.md).
+#: Points per call of the compiled kernel (``update_mandel(chunk=None)``). The kernel's only temporary is its
+#: per-point buffer (8-22 doubles per point, see :func:`j2_return_mandel`): per chunk at most 11 MB, which the C
+#: allocator can recycle from chunk to chunk (below glibc's 32 MB mmap threshold) while it is still in cache; one
+#: call over all points would fault in fresh pages for it on every call (docs/performance.md).
 COMPILED_CHUNK = 65536
 #: Inductor options of the compiled kernel. ``cpp.dynamic_threads``: the generated loops are ``#pragma omp
 #: parallel`` whatever the batch size and thread count at compile time (otherwise inductor hard-codes both from the
