@@ -63,6 +63,7 @@ __all__ = [
     "compile_policy",
     "inductor_available",
     "j2_return_mandel",
+    "mandel_constants",
     "set_compile_policy",
 ]
 
