@@ -18,7 +18,7 @@ from .umat_generator import (
     _j2_indices,
     _model_repr,
     _props_from_parameters,
-    hardening_fortran,
+    flow_routine,
     register_umat_generator,
 )
 
@@ -40,16 +40,7 @@ def _lemaitre_card(model: Any, *, code: str = "abaqus", **_: Any) -> str:
 
 # ------------------------------------------------------------------------------------------------------- UMAT
 _ROUTINES = """
-C     Flow stress SF = sigma_f(A) and its slope DSF at kappa = A.
-      SUBROUTINE ULFLOW(A, P, SF, DSF)
-      INCLUDE 'ABA_PARAM.INC'
-      DIMENSION P(*)
-      SF = P({sigma_y}) + P({H})*A
-      DSF = P({H})
-{law}
-      RETURN
-      END
-C
+{flow}C
 C     Residuals R1, R2 of the Lemaitre return map at (DP, DD) = (Delta
 C     p, D) and their Jacobian A11 A12 / A21 A22; C2 = dR2/dPE (the
 C     effective mean stress). G, BK: moduli; QTR: effective trial von
@@ -204,10 +195,10 @@ C        dq s - OM 3G/q dDP s - dDD (SHR s + PE 1).
 @register_umat_generator(LemaitreDamage)
 def _gen_lemaitre(model: LemaitreDamage) -> GeneratedUMAT:
     idx = {k: str(v) for k, v in _j2_indices(model).items()}
-    law_lines = hardening_fortran(model, idx)
     props, docs = _props_from_parameters(model, list(model.parameters))
-    routines = _ROUTINES.replace("{law}", law_lines)
-    for key in ("sigma_y", "H", "S", "s", "p_D"):
+    flow = flow_routine(model, idx, "ULFLOW", "sigma_y", "Flow stress SF = sigma_f(A) and its slope DSF at kappa = A.")
+    routines = _ROUTINES.replace("{flow}", flow)
+    for key in ("S", "s", "p_D"):
         routines = routines.replace("{" + key + "}", idx[key])
     body = _BODY.replace("{E}", idx["E"]).replace("{nu}", idx["nu"])
     body = body.replace("{maxit}", str(int(model.max_iter))).replace("{tol}", f"{float(model.tol):.17g}".upper())

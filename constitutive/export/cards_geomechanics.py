@@ -138,16 +138,7 @@ register_card_writer(MohrCoulomb, _mc_writer)
 # UMAT: Drucker--Prager (cone and apex returns, closed-form consistent tangent)
 # ----------------------------------------------------------------------------------------------------------------
 _DP_ROUTINE = """
-C     Compression yield stress SC = sigma_c(A) and its slope DSC.
-      SUBROUTINE UGSIGC(A, P, SF, DSF)
-      INCLUDE 'ABA_PARAM.INC'
-      DIMENSION P(*)
-      SF = P({sigma_c}) + P({H})*A
-      DSF = P({H})
-{law}
-      RETURN
-      END
-"""
+{flow}"""
 
 _DP_BODY = """
 C     Elastic moduli, tan(beta), tan(psi) and the total strain.
@@ -313,15 +304,15 @@ def _gen_drucker_prager(model: DruckerPrager) -> Any:
         _j2_indices,
         _model_repr,
         _props_from_parameters,
-        hardening_fortran,
+        flow_routine,
     )
 
     idx = {k: str(v) for k, v in _j2_indices(model).items()}
-    law_lines = hardening_fortran(model, idx)
     props, docs = _props_from_parameters(model, list(model.parameters))
-    routine = _DP_ROUTINE.replace("{law}", law_lines)
-    for key in ("sigma_c", "H"):
-        routine = routine.replace("{" + key + "}", idx[key])
+    routine = _DP_ROUTINE.replace(
+        "{flow}",
+        flow_routine(model, idx, "UGSIGC", "sigma_c", "Compression yield stress SC = sigma_c(A) and its slope DSC."),
+    )
     body = _DP_BODY
     for key in ("E", "nu", "beta", "psi"):
         body = body.replace("{" + key + "}", idx[key])
@@ -378,16 +369,7 @@ _register_umat()
 # UMAT: Mohr--Coulomb (main plane, edge and apex returns in principal stresses, closed-form consistent tangent)
 # ----------------------------------------------------------------------------------------------------------------
 _MC_ROUTINES = """
-C     Cohesion CC = c(A) and its slope DC.
-      SUBROUTINE UMCCOH(A, P, SF, DSF)
-      INCLUDE 'ABA_PARAM.INC'
-      DIMENSION P(*)
-      SF = P({c}) + P({H})*A
-      DSF = P({H})
-{law}
-      RETURN
-      END
-C
+{flow}C
 C     Eigenvalues W (descending) and eigenvectors V (columns) of the
 C     symmetric 3x3 matrix A: the shared Jacobi routine UGEIG, sorted.
       SUBROUTINE UMCEIG(A, W, V)
@@ -766,15 +748,13 @@ def _gen_mohr_coulomb(model: MohrCoulomb) -> Any:
         _j2_indices,
         _model_repr,
         _props_from_parameters,
-        hardening_fortran,
+        flow_routine,
     )
 
     idx = {k: str(v) for k, v in _j2_indices(model).items()}
-    law_lines = hardening_fortran(model, idx)
     props, docs = _props_from_parameters(model, list(model.parameters))
-    routines = _MC_ROUTINES.replace("{law}", law_lines)
-    for key in ("c", "H"):
-        routines = routines.replace("{" + key + "}", idx[key])
+    flow = flow_routine(model, idx, "UMCCOH", "c", "Cohesion CC = c(A) and its slope DC.")
+    routines = _MC_ROUTINES.replace("{flow}", flow)
     body = _MC_BODY
     for key in ("E", "nu", "phi", "psi"):
         body = body.replace("{" + key + "}", idx[key])

@@ -97,16 +97,7 @@ def _hill_writer(
 # The generated UMAT
 # --------------------------------------------------------------------------------------------------------------
 _HILL_ROUTINES = """
-C     Flow stress SF = sigma_f(A) and its slope DSF at alpha = A.
-      SUBROUTINE UHFLOW(A, P, SF, DSF)
-      INCLUDE 'ABA_PARAM.INC'
-      DIMENSION P(*)
-      SF = P({sigma_y}) + P({H_iso})*A
-      DSF = P({H_iso})
-{law}
-      RETURN
-      END
-C
+{flow}C
 C     W = M V: Hill's matrix on Mandel vectors in the material axes
 C     (Abaqus order 11 22 33 12 13 23, sqrt(2) on the shear slots).
       SUBROUTINE UHAPPM(P, V, W)
@@ -382,7 +373,7 @@ def _gen_hill(model: Hill48) -> Any:
         _j2_indices,
         _model_repr,
         _props_from_parameters,
-        hardening_fortran,
+        flow_routine,
     )
 
     if model.orientation.ndim != 2:
@@ -393,9 +384,11 @@ def _gen_hill(model: Hill48) -> Any:
     names = list(model.parameters)
     props, docs = _props_from_parameters(model, names)
     sub = {k: str(v) for k, v in _j2_indices(model).items()}
-    law_lines = hardening_fortran(model, sub)
-    routines = _HILL_ROUTINES.replace("{law}", law_lines)
-    for key in ("sigma_y", "H_iso", "F", "G", "H", "L", "M", "N", "orientation"):
+    flow = flow_routine(
+        model, sub, "UHFLOW", "sigma_y", "Flow stress SF = sigma_f(A) and its slope DSF at alpha = A.", slope="H_iso"
+    )
+    routines = _HILL_ROUTINES.replace("{flow}", flow)
+    for key in ("F", "G", "H", "L", "M", "N", "orientation"):
         routines = routines.replace("{" + key + "}", sub[key])
     body = _HILL_BODY
     for key in ("E", "nu", "F", "G", "H", "L", "M", "N"):

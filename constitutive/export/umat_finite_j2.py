@@ -52,7 +52,7 @@ from .umat_generator import (
     _j2_indices,
     _model_repr,
     _props_from_parameters,
-    hardening_fortran,
+    flow_routine,
     register_umat_generator,
 )
 
@@ -68,16 +68,7 @@ STATEV_LAYOUT: tuple[tuple[str, str], ...] = (
 )
 
 _FLOW_ROUTINE = """
-C     Flow stress SF = sigma_f(A) and its slope DSF at alpha = A.
-      SUBROUTINE UFFLOW(A, P, SF, DSF)
-      INCLUDE 'ABA_PARAM.INC'
-      DIMENSION P(*)
-      SF = P({sigma_y}) + P({H})*A
-      DSF = P({H})
-{law}
-      RETURN
-      END
-"""
+{flow}"""
 
 _BODY_START = """
       SQ32 = SQRT(1.5D0)
@@ -319,10 +310,12 @@ def generate_finite_j2_umat(model: FiniteStrainJ2) -> GeneratedUMAT:
     (:data:`STATEV_LAYOUT`), ``finite_strain=True`` (NLGEOM). :class:`~constitutive.export.UMATGenerationError` for a
     hardening law without Fortran lines (a Python callable)."""
     idx = {k: str(v) for k, v in _j2_indices(model).items()}
-    law = hardening_fortran(model, idx)
     props, docs = _props_from_parameters(model, list(model.parameters))
     name = type(model).__name__
-    flow = _FLOW_ROUTINE.replace("{law}", law).replace("{sigma_y}", idx["sigma_y"]).replace("{H}", idx["H"])
+    flow = _FLOW_ROUTINE.replace(
+        "{flow}",
+        flow_routine(model, idx, "UFFLOW", "sigma_y", "Flow stress SF = sigma_f(A) and its slope DSF at alpha = A."),
+    )
     start = _BODY_START.replace("{E}", idx["E"]).replace("{nu}", idx["nu"])
     start = start.replace(
         "{nlgeom}", _fstr(f"UMAT {name}: reads DFGRD1, needs NLGEOM=YES in the step (element %I, point %I)")

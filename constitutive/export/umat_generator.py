@@ -819,16 +819,7 @@ HARDENING_FORTRAN: dict[type, list[str]] = {
 }
 
 _J2_ROUTINES = """
-C     Flow stress SF = sigma_f(A) and its slope DSF at alpha = A.
-      SUBROUTINE UGFLOW(A, P, SF, DSF)
-      INCLUDE 'ABA_PARAM.INC'
-      DIMENSION P(*)
-      SF = P({sigma_y}) + P({H})*A
-      DSF = P({H})
-{law}
-      RETURN
-      END
-C
+{flow}C
 C     Residual R of the return map at the Newton unknown Z and its
 C     slope DR (the equations of J2Plasticity/Perzyna): X = Delta
 C     alpha(Z), DX = dX/dZ, TH(k) = 1/(1 + gamma_k X), XI = s_trial
@@ -1060,6 +1051,23 @@ def hardening_fortran(model: Any, indices: Mapping[str, str]) -> str:
     return "\n".join(ln.format(**indices) for ln in snippet)
 
 
+def flow_routine(model: Any, indices: Mapping[str, str], name: str, base: str, comment: str, slope: str = "H") -> str:
+    """The Fortran subroutine ``name(A, P, SF, DSF)`` of a model with an isotropic hardening law: ``SF = P(base) +
+    P(slope)*A`` plus the law's lines (:func:`hardening_fortran`) and its slope ``DSF`` at ``A``; ``indices``:
+    PROPS index per parameter name; ``comment``: the routine's heading comment (one line)."""
+    return (
+        f"C     {comment}\n"
+        f"      SUBROUTINE {name}(A, P, SF, DSF)\n"
+        "      INCLUDE 'ABA_PARAM.INC'\n"
+        "      DIMENSION P(*)\n"
+        f"      SF = P({indices[base]}) + P({indices[slope]})*A\n"
+        f"      DSF = P({indices[slope]})\n"
+        f"{hardening_fortran(model, indices)}\n"
+        "      RETURN\n"
+        "      END\n"
+    )
+
+
 def _j2_indices(model: Any) -> dict[str, int]:
     idx: dict[str, int] = {}
     k = 1
@@ -1080,7 +1088,8 @@ def _gen_j2(model: J2Plasticity) -> GeneratedUMAT:
     sub = {k: str(v) for k, v in idx.items()}
     sub.setdefault("C", "1")
     sub.setdefault("gamma", "1")
-    routines = _J2_ROUTINES.replace("{law}", hardening_fortran(model, sub))
+    flow = flow_routine(model, sub, "UGFLOW", "sigma_y", "Flow stress SF = sigma_f(A) and its slope DSF at alpha = A.")
+    routines = _J2_ROUTINES.replace("{flow}", flow)
     routines = routines.replace("{dalpha}", (_PERZYNA_DALPHA if perzyna else _J2_DALPHA).format(**sub))
     routines = routines.replace("{residual}", _PERZYNA_RESIDUAL if perzyna else _J2_RESIDUAL)
     for key in ("sigma_y", "H", "C", "gamma"):
