@@ -16,14 +16,13 @@ in ``docs/figures`` is redrawn by ``python examples/regenerate_figures.py``. Run
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from constitutive.fileio import atomic_path
+from constitutive.fileio import atomic_path, example_parser
 from constitutive.models import HolzapfelGasserOgden, homogeneous_stretch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,8 +97,6 @@ def main(outdir: str | Path | None = None, *, overwrite: bool = False, n: int = 
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "out", help="output folder (default: out/, git-ignored)")
-    parser.add_argument("--force", action="store_true", help="replace an existing figure")
+    parser = example_parser(__doc__, __file__)
     args = parser.parse_args()
     main(args.out, overwrite=args.force)

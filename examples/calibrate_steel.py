@@ -31,10 +31,9 @@ import torch  # noqa: E402
 
 from constitutive.calibrate import CalibrationResult, calibrate, uniaxial_stress_response  # noqa: E402
 from constitutive.data import load_tension_test  # noqa: E402
-from constitutive.fileio import atomic_path, atomic_write_text  # noqa: E402
+from constitutive.fileio import atomic_path, atomic_write_text, example_parser  # noqa: E402
 from constitutive.models.plasticity import J2Plasticity  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
 E_STEEL = 210e3  # MPa, fixed (the crosshead strain cannot measure it)
 NU_STEEL = 0.3
 
@@ -148,14 +147,10 @@ def main(
 
 
 if __name__ == "__main__":
-    import argparse
-
     torch.set_num_threads(1)
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO / "out", help="output folder (default: out/, git-ignored)")
+    parser = example_parser(__doc__, __file__)
     parser.add_argument("--materials", type=Path, default=None, help="also save the fitted parameter files there")
     parser.add_argument("--quick", action="store_true", help="fewer data points")
-    parser.add_argument("--force", action="store_true", help="replace existing output files")
     args = parser.parse_args()
     numbers = main(args.out, quick=args.quick, materials_dir=args.materials, overwrite=args.force)
     print({k: numbers[k] for k in ("rms", "route_difference")})

@@ -28,10 +28,8 @@ import torch  # noqa: E402
 
 from constitutive.calibrate import CalibrationResult, Experiment, calibrate, rms_error  # noqa: E402
 from constitutive.data import RUBBER_MODES, load_treloar  # noqa: E402
-from constitutive.fileio import atomic_path, atomic_write_text  # noqa: E402
+from constitutive.fileio import atomic_path, atomic_write_text, example_parser  # noqa: E402
 from constitutive.models.hyperelastic import ArrudaBoyce, Gent, MooneyRivlin, NeoHookean, Ogden, Yeoh  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
 
 #: Ogden (1972), Proc. R. Soc. Lond. A 326, 565-584: alpha and mu (kg/cm^2 6.3, 0.012, -0.1 -> MPa)
 OGDEN_PUBLISHED = {"mu": [0.618, 0.00118, -0.00981], "alpha": [1.3, 5.0, -2.0]}
@@ -215,14 +213,10 @@ def main(
 
 
 if __name__ == "__main__":
-    import argparse
-
     torch.set_num_threads(1)
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO / "out", help="output folder (default: out/, git-ignored)")
+    parser = example_parser(__doc__, __file__)
     parser.add_argument("--materials", type=Path, default=None, help="also save the fitted parameter files there")
     parser.add_argument("--quick", action="store_true", help="fewer data points")
-    parser.add_argument("--force", action="store_true", help="replace existing output files")
     args = parser.parse_args()
     numbers = main(args.out, quick=args.quick, materials_dir=args.materials, overwrite=args.force)
     print({k: v for k, v in numbers.items() if k.startswith("ogden_uniaxial")})

@@ -19,7 +19,6 @@ p = p_c/2 (a circle of radius √(2/3) M p_c/2: q is the von Mises stress). Run
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from constitutive.driver import drive  # noqa: E402
-from constitutive.fileio import atomic_path  # noqa: E402
+from constitutive.fileio import atomic_path, example_parser  # noqa: E402
 from constitutive.models import ModifiedCamClay  # noqa: E402
 from constitutive.models.camclay import (  # noqa: E402
     deviatoric_stress_q,
@@ -140,17 +139,7 @@ def main(outdir: str | Path | None = None, *, increments: int = 20, overwrite: b
     return out
 
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _arguments(description: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--out", type=Path, default=ROOT / "out", help="output folder (default: out/, git-ignored)")
-    parser.add_argument("--force", action="store_true", help="replace existing output files")
-    return parser.parse_args()
-
-
 if __name__ == "__main__":
-    args = _arguments(__doc__.splitlines()[0])
+    args = example_parser(__doc__, __file__).parse_args()
     for key, value in main(args.out, overwrite=args.force).items():
         print(f"{key}: {value}")

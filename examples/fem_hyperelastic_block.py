@@ -127,12 +127,9 @@ def _curves(path, steps: int, overwrite: bool) -> None:
 
 
 if __name__ == "__main__":
-    import argparse
-    from pathlib import Path
+    from constitutive.fileio import example_parser
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "out", help="output folder")
-    parser.add_argument("--force", action="store_true", help="replace an existing figure")
+    parser = example_parser(__doc__, __file__)
     args = parser.parse_args()
 
     for kind in TANGENTS:

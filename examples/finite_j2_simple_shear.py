@@ -24,7 +24,6 @@ into ``DIR`` (default ``out/``, git-ignored); the copy in ``docs/figures`` is re
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ import torch  # noqa: E402
 
 from constitutive import paths  # noqa: E402
 from constitutive.driver import drive  # noqa: E402
-from constitutive.fileio import atomic_path  # noqa: E402
+from constitutive.fileio import atomic_path, example_parser  # noqa: E402
 from constitutive.models import FiniteStrainJ2, J2Plasticity  # noqa: E402
 
 E, NU, SIGMA_Y, H, Q, B = 200000.0, 0.3, 250.0, 300.0, 200.0, 8.0
@@ -124,18 +123,8 @@ def main(
     return out
 
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _arguments(description: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--out", type=Path, default=ROOT / "out", help="output folder (default: out/, git-ignored)")
-    parser.add_argument("--force", action="store_true", help="replace existing output files")
-    return parser.parse_args()
-
-
 if __name__ == "__main__":
-    args = _arguments(__doc__.splitlines()[0])
+    args = example_parser(__doc__, __file__).parse_args()
     numbers = main(args.out, overwrite=args.force)
     print(numbers.pop("summary"))
     for key in ("gamma", "sigma12_finite", "sigma12_small", "sigma11_finite", "sigma22_finite"):

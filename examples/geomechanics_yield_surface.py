@@ -15,7 +15,6 @@ into ``DIR`` (default ``out/``, git-ignored); the copy in ``docs/figures`` is re
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from constitutive.fileio import atomic_path  # noqa: E402
+from constitutive.fileio import atomic_path, example_parser  # noqa: E402
 from constitutive.models import DruckerPrager, MohrCoulomb  # noqa: E402
 
 E, NU, PHI, C, PSI = 20e3, 0.25, 30.0, 10.0, 10.0  # kPa, degrees: a stiff clayey sand
@@ -132,12 +131,8 @@ def main(outdir: str | Path | None = None, *, n: int = 361, overwrite: bool = Fa
     return out
 
 
-ROOT = Path(__file__).resolve().parents[1]
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "out", help="output folder (default: out/, git-ignored)")
-    parser.add_argument("--force", action="store_true", help="replace existing output files")
+    parser = example_parser(__doc__, __file__)
     args = parser.parse_args()
     numbers = main(args.out, overwrite=args.force)
     print(numbers.pop("summary"))

@@ -21,7 +21,6 @@ Run ``python examples/hill48_yield_surface.py [--out DIR] [--force]`` to write `
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from constitutive.driver import drive  # noqa: E402
-from constitutive.fileio import atomic_path  # noqa: E402
+from constitutive.fileio import atomic_path, example_parser  # noqa: E402
 from constitutive.models import Hill48  # noqa: E402
 from constitutive.paths import uniaxial_stress  # noqa: E402
 
@@ -149,12 +148,8 @@ def main(outdir: str | Path | None = None, *, overwrite: bool = False) -> dict[s
     return out
 
 
-ROOT = Path(__file__).resolve().parents[1]
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "out", help="output folder (default: out/, git-ignored)")
-    parser.add_argument("--force", action="store_true", help="replace existing output files")
+    parser = example_parser(__doc__, __file__)
     args = parser.parse_args()
     for key, value in main(args.out, overwrite=args.force).items():
         print(f"{key}: {value}")

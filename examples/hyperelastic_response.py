@@ -15,7 +15,6 @@ Run ``python examples/hyperelastic_response.py [--out DIR] [--force]``; the copy
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import matplotlib
@@ -25,7 +24,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from constitutive.data import load_treloar  # noqa: E402
-from constitutive.fileio import atomic_path  # noqa: E402
+from constitutive.fileio import atomic_path, example_parser  # noqa: E402
 from constitutive.models import load  # noqa: E402
 from constitutive.models.hyperelastic import LOADING_MODES, HyperelasticMaterial  # noqa: E402
 
@@ -92,8 +91,6 @@ def main(outdir: str | Path | None = None, *, overwrite: bool = False) -> Path:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "out", help="output folder (default: out/, git-ignored)")
-    parser.add_argument("--force", action="store_true", help="replace an existing figure")
+    parser = example_parser(__doc__, __file__)
     args = parser.parse_args()
     main(args.out, overwrite=args.force)

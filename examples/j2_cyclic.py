@@ -16,7 +16,6 @@ Run ``python examples/j2_cyclic.py [--out DIR] [--force]`` to write ``driver_j2_
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ import torch  # noqa: E402
 
 from constitutive import paths  # noqa: E402
 from constitutive.driver import drive  # noqa: E402
-from constitutive.fileio import atomic_path  # noqa: E402
+from constitutive.fileio import atomic_path, example_parser  # noqa: E402
 from constitutive.models.plasticity import Chaboche, J2Plasticity, Prager, Voce  # noqa: E402
 
 E, NU, SIGMA_Y = 210000.0, 0.3, 355.0
@@ -101,18 +100,8 @@ def main(
     return out
 
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _arguments(description: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--out", type=Path, default=ROOT / "out", help="output folder (default: out/, git-ignored)")
-    parser.add_argument("--force", action="store_true", help="replace existing output files")
-    return parser.parse_args()
-
-
 if __name__ == "__main__":
-    args = _arguments(__doc__.splitlines()[0])
+    args = example_parser(__doc__, __file__).parse_args()
     numbers = main(args.out, overwrite=args.force)
     print(numbers.pop("summary"))
     for key, value in numbers.items():

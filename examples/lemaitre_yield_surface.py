@@ -17,7 +17,6 @@ Run ``python examples/lemaitre_yield_surface.py [--out DIR] [--force]`` (default
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from scipy.integrate import quad  # noqa: E402
 
 from constitutive import paths  # noqa: E402
 from constitutive.driver import drive  # noqa: E402
-from constitutive.fileio import atomic_path  # noqa: E402
+from constitutive.fileio import atomic_path, example_parser  # noqa: E402
 from constitutive.models import LemaitreDamage  # noqa: E402
 from constitutive.models.damage import uniaxial_critical_kappa, uniaxial_damage  # noqa: E402
 
@@ -160,18 +159,8 @@ def main(
     return out
 
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _arguments(description: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--out", type=Path, default=ROOT / "out", help="output folder (default: out/, git-ignored)")
-    parser.add_argument("--force", action="store_true", help="replace existing output files")
-    return parser.parse_args()
-
-
 if __name__ == "__main__":
-    args = _arguments(__doc__.splitlines()[0])
+    args = example_parser(__doc__, __file__).parse_args()
     numbers = main(args.out, overwrite=args.force)
     print(numbers.pop("summary"))
     for key, value in numbers.items():

@@ -14,7 +14,6 @@ by ``python examples/regenerate_figures.py``.
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from constitutive.driver import DriveResult, drive  # noqa: E402
-from constitutive.fileio import atomic_path  # noqa: E402
+from constitutive.fileio import atomic_path, example_parser  # noqa: E402
 from constitutive.models.plasticity import J2Plasticity, Voce  # noqa: E402
 from constitutive.paths import LoadPath, Segment  # noqa: E402
 
@@ -101,18 +100,8 @@ def main(outdir: str | Path | None = None, *, increments: int = 4, overwrite: bo
     return out
 
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _arguments(description: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--out", type=Path, default=ROOT / "out", help="output folder (default: out/, git-ignored)")
-    parser.add_argument("--force", action="store_true", help="replace existing output files")
-    return parser.parse_args()
-
-
 if __name__ == "__main__":
-    args = _arguments(__doc__.splitlines()[0])
+    args = example_parser(__doc__, __file__).parse_args()
     numbers = main(args.out, overwrite=args.force)
     for key in ("step", "consistent_iterations", "continuum_iterations", "consistent_orders", "max_stress_difference"):
         print(f"{key}: {numbers[key]}")

@@ -23,7 +23,6 @@ Run ``python examples/relaxation.py [--out DIR] [--force]`` to write ``driver_re
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ import torch  # noqa: E402
 
 from constitutive import paths  # noqa: E402
 from constitutive.driver import drive  # noqa: E402
-from constitutive.fileio import atomic_path  # noqa: E402
+from constitutive.fileio import atomic_path, example_parser  # noqa: E402
 from constitutive.models.viscoelastic import GeneralizedMaxwell  # noqa: E402
 
 #: A polymer-like Prony series (MPa, s): long-term shear modulus and three shear branches, one bulk branch.
@@ -147,17 +146,7 @@ def main(
     return out
 
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _arguments(description: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--out", type=Path, default=ROOT / "out", help="output folder (default: out/, git-ignored)")
-    parser.add_argument("--force", action="store_true", help="replace existing output files")
-    return parser.parse_args()
-
-
 if __name__ == "__main__":
-    args = _arguments(__doc__.splitlines()[0])
+    args = example_parser(__doc__, __file__).parse_args()
     for key, value in main(args.out, overwrite=args.force).items():
         print(f"{key}: {value}")

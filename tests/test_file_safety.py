@@ -26,6 +26,7 @@ from constitutive.fileio import (
     atomic_write_bytes,
     atomic_write_text,
     check_not_input,
+    example_parser,
 )
 from constitutive.models import LinearElastic
 from constitutive.models.base import load, write_toml
@@ -288,3 +289,16 @@ def test_examples_write_only_under_their_out_folder(tmp_path: Path) -> None:
             call(mod, out)
     assert written
     assert _tracked_mtimes() == before
+
+
+def test_example_parser_shared_command_line(tmp_path):
+    """``examples/``'s shared command line: ``--out`` defaults to out/ beside examples/, ``--force`` is off unless
+    given, the description is the docstring's first line, and an example can add its own arguments."""
+    example = tmp_path / "repo" / "examples" / "demo.py"
+    parser = example_parser("Demo: the first line.\n\nMore text.", example)
+    assert parser.description == "Demo: the first line."
+    args = parser.parse_args([])
+    assert args.out == (tmp_path / "repo" / "out").resolve() and args.force is False
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(["--out", str(tmp_path / "x"), "--force", "--quick"])
+    assert args.out == tmp_path / "x" and args.force and args.quick
