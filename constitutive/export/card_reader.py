@@ -39,7 +39,7 @@ import torch
 
 from ..models import elastic, hyperelastic, plasticity, viscoelastic
 from ..tensor import Tensor
-from .cards import parse_abaqus_card
+from .cards import choose_material, parse_abaqus_card
 from .cards_thermal import thermal_available, thermal_content, thermal_model
 
 __all__ = ["read_card", "TabulatedHardening"]
@@ -248,33 +248,10 @@ def read_card(text: str, name: str | None = None) -> Any:
     Keywords outside a material (``*NODE``, ``*STEP``, ...) are ignored, so a whole input deck can be read.
     ``ValueError`` for a card the package cannot reproduce exactly (see the module docstring)."""
     blocks = parse_abaqus_card(text) if "*" in text else []
-    materials: list[tuple[str | None, list[dict[str, Any]]]] = []
-    current: list[dict[str, Any]] | None = None
+    mat, mat_name = choose_material(blocks, name)
+    # the keywords read here (density, conductivity, ... are ignored; *EXPANSION goes to cards_thermal below)
     known = {"ELASTIC", "HYPERELASTIC", "PLASTIC", "CYCLIC HARDENING", "RATE DEPENDENT", "VISCOELASTIC"}
     known.add("ANISOTROPIC HYPERELASTIC")  # HolzapfelGasserOgden (cards_hgo), fibres in an *ORIENTATION
-    for b in blocks:
-        if b["keyword"] == "MATERIAL":
-            current = []
-            materials.append((b["options"].get("NAME"), current))
-        elif b["keyword"] in known or b["keyword"] in ("DENSITY", "EXPANSION", "CONDUCTIVITY", "SPECIFIC HEAT"):
-            if current is None:
-                current = []
-                materials.append((None, current))
-            current.append(b)
-        else:
-            current = None  # another keyword ends the material
-    if not materials:
-        raise ValueError("no material card found (*MATERIAL, *ELASTIC, *HYPERELASTIC, ...)")
-    if name is not None:
-        chosen = [m for n, m in materials if n is not None and n.upper() == name.upper()]
-        if not chosen:
-            raise ValueError(f"no material named {name!r}; the text has {[n for n, _ in materials]}")
-        mat = chosen[0]
-    elif len(materials) > 1:
-        raise ValueError(f"the text has {len(materials)} materials {[n for n, _ in materials]}; pass name=")
-    else:
-        mat = materials[0][1]
-    mat_name = next((n for n, m in materials if m is mat), None)
     # Temperature columns (or *EXPANSION, once ThermoMechanical exists): a ThermoMechanical (cards_thermal).
     thermal = thermal_content(text, name)
     if thermal == "columns" or (thermal == "expansion" and thermal_available()):

@@ -315,6 +315,43 @@ def parse_abaqus_card(text: str) -> list[dict[str, Any]]:
     return blocks
 
 
+#: Keywords that belong to a material: a block of one of these after ``*MATERIAL`` (or, without ``*MATERIAL``,
+#: the first of them) starts or continues a material; any other keyword ends it.
+MATERIAL_KEYWORDS = frozenset({
+    "ELASTIC", "PLASTIC", "EXPANSION", "HYPERELASTIC", "ANISOTROPIC HYPERELASTIC", "CYCLIC HARDENING",
+    "RATE DEPENDENT", "VISCOELASTIC", "DENSITY", "CONDUCTIVITY", "SPECIFIC HEAT",
+})  # fmt: skip
+
+
+def choose_material(blocks: list[dict[str, Any]], name: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """The blocks of one material in parsed keyword ``blocks`` (``MATERIAL_KEYWORDS``) and its name: the only
+    material, or the one called ``name`` (case-insensitive). ``ValueError`` when there is none, when ``name`` is
+    not there, or when there are several and no ``name``."""
+    materials: list[tuple[str | None, list[dict[str, Any]]]] = []
+    current: list[dict[str, Any]] | None = None
+    for b in blocks:
+        if b["keyword"] == "MATERIAL":
+            current = []
+            materials.append((b["options"].get("NAME"), current))
+        elif b["keyword"] in MATERIAL_KEYWORDS:
+            if current is None:
+                current = []
+                materials.append((None, current))
+            current.append(b)
+        else:
+            current = None  # another keyword ends the material
+    if not materials:
+        raise ValueError("no material card found (*MATERIAL, *ELASTIC, *HYPERELASTIC, ...)")
+    if name is not None:
+        chosen = [(n, m) for n, m in materials if n is not None and n.upper() == name.upper()]
+        if not chosen:
+            raise ValueError(f"no material named {name!r}; the text has {[n for n, _ in materials]}")
+        return chosen[0][1], chosen[0][0]
+    if len(materials) > 1:
+        raise ValueError(f"the text has {len(materials)} materials {[n for n, _ in materials]}; pass name=")
+    return materials[0][1], materials[0][0]
+
+
 # --------------------------------------------------------------------------------------------------------------
 # *PLASTIC: tabulated isotropic hardening, combined (Armstrong--Frederick/Chaboche + Voce) hardening, rate dependence
 # --------------------------------------------------------------------------------------------------------------

@@ -46,7 +46,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from .cards import _check_code, _data_lines, _flow_stress, _fmt, card_writer_for, plastic_table, register_card_writer
+from .cards import (
+    _check_code,
+    _data_lines,
+    _flow_stress,
+    _fmt,
+    card_writer_for,
+    choose_material,
+    plastic_table,
+    register_card_writer,
+)
 
 __all__ = ["abaqus_thermal_card", "thermal_card_data", "format_thermal_card", "read_thermal_card"]
 
@@ -415,49 +424,11 @@ def _numbers(block: dict[str, Any]) -> list[list[float]]:
         raise ValueError(f"*{block['keyword']}: a data line is not numbers ({exc})") from None
 
 
-_MATERIAL_KEYWORDS = {
-    "ELASTIC",
-    "PLASTIC",
-    "EXPANSION",
-    "HYPERELASTIC",
-    "CYCLIC HARDENING",
-    "RATE DEPENDENT",
-    "VISCOELASTIC",
-    "DENSITY",
-    "CONDUCTIVITY",
-    "SPECIFIC HEAT",
-    "ANISOTROPIC HYPERELASTIC",
-}
-
-
 def _material(text: str, name: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
     """(the chosen material's blocks, all blocks, the material's text) as :func:`~.card_reader.read_card` picks
     them (one material, or ``name``)."""
     blocks = _blocks(text)
-    materials: list[tuple[str | None, list[dict[str, Any]]]] = []
-    current: list[dict[str, Any]] | None = None
-    for b in blocks:
-        if b["keyword"] == "MATERIAL":
-            current = []
-            materials.append((b["options"].get("NAME"), current))
-        elif b["keyword"] in _MATERIAL_KEYWORDS:
-            if current is None:
-                current = []
-                materials.append((None, current))
-            current.append(b)
-        else:
-            current = None
-    if not materials:
-        raise ValueError("no material card found (*MATERIAL, *ELASTIC, ...)")
-    if name is not None:
-        chosen = [m for n, m in materials if n is not None and n.upper() == name.upper()]
-        if not chosen:
-            raise ValueError(f"no material named {name!r}; the text has {[n for n, _ in materials]}")
-        mat = chosen[0]
-    elif len(materials) > 1:
-        raise ValueError(f"the text has {len(materials)} materials {[n for n, _ in materials]}; pass name=")
-    else:
-        mat = materials[0][1]
+    mat, _ = choose_material(blocks, name)
     return mat, blocks, _block_text(mat)
 
 
