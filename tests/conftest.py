@@ -19,3 +19,14 @@ torch.set_num_threads(1)
 @pytest.fixture(autouse=True)
 def _seed() -> None:
     torch.manual_seed(1234)
+
+
+@pytest.fixture(scope="module")
+def umat_cache(tmp_path_factory: pytest.TempPathFactory):
+    """A fresh ``CONSTITUTIVE_UMAT_CACHE`` folder for one test module: compiled UMAT libraries neither come from
+    nor go into the user's cache (modules ask for it with ``pytest.mark.usefixtures("umat_cache")``)."""
+    mp = pytest.MonkeyPatch()
+    path = tmp_path_factory.mktemp("umat_cache")
+    mp.setenv("CONSTITUTIVE_UMAT_CACHE", str(path))
+    yield path
+    mp.undo()

@@ -18,21 +18,16 @@ from constitutive.check import check_tangent
 from constitutive.driver import DriverError, drive
 from constitutive.models import J2Plasticity, LinearElastic, NeoHookean
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("gfortran") is None, reason="gfortran is not installed (apt-get install -y gfortran)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        shutil.which("gfortran") is None, reason="gfortran is not installed (apt-get install -y gfortran)"
+    ),
+    pytest.mark.usefixtures("umat_cache"),  # a fresh compiled-UMAT cache for the module (conftest)
+]
 
 HERE = Path(__file__).resolve().parent / "umat"
 E, NU, SY, H = 210e3, 0.3, 250.0, 1000.0
 J2_PROPS = [E, NU, SY, H]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _cache(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CONSTITUTIVE_UMAT_CACHE", str(tmp_path_factory.mktemp("umat_cache")))
-    yield
-    mp.undo()
 
 
 def _umat(name, props, **kw):

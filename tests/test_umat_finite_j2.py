@@ -24,9 +24,12 @@ from constitutive.models import FiniteStrainJ2, Ogden
 from constitutive.umat import UMAT, UMATCutback, UMATError
 from constitutive.umat.check import check_umat
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("gfortran") is None, reason="gfortran is not installed (apt-get install -y gfortran)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        shutil.which("gfortran") is None, reason="gfortran is not installed (apt-get install -y gfortran)"
+    ),
+    pytest.mark.usefixtures("umat_cache"),  # a fresh compiled-UMAT cache for the module (conftest)
+]
 TOL = 1e-10
 STRICT_FLAGS = ("-O2", "-fPIC", "-Wall", "-Werror")
 I3 = torch.eye(3, dtype=torch.float64)
@@ -38,14 +41,6 @@ MODELS = {
     "swift": FiniteStrainJ2(200e3, 0.3, None, hardening="swift", K=600.0, eps0=0.01, n=0.2),
 }
 GENERATED = {name: generate_umat(model) for name, model in MODELS.items()}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CONSTITUTIVE_UMAT_CACHE", str(tmp_path_factory.mktemp("umat_cache")))
-    yield
-    mp.undo()
 
 
 _FILES: dict[str, str] = {}

@@ -48,20 +48,15 @@ from constitutive.models import (
 from constitutive.umat import UMAT, CompileError, UMATError, compile_umat
 from constitutive.umat.check import check_umat, compare_umat
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("gfortran") is None, reason="gfortran is not installed (apt-get install -y gfortran)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        shutil.which("gfortran") is None, reason="gfortran is not installed (apt-get install -y gfortran)"
+    ),
+    pytest.mark.usefixtures("umat_cache"),  # a fresh compiled-UMAT cache for the module (conftest)
+]
 TOL = 1e-12
 #: Every UMAT is compiled as gfortran's default fixed form (72 columns: no line-length flag), warnings as errors.
 STRICT_FLAGS = ("-O2", "-fPIC", "-Wall", "-Werror")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CONSTITUTIVE_UMAT_CACHE", str(tmp_path_factory.mktemp("umat_cache")))
-    yield
-    mp.undo()
 
 
 def _rotation() -> torch.Tensor:

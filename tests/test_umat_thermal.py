@@ -28,9 +28,12 @@ from constitutive.paths import LoadPath, Segment
 from constitutive.umat import UMAT, UMATError
 from constitutive.umat.check import check_umat, compare_umat
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("gfortran") is None, reason="gfortran is not installed (apt-get install -y gfortran)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        shutil.which("gfortran") is None, reason="gfortran is not installed (apt-get install -y gfortran)"
+    ),
+    pytest.mark.usefixtures("umat_cache"),  # a fresh compiled-UMAT cache for the module (conftest)
+]
 STRICT_FLAGS = ("-O2", "-fPIC", "-Wall", "-Werror")
 E, NU, ALPHA, TREF = 200e3, 0.3, 1.2e-5, 20.0
 K = E / (3 * (1 - 2 * NU))
@@ -91,14 +94,6 @@ THERMOELASTIC_F = """\
       RETURN
       END
 """
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CONSTITUTIVE_UMAT_CACHE", str(tmp_path_factory.mktemp("umat_cache")))
-    yield
-    mp.undo()
 
 
 @pytest.fixture(scope="module")
