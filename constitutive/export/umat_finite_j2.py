@@ -47,6 +47,7 @@ from ..models.finite_plasticity import FiniteStrainJ2
 from .umat_generator import (
     DALECKII_FORTRAN,
     JACOBI_FORTRAN,
+    SPECTRAL_FORTRAN,
     GeneratedUMAT,
     _fstr,
     _j2_indices,
@@ -221,23 +222,7 @@ C     Daleckii-Krein THETA with its limit where b_a, b_b coincide.
       END DO
       CALL UGDKC(BA, TA, DY, THETA)
 C     DD = d tau/d b_tr (minor-symmetric).
-      DO I = 1, 3
-       DO J = 1, 3
-        DO K = 1, 3
-         DO L = 1, 3
-          T = 0.0D0
-          DO IE = 1, 3
-           DO JE = 1, 3
-            T = T + DY(IE,JE)*Q(I,IE)*Q(J,IE)*Q(K,JE)*Q(L,JE)
-     &         + 0.5D0*THETA(IE,JE)*Q(I,IE)*Q(J,JE)
-     &         *(Q(K,IE)*Q(L,JE) + Q(K,JE)*Q(L,IE))
-           END DO
-          END DO
-          DD(I,J,K,L) = T
-         END DO
-        END DO
-       END DO
-      END DO
+      CALL UGSPD(Q, DY, THETA, DD)
 C     Jaumann DDSDDE (tau-rate over J): (DD_ijkn b_nl + DD_ijln b_nk)/J
 C     (the Truesdell tangent of tau plus the Jaumann correction).
       DO M = 1, 6
@@ -346,7 +331,7 @@ def generate_finite_j2_umat(model: FiniteStrainJ2) -> GeneratedUMAT:
         True,
         body,
         declarations=list(_DECLARATIONS),
-        routines=[JACOBI_FORTRAN, DALECKII_FORTRAN, flow],
+        routines=[JACOBI_FORTRAN, DALECKII_FORTRAN, SPECTRAL_FORTRAN, flow],
         notes=[
             "Reads DFGRD1 and STATEV only (exact, independent of Abaqus's incremental strain and rotation "
             "approximations): b_e trial = F Cp^-1 F^T (Jacobi eigen-decomposition), Hencky trial Kirchhoff stress, "

@@ -76,6 +76,7 @@ __all__ = [
     "LINE_LENGTH",
     "JACOBI_FORTRAN",
     "DALECKII_FORTRAN",
+    "SPECTRAL_FORTRAN",
 ]
 
 #: The interfaces :func:`umat_source` writes (Abaqus/Standard UMAT).
@@ -1377,6 +1378,7 @@ C     the limit where |c_a - c_b| <= eps^(1/3) max(1, max c) (as the
 C     package does).
       CALL UGDKC(CA, Y, HY, THETA)
 C     S and the material tangent CM = dS/dE = 2 dS/dC.
+      CALL UGSPD(Q, HY, THETA, CM)
       DO I = 1, 3
          DO J = 1, 3
             SP(I,J) = 0.0D0
@@ -1385,15 +1387,7 @@ C     S and the material tangent CM = dS/dE = 2 dS/dC.
             END DO
             DO K = 1, 3
                DO L = 1, 3
-                  T = 0.0D0
-                  DO IE = 1, 3
-                     DO JE = 1, 3
-                        T = T + HY(IE,JE)*Q(I,IE)*Q(J,IE)*Q(K,JE)*Q(L,JE)
-     &                     + 0.5D0*THETA(IE,JE)*Q(I,IE)*Q(J,JE)
-     &                     *(Q(K,IE)*Q(L,JE) + Q(K,JE)*Q(L,IE))
-                     END DO
-                  END DO
-                  CM(I,J,K,L) = 2.0D0*T
+                  CM(I,J,K,L) = 2.0D0*CM(I,J,K,L)
                END DO
             END DO
          END DO
@@ -1525,6 +1519,37 @@ C     package does), from DY(a,b) = d y_a/d c_b.
       RETURN
       END
 """.replace("{tolc}", repr(float(torch.finfo(torch.float64).eps) ** (1.0 / 3.0)).upper().replace("E", "D"))
+#: The derivative of an isotropic tensor function in its eigenbasis, for the same UMATs, one copy:
+#: ``SUBROUTINE UGSPD(Q, DY, THETA, DD)``, ``DD_ijkl = Σ_ab DY(a,b) q_a,i q_a,j q_b,k q_b,l + THETA(a,b)/2
+#: q_a,i q_b,j (q_a,k q_b,l + q_b,k q_a,l)`` with the eigenvectors ``Q`` (columns), ``DY(a,b) = dy_a/dc_b`` and the
+#: Daleckii--Krein ``THETA`` of :data:`DALECKII_FORTRAN` (minor-symmetric in (k, l)).
+SPECTRAL_FORTRAN = """
+C     DD = d Y/d C of the isotropic tensor function Y = sum_a y_a q_a q_a
+C     in the eigenbasis Q (columns): the DY(a,b) = d y_a/d c_b terms and
+C     the Daleckii-Krein THETA terms (minor-symmetric in k, l).
+      SUBROUTINE UGSPD(Q, DY, THETA, DD)
+      INCLUDE 'ABA_PARAM.INC'
+      DIMENSION Q(3,3), DY(3,3), THETA(3,3), DD(3,3,3,3)
+      DO I = 1, 3
+       DO J = 1, 3
+        DO K = 1, 3
+         DO L = 1, 3
+          T = 0.0D0
+          DO IE = 1, 3
+           DO JE = 1, 3
+            T = T + DY(IE,JE)*Q(I,IE)*Q(J,IE)*Q(K,JE)*Q(L,JE)
+     &         + 0.5D0*THETA(IE,JE)*Q(I,IE)*Q(J,JE)
+     &         *(Q(K,IE)*Q(L,JE) + Q(K,JE)*Q(L,IE))
+           END DO
+          END DO
+          DD(I,J,K,L) = T
+         END DO
+        END DO
+       END DO
+      END DO
+      RETURN
+      END
+"""
 _PUSH_FORTRAN = """
 C     Contract index IX of the fourth-order CM with F: CM(..,i,..) =
 C     F(i,I) CM(..,I,..) (a push-forward applies it to all four).
@@ -1559,7 +1584,7 @@ C     F(i,I) CM(..,I,..) (a push-forward applies it to all four).
       RETURN
       END
 """
-_OGDEN_ROUTINES = JACOBI_FORTRAN + "C" + DALECKII_FORTRAN + "C" + _PUSH_FORTRAN
+_OGDEN_ROUTINES = JACOBI_FORTRAN + "C" + DALECKII_FORTRAN + "C" + SPECTRAL_FORTRAN + "C" + _PUSH_FORTRAN
 
 
 @register_umat_generator(Ogden)
