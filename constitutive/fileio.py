@@ -14,7 +14,6 @@ lowest layer):
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import tempfile
@@ -31,7 +30,6 @@ __all__ = [
     "atomic_write_text",
     "check_not_input",
     "check_writable",
-    "example_parser",
 ]
 
 
@@ -153,15 +151,3 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = False
     with atomic_open(path, "wb", overwrite=overwrite, mkdir=mkdir) as fh:
         fh.write(data)
     return Path(path)
-
-
-def example_parser(doc: str | None, example_file: str | Path) -> argparse.ArgumentParser:
-    """The command line shared by the programs in ``examples/``: ``--out DIR`` (default: ``out/`` at the
-    repository root beside ``examples/``, git-ignored) and ``--force`` (replace existing output files; without it
-    an existing file is an :class:`OutputExistsError`). ``doc``: the program's docstring (its first line is the
-    description); an example adds its own arguments to the returned parser."""
-    parser = argparse.ArgumentParser(description=doc.strip().splitlines()[0] if doc else None)
-    default = Path(example_file).resolve().parents[1] / "out"
-    parser.add_argument("--out", type=Path, default=default, help="output folder (default: out/, git-ignored)")
-    parser.add_argument("--force", action="store_true", help="replace existing output files")
-    return parser

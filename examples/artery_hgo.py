@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from constitutive.fileio import atomic_path, example_parser
+from constitutive.cli.args import example_parser
+from constitutive.fileio import atomic_path
 from constitutive.models import HolzapfelGasserOgden, homogeneous_stretch
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -30,8 +30,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from constitutive.calibrate import CalibrationResult, calibrate, uniaxial_stress_response  # noqa: E402
+from constitutive.cli.args import example_parser  # noqa: E402
 from constitutive.data import load_tension_test  # noqa: E402
-from constitutive.fileio import atomic_path, atomic_write_text, example_parser  # noqa: E402
+from constitutive.fileio import atomic_path, atomic_write_text  # noqa: E402
 from constitutive.models.plasticity import J2Plasticity  # noqa: E402
 
 E_STEEL = 210e3  # MPa, fixed (the crosshead strain cannot measure it)

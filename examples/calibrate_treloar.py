@@ -27,8 +27,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from constitutive.calibrate import CalibrationResult, Experiment, calibrate, rms_error  # noqa: E402
+from constitutive.cli.args import example_parser  # noqa: E402
 from constitutive.data import RUBBER_MODES, load_treloar  # noqa: E402
-from constitutive.fileio import atomic_path, atomic_write_text, example_parser  # noqa: E402
+from constitutive.fileio import atomic_path, atomic_write_text  # noqa: E402
 from constitutive.models.hyperelastic import ArrudaBoyce, Gent, MooneyRivlin, NeoHookean, Ogden, Yeoh  # noqa: E402
 
 #: Ogden (1972), Proc. R. Soc. Lond. A 326, 565-584: alpha and mu (kg/cm^2 6.3, 0.012, -0.1 -> MPa)

@@ -127,7 +127,7 @@ def _curves(path, steps: int, overwrite: bool) -> None:
 
 
 if __name__ == "__main__":
-    from constitutive.fileio import example_parser
+    from constitutive.cli.args import example_parser
 
     parser = example_parser(__doc__, __file__)
     args = parser.parse_args()

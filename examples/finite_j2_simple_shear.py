@@ -35,8 +35,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from constitutive import paths  # noqa: E402
+from constitutive.cli.args import example_parser
 from constitutive.driver import drive  # noqa: E402
-from constitutive.fileio import atomic_path, example_parser  # noqa: E402
+from constitutive.fileio import atomic_path  # noqa: E402
 from constitutive.models import FiniteStrainJ2, J2Plasticity  # noqa: E402
 
 E, NU, SIGMA_Y, H, Q, B = 200000.0, 0.3, 250.0, 300.0, 200.0, 8.0

@@ -25,7 +25,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from constitutive.fileio import atomic_path, example_parser  # noqa: E402
+from constitutive.cli.args import example_parser
+from constitutive.fileio import atomic_path  # noqa: E402
 from constitutive.models import DruckerPrager, MohrCoulomb  # noqa: E402
 
 E, NU, PHI, C, PSI = 20e3, 0.25, 30.0, 10.0, 10.0  # kPa, degrees: a stiff clayey sand

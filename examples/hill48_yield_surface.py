@@ -31,8 +31,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
+from constitutive.cli.args import example_parser
 from constitutive.driver import drive  # noqa: E402
-from constitutive.fileio import atomic_path, example_parser  # noqa: E402
+from constitutive.fileio import atomic_path  # noqa: E402
 from constitutive.models import Hill48  # noqa: E402
 from constitutive.paths import uniaxial_stress  # noqa: E402
 

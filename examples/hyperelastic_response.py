@@ -23,8 +23,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
+from constitutive.cli.args import example_parser
 from constitutive.data import load_treloar  # noqa: E402
-from constitutive.fileio import atomic_path, example_parser  # noqa: E402
+from constitutive.fileio import atomic_path  # noqa: E402
 from constitutive.models import load  # noqa: E402
 from constitutive.models.hyperelastic import LOADING_MODES, HyperelasticMaterial  # noqa: E402
 

@@ -26,8 +26,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from constitutive import paths  # noqa: E402
+from constitutive.cli.args import example_parser
 from constitutive.driver import drive  # noqa: E402
-from constitutive.fileio import atomic_path, example_parser  # noqa: E402
+from constitutive.fileio import atomic_path  # noqa: E402
 from constitutive.models.plasticity import Chaboche, J2Plasticity, Prager, Voce  # noqa: E402
 
 E, NU, SIGMA_Y = 210000.0, 0.3, 355.0

@@ -29,8 +29,9 @@ import torch  # noqa: E402
 from scipy.integrate import quad  # noqa: E402
 
 from constitutive import paths  # noqa: E402
+from constitutive.cli.args import example_parser
 from constitutive.driver import drive  # noqa: E402
-from constitutive.fileio import atomic_path, example_parser  # noqa: E402
+from constitutive.fileio import atomic_path  # noqa: E402
 from constitutive.models import LemaitreDamage  # noqa: E402
 from constitutive.models.damage import uniaxial_critical_kappa, uniaxial_damage  # noqa: E402
 

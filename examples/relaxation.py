@@ -34,8 +34,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from constitutive import paths  # noqa: E402
+from constitutive.cli.args import example_parser
 from constitutive.driver import drive  # noqa: E402
-from constitutive.fileio import atomic_path, example_parser  # noqa: E402
+from constitutive.fileio import atomic_path  # noqa: E402
 from constitutive.models.viscoelastic import GeneralizedMaxwell  # noqa: E402
 
 #: A polymer-like Prony series (MPa, s): long-term shear modulus and three shear branches, one bulk branch.

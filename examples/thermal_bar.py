@@ -33,8 +33,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from constitutive.cli.args import example_parser
 from constitutive.driver import drive  # noqa: E402
-from constitutive.fileio import atomic_path, example_parser  # noqa: E402
+from constitutive.fileio import atomic_path  # noqa: E402
 from constitutive.models import ThermoMechanical, load  # noqa: E402
 from constitutive.paths import LoadPath, Segment  # noqa: E402
 

@@ -17,6 +17,7 @@ import pytest
 import torch
 
 from constitutive.cli import main as cli_main
+from constitutive.cli.args import example_parser
 from constitutive.export import export_model, write
 from constitutive.fileio import (
     OutputExistsError,
@@ -26,7 +27,6 @@ from constitutive.fileio import (
     atomic_write_bytes,
     atomic_write_text,
     check_not_input,
-    example_parser,
 )
 from constitutive.models import LinearElastic
 from constitutive.models.base import load, write_toml

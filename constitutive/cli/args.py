@@ -207,3 +207,15 @@ def check_figure_suffix(path: str, option: str) -> None:
         raise ValueError(
             f"{option} {path}: give a figure file name ending in one of {', '.join('.' + f for f in sorted(formats))}"
         )
+
+
+def example_parser(doc: str | None, example_file: str | Path) -> argparse.ArgumentParser:
+    """The command line shared by the programs in ``examples/``: ``--out DIR`` (default: ``out/`` at the
+    repository root beside ``examples/``, git-ignored) and ``--force`` (replace existing output files; without it
+    an existing file is an :class:`~constitutive.fileio.OutputExistsError`). ``doc``: the program's docstring
+    (its first line is the description); an example adds its own arguments to the returned parser."""
+    parser = argparse.ArgumentParser(description=doc.strip().splitlines()[0] if doc else None)
+    default = Path(example_file).resolve().parents[1] / "out"
+    parser.add_argument("--out", type=Path, default=default, help="output folder (default: out/, git-ignored)")
+    parser.add_argument("--force", action="store_true", help="replace existing output files")
+    return parser
