@@ -87,7 +87,7 @@ COMPILED_CHUNK = 65536
 INDUCTOR_OPTIONS: dict[str, Any] = {"cpp.dynamic_threads": True, "cpp.enable_tiling_heuristics": False}
 #: Unrolled Newton iterations of the compiled kernel: (scalar Newton of a nonlinear isotropic law,
 #: Armstrong--Frederick). Points not converged after them go to the eager kernel.
-N_NEWTON = {"scalar": 5, "af": 6}
+N_NEWTON = {"scalar": 4, "af": 5}
 
 _POLICY = os.environ.get("CONSTITUTIVE_J2_COMPILE", "off").strip().lower() or "off"
 if _POLICY not in COMPILE_POLICIES:  # a bad environment value must not break the import: warn, stay off
