@@ -21,22 +21,26 @@ must agree to round-off). Reports points/s (best of ``--repeat``), the fraction 
 time per point against N, and the peak memory per point: the growth of the resident set's high-water mark
 (``VmHWM`` of ``/proc/self/status``, reset to the current RSS through ``/proc/self/clear_refs`` just before the
 update) during one update, measured in a fresh subprocess per (case, N) after the inputs exist, plus the inputs'
-own bytes. NEML2 (``pip install neml2`` in a separate venv: it pins its own torch) is not measured: no J2 input
-file for it is written yet.
+own bytes. NEML2 (``pip install neml2`` in a separate venv: it pins its own torch): ``--neml2 PYTHON``.
 
 * ``compiled`` / ``compiled_out`` (``--compile``): ``update_mandel(..., compile=True)``, the torch.compile-fused
   kernel of :mod:`constitutive.models.j2_kernel`, fresh outputs / ``out=`` buffers (compiled before timing; the
   first call's time is reported).
 
 Usage: ``python benchmarks/performance.py [--max-n 1e6] [--threads 1 2] [--repeat 3] [--out out/performance]
-[--compile] [--profile] [--thp] [--sections [--quick]] [--device auto|cpu|cuda] [--docs]``; ``--max-n 1e7`` for
-N = 1e7 (a few GB; ``--max-tensor-n`` bounds the tensor route, whose tangent alone is 648 B per point).
+[--compile] [--profile] [--thp] [--paired ROUNDS] [--neml2 PYTHON] [--sections [--quick]] [--device auto|cpu|cuda]
+[--docs]``;
+``--max-n 1e7`` for N = 1e7 (a few GB; ``--max-tensor-n`` bounds the tensor route, whose tangent alone is 648 B per
+point).
 ``--device``: ``auto`` (default) measures the CPU and, when torch sees a CUDA GPU, the same cases there (timings
 synchronised, bound from the GPU's own copy bandwidth, peak memory from ``torch.cuda.max_memory_allocated``).
 ``--thp``: ``mandel`` / ``mandel_out`` in fresh processes with ``THP_MEM_ALLOC_ENABLE`` unset and ``=1``.
 ``--isolated``: ``compiled_out`` (or ``mandel_out``) per (case, N ≥ 1e5) in fresh processes, the kernel's own
-scaling with N (``--isolated-only``: that alone). ``--sections``: the tables of ``benchmarks/hyperelastic.py``
-and ``benchmarks/driver.py`` (``measure(quick)``).
+scaling with N (``--isolated-only``: that alone). ``--neml2 PYTHON``: NEML2's J2 return map at N = 1e5 to
+``--neml2-max-n`` (``benchmarks/neml2_j2.py``, run in NEML2's own venv). ``--paired ROUNDS``: the flatness from
+N = 1e5 to ``--max-n`` measured in alternated rounds (one large call, then as many N = 1e5 calls as give the same
+point count), so that the machine's drift between minutes cancels in the ratio. ``--sections``: the tables of
+``benchmarks/hyperelastic.py`` and ``benchmarks/driver.py`` (``measure(quick)``).
 ``--docs``: the figure into ``docs/figures/performance.png`` and the tables and profile into
 ``docs/performance.md`` between its marker comments (:data:`MARKERS`). Writes ``performance.json``,
 ``performance.md`` and ``performance.png`` into ``--out``.
@@ -392,6 +396,81 @@ def isolated(cases: list[str], sizes: list[int], variant: str, repeat: int, thre
     return res
 
 
+def paired(cases: list[str], small: int, large: int, rounds: int, compiled: bool) -> dict[str, Any]:
+    """The flatness check from N = ``small`` to ``large`` with the machine's drift taken out: per case, ``rounds``
+    rounds of one ``update_mandel(out=...)`` call over ``large`` points and ``large // small`` calls over
+    ``small`` points (the same number of point updates), alternated, so that both sizes meet the same load and
+    memory bandwidth. Per round the throughput ratio large / small; reported: its median and range."""
+    res: dict[str, Any] = {"small": small, "large": large, "rounds": rounds, "compiled": compiled, "cases": {}}
+    reps = large // small
+    for case in cases:
+        model = make_model(case)
+        bufs = {}
+        for N in (small, large):
+            e6 = make_strain(N)
+            st6 = model.initial_state_mandel((N,))
+            s6, n6, C6 = model.update_mandel(e6, st6, compile=compiled)
+            bufs[N] = (e6, st6, (s6, n6, C6))
+        ratios, pts = [], {small: [], large: []}
+        for _ in range(rounds):
+            for N, calls in ((large, 1), (small, reps)):
+                e6, st6, out = bufs[N]
+                synchronize()
+                t0 = time.perf_counter()
+                for _ in range(calls):
+                    model.update_mandel(e6, st6, out=out, compile=compiled)
+                synchronize()
+                pts[N].append(N * calls / (time.perf_counter() - t0))
+            ratios.append(pts[large][-1] / pts[small][-1])
+        del bufs
+        ratios_sorted = sorted(ratios)
+        row = {
+            "ratio_median": ratios_sorted[len(ratios) // 2] if rounds % 2 else
+            0.5 * (ratios_sorted[rounds // 2 - 1] + ratios_sorted[rounds // 2]),
+            "ratio_min": ratios_sorted[0], "ratio_max": ratios_sorted[-1],
+            "pts_s_small_best": max(pts[small]), "pts_s_large_best": max(pts[large]), "ratios": ratios,
+        }  # fmt: skip
+        res["cases"][case] = row
+        print(
+            f"paired {case}: N={large:.0e} / N={small:.0e} throughput ratio median {row['ratio_median']:.3f} "
+            f"(range {row['ratio_min']:.3f}-{row['ratio_max']:.3f} over {rounds} rounds)"
+        )
+    return res
+
+
+def neml2_column(
+    python: str, cases: list[str], sizes: list[int], repeat: int, threads: int, run: dict[str, Any] | None
+) -> dict[str, Any]:
+    """NEML2's J2 return map (``benchmarks/neml2_j2.py``: its own virtual environment ``python``, the input files
+    ``benchmarks/neml2/*.i``) on the same strains, with its agreement with ``update_mandel`` and the package's
+    best ``update_mandel`` figure of the side-by-side ``run`` at the same N."""
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import neml2_j2
+
+    res: dict[str, Any] = {"python": python, "threads": threads, "cases": {}}
+    for case in [c for c in cases if c in neml2_j2.CASES]:
+        for N in sizes:
+            r = neml2_j2.measure_neml2(python, case, N, repeat, threads)
+            rows = (run or {}).get("cases", {}).get(case, {}).get("rows", [])
+            ours = [
+                max(v for k, v in row["pts_s"].items() if k in ("mandel_out", "compiled_out"))
+                for row in rows
+                if row["N"] == N
+            ]
+            r["package_pts_s"] = ours[0] if ours else None
+            res["cases"].setdefault(case, {})[str(N)] = r
+            res.update(neml2=r["neml2"], torch=r["torch"], newton=r["newton"])
+            speed = f", package {r['package_pts_s'] / r['pts_s']:.0f}x faster" if ours else ""
+            print(
+                f"NEML2 {r['neml2']} (torch {r['torch']}, {r['newton']} Newton loop) {case} N={N:.0e}: "
+                f"{r['pts_s']:.3e} points/s{speed}; max relative difference stress {r['max_rel_err_stress']:.1e}, "
+                f"tangent {r['max_rel_err_tangent']:.1e}"
+            )
+    return res
+
+
 def sections(quick: bool) -> dict[str, Any]:
     """The contributed sections (:data:`SECTIONS`): ``measure(quick)`` of each module present in benchmarks/."""
     import importlib
@@ -511,6 +590,44 @@ def markdown(results: dict[str, Any]) -> dict[str, str]:
             out.append(
                 f"| {case} | " + " | ".join(f"{row[str(n)]:.2e} ({row[str(n)] / first - 1:+.0%})" for n in sizes) + " |"
             )
+    if results.get("neml2"):
+        n2 = results["neml2"]
+        out += [
+            "",
+            f"**NEML2 {n2['neml2']}** (torch {n2['torch']} in its own virtual environment, {n2['newton']} Newton "
+            f"loop, {n2['threads']} thread(s); `benchmarks/neml2_j2.py` with `benchmarks/neml2/*.i`, the same "
+            "strains): points/s against the package's best `update_mandel` figure above at the same N, and the largest "
+            "per-point relative difference of NEML2's stress and tangent from the package's.",
+            "",
+            "| case | N | NEML2 points/s | package points/s | package / NEML2 | stress difference "
+            "| tangent difference |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for case, by_n in n2["cases"].items():
+            for N, r in by_n.items():
+                ours = r.get("package_pts_s")
+                ratio = f"{ours / r['pts_s']:.0f}×" if ours else "–"
+                out.append(
+                    f"| {case} | {int(N):.0e} | {r['pts_s']:.2e} | {ours or float('nan'):.2e} | {ratio} | "
+                    f"{r['max_rel_err_stress']:.1e} | {r['max_rel_err_tangent']:.1e} |"
+                )
+    if results.get("paired"):
+        pr = results["paired"]
+        variant = "compiled_out" if pr["compiled"] else "mandel_out"
+        out += [
+            "",
+            f"**Paired flatness** (`{variant}`, {pr['rounds']} rounds, each one call over N = {pr['large']:.0e} "
+            f"and {pr['large'] // pr['small']} calls over N = {pr['small']:.0e}, alternated so that both meet the "
+            "same machine state): throughput at the large N over that at the small N.",
+            "",
+            "| case | median ratio | range | best points/s, small N | best points/s, large N |",
+            "|---|---|---|---|---|",
+        ]
+        for case, row in pr["cases"].items():
+            out.append(
+                f"| {case} | {row['ratio_median']:.3f} | {row['ratio_min']:.3f}–{row['ratio_max']:.3f} | "
+                f"{row['pts_s_small_best']:.2e} | {row['pts_s_large_best']:.2e} |"
+            )
     for name, sec in results.get("sections", {}).items():
         out.append("")
         out.append(_section_markdown(sec) if sec else f"*Section {name!r}: benchmarks/{name}.py not present.*")
@@ -617,6 +734,15 @@ def main() -> None:
         help="also compiled_out (mandel_out without --compile) per (case, N >= 1e5) in fresh processes",
     )  # fmt: skip
     parser.add_argument("--isolated-only", action="store_true", help="--isolated without the side-by-side run")
+    parser.add_argument(
+        "--paired", type=int, default=0, metavar="ROUNDS",
+        help="the N = 1e5 -> max-n flatness in ROUNDS alternated rounds (update_mandel, out= buffers)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--neml2", metavar="PYTHON", default=None,
+        help="NEML2's python (its own venv): also time NEML2's J2 return map (benchmarks/neml2_j2.py)",
+    )  # fmt: skip
+    parser.add_argument("--neml2-max-n", type=float, default=1e6, help="largest N for NEML2 (from 1e5)")
     parser.add_argument("--quick", action="store_true", help="quick mode of the contributed sections")
     parser.add_argument("--out", default="out/performance")
     parser.add_argument(
@@ -684,6 +810,14 @@ def main() -> None:
         big = [n for n in sizes if n >= 100_000] or sizes[-1:]
         variant = "compiled_out" if args.compile else "mandel_out"
         results["isolated"] = isolated(args.cases, big, variant, args.repeat, args.threads[0])
+    if args.neml2 and "cpu" in devices:
+        n2_sizes = [n for n in sizes if 100_000 <= n <= args.neml2_max_n] or [min(sizes[-1], int(args.neml2_max_n))]
+        results["neml2"] = neml2_column(
+            args.neml2, args.cases, n2_sizes, args.repeat, args.threads[0], results["runs"].get(str(args.threads[0]))
+        )
+    if args.paired and "cpu" in devices and len(sizes) > 1:
+        small = 100_000 if 100_000 in sizes[:-1] else sizes[0]
+        results["paired"] = paired(args.cases, small, sizes[-1], args.paired, args.compile)
     if args.profile and "cpu" in devices:
         results["profile"] = profile(compiled=args.compile)
         for k, v in results["profile"].items():

@@ -17,8 +17,9 @@ RUNNER = ROOT / "benchmarks" / "performance.py"
 
 
 def test_performance_runner_small(tmp_path: Path) -> None:
-    cmd = [sys.executable, str(RUNNER), "--min-n", "1e3", "--max-n", "1e3", "--repeat", "1", "--no-memory",
-           "--cases", "j2-linear", "chaboche", "--device", "cpu", "--threads", "1", "--out", str(tmp_path)]  # fmt: skip
+    cmd = [sys.executable, str(RUNNER), "--min-n", "1e3", "--max-n", "1e4", "--repeat", "1", "--no-memory",
+           "--cases", "j2-linear", "chaboche", "--device", "cpu", "--threads", "1", "--paired", "2",
+           "--out", str(tmp_path)]  # fmt: skip
     subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=300)
     res = json.loads((tmp_path / "performance.json").read_text())
     run = res["runs"]["1"]
@@ -31,7 +32,16 @@ def test_performance_runner_small(tmp_path: Path) -> None:
         assert {"mandel", "mandel_out", "tensor", "tensor_ref"} <= set(row["pts_s"])
         assert all(v > 0 for v in row["pts_s"].values())
     assert "baseline" in run["cases"]["j2-linear"]["rows"][0]["pts_s"]
-    assert (tmp_path / "performance.md").read_text().count("| 1e+03 |") == 2
+    md = (tmp_path / "performance.md").read_text()
+    assert md.count("| 1e+03 |") == 2 and md.count("| 1e+04 |") == 2
+    # the paired flatness: two alternated rounds of one call at N = 1e4 and ten at N = 1e3, per case
+    paired = res["paired"]
+    assert (paired["small"], paired["large"], paired["rounds"]) == (1000, 10000, 2)
+    for case in ("j2-linear", "chaboche"):
+        row = paired["cases"][case]
+        assert len(row["ratios"]) == 2 and row["ratio_min"] <= row["ratio_median"] <= row["ratio_max"]
+        assert row["pts_s_small_best"] > 0 and row["pts_s_large_best"] > 0
+    assert "**Paired flatness**" in md and md.count("| j2-linear |") == 1
 
 
 def test_performance_runner_cuda_request_without_gpu(tmp_path: Path) -> None:
