@@ -54,6 +54,7 @@ import math
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -423,11 +424,8 @@ def paired(cases: list[str], small: int, large: int, rounds: int, compiled: bool
                 pts[N].append(N * calls / (time.perf_counter() - t0))
             ratios.append(pts[large][-1] / pts[small][-1])
         del bufs
-        ratios_sorted = sorted(ratios)
         row = {
-            "ratio_median": ratios_sorted[len(ratios) // 2] if rounds % 2 else
-            0.5 * (ratios_sorted[rounds // 2 - 1] + ratios_sorted[rounds // 2]),
-            "ratio_min": ratios_sorted[0], "ratio_max": ratios_sorted[-1],
+            "ratio_median": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
             "pts_s_small_best": max(pts[small]), "pts_s_large_best": max(pts[large]), "ratios": ratios,
         }  # fmt: skip
         res["cases"][case] = row
