@@ -879,12 +879,14 @@ class J2Plasticity(PathDependentMaterial):
         + (6G^2/r')(\Delta\alpha/\|\xi\|)(v - (n\cdot v)\,n)\big]\otimes n` (``m`` the Mandel identity)."""
         nk = X.shape[1]
         af = nk > 0 and gam is not None and bool((gam != 0).any())
-        tr = e[:, :3].sum(1)
+        # (row sums and norms of the few components as matrix-vector products: torch's reductions over a short
+        # last axis are 5-10× slower)
+        tr = e @ _mandel_m(e.dtype, e.device)
         s = torch.sub(e, ep, out=o_s)  # s_tr = 2G (dev e - eps_p), built in the stress buffer
         s[:, :3] -= (tr * (1.0 / 3.0))[:, None]
         s.mul_(2.0 * G)
         eta = s - X.sum(1) if nk else s
-        nrm_tr = torch.linalg.vector_norm(eta, dim=1)
+        nrm_tr = _row_norms(eta)
         q_tr = SQ32 * nrm_tr
         sf_n, _ = self.flow_stress(al, slope=False)
         f_tr = q_tr - sf_n
@@ -910,13 +912,13 @@ class J2Plasticity(PathDependentMaterial):
 
                 def residual(z: Tensor) -> tuple[Tensor, Tensor]:
                     xi, th = xi_at(z)
-                    nr = torch.linalg.vector_norm(xi, dim=1) + (1.0 - pm)
+                    nr = _row_norms(xi) + (1.0 - pm)
                     kin = th @ C
                     g_th2 = gam * th * th
                     n_X = torch.einsum("nki,ni->nk", X, xi) / nr[:, None]
                     sf, dsf = self.flow_stress(al + z)
                     r = SQ32 * nr - (3.0 * G + kin) * z - sf
-                    return r, SQ32 * (g_th2 * n_X).sum(1) - 3.0 * G - kin + (g_th2 @ C) * z - dsf
+                    return r, SQ32 * _row_sums(g_th2 * n_X) - 3.0 * G - kin + (g_th2 @ C) * z - dsf
 
             else:  # isotropic law (+ Prager): n is fixed, the residual is scalar
 
@@ -924,16 +926,16 @@ class J2Plasticity(PathDependentMaterial):
                     sf, dsf = self.flow_stress(al + z)
                     return q_tr - (3.0 * G + kin_sum) * z - sf, -(3.0 * G + kin_sum) - dsf
 
-            s_norm = torch.linalg.vector_norm(s, dim=1)
+            s_norm = _row_norms(s)
             if nk:
-                s_norm = s_norm + torch.linalg.vector_norm(X, dim=2).sum(1)
+                s_norm = s_norm + _row_sums(_row_norms(X))
             upper = (SQ32 * s_norm - sf_n).clamp_min(0.0) / (3.0 * G)
             z_star, dr, _ = self._solve({"q_tr": q_tr}, plastic, residual, upper, where)
             r, _ = residual(z_star)
             x = torch.where(plastic, z_star - r / dr, 0.0)  # one more Newton step, as the tensor path
             if af:
                 xi, th = xi_at(x)
-                nrm = torch.linalg.vector_norm(xi, dim=1)
+                nrm = _row_norms(xi)
                 eta = xi
             else:
                 nrm, th = nrm_tr, None
@@ -957,7 +959,7 @@ class J2Plasticity(PathDependentMaterial):
             if af:
                 assert gam is not None and th is not None
                 v = ((gam * th * th)[:, :, None] * X).sum(1)
-                w = v - (n * v).sum(1, keepdim=True) * n
+                w = v - _row_sums(n * v)[:, None] * n
                 u.addcmul_(w, (g6 * x / nrm_safe)[:, None])
             torch.mul(u[:, :, None], n[:, None, :], out=o_C)
             # + c_sym I + c_vol m⊗m as one contiguous (n, 2) @ (2, 36) product (strided slice/diagonal updates of
@@ -1193,6 +1195,28 @@ def _conversion(dtype: torch.dtype, device: torch.device) -> tuple[Tensor, Tenso
 
 
 _ISO_BASES: dict[tuple[torch.dtype, torch.device], Tensor] = {}
+
+
+def _mandel_m(dtype: torch.dtype, device: torch.device) -> Tensor:
+    """``(6,)``: the Mandel identity m (so that ``e @ m`` is the trace of Mandel vectors ``e``)."""
+    return _iso_basis(dtype, device)[1, :6]
+
+
+_ONES: dict[tuple[torch.dtype, torch.device, int], Tensor] = {}
+
+
+def _row_sums(v: Tensor) -> Tensor:
+    """Sums over the last axis of a short ``(..., k)`` (a matrix-vector product with ones)."""
+    key = (v.dtype, v.device, v.shape[-1])
+    if key not in _ONES:
+        with torch.inference_mode(False):
+            _ONES[key] = torch.ones(v.shape[-1], dtype=v.dtype, device=v.device)
+    return v @ _ONES[key]
+
+
+def _row_norms(v: Tensor) -> Tensor:
+    """Euclidean norms over the last axis of a short ``(..., k)`` (Mandel vectors: the tensor norms)."""
+    return torch.sqrt(_row_sums(v * v))
 
 
 def _iso_basis(dtype: torch.dtype, device: torch.device) -> Tensor:
