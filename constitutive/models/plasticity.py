@@ -880,7 +880,7 @@ class J2Plasticity(PathDependentMaterial):
         nk = X.shape[1]
         af = nk > 0 and gam is not None and bool((gam != 0).any())
         # (row sums and norms of the few components as matrix-vector products: torch's reductions over a short
-        # last axis are 5-10× slower)
+        # last axis were 2-35× slower, docs/performance.md)
         tr = e @ _mandel_m(e.dtype, e.device)
         s = torch.sub(e, ep, out=o_s)  # s_tr = 2G (dev e - eps_p), built in the stress buffer
         s[:, :3] -= (tr * (1.0 / 3.0))[:, None]
